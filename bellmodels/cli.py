@@ -1,0 +1,78 @@
+"""The ``bellmodels`` command.
+
+Each sub-command is one ``_cmd_*`` function plus one ``_add_*`` parser builder registered in
+``_BUILDERS``. Errors a user can fix (bad file, unknown model, bad option) print one line to
+stderr and exit 2; ``--debug`` shows the traceback instead. Heavy imports happen inside the
+commands so ``bellmodels --help`` stays fast.
+
+Exit codes: 0 success, 1 a check failed (e.g. a fit did not pass the diagnostics gate), 2 bad
+input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+EXAMPLES = """examples:
+  bellmodels datasets list
+  bellmodels audit --data delft2015
+  bellmodels audit --data counts.csv --json
+"""
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its input that the user can fix (exit code 2)."""
+
+
+def _print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, allow_nan=True)
+    sys.stdout.write("\n")
+
+
+_BUILDERS: list[Callable[[Any], None]] = []
+
+
+def _command(builder: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Register a parser builder ``builder(subparsers)``."""
+    _BUILDERS.append(builder)
+    return builder
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bellmodels",
+        description="Fit, compare and audit hidden-variable models of Bell/EPR correlations.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for builder in _BUILDERS:
+        builder(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, FileNotFoundError, KeyError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"bellmodels {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Hidden-variable models behind one interface, and the registry of them by name.
+
+>>> from bellmodels import models
+>>> m = models.get("quantum-singlet")
+>>> m.family
+'nonlocal'
+"""
+
+from __future__ import annotations
+
+from bellmodels.models.base import FAMILIES, HiddenVariableModel, Parameter
+from bellmodels.models.registry import get, names, register
+
+# Importing a model module registers its models (one line per module).
+
+__all__ = ["FAMILIES", "HiddenVariableModel", "Parameter", "get", "names", "register"]

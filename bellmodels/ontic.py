@@ -1,0 +1,176 @@
+"""The ontic table: the one object every model reduces to and the audit reads.
+
+On a finite scenario every hidden-variable model, however it is described, is a table
+
+    p(lambda, outcome_a, outcome_b | setting_a, setting_b)
+        = p(lambda | setting_a, setting_b) * p(outcome_a, outcome_b | setting_a, setting_b, lambda)
+
+with lambda over a finite alphabet. The observable behaviour is the sum over lambda; locality
+(parameter and outcome independence) and measurement independence are properties of the two
+factors. This module only stores and validates; the audit (:mod:`bellmodels.audit`) measures.
+
+Example
+-------
+A PR box (Popescu & Rohrlich, Found. Phys. 24, 379 (1994)) as a one-lambda table:
+
+>>> import numpy as np
+>>> from bellmodels import Scenario, OnticTable
+>>> scn = Scenario.chsh()
+>>> resp = np.zeros((2, 2, 1, 2, 2))
+>>> for sa in range(2):
+...     for sb in range(2):
+...         for xa in range(2):
+...             xb = xa if sa * sb == 0 else 1 - xa   # equal outcomes unless (a', b')
+...             resp[sa, sb, 0, xa, xb] = 0.5
+>>> table = OnticTable(np.ones((2, 2, 1)), resp, scn)
+>>> table.behaviour()[1, 1, 0, 1]
+0.5
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from bellmodels.scenario import OUTCOMES, Scenario
+
+DIMS_P_LAMBDA = ("setting_a", "setting_b", "lam")
+DIMS_RESPONSE = ("setting_a", "setting_b", "lam", "outcome_a", "outcome_b")
+
+
+class OnticTable:
+    """p(lambda | settings) and p(outcomes | settings, lambda) over a finite lambda alphabet.
+
+    Parameters
+    ----------
+    p_lambda
+        ``(K_a, K_b, L)`` array: p(lambda | s_a, s_b). A 1-D ``(L,)`` array means the same
+        distribution for every setting pair (measurement independence by construction).
+    response
+        ``(K_a, K_b, L, 2, 2)`` array: p(x_a, x_b | s_a, s_b, lambda), outcome index 0 <-> -1.
+    scenario
+        The scenario the table is indexed by.
+    lam_labels
+        Optional names for the lambda values (default ``0 .. L-1``).
+    atol
+        Tolerance of the validation (non-negativity and normalisation).
+
+    Raises
+    ------
+    ValueError
+        If shapes disagree with the scenario, an entry is negative or NaN, or a distribution does
+        not sum to 1 (the message says which setting pair / lambda).
+    """
+
+    def __init__(
+        self,
+        p_lambda: Any,
+        response: Any,
+        scenario: Scenario,
+        lam_labels: Sequence[Any] | None = None,
+        atol: float = 1e-8,
+    ) -> None:
+        p = np.asarray(p_lambda, dtype=float)
+        r = np.asarray(response, dtype=float)
+        ka, kb = scenario.n_a, scenario.n_b
+        if p.ndim == 1:
+            p = np.broadcast_to(p, (ka, kb, p.size)).copy()
+        if p.ndim != 3 or p.shape[:2] != (ka, kb):
+            raise ValueError(f"p_lambda must have shape ({ka}, {kb}, L) or (L,), got {p.shape}")
+        n_lam = p.shape[2]
+        if r.shape != (ka, kb, n_lam, 2, 2):
+            raise ValueError(f"response must have shape {(ka, kb, n_lam, 2, 2)}, got {r.shape}")
+        _check_distribution(p, (2,), atol, "p_lambda", ("setting_a", "setting_b"))
+        _check_distribution(r, (3, 4), atol, "response", ("setting_a", "setting_b", "lam"))
+        labels = list(range(n_lam)) if lam_labels is None else list(lam_labels)
+        if len(labels) != n_lam:
+            raise ValueError(f"{len(labels)} lam_labels for {n_lam} lambda values")
+        coords = scenario.coords()
+        coords["lam"] = labels
+        self.scenario = scenario
+        self.p_lambda = xr.DataArray(
+            np.clip(p, 0.0, None), dims=DIMS_P_LAMBDA, coords={k: coords[k] for k in DIMS_P_LAMBDA}
+        )
+        self.response = xr.DataArray(np.clip(r, 0.0, None), dims=DIMS_RESPONSE, coords=coords)
+
+    @property
+    def n_lambda(self) -> int:
+        """Size of the lambda alphabet."""
+        return int(self.p_lambda.sizes["lam"])
+
+    def behaviour(self) -> np.ndarray:
+        """p(x_a, x_b | s_a, s_b) = sum_lambda p(lambda | s) p(x_a, x_b | s, lambda)."""
+        return np.einsum("abl,ablxy->abxy", self.p_lambda.values, self.response.values)
+
+    def joint(self, settings_probs: np.ndarray | None = None) -> np.ndarray:
+        """p(s_a, s_b, lambda) for the given (default uniform) settings distribution."""
+        ps = self.scenario.settings_distribution(settings_probs)
+        return ps[:, :, None] * self.p_lambda.values
+
+    def drop_unused(self, tol: float = 0.0) -> OnticTable:
+        """A copy without lambda values that have probability <= ``tol`` for every setting pair."""
+        keep = (self.p_lambda.values > tol).any(axis=(0, 1))
+        return OnticTable(
+            self.p_lambda.values[:, :, keep],
+            self.response.values[:, :, keep],
+            self.scenario,
+            lam_labels=list(np.asarray(self.p_lambda["lam"].values)[keep]),
+        )
+
+    def __repr__(self) -> str:
+        return f"OnticTable(n_lambda={self.n_lambda}, settings={self.scenario.n_a}x{self.scenario.n_b})"
+
+
+def _check_distribution(
+    arr: np.ndarray, axes: tuple[int, ...], atol: float, what: str, index_names: tuple[str, ...]
+) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{what} has a non-finite entry at index {bad}")
+    if np.any(arr < -atol):
+        bad = tuple(int(i) for i in np.argwhere(arr < -atol)[0])
+        raise ValueError(f"{what} has a negative entry {arr[bad]:.3g} at index {bad}")
+    sums = arr.sum(axis=axes)
+    off = np.abs(sums - 1.0) > max(atol, 1e-12) * max(1, arr.shape[axes[0]])
+    if np.any(off):
+        idx = tuple(int(i) for i in np.argwhere(off)[0])
+        where = ", ".join(f"{n}={i}" for n, i in zip(index_names, idx, strict=True))
+        raise ValueError(f"{what} is not normalised at {where}: sums to {sums[idx]:.12g}")
+
+
+def local_deterministic_strategies(scenario: Scenario) -> tuple[np.ndarray, list[str]]:
+    """All local deterministic response strategies of the scenario.
+
+    A strategy assigns an outcome to each setting of A and each setting of B:
+    ``lambda = (x_a(0), ..., x_a(K_a-1); x_b(0), ..., x_b(K_b-1))``, ``2^(K_a + K_b)`` in all
+    (16 for CHSH). Fine (1982) showed that every local measurement-independent behaviour is a
+    mixture of these (A. Fine, PRL 48, 291 (1982)).
+
+    Returns
+    -------
+    response : ``(L, K_a, K_b, 2, 2)`` array of 0/1, p(x_a, x_b | s_a, s_b, lambda)
+    labels : ``["+-;-+", ...]``: A's outcomes per setting, then B's.
+
+    >>> resp, labels = local_deterministic_strategies(Scenario.chsh())
+    >>> resp.shape, labels[0]
+    ((16, 2, 2, 2, 2), '--;--')
+    """
+    ka, kb = scenario.n_a, scenario.n_b
+    strategies = list(itertools.product((0, 1), repeat=ka + kb))
+    resp = np.zeros((len(strategies), ka, kb, 2, 2))
+    labels = []
+    sign = {0: "-", 1: "+"}
+    for i, s in enumerate(strategies):
+        xa, xb = s[:ka], s[ka:]
+        for sa in range(ka):
+            for sb in range(kb):
+                resp[i, sa, sb, xa[sa], xb[sb]] = 1.0
+        labels.append("".join(sign[x] for x in xa) + ";" + "".join(sign[x] for x in xb))
+    return resp, labels
+
+
+__all__ = ["OUTCOMES", "OnticTable", "local_deterministic_strategies"]
