@@ -3,13 +3,25 @@
 See ``DESIGN.md`` for the architecture. The public surface::
 
     import bellmodels as bm
-    scn = bm.Scenario.chsh()
+    scn    = bm.Scenario.chsh()
     trials = bm.simulate_singlet(scn, n=100_000, seed=0)
     counts = trials.counts()
-    report = bm.audit(counts)
+    counts = bm.read_counts("table.csv")
+    counts = bm.datasets.load("delft2015")
+    model  = bm.models.get("hall2010")
+    report = bm.audit(model)
+    idata  = bm.fit(model, counts, seed=1)
+    table  = bm.compare(["local-polytope", "quantum-singlet", "rbm-weinstein2017"], counts)
+    bm.run_study("studies/weinstein2017.toml")
+
+Names other than the core data types are imported on first use, so ``import bellmodels`` does not
+import PyMC, cvxpy or matplotlib.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from bellmodels.data import Counts, Trials
 from bellmodels.ontic import OnticTable
@@ -17,4 +29,37 @@ from bellmodels.scenario import Scenario
 
 __version__ = "0.1.0"
 
-__all__ = ["Counts", "OnticTable", "Scenario", "Trials", "__version__"]
+# public name -> module that defines it (a module itself when the name is the module's)
+_LAZY: dict[str, str] = {
+    "read_counts": "bellmodels.data",
+    "write_counts": "bellmodels.data",
+    "simulate_singlet": "bellmodels.simulate",
+    "Behaviour": "bellmodels.behaviour",
+    "audit": "bellmodels.audit",
+    "AuditReport": "bellmodels.audit",
+    "fit": "bellmodels.inference",
+    "loo": "bellmodels.inference",
+    "log_evidence": "bellmodels.inference",
+    "compare": "bellmodels.compare",
+    "run_study": "bellmodels.study",
+    "load_study": "bellmodels.study",
+    "datasets": "bellmodels.datasets",
+    "models": "bellmodels.models",
+    "plots": "bellmodels.plots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'bellmodels' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if module.__name__.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["Counts", "OnticTable", "Scenario", "Trials", "__version__", *_LAZY]

@@ -1,7 +1,8 @@
 """The ``bellmodels`` command.
 
-Each sub-command is one ``_cmd_*`` function plus one ``_add_*`` parser builder registered in
-``_BUILDERS``. Errors a user can fix (bad file, unknown model, bad option) print one line to
+Each group of sub-commands lives in its own module of this package (``bellmodels.cli.data``,
+``...audit``, ``...rbm``, ``...compare``, ``...study``) with a function ``add_commands(subparsers)``
+that adds its parsers and sets ``func`` on each; ``COMMAND_MODULES`` lists them in help order. Errors a user can fix (bad file, unknown model, bad option) print one line to
 stderr and exit 2; ``--debug`` shows the traceback instead. Heavy imports happen inside the
 commands so ``bellmodels --help`` stays fast.
 
@@ -12,9 +13,10 @@ input or usage.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 EXAMPLES = """examples:
@@ -28,18 +30,13 @@ class UsageError(Exception):
     """A mistake in the command line or its input that the user can fix (exit code 2)."""
 
 
-def _print_json(obj: Any) -> None:
+def print_json(obj: Any) -> None:
+    """Write ``obj`` as indented JSON to stdout (NaN allowed, as JSON null is not a number)."""
     json.dump(obj, sys.stdout, indent=2, allow_nan=True)
     sys.stdout.write("\n")
 
 
-_BUILDERS: list[Callable[[Any], None]] = []
-
-
-def _command(builder: Callable[[Any], None]) -> Callable[[Any], None]:
-    """Register a parser builder ``builder(subparsers)``."""
-    _BUILDERS.append(builder)
-    return builder
+COMMAND_MODULES: tuple[str, ...] = ("data", "audit", "rbm", "compare", "study")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for builder in _BUILDERS:
-        builder(sub)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"bellmodels.cli.{name}")
+        module.add_commands(sub)
     return parser
 
 
