@@ -12,5 +12,6 @@ from bellmodels.models.base import FAMILIES, HiddenVariableModel, Parameter
 from bellmodels.models.registry import get, names, register
 
 # Importing a model module registers its models (one line per module).
+from bellmodels.models import rbm  # noqa: F401
 
 __all__ = ["FAMILIES", "HiddenVariableModel", "Parameter", "get", "names", "register"]
