@@ -1,0 +1,99 @@
+"""``bellmodels run STUDY.toml`` and ``bellmodels report DIR``.
+
+>>> from bellmodels.cli import build_parser
+>>> args = build_parser().parse_args(["run", "studies/weinstein2017.toml", "--quiet"])
+>>> args.quiet, args.workers
+(True, None)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bellmodels.cli import UsageError
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add the ``run`` and ``report`` sub-commands."""
+    p = subparsers.add_parser(
+        "run",
+        help="run a study (TOML): tasks, results store, comparison, report",
+        description=(
+            "Run a study file: expand its sweep axes into tasks, run them on a local process "
+            "pool (default) or on Dask, aggregate the results into DIR/results.nc and write "
+            "DIR/report.md and DIR/report.html. Re-running skips the tasks already done."
+        ),
+        epilog=(
+            "examples:\n"
+            "  bellmodels run studies/weinstein2017.toml\n"
+            "  bellmodels run studies/noise_sweep.toml --out out/noise --workers 2 --quiet\n"
+            "  bellmodels run studies/real_data.toml --dask --workers 2\n"
+            "  bellmodels run studies/md_frontier.toml --scheduler tcp://10.0.0.5:8786\n"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("study", help="the study file (.toml)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default out/<study name>)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a running Dask scheduler (e.g. tcp://host:8786); DIR must be shared",
+    )
+    where.add_argument("--dask", action="store_true", help="run on a Dask LocalCluster")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: CPUs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    p.add_argument("--no-report", action="store_true", help="skip report.md / report.html")
+    p.set_defaults(func=_run)
+
+    r = subparsers.add_parser(
+        "report",
+        help="(re)write DIR/report.md, report.html and figures from a study's results",
+        description="Write the report of a study directory made by `bellmodels run`.",
+        epilog="examples:\n  bellmodels report out/weinstein2017\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("dir", help="study output directory (holds results.nc)")
+    r.set_defaults(func=_report)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bellmodels.study import StudyInterrupted, run_study
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    try:
+        ds = run_study(
+            args.study,
+            args.out,
+            workers=args.workers,
+            dask=args.dask,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            report=not args.no_report,
+        )
+    except StudyInterrupted as exc:
+        print(f"bellmodels run: interrupted ({exc}); re-run to resume", file=sys.stderr)
+        return 143
+    status = ds["status"].values.ravel()
+    status = status[status != ""]
+    failed = int((status == "failed").sum())
+    out = Path(args.out) if args.out else Path("out") / ds.attrs["study"]
+    if not args.quiet:
+        print(
+            f"{len(set(ds['task'].values.ravel()) - {''})} tasks, {failed} failed; "
+            f"results {out / 'results.nc'}"
+            + ("" if args.no_report else f"; report {out / 'report.md'}")
+        )
+    return 1 if failed else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bellmodels.report import write_report
+
+    path = write_report(args.dir)
+    print(path)
+    return 0

@@ -1,0 +1,642 @@
+"""Figures of a study: correlators, S posteriors, p(lambda | settings), measurement dependence,
+sweeps, and the ArviZ diagnostics (rank, trace, energy, posterior predictive, compare).
+
+Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
+(no pyplot state, no backend needed), so the report can save it and close it. ArviZ plots go
+through :mod:`bellmodels._arviz`.
+
+Example
+-------
+>>> import numpy as np
+>>> from bellmodels import Scenario
+>>> from bellmodels.plots import plot_S_posterior
+>>> rng = np.random.default_rng(0)
+>>> fig = plot_S_posterior({"quantum-singlet": 2.83 + 0.01 * rng.normal(size=500)})
+>>> len(fig.axes)
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+TSIRELSON = 2.0 * np.sqrt(2.0)
+
+__all__ = [
+    "data_correlators",
+    "min_mi_curve",
+    "model_colors",
+    "plot_S_posterior",
+    "plot_compare",
+    "plot_correlators",
+    "plot_diagnostics",
+    "plot_energy",
+    "plot_measurement_dependence",
+    "plot_p_lambda",
+    "plot_ppc_counts",
+    "plot_rank_invariants",
+    "plot_sweep",
+    "plot_trace_invariants",
+]
+
+
+def model_colors(names: Sequence[str]) -> dict[str, Any]:
+    """A fixed colour per model name (``tab20``, in the order given), shared by every figure.
+
+    >>> model_colors(["a", "b"])["b"][:3]
+    (1.0, 0.4980392156862745, 0.054901960784313725)
+    """
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10"] if len(names) <= 10 else colormaps["tab20"]
+    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+
+
+def data_correlators(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical correlators ``E = (N_same - N_diff) / N`` and their standard errors
+    ``sqrt((1 - E^2) / N)`` (binomial), each ``(K_a, K_b)``; NaN where a pair has no trials.
+
+    >>> E, se = data_correlators(np.array([[[[40, 10], [10, 40]]]]))
+    >>> float(E[0, 0]), round(float(se[0, 0]), 4)
+    (0.6, 0.08)
+    """
+    n = np.asarray(counts, dtype=float)
+    total = n.sum(axis=(2, 3))
+    same = n[..., 0, 0] + n[..., 1, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = (2.0 * same - total) / total
+        se = np.sqrt(np.clip(1.0 - e**2, 0.0, None) / total)
+    return e, se
+
+
+def plot_correlators(
+    scenario: Any,
+    counts: np.ndarray | None,
+    models: Mapping[str, Mapping[str, Any]],
+    *,
+    colors: Mapping[str, Any] | None = None,
+    title: str = "",
+) -> Figure:
+    """Correlators E against the angle difference theta = angle_a - angle_b, per model vs data.
+
+    Parameters
+    ----------
+    scenario
+        The :class:`~bellmodels.scenario.Scenario` (gives each setting pair's theta).
+    counts
+        ``(K_a, K_b, 2, 2)`` data counts (error bars: binomial SE), or ``None``.
+    models
+        ``{name: {"mean": (K_a, K_b), "lo": (K_a, K_b) or None, "hi": ...}}``: each model's
+        correlators (posterior mean and HDI, or the values at its parameters).
+
+    The singlet curve ``-cos(theta)`` and the local "sawtooth" ``2|theta|/pi - 1`` (Bell 1964's
+    model) are drawn as guides; the scenario's setting pairs are marked by vertical lines.
+    Markers of the models are spread horizontally around each theta so they do not hide each
+    other. Two panels: the correlators, and each model's residual from the data in units of the
+    data's standard error.
+
+    >>> from bellmodels import Scenario
+    >>> fig = plot_correlators(Scenario.chsh(), None, {"m": {"mean": np.zeros((2, 2))}})
+    >>> len(fig.axes)
+    1
+    """
+    theta = np.degrees(scenario.angle_differences())
+    fig = Figure(figsize=(9.0, 6.5 if counts is not None else 4.5), layout="constrained")
+    if counts is not None:
+        ax, axr = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.4))
+    else:
+        ax, axr = fig.subplots(1, 1), None
+    colors = colors or model_colors(list(models))
+    lo_t, hi_t = float(theta.min()) - 30, float(theta.max()) + 30
+    grid = np.linspace(lo_t, hi_t, 400)
+    ax.plot(grid, -np.cos(np.radians(grid)), color="0.6", lw=1, ls="-", label="singlet -cos θ")
+    wrapped = np.abs((grid + 180) % 360 - 180)
+    ax.plot(grid, 2 * wrapped / 180 - 1, color="0.6", lw=1, ls=":", label="local sawtooth")
+    pairs = sorted(set(np.round(theta.ravel(), 6)))
+    for t in pairs:
+        for a in (ax, axr):
+            if a is not None:
+                a.axvline(t, color="0.85", lw=0.8, zorder=0)
+    labels = {}
+    for i in range(scenario.n_a):
+        for j in range(scenario.n_b):
+            key = round(float(theta[i, j]), 6)
+            labels.setdefault(key, []).append(f"({scenario.labels_a[i]},{scenario.labels_b[j]})")
+    n_models = len(models)
+    width = 8.0
+    offsets = np.linspace(-width / 2, width / 2, n_models) if n_models > 1 else np.zeros(1)
+    e_data = se_data = None
+    if counts is not None:
+        e_data, se_data = data_correlators(counts)
+    for k, (name, m) in enumerate(models.items()):
+        mean = np.asarray(m["mean"], dtype=float)
+        x = theta.ravel() + offsets[k]
+        y = mean.ravel()
+        yerr = None
+        if m.get("lo") is not None and m.get("hi") is not None:
+            lo = np.asarray(m["lo"], dtype=float).ravel()
+            hi = np.asarray(m["hi"], dtype=float).ravel()
+            yerr = np.vstack([y - lo, hi - y])
+        ax.errorbar(x, y, yerr=yerr, fmt="o", ms=4, color=colors[name], label=name, capsize=2, lw=1)
+        if axr is not None and e_data is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (mean - e_data) / se_data
+            axr.plot(x, z.ravel(), "o", ms=4, color=colors[name])
+    if e_data is not None:
+        ax.errorbar(
+            theta.ravel(),
+            e_data.ravel(),
+            yerr=se_data.ravel(),
+            fmt="s",
+            ms=7,
+            mfc="none",
+            mec="black",
+            ecolor="black",
+            capsize=4,
+            label="data ± 1 SE",
+            zorder=5,
+        )
+    ax.set_ylabel("correlator E = P(same) − P(diff)")
+    ax.set_ylim(-1.12, 1.12)
+    ax.set_xlim(lo_t, hi_t)
+    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+    for t in pairs:
+        ax.annotate(
+            " ".join(labels[t]),
+            (t, 1.12),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            annotation_clip=False,
+        )
+    ax.legend(fontsize=7, ncol=2, loc="lower right", framealpha=0.9)
+    if title:
+        fig.suptitle(title)
+    if axr is not None:
+        axr.axhline(0, color="black", lw=0.8)
+        for s in (-2, 2):
+            axr.axhline(s, color="0.6", lw=0.8, ls="--")
+        axr.set_ylabel("(model − data) / SE")
+        axr.set_yscale("symlog", linthresh=3)
+        axr.set_xlabel("θ = angle_a − angle_b (degrees); setting pairs marked")
+    else:
+        ax.set_xlabel("θ = angle_a − angle_b (degrees); setting pairs marked")
+    return fig
+
+
+def plot_S_posterior(
+    samples: Mapping[str, np.ndarray],
+    *,
+    data_S: float | None = None,
+    data_S_se: float | None = None,
+    colors: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Posterior of the CHSH value S per model (one violin per row) against 2, 2√2 and 4.
+
+    Parameters
+    ----------
+    samples
+        ``{model: draws of S}`` (any shape; flattened). A model with a point value only (one
+        draw) is drawn as a marker.
+    data_S, data_S_se
+        The data's S and its standard error (a shaded band), if known.
+    """
+    names = list(samples)
+    colors = colors or model_colors(names)
+    fig = Figure(figsize=(8.0, 0.45 * len(names) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    for y, name in enumerate(names):
+        s = np.asarray(samples[name], dtype=float).ravel()
+        s = s[np.isfinite(s)]
+        if s.size > 1 and np.ptp(s) > 1e-9:
+            parts = ax.violinplot(s, positions=[y], vert=False, widths=0.8, showextrema=False)
+            for body in parts["bodies"]:
+                body.set_facecolor(colors[name])
+                body.set_edgecolor("black")
+                body.set_alpha(0.7)
+            ax.plot([s.mean()], [y], "|", color="black", ms=10)
+        elif s.size:
+            ax.plot([s.mean()], [y], "D", color=colors[name], mec="black")
+    if data_S is not None and np.isfinite(data_S):
+        if data_S_se is not None and np.isfinite(data_S_se):
+            ax.axvspan(data_S - 2 * data_S_se, data_S + 2 * data_S_se, color="gold", alpha=0.4)
+        ax.axvline(data_S, color="goldenrod", lw=1.2, label=f"data S = {data_S:.3f} (±2 SE)")
+    for x, label, ls in (
+        (2.0, "local bound 2", "--"),
+        (TSIRELSON, "Tsirelson 2√2", "-."),
+        (4.0, "algebraic 4", ":"),
+    ):
+        ax.axvline(x, color="black", ls=ls, lw=1, label=label)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlim(min(1.0, ax.get_xlim()[0]), 4.15)
+    ax.set_xlabel("CHSH S = max_k |S_k| (posterior)")
+    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
+    return fig
+
+
+def plot_p_lambda(
+    tables: Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    scenario: Any,
+    *,
+    max_lambda: int = 64,
+) -> Figure:
+    """Heatmaps of p(lambda | s_a, s_b): one panel per model, rows = setting pairs.
+
+    A measurement-independent model has four identical rows; the RBM's 16 hidden states show
+    rows that differ (Weinstein 2017: the machine is local but its hidden variable depends on
+    the settings). Models with more than ``max_lambda`` values are left out.
+
+    Parameters
+    ----------
+    tables
+        ``{model: (p_lambda (K_a, K_b, L), lambda labels)}``.
+    scenario
+        For the setting-pair labels.
+    """
+    items = [(n, np.asarray(p, dtype=float), lab) for n, (p, lab) in tables.items()]
+    items = [it for it in items if it[1].shape[2] <= max_lambda]
+    if not items:
+        fig = Figure(figsize=(4, 1))
+        fig.text(0.5, 0.5, "no model with a small finite lambda", ha="center")
+        return fig
+    n = len(items)
+    cols = 2 if n > 1 else 1
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(6.5 * cols, 2.0 * rows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    pair_labels = [f"({a},{b})" for a in scenario.labels_a for b in scenario.labels_b]
+    vmax = max(float(p.max()) for _, p, _ in items)
+    im = None
+    for ax, (name, p, lab) in zip(axes, items, strict=False):
+        mat = p.reshape(-1, p.shape[2])
+        im = ax.imshow(mat, aspect="auto", cmap="viridis", vmin=0.0, vmax=vmax)
+        ax.set_yticks(range(len(pair_labels)), pair_labels, fontsize=7)
+        step = max(1, int(np.ceil(mat.shape[1] / 16)))
+        ticks = list(range(0, mat.shape[1], step))
+        ax.set_xticks(ticks, [str(lab[t]) for t in ticks], rotation=90, fontsize=6)
+        spread = float(np.abs(mat - mat.mean(axis=0)).sum(axis=1).max())
+        ax.set_title(f"{name}  (L = {mat.shape[1]}, max L1 from mean row {spread:.2f})", fontsize=9)
+        ax.set_xlabel("λ", fontsize=8)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if im is not None:
+        fig.colorbar(im, ax=axes[:n].tolist(), label="p(λ | setting pair)", shrink=0.8)
+    return fig
+
+
+def min_mi_curve(
+    scenario: Any = None, visibilities: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The least MI(lambda; settings) in bits any local model needs for the singlet at visibility
+    V, against S = 2√2 V (CHSH scenario), from :func:`bellmodels.audit.min_mi_bits`.
+
+    Returns
+    -------
+    S, mi : arrays over the visibilities (default 41 values, V from 1/√2 - 0.05 to 1).
+
+    >>> S, mi = min_mi_curve(visibilities=[0.5, 1.0])  # doctest: +SKIP
+    >>> float(mi[0]) < 1e-6  # doctest: +SKIP
+    True
+    """
+    from bellmodels.audit import min_mi_bits
+    from bellmodels.scenario import Scenario
+    from bellmodels.simulate import singlet_behaviour
+
+    scn = scenario if scenario is not None else Scenario.chsh()
+    if visibilities is None:
+        visibilities = np.linspace(1 / np.sqrt(2) - 0.05, 1.0, 41)
+    v = np.asarray(visibilities, dtype=float)
+    mi = np.array([min_mi_bits(singlet_behaviour(scn, float(x)), scn) for x in v])
+    return TSIRELSON * v, mi
+
+
+def plot_measurement_dependence(
+    points: Sequence[Mapping[str, Any]],
+    *,
+    curve: tuple[np.ndarray, np.ndarray] | None = None,
+    data_S: float | None = None,
+    colors: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Measurement dependence against S: MI(lambda; settings) and Hall's M, one marker per
+    (model, sweep point).
+
+    Left: MI in bits vs S, with the least MI any local model needs (``curve``, from
+    :func:`min_mi_curve`). Right: Hall's M vs S with Hall's bound |S| <= min(4, 2 + 3M) for local
+    models (M. J. W. Hall, PRL 105, 250404 (2010)): local models lie on or left of it.
+
+    Parameters
+    ----------
+    points
+        ``[{"model", "S", "mi_bits", "hall_M", "family"?}, ...]``.
+    """
+    names = list(dict.fromkeys(p["model"] for p in points))
+    colors = colors or model_colors(names)
+    fig = Figure(figsize=(11.0, 4.6), layout="constrained")
+    ax_mi, ax_m = fig.subplots(1, 2)
+    seen: set[str] = set()
+    for p in points:
+        name = p["model"]
+        label = None if name in seen else name
+        seen.add(name)
+        local = p.get("family") not in ("nonlocal", "retrocausal")
+        marker = "o" if local else "^"
+        for ax, key in ((ax_mi, "mi_bits"), (ax_m, "hall_M")):
+            val = p.get(key)
+            if val is None or not np.isfinite(val):
+                continue
+            ax.plot(
+                [p["S"]],
+                [val],
+                marker,
+                color=colors[name],
+                mec="black",
+                mew=0.5,
+                ms=7,
+                label=label,
+                alpha=0.85,
+            )
+    if curve is not None:
+        s, mi = curve
+        ax_mi.plot(s, mi, color="black", lw=1.5, label="least MI a local model needs")
+        ax_mi.fill_between(s, 0, mi, color="0.85", zorder=0, label="impossible for local models")
+    m = np.linspace(0, 2, 200)
+    ax_m.plot(np.minimum(4, 2 + 3 * m), m, color="black", lw=1.5, label="Hall bound S = 2 + 3M")
+    ax_m.fill_betweenx(m, np.minimum(4, 2 + 3 * m), 4.2, color="0.85", zorder=0)
+    for ax in (ax_mi, ax_m):
+        ax.axvline(2, color="black", ls="--", lw=0.8)
+        ax.axvline(TSIRELSON, color="black", ls="-.", lw=0.8)
+        if data_S is not None and np.isfinite(data_S):
+            ax.axvline(data_S, color="goldenrod", lw=1.2, label="data S")
+        ax.set_xlabel("CHSH S of the model")
+        ax.set_xlim(min(1.5, ax.get_xlim()[0]), 4.1)
+    ax_mi.set_ylabel("MI(λ; settings) (bits)")
+    ax_mi.set_ylim(bottom=-0.02)
+    ax_m.set_ylabel("Hall's M (max L1 between p(λ | pairs))")
+    ax_m.set_ylim(-0.03, 2.03)
+    ax_mi.set_title("mutual information (grey: impossible for a local model)", fontsize=9)
+    ax_m.set_title("Hall's M (grey: impossible for a local model)", fontsize=9)
+    handles, labels = ax_mi.get_legend_handles_labels()
+    h2, l2 = ax_m.get_legend_handles_labels()
+    for h, lab in zip(h2, l2, strict=True):
+        if lab not in labels:
+            handles.append(h)
+            labels.append(lab)
+    fig.legend(handles, labels, loc="outside right upper", fontsize=7)
+    fig.suptitle("measurement dependence vs S (▲ nonlocal / retrocausal, ● local)", fontsize=10)
+    return fig
+
+
+def plot_sweep(
+    ds: Any,
+    axis: str,
+    var: str,
+    *,
+    colors: Mapping[str, Any] | None = None,
+    ylabel: str | None = None,
+    hlines: Sequence[tuple[float, str]] = (),
+) -> Figure:
+    """One line per model of ``ds[var]`` along the sweep axis ``axis`` (other axes: one panel
+    per value combination, at most 6). ``var`` without a ``model`` dim is drawn in black."""
+    da = ds[var]
+    others = [d for d in da.dims if d not in (axis, "model")]
+    combos = list(np.ndindex(*[da.sizes[d] for d in others])) if others else [()]
+    combos = combos[:6]
+    cols = min(3, len(combos))
+    rows = int(np.ceil(len(combos) / cols))
+    fig = Figure(figsize=(4.5 * cols + 1.8, 3.4 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    names = [str(m) for m in ds["model"].values]
+    colors = colors or model_colors(names)
+    x = ds[axis].values
+    for ax, combo in zip(axes, combos, strict=False):
+        sel = {d: i for d, i in zip(others, combo, strict=True)}
+        sub = da.isel(sel)
+        if "model" in sub.dims:
+            for name in names:
+                y = sub.sel(model=name).values
+                if np.all(~np.isfinite(y)):
+                    continue
+                ax.plot(x, y, "o-", color=colors[name], label=name, ms=4)
+        else:
+            ax.plot(x, sub.values, "s-", color="black", label=var)
+        for yv, lab in hlines:
+            ax.axhline(yv, color="0.4", ls="--", lw=0.8)
+            ax.annotate(lab, (x.min(), yv), fontsize=7, va="bottom")
+        if (
+            np.issubdtype(np.asarray(x).dtype, np.number)
+            and np.all(x > 0)
+            and x.max() / x.min() >= 100
+        ):
+            ax.set_xscale("log")
+        ax.set_xlabel(axis)
+        ax.set_ylabel(ylabel or var)
+        if sel:
+            ax.set_title(", ".join(f"{d} = {ds[d].values[i]}" for d, i in sel.items()), fontsize=9)
+    for ax in axes[len(combos) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=7)
+    return fig
+
+
+# -- ArviZ diagnostics ------------------------------------------------------------------------
+
+
+def _invariants(idata: Any, var_names: Sequence[str] | None) -> list[str]:
+    post = idata.posterior
+    wanted = var_names or ("S", "mi_bits", "hall_M")
+    return [v for v in wanted if v in post and float(np.ptp(np.asarray(post[v]))) > 0]
+
+
+def plot_rank_invariants(
+    idata: Any, var_names: Sequence[str] | None = None, title: str = ""
+) -> Figure:
+    """Rank plots (ArviZ) of the quantities every parametrisation agrees on (S, MI, Hall M):
+    the RBM's weights are not identified (hidden units permute), these are. Uniform histograms
+    per chain mean the chains mix."""
+    from bellmodels import _arviz
+
+    names = _invariants(idata, var_names)
+    fig = Figure(figsize=(3.6 * max(1, len(names)), 3.0), layout="constrained")
+    if not names:
+        fig.text(0.5, 0.5, "no varying invariant quantity in the posterior", ha="center")
+        return fig
+    axes = np.atleast_1d(fig.subplots(1, len(names)))
+    _arviz.plot_rank(idata, var_names=names, ax=axes)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_trace_invariants(
+    idata: Any, var_names: Sequence[str] | None = None, title: str = ""
+) -> Figure:
+    """Trace plots (ArviZ) of the invariant quantities (S, MI, Hall M)."""
+    from bellmodels import _arviz
+
+    names = _invariants(idata, var_names)
+    fig = Figure(figsize=(10.0, 2.2 * max(1, len(names))), layout="constrained")
+    if not names:
+        fig.text(0.5, 0.5, "no varying invariant quantity in the posterior", ha="center")
+        return fig
+    axes = np.atleast_2d(fig.subplots(len(names), 2))
+    _arviz.plot_trace(idata, var_names=names, axes=axes, compact=True)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_energy(idata: Any, title: str = "") -> Figure:
+    """ArviZ energy plot (NUTS): marginal vs transition energy; similar widths mean the sampler
+    explores the tails (Betancourt 2017). Only for fits with ``sample_stats.energy``."""
+    fig = Figure(figsize=(4.6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    _draw_energy(ax, idata)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_ppc_counts(
+    idata: Any, counts: np.ndarray, scenario: Any, *, prob: float = 0.94, title: str = ""
+) -> Figure:
+    """Posterior predictive check of the count table: for every (setting pair, outcomes) cell
+    the observed count against the central ``prob`` interval of the replicated counts, drawn as
+    standardised residuals ``(count - mean) / sd`` of the replications (red: outside).
+
+    The replicated counts come from ``posterior_predictive`` (variable ``counts``) when present;
+    otherwise they are drawn here: for each posterior draw of ``behaviour``, a multinomial
+    with the observed trials per setting pair (seed 0).
+    """
+    fig = Figure(figsize=(10.0, 3.6), layout="constrained")
+    _draw_ppc(fig.subplots(), idata, counts, scenario, prob, title)
+    return fig
+
+
+def _draw_ppc(
+    ax: Any, idata: Any, counts: np.ndarray, scenario: Any, prob: float, title: str
+) -> None:
+    n = np.asarray(counts, dtype=float)
+    reps = _replicated_counts(idata, n)
+    mean = reps.mean(axis=0)
+    sd = np.where(reps.std(axis=0) > 0, reps.std(axis=0), 1.0)
+    lo, hi = np.quantile(reps, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    z_obs, z_lo, z_hi = ((v - mean) / sd for v in (n, lo, hi))
+    labels = [
+        f"{scenario.labels_a[i]}{scenario.labels_b[j]} {xa}{xb}"
+        for i in range(n.shape[0])
+        for j in range(n.shape[1])
+        for xa in ("−", "+")
+        for xb in ("−", "+")
+    ]
+    x = np.arange(len(labels))
+    ax.vlines(
+        x,
+        z_lo.ravel(),
+        z_hi.ravel(),
+        color="tab:blue",
+        lw=5,
+        alpha=0.45,
+        label=f"{prob:.0%} of replicated counts",
+    )
+    inside = ((n >= lo) & (n <= hi)).ravel()
+    ax.plot(x[inside], z_obs.ravel()[inside], "ko", ms=5, label="observed count")
+    if (~inside).any():
+        ax.plot(
+            x[~inside],
+            z_obs.ravel()[~inside],
+            "o",
+            color="red",
+            ms=6,
+            label="observed, outside the interval",
+        )
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_xticks(x, labels, rotation=90, fontsize=7)
+    ax.set_xlim(-0.7, len(labels) - 0.3)
+    ax.set_ylabel("(count − mean) / sd")
+    ax.set_title(title or "posterior predictive check of the counts", fontsize=9)
+    ax.legend(fontsize=7, loc="upper right", ncol=3)
+
+
+def plot_diagnostics(idata: Any, counts: np.ndarray, scenario: Any, *, title: str = "") -> Figure:
+    """One figure per fit: rank plots of the invariant quantities (S, MI, Hall M), the NUTS
+    energy plot, and the posterior predictive check of the counts (see the single plots).
+    """
+    from bellmodels import _arviz
+
+    names = _invariants(idata, None)
+    fig = Figure(figsize=(12.0, 6.4), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.0, 1.05))
+    axes = np.atleast_1d(top.subplots(1, len(names) + 1))
+    if names:
+        _arviz.plot_rank(idata, var_names=names, ax=axes[: len(names)])
+        for ax, name in zip(axes, names, strict=False):
+            ax.set_title(f"rank plot: {name}", fontsize=9)
+    _draw_energy(axes[-1], idata)
+    _draw_ppc(bottom.subplots(), idata, counts, scenario, 0.94, "")
+    if title:
+        fig.suptitle(title, fontsize=11, fontweight="bold")
+    return fig
+
+
+def _draw_energy(ax: Any, idata: Any) -> None:
+    from bellmodels import _arviz
+
+    if "sample_stats" not in idata.groups() or "energy" not in idata.sample_stats:
+        ax.text(
+            0.5,
+            0.5,
+            "no energy\n(sampler is not NUTS)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return
+    _arviz.plot_energy(idata, ax=ax, legend=True, textsize=8)
+    ax.set_title("NUTS energy", fontsize=9)
+
+
+def _replicated_counts(idata: Any, n: np.ndarray, max_draws: int = 400) -> np.ndarray:
+    if "posterior_predictive" in idata.groups():
+        pp = idata.posterior_predictive
+        for name in ("counts", "y", "obs"):
+            if name in pp:
+                arr = np.asarray(pp[name])
+                arr = arr.reshape(-1, *arr.shape[2:])
+                if arr.shape[1:] == n.shape:
+                    return arr[:max_draws].astype(float)
+                if arr.shape[1:] == (n.size,):
+                    return arr[:max_draws].reshape(-1, *n.shape).astype(float)
+    beh = np.asarray(idata.posterior["behaviour"]).reshape(-1, *n.shape)[:max_draws]
+    rng = np.random.default_rng(0)
+    totals = n.sum(axis=(2, 3)).astype(int)
+    out = np.empty((beh.shape[0], *n.shape))
+    for d in range(beh.shape[0]):
+        for i in range(n.shape[0]):
+            for j in range(n.shape[1]):
+                p = np.clip(beh[d, i, j].ravel(), 0, None)
+                out[d, i, j] = rng.multinomial(totals[i, j], p / p.sum()).reshape(2, 2)
+    return out
+
+
+def plot_compare(table: Any, title: str = "") -> Figure:
+    """``az.plot_compare`` of an ArviZ comparison table (ELPD-LOO with SE, best first)."""
+    from bellmodels import _arviz
+
+    fig = Figure(figsize=(7.5, 0.45 * len(table) + 1.5), layout="constrained")
+    ax = fig.subplots()
+    _arviz.plot_compare(table, ax=ax, insample_dev=False)
+    ax.set_title(
+        title or "ELPD-LOO (higher is better; open: difference to the best ± SE)", fontsize=9
+    )
+    return fig

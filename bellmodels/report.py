@@ -1,0 +1,583 @@
+"""The report of a study run: ``DIR/report.md``, ``DIR/report.html`` and ``DIR/figures/*.png``.
+
+The report is built as a list of blocks (headings, paragraphs, tables, figures) rendered twice:
+to Markdown and to a small self-contained HTML page. The HTML is written here by hand (no
+Markdown package is a dependency): the blocks are already structured, so no Markdown parsing
+is needed.
+
+Example
+-------
+>>> from bellmodels.report import write_report
+>>> write_report("out/weinstein2017")  # doctest: +SKIP
+PosixPath('out/weinstein2017/report.md')
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["write_report"]
+
+MAX_POINT_SECTIONS = 4
+"""Sweep points with their own figures; larger sweeps get sweep figures and pivot tables."""
+
+
+@dataclass
+class _Doc:
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
+
+    def h(self, level: int, text: str) -> None:
+        self.blocks.append(("h", (level, text)))
+
+    def p(self, text: str) -> None:
+        self.blocks.append(("p", text))
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self.blocks.append(("table", (list(header), [list(r) for r in rows])))
+
+    def fig(self, path: str, caption: str) -> None:
+        self.blocks.append(("fig", (path, caption)))
+
+    def code(self, text: str) -> None:
+        self.blocks.append(("code", text))
+
+    # -- rendering ----------------------------------------------------------------------------
+    def markdown(self) -> str:
+        out: list[str] = []
+        for kind, val in self.blocks:
+            if kind == "h":
+                out.append("#" * val[0] + " " + val[1])
+            elif kind == "p":
+                out.append(val)
+            elif kind == "table":
+                header, rows = val
+                out.append("| " + " | ".join(header) + " |")
+                out.append("|" + "|".join("---" for _ in header) + "|")
+                out.extend("| " + " | ".join(_cell(c) for c in r) + " |" for r in rows)
+            elif kind == "fig":
+                out.append(f"![{val[1]}]({val[0]})\n\n*{val[1]}*")
+            elif kind == "code":
+                out.append("```\n" + val + "\n```")
+            out.append("")
+        return "\n".join(out)
+
+    def html(self, title: str) -> str:
+        body: list[str] = []
+        for kind, val in self.blocks:
+            if kind == "h":
+                body.append(f"<h{val[0]}>{html.escape(val[1])}</h{val[0]}>")
+            elif kind == "p":
+                body.append(f"<p>{_inline_html(val)}</p>")
+            elif kind == "table":
+                header, rows = val
+                head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+                trs = "".join(
+                    "<tr>" + "".join(f"<td>{_inline_html(_cell(c))}</td>" for c in r) + "</tr>"
+                    for r in rows
+                )
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>")
+            elif kind == "fig":
+                body.append(
+                    f'<figure><img src="{html.escape(val[0])}" alt="{html.escape(val[1])}">'
+                    f"<figcaption>{html.escape(val[1])}</figcaption></figure>"
+                )
+            elif kind == "code":
+                body.append(f"<pre>{html.escape(val)}</pre>")
+        style = (
+            "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;"
+            "line-height:1.4}table{border-collapse:collapse;margin:1em 0;font-size:90%}"
+            "td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}"
+            "td:first-child,th:first-child{text-align:left}th{background:#f2f2f2}"
+            "img{max-width:100%}figure{margin:1.5em 0}figcaption{color:#444;font-size:90%}"
+            "pre{background:#f6f6f6;padding:.5em;overflow:auto}"
+        )
+        return (
+            "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n"
+            + "\n".join(body)
+            + "\n</body></html>\n"
+        )
+
+
+def _inline_html(text: str) -> str:
+    """Escape, then render ``**bold**`` and `` `code` `` (the only inline markup used)."""
+    out = html.escape(text)
+    parts = out.split("`")
+    out = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    parts = out.split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _cell(c: Any) -> str:
+    if c is None:
+        return ""
+    if isinstance(c, (bool, np.bool_)):
+        return "yes" if c else "no"
+    if isinstance(c, (float, np.floating)):
+        if not math.isfinite(float(c)):
+            return "–"
+        v = float(c)
+        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+            return f"{v:.3g}"
+        return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
+    return str(c).replace("|", "\\|")
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "–" if not math.isfinite(f) else f"{f:.{digits}f}"
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Save a figure (PNG, 110 dpi) atomically."""
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    os.replace(tmp, path)
+
+
+def write_report(out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``report.md``, ``report.html`` and ``figures/*.png`` for a study directory.
+
+    Parameters
+    ----------
+    out_dir
+        A directory written by :func:`bellmodels.study.run_study` (holds ``results.nc``).
+
+    Returns
+    -------
+    pathlib.Path
+        The Markdown report.
+
+    Examples
+    --------
+    >>> write_report("out/weinstein2017")  # doctest: +SKIP
+    PosixPath('out/weinstein2017/report.md')
+    """
+    from bellmodels.study import load_study
+
+    out = Path(out_dir)
+    ds = load_study(out)
+    info = json.loads(ds.attrs["config"])
+    config = info["config"]
+    axes = [a["name"] for a in info["axes"]]
+    fig_dir = out / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    for old in fig_dir.glob("*.png"):
+        old.unlink()
+    figures = config.get("report", {}).get("figures", True)
+
+    doc = _Doc()
+    title = config["study"].get("title") or f"Study {config['study']['name']}"
+    doc.h(1, title)
+    if config["study"].get("description"):
+        doc.p(config["study"]["description"])
+    _setup_section(doc, ds, config, info)
+    models = [str(m) for m in ds["model"].values]
+    from bellmodels.plots import model_colors
+
+    colors = model_colors(models)
+    points = list(np.ndindex(*[ds.sizes[a] for a in axes])) if axes else [()]
+    _failures(doc, ds, axes, points)
+
+    if len(points) <= MAX_POINT_SECTIONS:
+        for k, idx in enumerate(points):
+            _point_section(doc, ds, out, axes, idx, k, colors, figures, fig_dir)
+    else:
+        _sweep_section(doc, ds, out, axes, points, colors, figures, fig_dir)
+    if figures:
+        _md_section(doc, ds, out, axes, points, colors, fig_dir, config)
+    _provenance(doc, ds)
+
+    md = out / "report.md"
+    for path, text in ((md, doc.markdown()), (out / "report.html", doc.html(title))):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return md
+
+
+def _setup_section(doc: _Doc, ds: Any, config: dict[str, Any], info: dict[str, Any]) -> None:
+    data = config["data"]
+    inf = config["inference"]
+    doc.h(2, "Set-up")
+    if data["source"] == "simulate":
+        src = (
+            f"simulated spin-singlet trials (`simulate_singlet`): trials = {data['trials']}, "
+            f"visibility = {data['visibility']}, seed = {data['seed']}, scenario "
+            f"{data['scenario']}, settings uniform unless given"
+        )
+    elif data["source"] == "dataset":
+        src = f"shipped dataset `{data['dataset']}`"
+    else:
+        src = f"file `{data['path']}`"
+    doc.p(f"**Data**: {src}.")
+    doc.p("**Models**: " + ", ".join(f"`{m}`" for m in ds["model"].values) + ".")
+    if inf.get("fit", True):
+        doc.p(
+            f"**Inference** (PyMC): draws = {inf['draws']}, tune = {inf['tune']}, chains = "
+            f"{inf['chains']}, seed = {inf['seed']}, sampler = {inf['sampler']}, evidence = "
+            f"{inf['evidence']}. Each model is also audited at its parameters (its defaults, the "
+            "published values, or the maximum-likelihood values when trained)."
+        )
+    else:
+        doc.p("**Inference**: none (audit only).")
+    opts = config["models"].get("options") or {}
+    if opts:
+        doc.p("**Model options**: " + "; ".join(f"`{m}`: {json.dumps(o)}" for m, o in opts.items()))
+    if info["axes"]:
+        doc.p(
+            "**Sweep axes**: "
+            + "; ".join(f"`{a['key']}` = {a['values']}" for a in info["axes"])
+            + f" ({int(np.prod([len(a['values']) for a in info['axes']]))} points)."
+        )
+    secs = ds.attrs.get("tasks_seconds")
+    if secs is not None:
+        doc.p(f"**Wall time of the tasks**: {float(secs):.1f} s.")
+
+
+def _failures(doc: _Doc, ds: Any, axes: list[str], points: list[tuple[int, ...]]) -> None:
+    rows = []
+    for idx in points:
+        for j, m in enumerate(ds["model"].values):
+            status = str(ds["status"].values[(*idx, j)])
+            if status and status != "done":
+                coords = _coords_text(ds, axes, idx)
+                rows.append([m, coords, status, str(ds["error"].values[(*idx, j)])[:300]])
+    if rows:
+        doc.h(2, "Failed tasks")
+        doc.p("These tasks did not finish; re-run the study to retry them.")
+        doc.table(["model", "point", "status", "error"], rows)
+
+
+def _coords_text(ds: Any, axes: list[str], idx: tuple[int, ...]) -> str:
+    return ", ".join(f"{a} = {ds[a].values[i]}" for a, i in zip(axes, idx, strict=True)) or "–"
+
+
+def _task_ids(ds: Any, idx: tuple[int, ...]) -> dict[str, str]:
+    return {
+        str(m): str(ds["task"].values[(*idx, j)])
+        for j, m in enumerate(ds["model"].values)
+        if str(ds["status"].values[(*idx, j)]) == "done"
+    }
+
+
+def _point_section(
+    doc: _Doc,
+    ds: Any,
+    out: Path,
+    axes: list[str],
+    idx: tuple[int, ...],
+    k: int,
+    colors: dict[str, Any],
+    figures: bool,
+    fig_dir: Path,
+) -> None:
+    from bellmodels.study import compare_point, load_task
+
+    sel = {a: i for a, i in zip(axes, idx, strict=True)}
+    pt = ds.isel(sel) if sel else ds
+    label = _coords_text(ds, axes, idx)
+    doc.h(2, "Results" + (f" at {label}" if sel else ""))
+    s, se = float(pt["data_S"]), float(pt["data_S_se"])
+    doc.p(
+        f"Data: {int(pt['n_trials']) if np.isfinite(pt['n_trials']) else '?'} trials, "
+        f"S = {_fmt(s)} ± {_fmt(se)} (local bound 2, Tsirelson 2√2 = 2.828)."
+    )
+    task_ids = _task_ids(ds, idx)
+    rows, table = compare_point(out, task_ids) if task_ids else ({}, None)
+
+    # comparison table
+    if rows:
+        doc.h(3, "Model comparison (PSIS-LOO, best first)")
+        doc.p(
+            "`d_loo`: ELPD difference to the best model (in nats, with its SE `dse`); `weight`: "
+            "stacking weight; `log_evidence`: log marginal likelihood (SMC) with its SE; "
+            "`S_mean` and `S 94% HDI`: posterior of the model's CHSH value; `diag ok`: the "
+            "diagnostics gate (R-hat, ESS, divergences) passed."
+        )
+        hdr = [
+            "model",
+            "elpd_loo",
+            "se",
+            "d_loo",
+            "dse",
+            "weight",
+            "p_loo",
+            "pareto_k_max",
+            "log_evidence",
+            "log_ev_se",
+            "S_mean",
+            "S 94% HDI",
+            "diag ok",
+        ]
+        body = []
+        for m, r in sorted(rows.items(), key=lambda kv: kv[1]["rank"]):
+            q = pt.sel(model=m)
+            ok = float(q["diagnostics_ok"])
+            body.append(
+                [
+                    m,
+                    r["elpd_loo"],
+                    r["se"],
+                    r["d_loo"],
+                    r["dse"],
+                    r["weight"],
+                    r["p_loo"],
+                    float(q["pareto_k_max"]),
+                    float(q["log_evidence"]),
+                    float(q["log_evidence_se"]),
+                    float(q["S_mean"]),
+                    f"[{_fmt(q['S_hdi_low'])}, {_fmt(q['S_hdi_high'])}]",
+                    "–" if not np.isfinite(ok) else bool(ok),
+                ]
+            )
+        doc.table(hdr, body)
+
+    # audit table
+    doc.h(3, "Audit (at each model's parameters)")
+    doc.p(
+        "Which of Bell's assumptions each model keeps, read from its ontic table alone: `MI` = "
+        "MI(λ; settings) in bits; `Hall M` = largest L1 distance between p(λ | pair) for two "
+        "setting pairs; `Hall bound` = min(4, 2 + 3M), the largest S a local model with that M "
+        "can reach; `PI viol.` / `OI viol.` = largest violation of parameter / outcome "
+        "independence; `min MI` = least MI any local model needs for this model's behaviour."
+    )
+    hdr = [
+        "model",
+        "family",
+        "classification",
+        "S",
+        "MI (bits)",
+        "Hall M",
+        "Hall bound",
+        "min MI",
+        "PI viol.",
+        "OI viol.",
+        "CH J",
+    ]
+    body = []
+    for m in pt["model"].values:
+        q = pt.sel(model=m)
+        if str(q["status"]) != "done":
+            continue
+        body.append(
+            [
+                str(m),
+                str(q["family"]),
+                str(q["classification"]),
+                float(q["S"]),
+                float(q["mi_bits"]),
+                float(q["hall_M"]),
+                float(q["hall_bound"]),
+                float(q["min_mi_bits"]),
+                float(q["parameter_independence_violation"]),
+                float(q["outcome_independence_violation"]),
+                float(q["ch_J"]),
+            ]
+        )
+    doc.table(hdr, body)
+    if not figures or not task_ids:
+        return
+
+    from bellmodels import plots
+    from bellmodels.data import Counts
+
+    tag = f"p{k}" if sel else "main"
+    extras: dict[str, Any] = {}
+    fits: dict[str, Any] = {}
+    for m, tid in task_ids.items():
+        extras[m], fits[m] = load_task(out, tid)
+    first = next(iter(extras.values()))
+    counts = Counts(first["counts"])
+    scn = counts.scenario
+
+    corr = {}
+    for m, ex in extras.items():
+        idata = fits[m]
+        if idata is not None and "correlators" in idata.posterior:
+            c = np.asarray(idata.posterior["correlators"])
+            c = c.reshape(-1, *c.shape[2:])
+            lo, hi = np.quantile(c, [0.03, 0.97], axis=0)
+            corr[m] = {"mean": c.mean(axis=0), "lo": lo, "hi": hi}
+        else:
+            b = np.asarray(ex["behaviour"])
+            corr[m] = {"mean": b[..., 0, 0] + b[..., 1, 1] - b[..., 0, 1] - b[..., 1, 0]}
+    f = plots.plot_correlators(scn, counts.values, corr, colors=colors)
+    _save(f, fig_dir / f"correlators_{tag}.png")
+    doc.fig(
+        f"figures/correlators_{tag}.png",
+        "Correlators E per setting pair against θ = angle_a − angle_b: data (black squares, ±1 "
+        "SE) and each model (posterior mean with 94% interval when fitted, else at its "
+        "parameters); grey lines: the singlet −cos θ and the local sawtooth. Lower panel: "
+        "(model − data) / SE.",
+    )
+
+    samples = {}
+    for m in task_ids:
+        idata = fits[m]
+        if idata is not None and "S" in idata.posterior:
+            samples[m] = np.asarray(idata.posterior["S"]).ravel()
+        else:
+            samples[m] = np.array([float(pt.sel(model=m)["S"])])
+    f = plots.plot_S_posterior(samples, data_S=s, data_S_se=se, colors=colors)
+    _save(f, fig_dir / f"S_posterior_{tag}.png")
+    doc.fig(
+        f"figures/S_posterior_{tag}.png",
+        "Posterior of each model's CHSH value S (violins; diamonds: models not fitted, at their "
+        "parameters) against the local bound 2, Tsirelson's 2√2 and the algebraic 4; gold: the "
+        "data's S ± 2 SE.",
+    )
+
+    tables = {}
+    for m, ex in extras.items():
+        lam = json.loads(ex.attrs.get("lam_labels", "[]"))
+        p = np.asarray(ex["p_lambda"])
+        if p.shape[2] <= 64 and p.shape[2] > 1:
+            tables[m] = (p, lam or list(range(p.shape[2])))
+    if tables:
+        f = plots.plot_p_lambda(tables, scn)
+        _save(f, fig_dir / f"p_lambda_{tag}.png")
+        doc.fig(
+            f"figures/p_lambda_{tag}.png",
+            "p(λ | setting pair) for the models with a finite λ (at their parameters). Identical "
+            "rows = measurement independence; the RBM's 16 hidden states have rows that differ: "
+            "its λ depends on the settings (Weinstein 2017).",
+        )
+
+    if table is not None and len(table) > 1:
+        f = plots.plot_compare(table)
+        _save(f, fig_dir / f"compare_{tag}.png")
+        doc.fig(f"figures/compare_{tag}.png", "ArviZ plot_compare: ELPD-LOO per model with SE.")
+
+    diag_models = [m for m in task_ids if fits[m] is not None]
+    if diag_models:
+        doc.h(3, "Diagnostics")
+        doc.p(
+            "Rank plots of the invariant quantities (S, MI, Hall M: the parameters themselves "
+            "are not identified for every model, e.g. the RBM's hidden units permute), the NUTS "
+            "energy plot, and the posterior predictive check of the 16 counts, per model."
+        )
+    for m in diag_models:
+        idata = fits[m]
+        f = plots.plot_diagnostics(idata, counts.values, scn, title=m)
+        name = f"diagnostics_{tag}_{m}.png"
+        _save(f, fig_dir / name)
+        doc.fig(f"figures/{name}", f"{m}: rank plots, energy plot, posterior predictive check.")
+
+
+def _sweep_section(
+    doc: _Doc,
+    ds: Any,
+    out: Path,
+    axes: list[str],
+    points: list[tuple[int, ...]],
+    colors: dict[str, Any],
+    figures: bool,
+    fig_dir: Path,
+) -> None:
+    doc.h(2, "Sweep")
+    models = [str(m) for m in ds["model"].values]
+    for var, what in (
+        ("weight", "stacking weight"),
+        ("d_loo", "ELPD difference to the best"),
+        ("S", "audit S"),
+    ):
+        if not np.isfinite(ds[var].values).any():
+            continue
+        doc.h(3, f"{what} (`{var}`) per point")
+        body = []
+        for idx in points:
+            row: list[Any] = [_coords_text(ds, axes, idx), float(ds["data_S"].values[idx])]
+            row += [float(ds[var].values[(*idx, j)]) for j in range(len(models))]
+            body.append(row)
+        doc.table(["point", "data S", *models], body)
+    if not figures:
+        return
+    for axis in axes:
+        if ds.sizes[axis] < 2 or not np.issubdtype(ds[axis].dtype, np.number):
+            continue
+        specs = [
+            ("weight", "stacking weight", ()),
+            ("d_loo", "ELPD difference to the best (nats)", ((0.0, ""),)),
+            ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+        ]
+        for var, label, hl in specs:
+            if not np.isfinite(ds[var].values).any():
+                continue
+            from bellmodels import plots
+
+            f = plots.plot_sweep(ds, axis, var, colors=colors, ylabel=label, hlines=hl)
+            name = f"sweep_{var}_vs_{axis}.png"
+            _save(f, fig_dir / name)
+            doc.fig(f"figures/{name}", f"{label} against {axis}.")
+
+
+def _md_section(
+    doc: _Doc,
+    ds: Any,
+    out: Path,
+    axes: list[str],
+    points: list[tuple[int, ...]],
+    colors: dict[str, Any],
+    fig_dir: Path,
+    config: dict[str, Any],
+) -> None:
+    from bellmodels import plots
+
+    pts = []
+    for idx in points:
+        for j, m in enumerate(ds["model"].values):
+            at = (*idx, j)
+            if str(ds["status"].values[at]) != "done":
+                continue
+            pts.append(
+                {
+                    "model": str(m),
+                    "family": str(ds["family"].values[at]),
+                    "S": float(ds["S"].values[at]),
+                    "mi_bits": float(ds["mi_bits"].values[at]),
+                    "hall_M": float(ds["hall_M"].values[at]),
+                }
+            )
+    if not pts:
+        return
+    n_curve = int(config.get("report", {}).get("min_mi_points", 11))
+    v = np.linspace(1 / math.sqrt(2), 1.0, n_curve)
+    curve = plots.min_mi_curve(visibilities=v)
+    data_S = float(ds["data_S"].values.ravel()[0]) if len(points) == 1 else None
+    f = plots.plot_measurement_dependence(pts, curve=curve, data_S=data_S, colors=colors)
+    _save(f, fig_dir / "measurement_dependence.png")
+    doc.h(2, "Measurement dependence")
+    doc.p(
+        "Each model at its parameters (every sweep point): MI(λ; settings) and Hall's M against "
+        "its S. The black curve is the least MI any local model needs to reproduce the singlet "
+        "at visibility V (S = 2√2 V), from the convex programme `min_mi_bits`; Hall's bound "
+        "|S| ≤ 2 + 3M (Hall 2010) is tight for local models. Nonlocal and retrocausal models "
+        "(triangles) are not bound by either."
+    )
+    doc.fig("figures/measurement_dependence.png", "Measurement dependence against S.")
+
+
+def _provenance(doc: _Doc, ds: Any) -> None:
+    doc.h(2, "Provenance")
+    versions = json.loads(ds.attrs.get("versions", "{}") or "{}")
+    if versions:
+        doc.table(["package", "version"], sorted(versions.items()))
+    doc.p(
+        "Results: `results.nc` (load with `bellmodels.load_study(DIR)`); one NetCDF per task in "
+        "`tasks/` (the InferenceData of the fit plus a `bellmodels` group with the audit, the "
+        "model's behaviour and ontic table, the resolved configuration and these versions)."
+    )
+    doc.code(json.dumps(json.loads(ds.attrs["config"])["config"], indent=2))
