@@ -12,6 +12,9 @@ from bellmodels.models.base import FAMILIES, HiddenVariableModel, Parameter
 from bellmodels.models.registry import get, names, register
 
 # Importing a model module registers its models (one line per module).
+# isort: split
+from bellmodels.models import local as local
+from bellmodels.models import nonlocal_ as nonlocal_
 from bellmodels.models import rbm  # noqa: F401
 
 __all__ = ["FAMILIES", "HiddenVariableModel", "Parameter", "get", "names", "register"]

@@ -1,0 +1,484 @@
+"""Local, measurement-independent models: the local polytope and Bell's 1964 model.
+
+Both obey Bell's assumptions (measurement independence, parameter and outcome independence), so
+every behaviour they produce lies in the local polytope and satisfies ``|S| <= 2``.
+
+This module also holds the planar-geometry helpers shared by the sphere models of
+:mod:`bellmodels.models.nonlocal_` and :mod:`bellmodels.models.retrocausal`: settings are
+directions in one plane (angles in radians), lambda a unit vector on the sphere; for a planar
+setting ``a`` the sign ``sgn(a . lambda)`` depends only on lambda's azimuth ``psi`` (its polar
+factor ``sin(theta)`` is positive almost surely), so a deterministic response
+``lambda -> sgn(a_i . lambda)`` is constant on the arcs of the circle cut at every
+``angle +- pi/2``. Those arcs are the exact finite coarse-graining of lambda (lambda -> its
+response strategy), and their measures are arc lengths (or integrals of a density over arcs).
+Hand-written: no library coarse-grains sphere models into ontic tables.
+
+Example
+-------
+>>> import numpy as np
+>>> from bellmodels import models
+>>> p = models.get("bell1964").behaviour()
+>>> E = p[..., 0, 0] + p[..., 1, 1] - p[..., 0, 1] - p[..., 1, 0]
+>>> float(E[0, 0] + E[0, 1] + E[1, 0] - E[1, 1])   # Bell's model saturates the local bound
+-2.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from bellmodels.data import Trials
+from bellmodels.models.base import HiddenVariableModel, Parameter
+from bellmodels.models.registry import register
+from bellmodels.ontic import OnticTable, local_deterministic_strategies
+from bellmodels.scenario import Scenario
+
+TWO_PI = 2.0 * np.pi
+
+# sign of x_a * x_b for outcome indices (0 <-> -1, 1 <-> +1)
+PRODUCT_SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])
+
+VISIBILITY_PRIOR = "Beta(2, 1)"
+OFFSET_SD = 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters shared by the planar models
+# ---------------------------------------------------------------------------------------------
+def visibility_parameter() -> Parameter:
+    """The visibility V (weight of the ideal model; 1 - V goes to a noise lambda).
+
+    Prior ``Beta(2, 1)`` (density ``2 V``): full support on (0, 1), so data with any visibility
+    can be fitted, and a mild, monotone preference for high visibility (prior mean 2/3,
+    P(V < 0.5) = 1/4) that real Bell data (V ~ 0.9 - 0.99) overrides at once.
+
+    >>> visibility_parameter().prior_repr
+    'Beta(2, 1)'
+    """
+
+    def prior(name: str) -> Any:
+        import pymc as pm
+
+        return pm.Beta(name, alpha=2.0, beta=1.0)
+
+    return Parameter(
+        "visibility",
+        (),
+        1.0,
+        prior,
+        VISIBILITY_PRIOR,
+        "weight of the ideal model; 1 - V is a settings-independent noise lambda "
+        "(independent fair local outcomes)",
+    )
+
+
+def offset_parameters(scenario: Scenario) -> dict[str, Parameter]:
+    """Small angle offsets per setting, ``Normal(0, 0.05)`` rad, default 0.
+
+    They absorb small analyser misalignments of real data. A common rotation of all settings is
+    not identified by data (the models are rotation invariant); the proper prior fixes it.
+
+    >>> sorted(offset_parameters(Scenario.chsh()))
+    ['offset_a', 'offset_b']
+    """
+
+    def make(party: str, k: int) -> Parameter:
+        def prior(name: str) -> Any:
+            import pymc as pm
+
+            return pm.Normal(name, mu=0.0, sigma=OFFSET_SD, shape=(k,))
+
+        return Parameter(
+            f"offset_{party}",
+            (k,),
+            np.zeros(k),
+            prior,
+            f"Normal(0, {OFFSET_SD})",
+            f"offsets (rad) added to party {party.upper()}'s analyser angles",
+        )
+
+    return {"offset_a": make("a", scenario.n_a), "offset_b": make("b", scenario.n_b)}
+
+
+def dirichlet_parameter(name: str, n: int, description: str) -> Parameter:
+    """Mixture weights over ``n`` boxes, prior ``Dirichlet(ones(n))`` (uniform on the simplex).
+
+    >>> dirichlet_parameter("weights", 16, "").prior_repr
+    'Dirichlet(ones(16))'
+    """
+
+    def prior(var: str) -> Any:
+        import pymc as pm
+
+        return pm.Dirichlet(var, a=np.ones(n))
+
+    return Parameter(name, (n,), np.full(n, 1.0 / n), prior, f"Dirichlet(ones({n}))", description)
+
+
+class PlanarModel:
+    """Mixin for the models whose settings are directions in a plane (listed before
+    :class:`HiddenVariableModel` in the bases, so its methods fill the abstract ones).
+
+    Parameters: ``visibility`` and, unless ``offsets=False``, ``offset_a`` / ``offset_b``.
+    The behaviour is ``p(x_a, x_b | a, b) = (1 + x_a x_b V E(a - b)) / 4`` with the ideal
+    correlator :meth:`correlator` (default the singlet's ``-cos``); marginals are fair.
+    """
+
+    scenario: Scenario
+    values: dict[str, Any]
+    params: Any
+
+    def __init__(self, scenario: Scenario | None = None, *, offsets: bool = True, **values: Any):
+        self.offsets = bool(offsets)
+        super().__init__(scenario, **values)  # type: ignore[call-arg]
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        out = {"visibility": visibility_parameter()}
+        if self.offsets:
+            out.update(offset_parameters(self.scenario))
+        return out
+
+    def angles(self, params: Mapping[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Effective analyser angles (scenario angles + offsets), numpy."""
+        p = self.params(params)
+        a = np.asarray(self.scenario.angles_a, dtype=float)
+        b = np.asarray(self.scenario.angles_b, dtype=float)
+        if self.offsets:
+            a = a + p["offset_a"]
+            b = b + p["offset_b"]
+        return a, b
+
+    def angles_tensor(self, params: Mapping[str, Any]) -> tuple[Any, Any]:
+        """Effective angles as PyTensor expressions."""
+        import pytensor.tensor as pt
+
+        a = pt.as_tensor_variable(np.asarray(self.scenario.angles_a, dtype=float))
+        b = pt.as_tensor_variable(np.asarray(self.scenario.angles_b, dtype=float))
+        if self.offsets:
+            a = a + params["offset_a"]
+            b = b + params["offset_b"]
+        return a, b
+
+    @staticmethod
+    def correlator(delta: Any, lib: Any = np) -> Any:
+        """E(delta) of the ideal model; default the singlet ``-cos(delta)``."""
+        return -lib.cos(delta)
+
+    def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
+        p = self.params(params)
+        a, b = self.angles(params)
+        e = float(p["visibility"]) * self.correlator(np.subtract.outer(a, b))
+        return (1.0 + e[:, :, None, None] * PRODUCT_SIGN) / 4.0
+
+    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
+        import pytensor.tensor as pt
+
+        a, b = self.angles_tensor(params)
+        delta = a[:, None] - b[None, :]
+        e = params["visibility"] * self.correlator(delta, lib=pt)
+        return (1.0 + e[:, :, None, None] * pt.as_tensor_variable(PRODUCT_SIGN)) / 4.0
+
+    def _noise_mask(self, rng: np.random.Generator, n: int, visibility: float) -> np.ndarray:
+        return rng.random(n) >= visibility
+
+    def _finish_trials(
+        self,
+        rng: np.random.Generator,
+        sa: np.ndarray,
+        sb: np.ndarray,
+        xa: np.ndarray,
+        xb: np.ndarray,
+        visibility: float,
+    ) -> Trials:
+        """Replace the outcomes of noise trials (probability 1 - V) by independent fair coins."""
+        noise = self._noise_mask(rng, sa.size, visibility)
+        k = int(noise.sum())
+        xa = np.where(noise, 0, xa)
+        xb = np.where(noise, 0, xb)
+        xa[noise] = rng.choice(np.array([-1, 1]), size=k)
+        xb[noise] = rng.choice(np.array([-1, 1]), size=k)
+        return Trials(self.scenario, sa, sb, xa.astype(np.int8), xb.astype(np.int8))
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry helpers
+# ---------------------------------------------------------------------------------------------
+def wrap_angle(x: Any, lib: Any = np) -> Any:
+    """Angle wrapped to [-pi, pi) (differentiable almost everywhere, numpy or PyTensor)."""
+    return x - TWO_PI * lib.floor((x + np.pi) / TWO_PI)
+
+
+def sawtooth(delta: Any, lib: Any = np) -> Any:
+    """Bell's linear correlator ``-(1 - 2 theta / pi)``, theta the angle between the directions.
+
+    >>> float(sawtooth(np.pi / 4))
+    -0.5
+    """
+    theta = lib.abs(wrap_angle(delta, lib))
+    return -(1.0 - 2.0 * theta / np.pi)
+
+
+def planar_vectors(angles: Any) -> np.ndarray:
+    """Unit vectors ``(cos, sin, 0)`` in the xy-plane, shape ``(..., 3)``."""
+    angles = np.asarray(angles, dtype=float)
+    return np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=-1)
+
+
+def uniform_sphere(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` points uniform on the unit sphere S^2 (normalised Gaussians), shape ``(n, 3)``."""
+    v = rng.standard_normal((n, 3))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def sign(x: np.ndarray) -> np.ndarray:
+    """``sgn`` with values +1 / -1 (ties, of probability zero, go to +1)."""
+    return np.where(x >= 0, 1, -1).astype(np.int8)
+
+
+def arc_partition(
+    angles_a: np.ndarray, angles_b: np.ndarray, tol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut the circle of azimuths at every ``angle +- pi/2`` of both parties.
+
+    On each resulting arc ``sgn(cos(psi - angle))`` is constant for every setting, so the arcs are
+    the exact coarse-graining of any response built from these signs.
+
+    Returns
+    -------
+    lo, hi : arrays of arc end points (``0 <= lo < hi <= 2 pi``, arcs cover the circle).
+
+    >>> lo, hi = arc_partition(np.array([0.0, np.pi / 2]), np.array([np.pi / 4, -np.pi / 4]))
+    >>> len(lo), float(np.round(hi - lo, 6).min())
+    (8, 0.785398)
+    """
+    ang = np.concatenate([np.asarray(angles_a, float), np.asarray(angles_b, float)])
+    cuts = np.mod(np.concatenate([ang + np.pi / 2, ang - np.pi / 2]), TWO_PI)
+    cuts = np.sort(cuts)
+    keep = np.concatenate([[True], np.diff(cuts) > tol])
+    cuts = cuts[keep]
+    if cuts.size > 1 and (cuts[0] + TWO_PI - cuts[-1]) <= tol:
+        cuts = cuts[:-1]
+    lo = cuts
+    hi = np.concatenate([cuts[1:], [cuts[0] + TWO_PI]])
+    return lo, hi
+
+
+def arc_signs(lo: np.ndarray, hi: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """``sgn(cos(psi - angle))`` on each arc (evaluated at its midpoint), shape ``(L, K)``."""
+    mid = 0.5 * (lo + hi)
+    return sign(np.cos(mid[:, None] - np.asarray(angles, float)[None, :]))
+
+
+def strategy_labels(xa: np.ndarray, xb: np.ndarray) -> list[str]:
+    """Labels ``"+-;-+"`` (A's outcome per setting; B's) as in ``local_deterministic_strategies``."""
+    sym = {1: "+", -1: "-"}
+    return [
+        "".join(sym[int(v)] for v in ra) + ";" + "".join(sym[int(v)] for v in rb)
+        for ra, rb in zip(xa, xb, strict=True)
+    ]
+
+
+def deterministic_response(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+    """Response ``(K_a, K_b, L, 2, 2)`` of strategies ``xa (L, K_a)``, ``xb (L, K_b)`` (+1/-1)."""
+    n_lam, ka = xa.shape
+    kb = xb.shape[1]
+    resp = np.zeros((ka, kb, n_lam, 2, 2))
+    ia = (xa > 0).astype(int)
+    ib = (xb > 0).astype(int)
+    lam = np.arange(n_lam)
+    for i in range(ka):
+        for j in range(kb):
+            resp[i, j, lam, ia[:, i], ib[:, j]] = 1.0
+    return resp
+
+
+def with_noise(
+    p_lambda: np.ndarray,
+    response: np.ndarray,
+    labels: list[str],
+    visibility: float,
+    scenario: Scenario,
+) -> OnticTable:
+    """Ontic table with the ideal lambdas weighted by V plus one ``"noise"`` lambda (1 - V).
+
+    The noise lambda is settings-independent and answers with independent fair local outcomes
+    (it keeps every one of Bell's assumptions).
+    """
+    ka, kb = scenario.n_a, scenario.n_b
+    v = float(visibility)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"visibility must lie in [0, 1], got {v}")
+    p = np.asarray(p_lambda, float)
+    if p.ndim == 1:
+        p = np.broadcast_to(p, (ka, kb, p.size))
+    p_all = np.concatenate([v * p, np.full((ka, kb, 1), 1.0 - v)], axis=2)
+    noise = np.full((ka, kb, 1, 2, 2), 0.25)
+    resp = np.concatenate([response, noise], axis=2)
+    return OnticTable(p_all, resp, scenario, lam_labels=[*labels, "noise"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+@register()
+class LocalPolytope(HiddenVariableModel):
+    """The most general local, measurement-independent model: a mixture of local strategies.
+
+    lambda
+        One of the ``2^(K_a + K_b)`` local deterministic response strategies (16 for CHSH):
+        A's outcome for each of A's settings and B's for each of B's.
+    Algorithm
+        Draw lambda from the weights; each party reads its own setting's entry of lambda.
+    Assumption dropped
+        None: this is Bell's local hidden-variable theory in full generality. Fine showed that
+        every local behaviour is such a mixture (A. Fine, PRL 48, 291 (1982)), so ``|S| <= 2``
+        (Bell, Physics 1, 195 (1964); Clauser, Horne, Shimony & Holt, PRL 23, 880 (1969)).
+    Parameters
+        ``weights`` on the simplex, prior ``Dirichlet(ones(L))`` (uniform on the simplex);
+        default the uniform mixture (the prior mean).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from bellmodels import models
+    >>> m = models.get("local-polytope")
+    >>> w = np.zeros(16); w[0] = 1.0          # strategy '--;--': everyone answers -1
+    >>> float(m.behaviour({"weights": w})[1, 0, 0, 0])
+    1.0
+    >>> m.ontic_table().n_lambda
+    16
+    """
+
+    name = "local-polytope"
+    family = "local"
+    assumption_dropped = "none (local and measurement-independent)"
+    citation = "Bell, Physics 1, 195 (1964); Fine, PRL 48, 291 (1982)"
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        n = 2 ** (self.scenario.n_a + self.scenario.n_b)
+        return {
+            "weights": dirichlet_parameter(
+                "weights", n, "probability of each local deterministic strategy"
+            )
+        }
+
+    def _strategies(self) -> tuple[np.ndarray, list[str]]:
+        return local_deterministic_strategies(self.scenario)
+
+    def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
+        w = self.params(params)["weights"]
+        if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
+            raise ValueError(f"weights of {self.name!r} must lie on the simplex (sum {w.sum()})")
+        return np.clip(w, 0.0, None)
+
+    def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
+        resp, _ = self._strategies()
+        return np.einsum("l,labxy->abxy", self._weights(params), resp)
+
+    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
+        import pytensor.tensor as pt
+
+        resp, _ = self._strategies()
+        r = pt.as_tensor_variable(resp.reshape(resp.shape[0], -1))
+        return pt.dot(params["weights"], r).reshape(self.scenario.shape)
+
+    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
+        resp, labels = self._strategies()
+        return OnticTable(self._weights(params), np.moveaxis(resp, 0, 2), self.scenario, labels)
+
+    def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
+        rng = np.random.default_rng(seed)
+        w = self._weights(None)
+        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
+        ka, kb = self.scenario.n_a, self.scenario.n_b
+        lam = rng.choice(w.size, size=n, p=w / w.sum())
+        # strategy index -> outcome bits, in the order of local_deterministic_strategies
+        # (itertools.product over A's settings, then B's: the first setting is the top bit)
+        bits = (lam[:, None] >> np.arange(ka + kb - 1, -1, -1)[None, :]) & 1
+        xa = bits[np.arange(n), sa.astype(int)]
+        xb = bits[np.arange(n), ka + sb.astype(int)]
+        return Trials(
+            self.scenario, sa, sb, (2 * xa - 1).astype(np.int8), (2 * xb - 1).astype(np.int8)
+        )
+
+
+@register()
+class Bell1964(PlanarModel, HiddenVariableModel):
+    """Bell's own local hidden-variable model with linear ("sawtooth") correlations.
+
+    lambda
+        A unit vector uniform on the sphere S^2 (the same for every setting pair).
+    Algorithm
+        Draw lambda; A answers ``sgn(a . lambda)``, B answers ``-sgn(b . lambda)``. With
+        probability ``1 - V`` the pair is noise: independent fair outcomes.
+    Correlations
+        ``E(a, b) = -V (1 - 2 theta / pi)``, theta the angle between a and b: exact anticorrelation
+        at theta = 0, linear in between, so ``|S| = 2`` at the CHSH angles and never more.
+    Ontic table
+        Exact: for planar settings the response depends only on lambda's azimuth, so lambda is
+        coarse-grained into arcs (one response strategy each) with probability arc/(2 pi).
+    Assumption dropped
+        None (local and measurement-independent); it cannot reproduce the cosine law.
+    Citation
+        J. S. Bell, "On the Einstein Podolsky Rosen paradox", Physics 1, 195 (1964).
+
+    Example
+    -------
+    >>> from bellmodels import models
+    >>> m = models.get("bell1964")
+    >>> p = m.behaviour()
+    >>> float(round(p[0, 0, 0, 0] + p[0, 0, 1, 1], 6))   # P(same) at 45 degrees
+    0.25
+    >>> m.ontic_table().n_lambda    # 8 arcs + the (here unused) noise lambda
+    9
+    """
+
+    name = "bell1964"
+    family = "local"
+    assumption_dropped = "none (local and measurement-independent; linear correlations)"
+    citation = "Bell, Physics 1, 195 (1964)"
+
+    @staticmethod
+    def correlator(delta: Any, lib: Any = np) -> Any:
+        return sawtooth(delta, lib)
+
+    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
+        p = self.params(params)
+        a, b = self.angles(params)
+        lo, hi = arc_partition(a, b)
+        xa = arc_signs(lo, hi, a)
+        xb = -arc_signs(lo, hi, b)
+        return with_noise(
+            (hi - lo) / TWO_PI,
+            deterministic_response(xa, xb),
+            strategy_labels(xa, xb),
+            float(p["visibility"]),
+            self.scenario,
+        )
+
+    def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
+        rng = np.random.default_rng(seed)
+        p = self.params()
+        a, b = self.angles()
+        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
+        lam = uniform_sphere(rng, n)
+        va = planar_vectors(a)[sa.astype(int)]
+        vb = planar_vectors(b)[sb.astype(int)]
+        xa = sign(np.einsum("ni,ni->n", va, lam))
+        xb = -sign(np.einsum("ni,ni->n", vb, lam))
+        return self._finish_trials(rng, sa, sb, xa, xb, float(p["visibility"]))
+
+
+__all__ = [
+    "Bell1964",
+    "LocalPolytope",
+    "PlanarModel",
+    "arc_partition",
+    "offset_parameters",
+    "visibility_parameter",
+]

@@ -1,0 +1,413 @@
+"""Nonlocal models: orthodox quantum mechanics, Toner-Bacon's one-bit model, the PR-box polytope.
+
+Each keeps measurement independence and no-signalling, and gives up one of Bell's locality
+conditions (Jarrett's split): ``quantum-singlet`` breaks outcome independence,
+``toner-bacon`` parameter independence (B's answer depends on A's setting through the bit),
+``no-signalling`` outcome independence (the PR boxes).
+
+Example
+-------
+>>> import numpy as np
+>>> from bellmodels import models
+>>> p = models.get("quantum-singlet").behaviour()
+>>> E = p[..., 0, 0] + p[..., 1, 1] - p[..., 0, 1] - p[..., 1, 0]
+>>> float(round(abs(E[0, 0] + E[0, 1] + E[1, 0] - E[1, 1]), 6))   # Tsirelson's bound
+2.828427
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from bellmodels.data import Trials
+from bellmodels.models.base import HiddenVariableModel, Parameter
+from bellmodels.models.local import (
+    PRODUCT_SIGN,
+    TWO_PI,
+    PlanarModel,
+    arc_partition,
+    dirichlet_parameter,
+    planar_vectors,
+    sign,
+    strategy_labels,
+    uniform_sphere,
+    with_noise,
+)
+from bellmodels.models.registry import register
+from bellmodels.ontic import OnticTable, local_deterministic_strategies
+from bellmodels.scenario import Scenario
+
+
+@register()
+class QuantumSinglet(PlanarModel, HiddenVariableModel):
+    """Orthodox quantum mechanics for the spin singlet, read as an ontic model.
+
+    lambda
+        The quantum state itself (one value, ``"psi"``), plus a ``"noise"`` value of weight
+        ``1 - V`` (the white-noise part of a Werner state).
+    Algorithm
+        The textbook collapse: A's outcome is a fair coin; the state of B's particle collapses to
+        spin ``-x_a`` along ``a``; B's outcome is then ``+1`` with probability
+        ``(1 - x_a cos(a - b)) / 2``. Noise pairs give independent fair outcomes.
+    Correlations
+        ``E(a, b) = -V cos(a - b)``, fair marginals; ``|S| = 2 sqrt 2`` at the CHSH angles.
+    Assumption dropped
+        Outcome independence (Jarrett; Shimony): given lambda = psi, the outcomes are correlated,
+        while each party's marginal ignores the other's setting (parameter independence holds).
+    Citation
+        Bell, Physics 1, 195 (1964); J. P. Jarrett, Noûs 18, 569 (1984).
+
+    Example
+    -------
+    >>> from bellmodels import models
+    >>> m = models.get("quantum-singlet", visibility=0.9)
+    >>> p = m.behaviour()
+    >>> float(round(p[0, 0, 0, 0] + p[0, 0, 1, 1] - p[0, 0, 0, 1] - p[0, 0, 1, 0], 6))
+    -0.636396
+    >>> m.ontic_table().n_lambda
+    2
+    """
+
+    name = "quantum-singlet"
+    family = "nonlocal"
+    assumption_dropped = "outcome independence (parameter independence holds)"
+    citation = "Bell, Physics 1, 195 (1964); Jarrett, Noûs 18, 569 (1984)"
+
+    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
+        p = self.params(params)
+        a, b = self.angles(params)
+        e = -np.cos(np.subtract.outer(a, b))
+        resp = (1.0 + e[:, :, None, None, None] * PRODUCT_SIGN) / 4.0
+        return with_noise(np.ones(1), resp, ["psi"], float(p["visibility"]), self.scenario)
+
+    def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
+        rng = np.random.default_rng(seed)
+        p = self.params()
+        a, b = self.angles()
+        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
+        xa = rng.choice(np.array([-1, 1]), size=n).astype(np.int8)
+        # after A finds x_a along a, B holds spin -x_a along a: P(x_b = +1) = (1 - x_a cos) / 2
+        cos_ab = np.cos(a[sa.astype(int)] - b[sb.astype(int)])
+        p_plus = 0.5 * (1.0 - xa * cos_ab)
+        xb = np.where(rng.random(n) < p_plus, 1, -1).astype(np.int8)
+        return self._finish_trials(rng, sa, sb, xa, xb, float(p["visibility"]))
+
+
+def ratio_cdf(t: Any) -> np.ndarray:
+    """G(t) = P(r2 / r1 <= t) for r = sin(theta) of two independent uniform points on S^2.
+
+    With z = cos(theta) uniform, P(r <= s) = 1 - sqrt(1 - s^2); integrating over r1 gives, for
+    t <= 1, ``G(t) = 1/2 - (1 - t^2) atanh(t) / (2 t)``, and ``G(t) = 1 - G(1/t)`` for t > 1.
+    (Derived here; it makes the Toner-Bacon integral two-dimensional.)
+
+    >>> float(ratio_cdf(1.0)), float(round(ratio_cdf(0.01) * 3e4, 4))
+    (0.5, 1.0)
+    """
+    t = np.asarray(t, dtype=float)
+
+    def g(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = 0.5 - (1.0 - x * x) * np.arctanh(np.minimum(x, 1.0)) / (2.0 * x)
+            series = x * x / 3.0 + x**4 / 15.0  # small-x expansion (avoids cancellation)
+        val = np.where(x < 1e-3, series, val)
+        return np.where(x >= 1.0, 0.5, val)
+
+    with np.errstate(divide="ignore"):
+        inv = np.where(t > 1.0, 1.0 / np.where(t > 1.0, t, 1.0), 0.0)
+    return np.where(t <= 1.0, g(np.clip(t, 0.0, 1.0)), 1.0 - g(inv))
+
+
+def toner_bacon_strategies(
+    angles_a: np.ndarray, angles_b: np.ndarray, nodes: int = 24
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measure of each deterministic Toner-Bacon strategy, by quadrature (see ``TonerBacon``).
+
+    Returns ``(prob (L,), alpha (L, K_a), beta (L, K_a, K_b))`` with outcomes +1/-1: lambda =
+    (lambda1, lambda2) is coarse-grained into its response strategy (A's answer per setting; B's
+    answer per setting pair, which depends on A's setting through the bit).
+    """
+    a = np.asarray(angles_a, float)
+    b = np.asarray(angles_b, float)
+    ka, kb = a.size, b.size
+    lo, hi = arc_partition(a, b)
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    half = 0.5 * (hi - lo)
+    psi = ((lo + hi) / 2)[:, None] + half[:, None] * x[None, :]
+    wts = (half[:, None] * w[None, :]).ravel() / TWO_PI
+    psi = psi.ravel()
+    p1, p2 = np.meshgrid(psi, psi, indexing="ij")
+    weight = np.outer(wts, wts).ravel()
+    p1, p2 = p1.ravel(), p2.ravel()
+    s1 = sign(np.cos(p1[:, None] - a[None, :]))  # (P, Ka)
+    s2 = sign(np.cos(p2[:, None] - a[None, :]))
+    alpha = -s1
+    c = s1 * s2
+    u = np.cos(p1[:, None] - b[None, :])  # (P, Kb): b . lambda1 / r1
+    v = np.cos(p2[:, None] - b[None, :])  # b . lambda2 / r2
+    thr = np.abs(u / v)  # sgn(u + c t v) flips at t = |u / v| (if at all)
+    order = np.sort(thr, axis=1)
+    rank = np.argsort(np.argsort(thr, axis=1), axis=1)
+    edges = np.concatenate(
+        [np.zeros((thr.shape[0], 1)), order, np.full((thr.shape[0], 1), np.inf)], axis=1
+    )
+    cdf = np.where(np.isinf(edges), 1.0, ratio_cdf(np.where(np.isinf(edges), 0.0, edges)))
+    mass = np.diff(cdf, axis=1)  # (P, Kb + 1): probability of t = r2/r1 in each interval
+    rows, probs = [], []
+    for k in range(kb + 1):
+        below = k <= rank  # (P, Kb): interval k lies below threshold j, so sgn = sgn(u)
+        beta = np.where(
+            below[:, None, :],
+            sign(u)[:, None, :],
+            c[:, :, None] * sign(v)[:, None, :],
+        )  # (P, Ka, Kb)
+        rows.append(np.concatenate([alpha, beta.reshape(-1, ka * kb)], axis=1))
+        probs.append(weight * mass[:, k])
+    allrows = np.concatenate(rows)
+    allp = np.concatenate(probs)
+    n_bits = allrows.shape[1]
+    if n_bits <= 62:  # pack the +-1 strategy into one int64 code: a 1-D unique is much faster
+        powers = np.left_shift(np.int64(1), np.arange(n_bits, dtype=np.int64))
+        codes = (allrows > 0).astype(np.int64) @ powers
+        _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
+        uniq = allrows[first]
+    else:
+        uniq, inv = np.unique(allrows, axis=0, return_inverse=True)
+    prob = np.bincount(inv.ravel(), weights=allp, minlength=len(uniq))
+    keep = prob > 0
+    uniq, prob = uniq[keep], prob[keep]
+    return prob / prob.sum(), uniq[:, :ka], uniq[:, ka:].reshape(-1, ka, kb)
+
+
+@register()
+class TonerBacon(PlanarModel, HiddenVariableModel):
+    """Toner & Bacon's model: the singlet exactly, with shared randomness and one bit.
+
+    lambda
+        Two independent unit vectors ``lambda1, lambda2`` uniform on the sphere S^2.
+    Algorithm
+        A answers ``alpha = -sgn(a . lambda1)`` and sends the bit
+        ``c = sgn(a . lambda1) sgn(a . lambda2)`` to B, who answers
+        ``beta = sgn(b . (lambda1 + c lambda2))``. With probability ``1 - V`` the pair is noise.
+    Correlations
+        Exactly the singlet, ``E = -V cos(a - b)`` with fair marginals (Toner & Bacon's theorem),
+        so :meth:`behaviour` is analytic.
+    Ontic table
+        lambda is coarse-grained exactly into its deterministic response strategy (A's answer per
+        setting, B's per setting pair). For planar settings the strategy depends on the azimuths
+        ``psi1, psi2`` and on the ratio ``t = r2 / r1`` of the vectors' in-plane lengths only;
+        the law of t is closed-form (:func:`ratio_cdf`), so the measure of each strategy is a
+        2-D integral over the torus of azimuths, computed by tensor Gauss-Legendre quadrature on
+        the cells where every sign is constant (``nodes`` per cell edge, default 24). The
+        integrand has kinks where thresholds cross, so convergence is algebraic: at the CHSH
+        angles the table's behaviour differs from the exact singlet by < 1e-5 (max abs, each
+        cell) with 24 nodes and < 3e-6 with 48; the total probability is exact. The error is
+        measured in ``tests/test_models_nonlocal.py`` against the analytic behaviour.
+    Assumption dropped
+        Parameter independence: B's answer depends on A's setting through the bit; the
+        behaviour stays no-signalling (the bit is uniform whatever A's setting).
+    Citation
+        B. F. Toner & D. Bacon, "Communication cost of simulating Bell correlations",
+        PRL 91, 187904 (2003).
+
+    Example
+    -------
+    >>> from bellmodels import models
+    >>> m = models.get("toner-bacon")
+    >>> t = m.sample_trials(20_000, seed=0)
+    >>> c = t.counts().values[0, 0]
+    >>> bool(abs((c[0, 0] + c[1, 1] - c[0, 1] - c[1, 0]) / c.sum() + 0.7071) < 0.05)
+    True
+    """
+
+    name = "toner-bacon"
+    family = "nonlocal"
+    assumption_dropped = "parameter independence (one classical bit from A to B)"
+    citation = "Toner & Bacon, PRL 91, 187904 (2003)"
+    ontic_tolerance = 1e-5
+    """Max abs quadrature error of the ontic table's behaviour (documented above)."""
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        offsets: bool = True,
+        nodes: int = 24,
+        **values: Any,
+    ) -> None:
+        if nodes < 2:
+            raise ValueError(f"toner-bacon: nodes must be >= 2, got {nodes}")
+        self.nodes = int(nodes)
+        super().__init__(scenario, offsets=offsets, **values)
+
+    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
+        p = self.params(params)
+        a, b = self.angles(params)
+        prob, alpha, beta = toner_bacon_strategies(a, b, self.nodes)
+        ka, kb = self.scenario.n_a, self.scenario.n_b
+        n_lam = prob.size
+        resp = np.zeros((ka, kb, n_lam, 2, 2))
+        lam = np.arange(n_lam)
+        for i in range(ka):
+            for j in range(kb):
+                resp[i, j, lam, (alpha[:, i] > 0).astype(int), (beta[:, i, j] > 0).astype(int)] = 1
+        sym = {1: "+", -1: "-"}
+        labels = [
+            strategy_labels(alpha[k : k + 1], np.zeros((1, 0)))[0]
+            + "|".join("".join(sym[int(x)] for x in row) for row in beta[k])
+            for k in range(n_lam)
+        ]
+        return with_noise(prob, resp, labels, float(p["visibility"]), self.scenario)
+
+    def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
+        rng = np.random.default_rng(seed)
+        p = self.params()
+        a, b = self.angles()
+        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
+        lam1 = uniform_sphere(rng, n)
+        lam2 = uniform_sphere(rng, n)
+        va = planar_vectors(a)[sa.astype(int)]
+        vb = planar_vectors(b)[sb.astype(int)]
+        s1 = sign(np.einsum("ni,ni->n", va, lam1))
+        s2 = sign(np.einsum("ni,ni->n", va, lam2))
+        xa = -s1
+        bit = s1 * s2  # the one bit A sends to B
+        xb = sign(np.einsum("ni,ni->n", vb, lam1 + bit[:, None] * lam2))
+        return self._finish_trials(rng, sa, sb, xa, xb, float(p["visibility"]))
+
+
+def pr_boxes() -> tuple[np.ndarray, list[str]]:
+    """The 8 PR boxes of the CHSH scenario, ``(8, 2, 2, 2, 2)`` with their labels.
+
+    Box (r, s, t): outcome bits (index 0 <-> -1) obey ``x_a XOR x_b = s_a s_b XOR r s_a XOR
+    s s_b XOR t``, each allowed pair with probability 1/2 (Popescu & Rohrlich 1994; Barrett et
+    al., PRA 71, 022101 (2005) for the 8 extremal nonlocal boxes).
+
+    >>> boxes, labels = pr_boxes()
+    >>> boxes.shape, labels[0]
+    ((8, 2, 2, 2, 2), 'PR000')
+    """
+    boxes = np.zeros((8, 2, 2, 2, 2))
+    labels = []
+    for k in range(8):
+        r, s, t = (k >> 2) & 1, (k >> 1) & 1, k & 1
+        for sa in range(2):
+            for sb in range(2):
+                parity = (sa * sb) ^ (r * sa) ^ (s * sb) ^ t
+                for xa in range(2):
+                    boxes[k, sa, sb, xa, xa ^ parity] = 0.5
+        labels.append(f"PR{r}{s}{t}")
+    return boxes, labels
+
+
+@register()
+class NoSignalling(HiddenVariableModel):
+    """The no-signalling polytope of the CHSH scenario: mixtures of PR boxes and local boxes.
+
+    lambda
+        One of the 24 extremal no-signalling boxes: the 16 local deterministic strategies and
+        the 8 PR boxes.
+    Algorithm
+        Draw the box from the weights. A local box answers from its table; a PR box draws A's
+        outcome as a fair coin and sets B's from ``x_a XOR x_b = s_a s_b XOR r s_a XOR s s_b
+        XOR t`` (it needs both settings: a nonlocal resource, though it cannot signal).
+    Correlations
+        Anything no-signalling, up to the algebraic ``|S| = 4`` (one PR box).
+    Assumption dropped
+        Outcome independence (and Tsirelson's bound): a PR box has fair marginals (parameter
+        independence holds) but perfectly correlated outcomes.
+    Restriction
+        Only two settings per party: for K > 2 the nonlocal vertices of the no-signalling
+        polytope are not the PR boxes alone (Barrett et al. 2005) and are not enumerated here.
+    Citation
+        S. Popescu & D. Rohrlich, "Quantum nonlocality as an axiom", Found. Phys. 24, 379
+        (1994); J. Barrett et al., PRA 71, 022101 (2005).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from bellmodels import models
+    >>> m = models.get("no-signalling")
+    >>> w = np.zeros(24); w[16] = 1.0                # the PR box 'PR000'
+    >>> p = m.behaviour({"weights": w})
+    >>> E = p[..., 0, 0] + p[..., 1, 1] - p[..., 0, 1] - p[..., 1, 0]
+    >>> float(E[0, 0] + E[0, 1] + E[1, 0] - E[1, 1])
+    4.0
+    """
+
+    name = "no-signalling"
+    family = "nonlocal"
+    assumption_dropped = "outcome independence and Tsirelson's bound (PR boxes)"
+    citation = "Popescu & Rohrlich, Found. Phys. 24, 379 (1994)"
+
+    def __init__(self, scenario: Scenario | None = None, **values: Any) -> None:
+        scn = scenario if scenario is not None else Scenario.chsh()
+        if scn.n_a != 2 or scn.n_b != 2:
+            raise ValueError(
+                f"no-signalling is implemented for 2 settings per party only (its nonlocal "
+                f"vertices are the 8 PR boxes); got {scn.n_a} x {scn.n_b} settings"
+            )
+        super().__init__(scn, **values)
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        return {
+            "weights": dirichlet_parameter(
+                "weights", 24, "probability of each box: 16 local deterministic, then 8 PR boxes"
+            )
+        }
+
+    def boxes(self) -> tuple[np.ndarray, list[str]]:
+        """The 24 vertex boxes ``(24, 2, 2, 2, 2)`` (local first, then PR) and their labels."""
+        loc, loc_labels = local_deterministic_strategies(self.scenario)
+        pr, pr_labels = pr_boxes()
+        return np.concatenate([loc, pr]), [*loc_labels, *pr_labels]
+
+    def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
+        w = self.params(params)["weights"]
+        if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
+            raise ValueError(f"weights of {self.name!r} must lie on the simplex (sum {w.sum()})")
+        return np.clip(w, 0.0, None)
+
+    def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
+        boxes, _ = self.boxes()
+        return np.einsum("l,labxy->abxy", self._weights(params), boxes)
+
+    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
+        import pytensor.tensor as pt
+
+        boxes, _ = self.boxes()
+        return pt.dot(params["weights"], pt.as_tensor_variable(boxes.reshape(24, -1))).reshape(
+            self.scenario.shape
+        )
+
+    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
+        boxes, labels = self.boxes()
+        return OnticTable(self._weights(params), np.moveaxis(boxes, 0, 2), self.scenario, labels)
+
+    def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
+        rng = np.random.default_rng(seed)
+        w = self._weights(None)
+        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
+        box = rng.choice(24, size=n, p=w / w.sum())
+        sa_i, sb_i = sa.astype(int), sb.astype(int)
+        # local boxes: strategy bits (A's two, then B's two; first setting = top bit)
+        bits = (np.minimum(box, 15)[:, None] >> np.array([3, 2, 1, 0])[None, :]) & 1
+        xa = bits[np.arange(n), sa_i]
+        xb = bits[np.arange(n), 2 + sb_i]
+        # PR boxes: A's bit a fair coin, B's fixed by the box's parity rule
+        pr = box >= 16
+        k = box - 16
+        r, s, t = (k >> 2) & 1, (k >> 1) & 1, k & 1
+        coin = rng.integers(0, 2, size=n)
+        parity = (sa_i * sb_i) ^ (r * sa_i) ^ (s * sb_i) ^ t
+        xa = np.where(pr, coin, xa)
+        xb = np.where(pr, coin ^ parity, xb)
+        return Trials(
+            self.scenario, sa, sb, (2 * xa - 1).astype(np.int8), (2 * xb - 1).astype(np.int8)
+        )
+
+
+__all__ = ["NoSignalling", "QuantumSinglet", "TonerBacon", "pr_boxes", "ratio_cdf"]
