@@ -23,7 +23,7 @@ import bellmodels  # noqa: E402
 
 project = "bellmodels"
 author = "bellmodels contributors"
-copyright = "2026, bellmodels contributors"  # noqa: A001
+copyright = "2026, bellmodels contributors"
 version = release = bellmodels.__version__
 
 extensions = [
@@ -36,7 +36,7 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "generated", "scripts", "_ext", "**/*.py"]
+exclude_patterns = ["_build", "README.md", "generated", "scripts", "_ext", "_templates", "**/*.py"]
 
 # MyST: substitutions carry the numbers computed by docs/scripts/concepts_numbers.py
 myst_enable_extensions = ["substitution", "colon_fence", "deflist"]
@@ -48,6 +48,7 @@ myst_substitutions = (
 
 # API reference from the numpy-style docstrings (napoleon: part of Sphinx, no extra dependency)
 autosummary_generate = True
+templates_path = ["_templates"]
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,41 @@ class GeneratedDirective(SphinxDirective):
         return out
 
 
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
+
+
+def escape_bars(lines: list[str]) -> None:
+    """Escape ``|`` in docstring prose, in place.
+
+    The package's docstrings write absolute values and norms as ``|S|`` (plain-text maths);
+    reStructuredText would read those as substitution references and fail the ``-W`` build.
+    Doctest lines, literal blocks (after ``::``) and backquoted spans are left alone.
+    """
+    literal_indent: int | None = None
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if literal_indent is not None:
+            if not stripped or indent > literal_indent:
+                continue
+            literal_indent = None
+        if stripped.startswith((">>>", "...")) or "|" not in line:
+            if stripped.endswith("::"):
+                literal_indent = indent
+            continue
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(
+            p if j % 2 else p.replace("\\|", "\x00").replace("|", "\\|").replace("\x00", "\\|")
+            for j, p in enumerate(parts)
+        )
+        if stripped.endswith("::"):
+            literal_indent = indent
+
+
+def _process_docstring(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    escape_bars(lines)
+
+
 def _inline_visit(self: Any, node: nodes.Element) -> None:
     self.body.append(self.starttag(node, "code", "", CLASS="math"))
     self.body.append(self.encode(node.astext()))
@@ -88,5 +124,6 @@ def _block_visit(self: Any, node: nodes.Element) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("generated", GeneratedDirective)
+    app.connect("autodoc-process-docstring", _process_docstring)
     app.add_html_math_renderer("plain", (_inline_visit, None), (_block_visit, None))
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,296 @@
+"""The documentation: the site builds offline with -W, demos run and write their numbers, the
+Quickstart's commands run.
+
+The fixture copies ``docs/`` into a temporary directory, regenerates the docs' own outputs there
+at small size (concepts numbers, model cards, demonstrations), and builds the copy with
+``python -m sphinx -W``; the checked-in tree is never written to. Numbers on the pages are
+compared with the package's own computations, so a stale or broken generator fails a test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+pytest.importorskip("sphinx")
+pytest.importorskip("myst_parser")
+
+DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments")
+FAST_DEMOS = ("rbm_violation", "mi_frontier")
+
+
+def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _sphinx(src: Path, out: Path) -> subprocess.CompletedProcess:
+    return _run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(src),
+            str(out),
+        ],
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A temporary copy of docs/ with regenerated small outputs, built with -W."""
+    tmp = tmp_path_factory.mktemp("docs")
+    src = tmp / "docs"
+    shutil.copytree(
+        DOCS, src, ignore=shutil.ignore_patterns("_build", "generated_api", "__pycache__")
+    )
+    gen = src / "generated"
+    steps = [
+        [sys.executable, str(DOCS / "scripts" / "concepts_numbers.py"), "--out", str(gen)],
+        [
+            sys.executable,
+            str(DOCS / "scripts" / "model_cards.py"),
+            "--out",
+            str(gen),
+            "--cards",
+            str(src / "models"),
+            "--size",
+            "small",
+        ],
+    ]
+    steps += [
+        [sys.executable, str(DOCS / "demos" / f"{d}.py"), "--size", "small", "--out", str(gen)]
+        for d in FAST_DEMOS
+    ]
+    for cmd in steps:
+        res = _run(cmd, cwd=ROOT)
+        assert res.returncode == 0, f"{cmd[1]} failed:\n{res.stderr[-3000:]}"
+    out = tmp / "html"
+    res = _sphinx(src, out)
+    return {"src": src, "gen": gen, "html": out, "returncode": res.returncode, "stderr": res.stderr}
+
+
+def test_site_builds_without_warnings(site: dict[str, Path]) -> None:
+    assert site["returncode"] == 0, site["stderr"]
+    assert "WARNING" not in str(site["stderr"])
+    for page in (
+        "index",
+        "quickstart",
+        "concepts",
+        "benchmarks",
+        "api",
+        "models/index",
+        "demos/index",
+    ):
+        assert (site["html"] / f"{page}.html").exists(), page
+
+
+def test_site_loads_nothing_from_the_network(site: dict[str, Path]) -> None:
+    remote = re.compile(
+        r"""(<script[^>]+src=["']https?:|<link[^>]+href=["']https?:[^>]*stylesheet|@import\s+url\(["']?https?:|<img[^>]+src=["']https?:)"""
+    )
+    offenders = []
+    for path in site["html"].rglob("*"):
+        if path.suffix in {".html", ".css", ".js"}:
+            if remote.search(path.read_text(encoding="utf-8", errors="replace")):
+                offenders.append(path.name)
+    assert offenders == []
+
+
+def test_warning_fails_the_build(tmp_path: Path) -> None:
+    """-W really fails: an undefined substitution or a broken link in a page breaks the build."""
+    src = tmp_path / "docs"
+    shutil.copytree(
+        DOCS, src, ignore=shutil.ignore_patterns("_build", "generated_api", "__pycache__")
+    )
+    (src / "broken.md").write_text("# Broken\n\n{{ no_such_number }} and {doc}`no-such-page`\n")
+    res = _sphinx(src, tmp_path / "html")
+    assert res.returncode != 0
+    assert "no_such_number" in res.stderr or "no-such-page" in res.stderr
+
+
+def test_missing_generated_file_is_announced_not_fatal(tmp_path: Path) -> None:
+    src = tmp_path / "docs"
+    (src / "_ext").mkdir(parents=True)
+    shutil.copy(DOCS / "_ext" / "bmdocs.py", src / "_ext" / "bmdocs.py")
+    (src / "generated").mkdir()
+    (src / "generated" / "present.md").write_text("| a | b |\n|---|---|\n| 1.234 | 5 |\n")
+    (src / "conf.py").write_text(
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent / '_ext'))\n"
+        "extensions = ['myst_parser', 'bmdocs']\nexclude_patterns = ['generated']\n"
+    )
+    (src / "index.md").write_text(
+        "# T\n\n```{generated} absent.md\n:command: python make_absent.py\n```\n\n"
+        "```{generated} present.md\n:command: python make_present.py\n```\n"
+    )
+    res = _sphinx(src, tmp_path / "html")
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "html" / "index.html").read_text()
+    assert "Not generated yet" in html and "python make_absent.py" in html
+    assert "1.234" in html and "python make_present.py" in html
+
+
+# -- the numbers on the pages are the package's -----------------------------------------------
+
+
+def _text(html: Path) -> str:
+    return re.sub(r"<[^>]+>", " ", html.read_text(encoding="utf-8"))
+
+
+def test_concepts_numbers_are_the_packages(site: dict[str, Path]) -> None:
+    import bellmodels as bm
+    from bellmodels.audit import audit
+
+    numbers = json.loads((site["gen"] / "numbers.json").read_text())
+    assert float(numbers["tsirelson"]) == pytest.approx(2 * math.sqrt(2), abs=1e-4)
+    assert float(numbers["hall_M_tsirelson"]) == pytest.approx((2 * math.sqrt(2) - 2) / 3, abs=1e-4)
+    singlet = audit(bm.models.get("quantum-singlet")).to_dict()
+    assert float(numbers["singlet_min_mi_bits"]) == pytest.approx(singlet["min_mi_bits"], abs=1e-3)
+    assert float(numbers["singlet_min_mi_bits"]) > 0  # the singlet needs some MD to be local
+    assert float(numbers["equivalent_loglik_max_diff"]) < 1e-6
+    text = _text(site["html"] / "concepts.html")
+    for key in ("tsirelson", "hall_M_tsirelson", "singlet_min_mi_bits"):
+        assert numbers[key] in text, key
+
+
+def test_every_registered_model_has_a_card(site: dict[str, Path]) -> None:
+    import bellmodels as bm
+    from bellmodels.audit import audit
+
+    for name in bm.models.names():
+        page = site["html"] / "models" / f"{name}.html"
+        assert page.exists(), name
+        text = _text(page)
+        report = audit(bm.models.get(name)).to_dict()
+        assert report["classification"] in text
+        assert f"{report['S']:.3f}" in text
+        assert "chi-square" in text
+
+
+# -- demonstrations ------------------------------------------------------------------------------
+
+
+def test_rbm_demo_all_violation_is_measurement_dependence(site: dict[str, Path]) -> None:
+    results = json.loads((site["gen"] / "demo_rbm_violation.json").read_text())
+    machines = {k: v for k, v in results.items() if isinstance(v, dict)}
+    assert len(machines) == 2
+    for label, r in machines.items():
+        assert r["parameter_independence_violation"] < 1e-9, label
+        assert r["outcome_independence_violation"] < 1e-9, label
+        assert r["S"] > 2.5, label  # violates CHSH...
+        assert r["S_without_measurement_dependence"] <= 2 + 1e-9, label  # ...only through MD
+        assert r["mi_bits"] >= r["min_mi_bits"] - 1e-6, label
+        assert r["mi_bits"] > 0.1, label
+        # local (PI and OI hold); the audit may still call it "signalling" when p(h | settings)
+        # moves a marginal, which measurement dependence allows
+        assert r["classification"] in ("local & measurement-dependent", "signalling"), label
+    md = (site["gen"] / "demo_rbm_violation.md").read_text()
+    published = machines["published machine (Table II)"]
+    assert f"{published['S']:.3f}" in md
+    assert (site["gen"] / "demo_rbm_lambda.png").stat().st_size > 10_000
+    assert "demo_rbm_lambda.png" in (site["html"] / "demos" / "rbm_violation.html").read_text()
+
+
+def test_mi_frontier_demo(site: dict[str, Path]) -> None:
+    results = json.loads((site["gen"] / "demo_mi_frontier.json").read_text())
+    s = results["curve"]["S"]
+    mi = results["curve"]["min_mi_bits"]
+    assert mi[0] == pytest.approx(0, abs=1e-6)  # S <= 2 needs no measurement dependence
+    for si, m in zip(s, mi, strict=True):
+        if si <= 2 - 1e-6:
+            assert m == pytest.approx(0, abs=1e-5)
+        elif si > 2 + 1e-3:
+            assert m > 0
+    assert all(b >= a - 1e-6 for a, b in itertools.pairwise(mi))  # non-decreasing in S
+    for name, point in results["models"].items():
+        assert point["mi_bits"] >= point["min_mi_bits"] - 1e-6, name
+        assert point["S"] <= min(4, 2 + 3 * point["hall_M"]) + 1e-6, name
+    assert (site["gen"] / "demo_mi_frontier.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("demo", [d for d in DEMOS if d not in FAST_DEMOS])
+def test_slow_demos_run_small(demo: str, tmp_path: Path) -> None:
+    res = _run(
+        [
+            sys.executable,
+            str(DOCS / "demos" / f"{demo}.py"),
+            "--size",
+            "small",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        timeout=1200,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads((tmp_path / f"demo_{demo}.json").read_text())
+    assert data["size"] == "small"
+    assert (tmp_path / f"demo_{demo}.md").read_text().count("|") > 10
+
+
+# -- the Quickstart's commands ------------------------------------------------------------------
+
+
+def quickstart_commands() -> list[str]:
+    """The ``$ `` lines of the ``console`` blocks of docs/quickstart.md, in order."""
+    text = (DOCS / "quickstart.md").read_text()
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        commands += [line[2:].strip() for line in block.splitlines() if line.startswith("$ ")]
+    return commands
+
+
+def _is_slow(command: str) -> bool:
+    return "pip install" in command or command.startswith(("bellmodels run", "bellmodels report"))
+
+
+def test_quickstart_has_the_main_job() -> None:
+    commands = quickstart_commands()
+    assert "bellmodels run studies/weinstein2017.toml --out results/weinstein2017" in commands
+    assert any(not _is_slow(c) for c in commands)
+
+
+@pytest.mark.parametrize("command", [c for c in quickstart_commands() if not _is_slow(c)])
+def test_quickstart_fast_commands(command: str, tmp_path: Path) -> None:
+    res = _run(shlex.split(command), cwd=tmp_path, timeout=120)
+    assert res.returncode == 0, f"{command}: {res.stderr[-2000:]}"
+    assert res.stdout.strip(), command
+    if command.endswith("--json"):
+        json.loads(res.stdout)
+
+
+@pytest.mark.slow
+def test_quickstart_whole_page_in_order(tmp_path: Path) -> None:
+    """Every command, install and main job included, run in order in a copy of the repo."""
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        ROOT,
+        repo,
+        ignore=shutil.ignore_patterns(".git", "results", "_build", "__pycache__", "*.egg-info"),
+    )
+    for command in quickstart_commands():
+        res = _run(shlex.split(command), cwd=repo, timeout=1800)
+        assert res.returncode == 0, f"{command}: {res.stderr[-2000:]}"
+    assert (repo / "results" / "weinstein2017" / "report.md").exists()
