@@ -16,5 +16,6 @@ from bellmodels.models.registry import get, names, register
 from bellmodels.models import local as local
 from bellmodels.models import nonlocal_ as nonlocal_
 from bellmodels.models import rbm  # noqa: F401
+from bellmodels.models import retrocausal as retrocausal
 
 __all__ = ["FAMILIES", "HiddenVariableModel", "Parameter", "get", "names", "register"]
