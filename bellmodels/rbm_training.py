@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 from scipy.optimize import minimize
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 from bellmodels.models.rbm import (
     CRBM,
@@ -73,6 +73,7 @@ from bellmodels.models.rbm import (
     free_log,
     log_behaviour,
     log_joint_hidden,
+    logsumexp,
 )
 
 if TYPE_CHECKING:

@@ -184,3 +184,25 @@ def test_frontier_dataset(singlet_counts):
     assert ds.mi_bits.values[1] < ds.mi_bits.values[0]
     assert 0.04 < ds.attrs["min_mi_bits"] < 0.06  # Hall (2011): ~0.046 bits for the singlet
     assert np.all(ds.mi_bits.values >= ds.attrs["min_mi_bits"] - 0.01)
+
+
+def test_cli_train_rbm(tmp_path, capsys, singlet_counts):
+    import argparse
+    import json
+
+    from bellmodels.cli import rbm as rbm_cli
+    from bellmodels.data import write_counts
+
+    path = tmp_path / "counts.csv"
+    write_counts(singlet_counts, path)
+    parser = argparse.ArgumentParser()
+    rbm_cli.add_commands(parser.add_subparsers())
+    args = parser.parse_args(["train-rbm", "--data", str(path), "--hidden", "4", "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kl_nats"] <= 1e-3
+    assert out["parameter_independence_violation"] < 1e-9
+    assert out["mi_bits"] > out["min_mi_bits"]
+    assert np.asarray(out["parameters"]["W"]).shape == (4, 4)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train-rbm", "--data", str(path), "--mi-penalty", "-1"])

@@ -50,6 +50,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import itertools
 from abc import abstractmethod
 from collections.abc import Mapping
@@ -57,7 +58,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 from bellmodels.data import Trials
 from bellmodels.models.base import HiddenVariableModel, Parameter
@@ -129,13 +130,37 @@ def setting_codes(k: int, encoding: str = "binary") -> np.ndarray:
     return all_states(n_bits)[:k]
 
 
+def logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    """Stable ``log(sum(exp(x)))`` (a lean numpy version of :func:`scipy.special.logsumexp`).
+
+    Written out because scipy's array-API dispatch costs more than the sum on these tiny
+    arrays, and training calls it thousands of times.
+
+    >>> float(logsumexp(np.array([1000.0, 1000.0])) - 1000.0) == float(np.log(2.0))
+    True
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _all_states_cached(n: int) -> np.ndarray:
+    arr = np.array(list(itertools.product((0.0, 1.0), repeat=n))).reshape(2**n, n)
+    arr.flags.writeable = False
+    return arr
+
+
 def all_states(n: int) -> np.ndarray:
     """All ``2^n`` binary vectors of length ``n`` as rows (row ``r`` = ``r`` in binary, MSB first).
 
     >>> all_states(2).tolist()
     [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     """
-    return np.array(list(itertools.product((0.0, 1.0), repeat=n))).reshape(2**n, n)
+    return _all_states_cached(n)
 
 
 @dataclass(frozen=True)
