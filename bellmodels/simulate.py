@@ -125,8 +125,9 @@ def simulate_singlet(
     p_same = (1.0 - v * np.cos(scenario.angle_differences())) / 2.0
     a_plus = rng.random(n) < 0.5
     same = rng.random(n) < p_same[sa, sb]
-    outcome_a = np.where(a_plus, 1, -1).astype(np.int8)
-    outcome_b = np.where(same, outcome_a, -outcome_a).astype(np.int8)
+    one, two = np.int8(1), np.int8(2)
+    outcome_a = a_plus.view(np.int8) * two - one  # bool -> 0/1 -> -1/+1, all in int8
+    outcome_b = outcome_a * (same.view(np.int8) * two - one)
     return Trials(scenario, sa, sb, outcome_a, outcome_b)
 
 
