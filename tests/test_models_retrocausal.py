@@ -70,7 +70,7 @@ def test_hall2010_degenerate_angles() -> None:
 
 def test_dlr_one_sided_measures() -> None:
     """Only A's setting moves lambda: M_B = 0; M = M_A = 2 (sqrt 2 - 1), i.e. 59% of
-    measurement independence kept, the one-sided optimum of Banik et al. PRA 85, 062115."""
+    measurement independence kept, the one-sided optimum of Banik et al., arXiv:1204.3835."""
     r = audit(models.get("dlr-one-sided"))
     assert r.hall_M_b == pytest.approx(0.0, abs=1e-12)
     assert r.hall_M_a == pytest.approx(2 * (np.sqrt(2) - 1), abs=1e-12)

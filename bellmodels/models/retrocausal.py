@@ -232,7 +232,7 @@ class DLROneSided(_SphereSignModel, HiddenVariableModel):
     Assumption dropped
         Measurement independence on A's side only (``M_B = 0``). This distribution appeared in
         the detection-loophole model of Gisin & Gisin and in the one-bit/one-sided simulations
-        of Degorre, Laplante & Roland; Banik et al. (PRA 85, 062115 (2012)) showed it is the
+        of Degorre, Laplante & Roland; Banik et al. (arXiv:1204.3835) showed it is the
         optimal one-sided measurement dependence for the singlet.
     Citation
         N. Gisin & B. Gisin, Phys. Lett. A 260, 323 (1999); J. Degorre, S. Laplante &
