@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bellmodels import Counts, Scenario, Trials
 from bellmodels.data import DataFormatError, read_counts, read_trials, write_counts
@@ -121,13 +123,15 @@ def test_write_rejects_bad_form_and_trials_as_netcdf(tmp_path, chsh):
 
 
 def test_chunked_reading_equals_one_chunk(tmp_path, chsh):
-    trials = random_trials(chsh, 1001, seed=7)
+    trials = random_trials(chsh, 201, seed=7)
     path = write_counts(trials, tmp_path / "t.csv", form="trials")
     whole = read_counts(path, chunk_rows=10**6)
-    for chunk_rows in (1, 7, 1000):
+    for chunk_rows in (7, 50, 200):
         assert read_counts(path, chunk_rows=chunk_rows) == whole
     assert whole == trials.counts()
-    assert read_counts(path, chunk_rows=7).provenance["rows"] == 1001
+    assert read_counts(path, chunk_rows=7).provenance["rows"] == 201
+    small = write_counts(random_trials(chsh, 12, seed=8), tmp_path / "s.csv", form="trials")
+    assert read_counts(small, chunk_rows=1) == read_counts(small)
 
 
 def test_error_in_a_later_chunk_reports_the_absolute_line(tmp_path, chsh):
@@ -136,7 +140,7 @@ def test_error_in_a_later_chunk_reports_the_absolute_line(tmp_path, chsh):
     lines = path.read_text().splitlines(keepends=True)
     lines[60] = "1,0,+1,2\n"  # line 61 of the file (the header is line 1)
     path.write_text("".join(lines))
-    for chunk_rows in (7, 1000):
+    for chunk_rows in (7, 60, 1000):
         with pytest.raises(DataFormatError) as info:
             read_counts(path, chunk_rows=chunk_rows)
         assert info.value.line == 61 and info.value.field == "outcome_b"
@@ -225,3 +229,27 @@ def test_read_trials_refuses_a_count_table(tmp_path):
     path = write(tmp_path, "c.csv", COUNT_HEADER + "0,0,1,1,2\n")
     with pytest.raises(DataFormatError, match="count table"):
         read_trials(path)
+
+
+# -- property: any count table survives every format ------------------------------------------
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    ka=st.integers(2, 3),
+    kb=st.integers(2, 3),
+    seed=st.integers(0, 2**32 - 1),
+    zero_pair=st.booleans(),
+)
+def test_any_counts_round_trip_through_every_format(tmp_path_factory, ka, kb, seed, zero_pair):
+    rng = np.random.default_rng(seed)
+    scn = Scenario.from_angles(rng.uniform(0, np.pi, ka), rng.uniform(0, np.pi, kb))
+    values = rng.integers(0, 40, size=scn.shape)
+    if zero_pair:
+        values[ka - 1, kb - 1] = 0
+    counts = Counts(values, scn)
+    tmp = tmp_path_factory.mktemp("rt")
+    for name, form in (("c.csv", "counts"), ("t.csv", "trials"), ("c.nc", "counts")):
+        again = read_counts(write_counts(counts, tmp / name, form=form), scenario=scn)
+        assert again == counts, name
+        assert again.empty_pairs() == counts.empty_pairs()
