@@ -12,7 +12,9 @@ Two CSV forms (``DESIGN.md``) and NetCDF:
   with the scenario and provenance in its attrs.
 
 Settings are indices ``0..K-1`` or the scenario's labels (``a``, ``a'`` ...); outcomes are
-``+1`` / ``-1`` (``1`` is read as ``+1``). A CSV file cannot carry its scenario, so
+``+1`` / ``-1`` (``1`` is read as ``+1``); a number in a setting column is an index (so labels
+that look like numbers are read as indices). Counts must be whole and non-negative (``3.0`` is
+read as 3; ``2.5``, ``-1`` and ``abc`` are errors). A CSV file cannot carry its scenario, so
 :func:`read_counts` takes ``scenario=`` (default :meth:`Scenario.chsh`); a NetCDF file carries
 its own. Every bad cell raises :class:`DataFormatError` naming the file, the line (1-based, the
 header is line 1) and the column; nothing is silently dropped or repaired.
