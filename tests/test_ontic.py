@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,24 @@ def test_drop_unused_keeps_behaviour(chsh):
     small = table.drop_unused()
     assert small.n_lambda == 2
     np.testing.assert_allclose(small.behaviour(), table.behaviour())
+
+
+def test_model_claims_are_required_only_of_concrete_models():
+    from abc import abstractmethod
+
+    from bellmodels.models.base import HiddenVariableModel
+
+    class Intermediate(HiddenVariableModel):
+        @abstractmethod
+        def extra(self) -> None: ...
+
+    with pytest.raises(TypeError, match="must declare the class attribute 'name'"):
+
+        class Concrete(Intermediate):
+            parameters: ClassVar[dict] = {}  # type: ignore[misc]
+
+            def extra(self) -> None: ...
+            def behaviour(self, params=None): ...
+            def behaviour_tensor(self, params): ...
+            def ontic_table(self, params=None): ...
+            def sample_trials(self, n, seed, setting_probs=None): ...

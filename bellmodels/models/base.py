@@ -93,7 +93,9 @@ class HiddenVariableModel(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if getattr(cls, "__abstractmethods__", None):
+        # ABCMeta sets __abstractmethods__ only after this hook runs, so look for abstract
+        # members directly: an intermediate abstract class need not declare the claims.
+        if any(getattr(getattr(cls, n, None), "__isabstractmethod__", False) for n in dir(cls)):
             return
         for attr in ("name", "family", "assumption_dropped", "citation"):
             if not isinstance(getattr(cls, attr, None), str):
