@@ -288,11 +288,6 @@ class BoltzmannModel(HiddenVariableModel):
     :meth:`param_gradients` (the chain rule back from canonical gradients).
     """
 
-    # base.py checks these when the class is created, even for an abstract intermediate class
-    name = "boltzmann-machine"
-    family = "rbm"
-    assumption_dropped = "measurement independence"
-    citation = CITATION_RBM
     supports_joint: ClassVar[bool] = False
 
     def __init__(
