@@ -29,7 +29,10 @@ from bellmodels.scenario import Scenario
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (a module itself when the name is the module's)
+# names that are sub-modules themselves; every other lazy name is a function or class
+_MODULES = frozenset({"datasets", "models", "plots"})
+
+# public name -> module that defines it
 _LAZY: dict[str, str] = {
     "read_counts": "bellmodels.data",
     "write_counts": "bellmodels.data",
@@ -53,7 +56,7 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'bellmodels' has no attribute {name!r}")
     module = importlib.import_module(_LAZY[name])
-    value = module if module.__name__.endswith("." + name) else getattr(module, name)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
 
