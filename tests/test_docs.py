@@ -9,6 +9,7 @@ compared with the package's own computations, so a stale or broken generator fai
 
 from __future__ import annotations
 
+import html as htmllib
 import itertools
 import json
 import math
@@ -29,7 +30,7 @@ pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
 
 DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments")
-FAST_DEMOS = ("rbm_violation", "mi_frontier")
+FAST_DEMOS = ("rbm_violation", "mi_frontier", "real_experiments")
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -146,7 +147,7 @@ def test_missing_generated_file_is_announced_not_fatal(tmp_path: Path) -> None:
     )
     res = _sphinx(src, tmp_path / "html")
     assert res.returncode == 0, res.stderr
-    html = (tmp_path / "html" / "index.html").read_text()
+    html = _text(tmp_path / "html" / "index.html")
     assert "Not generated yet" in html and "python make_absent.py" in html
     assert "1.234" in html and "python make_present.py" in html
 
@@ -155,7 +156,9 @@ def test_missing_generated_file_is_announced_not_fatal(tmp_path: Path) -> None:
 
 
 def _text(html: Path) -> str:
-    return re.sub(r"<[^>]+>", " ", html.read_text(encoding="utf-8"))
+    """The visible text of an HTML page, tags removed, entities decoded, spaces collapsed."""
+    text = re.sub(r"<[^>]+>", "", html.read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", htmllib.unescape(text))
 
 
 def test_concepts_numbers_are_the_packages(site: dict[str, Path]) -> None:
@@ -227,6 +230,18 @@ def test_mi_frontier_demo(site: dict[str, Path]) -> None:
         assert point["mi_bits"] >= point["min_mi_bits"] - 1e-6, name
         assert point["S"] <= min(4, 2 + 3 * point["hall_M"]) + 1e-6, name
     assert (site["gen"] / "demo_mi_frontier.png").stat().st_size > 10_000
+
+
+def test_real_experiments_demo_reproduces_published_S(site: dict[str, Path]) -> None:
+    results = json.loads((site["gen"] / "demo_real_experiments.json").read_text())
+    for name in ("delft2015", "weihs1998"):
+        r = results[name]
+        assert round(r["S"], 2) == pytest.approx(r["published_S"]), name
+        assert round(r["S_se"], 2) == pytest.approx(r["published_S_se"]), name
+        assert 0 < r["min_mi_bits"] < 1, name  # S > 2: a local model needs some MI
+        assert r["min_hall_M"] >= (r["S"] - 2) / 3 - 1e-6, name  # Hall's bound
+    md = (site["gen"] / "demo_real_experiments.md").read_text()
+    assert f"{results['weihs1998']['S']:.3f}" in md
 
 
 @pytest.mark.slow

@@ -104,7 +104,9 @@ def escape_bars(lines: list[str]) -> None:
             literal_indent = indent
 
 
-def _process_docstring(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+def _process_docstring(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
     escape_bars(lines)
 
 
@@ -124,6 +126,7 @@ def _block_visit(self: Any, node: nodes.Element) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("generated", GeneratedDirective)
+    app.setup_extension("sphinx.ext.autodoc")
     app.connect("autodoc-process-docstring", _process_docstring)
     app.add_html_math_renderer("plain", (_inline_visit, None), (_block_visit, None))
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
