@@ -1,0 +1,205 @@
+"""fit / log_evidence / diagnostics: structure, physics and statistics of the fits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+from _dirichlet import SaturatedDirichlet, cached_fit, random_counts
+
+import bellmodels as bm
+from bellmodels import _arviz
+from bellmodels.behaviour import Behaviour
+from bellmodels.inference import (
+    chsh_posterior,
+    chsh_values,
+    diagnostics,
+    fit,
+    log_evidence,
+    log_multinomial_coefficient,
+)
+from bellmodels.scenario import DIMS_BEHAVIOUR, Scenario
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return cached_fit()
+
+
+@pytest.fixture(scope="module")
+def singlet_fit():
+    counts = bm.simulate_singlet(Scenario.chsh(), n=4000, seed=3).counts()
+    idata = fit("quantum-singlet", counts, draws=300, tune=300, chains=2, seed=4)
+    return counts, idata
+
+
+def test_fit_has_every_group_with_named_dims(fitted):
+    _, counts, idata = fitted
+    for group in (
+        "posterior",
+        "log_likelihood",
+        "posterior_predictive",
+        "observed_data",
+        "constant_data",
+        "sample_stats",
+    ):
+        assert group in idata.groups(), group
+    post = idata.posterior
+    assert post["correlators"].dims == ("chain", "draw", "setting_a", "setting_b")
+    assert post["S"].dims == ("chain", "draw")
+    assert post["behaviour"].dims[2:] == DIMS_BEHAVIOUR
+    assert idata.log_likelihood["trial"].shape == (2, 250, 2, 2, 2, 2)
+    assert list(idata.posterior.coords["outcome_a"].values) == [-1, 1]
+    np.testing.assert_array_equal(idata.observed_data["counts"].values, counts.values)
+    np.testing.assert_array_equal(idata.constant_data["trials"].values, counts.pair_totals())
+
+
+def test_fit_attrs_say_what_made_it_and_save_to_netcdf(fitted, tmp_path):
+    model, counts, idata = fitted
+    attrs = idata.attrs
+    assert attrs["model"] == model.name
+    assert json.loads(attrs["model_describe"])["name"] == model.name
+    assert "Dirichlet" in json.loads(attrs["priors"])["p"]
+    assert Scenario.from_json(attrs["scenario"]) == counts.scenario
+    assert attrs["sampler"] in ("pymc", "nutpie", "numpyro")
+    assert json.loads(attrs["sampler_settings"])["draws"] == 250
+    assert attrs["seed"] == "1"
+    assert "pymc" in json.loads(attrs["versions"])
+    assert all(isinstance(v, str) for v in attrs.values())
+    path = tmp_path / "fit.nc"
+    _arviz.to_netcdf(idata, str(path))
+    back = _arviz.from_netcdf(str(path))
+    assert back.attrs["model"] == model.name
+    np.testing.assert_allclose(back.posterior["S"].values, idata.posterior["S"].values)
+
+
+def test_derived_quantities_match_the_behaviour_per_draw(fitted):
+    model, _, idata = fitted
+    post = idata.posterior
+    beh = post["behaviour"].isel(chain=1, draw=7).values
+    b = Behaviour(beh, model.scenario, atol=1e-9)
+    np.testing.assert_allclose(post["correlators"].isel(chain=1, draw=7).values, b.correlators())
+    np.testing.assert_allclose(post["S_values"].isel(chain=1, draw=7).values, b.chsh_values())
+    assert float(post["S"].isel(chain=1, draw=7)) == pytest.approx(b.S)
+    # the saturated model's posterior is the conjugate Dirichlet(1 + n): check its mean
+    n = idata.observed_data["counts"].values.reshape(2, 2, 4)
+    exact = (1 + n) / (4 + n.sum(-1, keepdims=True))
+    got = post["behaviour"].mean(("chain", "draw")).values.reshape(2, 2, 4)
+    sd = np.sqrt(exact * (1 - exact) / (5 + n.sum(-1, keepdims=True)))
+    assert np.all(np.abs(got - exact) < 5 * sd / np.sqrt(100) + 1e-3)
+
+
+def test_loglik_is_the_log_of_the_behaviour(fitted):
+    _, _, idata = fitted
+    np.testing.assert_allclose(
+        np.exp(idata.log_likelihood["trial"].values),
+        idata.posterior["behaviour"].values,
+        rtol=1e-12,
+    )
+
+
+def test_posterior_predictive_keeps_the_design(fitted):
+    _, counts, idata = fitted
+    rep = idata.posterior_predictive["counts"]
+    assert rep.dims == ("chain", "draw", *DIMS_BEHAVIOUR)
+    totals = rep.sum(("outcome_a", "outcome_b")).values
+    assert np.all(totals == counts.pair_totals())
+    # replicated data centre on the observed counts (saturated model): mean within 4 SE
+    mean = rep.mean(("chain", "draw")).values
+    sd = rep.std(("chain", "draw")).values
+    assert np.all(np.abs(mean - counts.values) < 4 * sd / np.sqrt(rep.sizes["draw"]) + 2)
+
+
+def test_chsh_helpers_agree_with_behaviour_module():
+    rng = np.random.default_rng(5)
+    scn = Scenario.chained(3)
+    p = rng.dirichlet(np.ones(4), size=(3, 3)).reshape(3, 3, 2, 2)
+    b = Behaviour(p, scn)
+    s, v = chsh_posterior(b.correlators()[None])
+    assert s[0] == pytest.approx(b.S)
+    np.testing.assert_allclose(v[0], b.S_values)
+    e = -np.cos(Scenario.chsh().angle_differences())
+    assert chsh_values(e)[0] == pytest.approx(-2 * np.sqrt(2))
+
+
+def test_singlet_fit_recovers_tsirelson_and_audits_each_draw(singlet_fit):
+    counts, idata = singlet_fit
+    post = idata.posterior
+    s_data = Behaviour.from_counts(counts).S
+    assert abs(float(post["S"].mean()) - s_data) < 0.1
+    assert float(post["S"].max()) <= 2 * np.sqrt(2) + 1e-9  # the model obeys Tsirelson
+    assert float(post["visibility"].mean()) > 0.95
+    group = idata.posterior if "mi_bits" in idata.posterior else idata.audit_posterior
+    assert np.all(group["hall_M"].values >= 0) and np.all(group["hall_M"].values <= 2)
+    assert idata.attrs["classification"] == "outcome-dependent (nonlocal)"
+
+
+def test_diagnostics_report_fields_and_fail_small_fits(fitted):
+    _, _, idata = fitted
+    d = diagnostics(idata)
+    assert set(d) >= {"ok", "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "reasons"}
+    assert "S" in d["quantities"] and "log_lik_total" in d["quantities"]
+    assert d["ess_bulk_min"] > 0 and d["rhat_max"] < 1.2
+    # 2 x 250 draws cannot give 400 effective draws on every correlator: the gate says so
+    strict = diagnostics(idata, ess_min=10_000)
+    assert not strict["ok"] and any("ESS" in r for r in strict["reasons"])
+
+
+def test_diagnostics_catch_disagreeing_chains_and_divergences(fitted):
+    _, _, idata = fitted
+    bad = idata.copy()
+    post = bad.posterior.copy()
+    post["S"] = post["S"] + xr.DataArray([0.0, 1.0], dims="chain")
+    _arviz.add_groups(bad, {"posterior": post})
+    d = diagnostics(bad)
+    assert not d["ok"] and any(r.startswith("R-hat of S ") for r in d["reasons"])
+    stats = idata.sample_stats.copy()
+    div = np.zeros(stats["diverging"].shape, dtype=bool)
+    div[0, :3] = True
+    stats["diverging"] = (stats["diverging"].dims, div)
+    bad2 = idata.copy()
+    _arviz.add_groups(bad2, {"sample_stats": stats})
+    d2 = diagnostics(bad2)
+    assert d2["divergences"] == 3 and "3 divergent transition(s)" in d2["reasons"]
+
+
+def test_smc_evidence_matches_the_analytic_dirichlet_multinomial(tmp_path):
+    scn = Scenario.chsh()
+    counts = random_counts(scn, 100, seed=2)
+    model = SaturatedDirichlet(scn)
+    mean, se, idata = log_evidence(model, counts, draws=1000, chains=4, seed=3)
+    exact = model.analytic_log_evidence(counts)
+    assert 0 < se < 0.5
+    assert abs(mean - exact) < 3 * se + 0.05, (mean, se, exact)
+    # the multinomial coefficient really was removed (it is ~ 300 nats here)
+    assert log_multinomial_coefficient(counts) > 100
+    path = tmp_path / "smc.nc"
+    _arviz.to_netcdf(idata, str(path))
+    back = _arviz.from_netcdf(str(path))
+    assert back.sample_stats["log_marginal_likelihood_final"].shape == (4,)
+
+
+def test_bad_input_is_named():
+    counts = random_counts(Scenario.chsh(), 10, seed=0)
+    with pytest.raises(ValueError, match="unknown model"):
+        fit("no-such-model", counts)
+    with pytest.raises(ValueError, match="scenario"):
+        fit(SaturatedDirichlet(Scenario.chained(3)), counts)
+    with pytest.raises(ValueError, match="sampler"):
+        fit(SaturatedDirichlet(), counts, sampler="gibbs")
+    with pytest.raises(ValueError, match="empty"):
+        fit(SaturatedDirichlet(), bm.Counts(np.zeros((2, 2, 2, 2), int), Scenario.chsh()))
+    with pytest.raises(ValueError, match="draws"):
+        fit(SaturatedDirichlet(), counts, draws=0)
+
+
+@pytest.mark.slow  # nutpie compiles the model with numba: minutes, not seconds
+def test_nutpie_fit_has_log_likelihood_when_installed():
+    pytest.importorskip("nutpie")
+    model, counts, _ = cached_fit()
+    idata = fit(model, counts, draws=100, tune=100, chains=2, seed=2, sampler="nutpie")
+    assert idata.attrs["sampler"] == "nutpie"
+    assert idata.log_likelihood["trial"].shape[:2] == (2, 100)
+    assert "S" in idata.posterior
