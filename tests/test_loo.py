@@ -48,7 +48,7 @@ def test_counts_loo_equals_brute_force_per_trial_loo(fitted):
 
 
 def test_loo_pointwise_values_are_constant_within_a_cell_and_weighted(fitted):
-    _, counts, idata = fitted
+    _, _, idata = fitted
     res = loo(idata)
     cells, n = res["loo_cells"], res["cell_counts"]
     occupied = n > 0
