@@ -263,6 +263,20 @@ def test_slow_demos_run_small(demo: str, tmp_path: Path) -> None:
     data = json.loads((tmp_path / f"demo_{demo}.json").read_text())
     assert data["size"] == "small"
     assert (tmp_path / f"demo_{demo}.md").read_text().count("|") > 10
+    if demo == "equivalence":
+        rows = data["models"]
+        exact = [
+            n
+            for n in ("quantum-singlet", "toner-bacon", "brans", "hall2010", "dlr-one-sided")
+            if n in rows
+        ]
+        assert len(exact) >= 2
+        elpd = [rows[n]["elpd_loo"] for n in exact]
+        # same likelihood, same priors: LOO agrees far inside its standard error
+        assert max(elpd) - min(elpd) < 2 * max(rows[n]["se"] for n in exact) / 10
+        for n in exact:
+            assert abs(rows[n]["d_loo"]) <= 2 * rows[n]["dse"] + 0.5, n
+        assert len({rows[n]["classification"] for n in exact}) >= 3  # the audit separates them
 
 
 # -- the Quickstart's commands ------------------------------------------------------------------

@@ -24,6 +24,23 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def demote_headings(lines: list[str]) -> list[str]:
+    """Markdown headings of an included file become bold paragraphs (outside code fences).
+
+    A generated file is a fragment of the page that includes it; its own ``# Title`` would
+    otherwise start a new section in the middle of the page's structure.
+    """
+    out, fenced = [], False
+    for line in lines:
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        m = None if fenced else _HEADING.match(line)
+        out.append(f"**{m.group(2)}**" if m else line)
+    return out
+
 
 class GeneratedDirective(SphinxDirective):
     """Include ``docs/generated/<name>``, or a note naming the command that generates it."""
@@ -62,7 +79,7 @@ class GeneratedDirective(SphinxDirective):
             out.append(figure)
         else:
             container = nodes.container(classes=["generated"])
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = demote_headings(path.read_text(encoding="utf-8").splitlines())
             self.state.nested_parse(StringList(lines, source=str(path)), 0, container)
             out.extend(container.children)
         if command:
