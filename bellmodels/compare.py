@@ -1,0 +1,331 @@
+"""Compare hidden-variable models on the same counts: LOO, stacking, evidence, audit, gate.
+
+:func:`compare` fits every model (:func:`bellmodels.inference.fit`), computes the exact
+per-trial PSIS-LOO from counts (:func:`bellmodels.inference.loo`), hands the expanded pointwise
+values to ``az.compare`` (stacking weights, Yao et al., Bayesian Analysis 13, 917 (2018)),
+optionally estimates the log evidence by SMC, and joins the audit's posterior MI, Hall's M and
+classification. The result's ``table`` has exactly the JSON row keys of ``DESIGN.md``.
+
+Ranking rule: fits that pass the diagnostics gate (:func:`bellmodels.inference.diagnostics`)
+are ranked first, best ``elpd_loo`` first, and only they receive stacking weights; fits that
+fail are listed after them with ``diagnostics_ok = False`` and ``weight`` NaN, their ``d_loo``
+and ``dse`` still measured against the best sound fit. A failing fit is thus never ranked as if
+sound.
+
+Example
+-------
+>>> import bellmodels as bm                                                    # doctest: +SKIP
+>>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=20_000, seed=0).counts()  # doctest: +SKIP
+>>> res = bm.compare(["local-polytope", "quantum-singlet"], counts, seed=1)      # doctest: +SKIP
+>>> res.table["model"].iloc[0]                                                  # doctest: +SKIP
+'quantum-singlet'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bellmodels import _arviz
+from bellmodels.data import Counts
+from bellmodels.inference import (
+    diagnostics,
+    fit,
+    log_evidence,
+    loo,
+    resolve_model,
+)
+
+ROW_KEYS: tuple[str, ...] = (
+    "model",
+    "elpd_loo",
+    "se",
+    "d_loo",
+    "dse",
+    "weight",
+    "p_loo",
+    "pareto_k_max",
+    "log_evidence",
+    "log_evidence_se",
+    "S_mean",
+    "S_hdi",
+    "mi_bits",
+    "hall_M",
+    "classification",
+    "diagnostics_ok",
+)
+"""Columns of :attr:`Comparison.table`, in order (the JSON row keys of DESIGN.md)."""
+
+HDI_PROB = 0.94
+
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare`.
+
+    Attributes
+    ----------
+    table
+        One row per model, columns :data:`ROW_KEYS`, best first (see the module docstring).
+    fits
+        Model name -> ``InferenceData`` of its fit.
+    loo
+        Model name -> ``ELPDData`` (exact per-trial LOO).
+    diagnostics
+        Model name -> the gate's dict.
+    evidence
+        Model name -> ``(log_evidence, se)`` (empty when ``evidence=False``).
+    """
+
+    table: pd.DataFrame
+    fits: dict[str, Any] = field(default_factory=dict)
+    loo: dict[str, Any] = field(default_factory=dict)
+    diagnostics: dict[str, dict] = field(default_factory=dict)
+    evidence: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The table as JSON-ready dicts (NaN -> None, numpy scalars -> Python).
+
+        >>> res.to_records()[0]["model"]   # doctest: +SKIP
+        'quantum-singlet'
+        """
+        return [{k: _jsonable(row[k]) for k in ROW_KEYS} for _, row in self.table.iterrows()]
+
+    def to_markdown(self, digits: int = 2) -> str:
+        """The table as a GitHub-flavoured Markdown table (hand-formatted: no extra dependency).
+
+        >>> print(res.to_markdown())   # doctest: +SKIP
+        """
+        lines = [
+            "| " + " | ".join(ROW_KEYS) + " |",
+            "|" + "|".join("---" for _ in ROW_KEYS) + "|",
+        ]
+        for rec in self.to_records():
+            lines.append("| " + " | ".join(_fmt(rec[k], digits) for k in ROW_KEYS) + " |")
+        return "\n".join(lines) + "\n"
+
+    def bayes_factor(self, a: str, b: str) -> tuple[float, float]:
+        """log Bayes factor of model ``a`` over ``b`` and its Monte Carlo error.
+
+        The difference of the SMC log evidences; it depends on the priors (see
+        :func:`bellmodels.inference.log_evidence`).
+        """
+        if a not in self.evidence or b not in self.evidence:
+            raise ValueError("no evidence for both models: run compare(..., evidence=True)")
+        (la, sa), (lb, sb) = self.evidence[a], self.evidence[b]
+        return la - lb, math.hypot(sa, sb)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    return v
+
+
+def _fmt(v: Any, digits: int) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "**no**"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x, digits) for x in v) + "]"
+    return str(v)
+
+
+def _write_atomic_netcdf(idata: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        _arviz.to_netcdf(idata, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _audit_means(idata: Any) -> tuple[float | None, float | None]:
+    for group in ("posterior", "audit_posterior"):
+        if group in idata.groups() and "mi_bits" in getattr(idata, group):
+            g = getattr(idata, group)
+            return float(g["mi_bits"].mean()), float(g["hall_M"].mean())
+    return None, None
+
+
+def _pairwise(ref: Any, other: Any) -> tuple[float, float]:
+    """d_loo and dse of ``other`` against ``ref`` from the expanded pointwise values (as ArviZ)."""
+    diff = ref["loo_i"].values - other["loo_i"].values
+    return float(diff.sum()), float(math.sqrt(diff.size * np.var(diff)))
+
+
+def compare(
+    models: Sequence[Any],
+    counts: Counts,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int | None = None,
+    evidence: bool = True,
+    out_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    sampler: str = "auto",
+    evidence_draws: int = 2000,
+    evidence_chains: int = 4,
+) -> Comparison:
+    """Fit every model to ``counts`` and compare them; best first.
+
+    Parameters
+    ----------
+    models
+        Registry names or model instances (at least one; names must be distinct).
+    counts
+        The data.
+    draws, tune, chains, sampler
+        Passed to :func:`bellmodels.inference.fit`.
+    seed
+        Master seed: model ``i`` gets the ``i``-th child of ``SeedSequence(seed)`` (fit and
+        evidence), so a rerun with the same seed gives the same table.
+    evidence
+        Also estimate the log evidence by SMC (``evidence_draws`` x ``evidence_chains``).
+    out_dir
+        If given, each fit is written there as ``<model>.nc`` (atomically), with the model's LOO,
+        evidence and diagnostics in its attrs.
+    progress
+        One line per step on stderr.
+
+    Returns
+    -------
+    Comparison
+        ``.table`` (columns :data:`ROW_KEYS`), ``.fits``, ``.loo``, ``.diagnostics``,
+        ``.evidence``; ``.to_records()``, ``.to_markdown()``, ``.bayes_factor(a, b)``.
+
+    Notes
+    -----
+    Fits run one after the other in this process; each fit's chains run in parallel processes
+    (PyMC), which already uses both cores of a small machine. (Parallel *models* would need
+    processes with separate PyTensor compile directories, as in :mod:`bellmodels.study`.)
+
+    Examples
+    --------
+    >>> res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)  # doctest: +SKIP
+    >>> res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]            # doctest: +SKIP
+    """
+    if not isinstance(counts, Counts):
+        raise ValueError(f"counts must be a bellmodels Counts table, got {type(counts).__name__}")
+    if isinstance(models, str):
+        models = [m.strip() for m in models.split(",") if m.strip()]
+    instances = [resolve_model(m, counts) for m in models]
+    if not instances:
+        raise ValueError("compare needs at least one model")
+    names = [m.name for m in instances]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"model names must be distinct; repeated: {dupes}")
+    master = np.random.SeedSequence(seed)
+    master_seed = int(master.entropy % (2**31 - 1)) if seed is None else int(seed)
+    children = np.random.SeedSequence(master_seed).spawn(len(instances))
+    seeds = [int(c.generate_state(1)[0] % (2**31 - 1)) for c in children]
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"[compare] {msg}", file=sys.stderr, flush=True)
+
+    res = Comparison(table=pd.DataFrame(columns=list(ROW_KEYS)))
+    for model, name, s in zip(instances, names, seeds, strict=True):
+        say(f"fitting {name} (seed {s})")
+        idata = fit(model, counts, draws=draws, tune=tune, chains=chains, seed=s, sampler=sampler)
+        res.fits[name] = idata
+        res.loo[name] = loo(idata)
+        res.diagnostics[name] = diagnostics(idata)
+        if evidence:
+            say(f"evidence of {name} (SMC)")
+            mean, se, _ = log_evidence(
+                model, counts, draws=evidence_draws, chains=evidence_chains, seed=s
+            )
+            res.evidence[name] = (mean, se)
+        d = res.diagnostics[name]
+        if not d["ok"]:
+            say(f"{name} FAILS the diagnostics gate: {'; '.join(d['reasons'][:3])}")
+
+    sound = [n for n in names if res.diagnostics[n]["ok"]]
+    unsound = [n for n in names if n not in sound]
+    rows: list[dict[str, Any]] = []
+    ref = None
+    if sound:
+        table = _arviz.compare({n: res.loo[n] for n in sound}, seed=master_seed)
+        ref = table.index[0]
+        for n in table.index:
+            rows.append(
+                {
+                    "model": n,
+                    "d_loo": float(table.loc[n, "elpd_diff"]),
+                    "dse": float(table.loc[n, "dse"]),
+                    "weight": float(table.loc[n, "weight"]),
+                }
+            )
+    if ref is None:
+        ref = max(unsound, key=lambda n: float(res.loo[n]["elpd_loo"]))
+    for n in sorted(unsound, key=lambda n: -float(res.loo[n]["elpd_loo"])):
+        dl, ds = _pairwise(res.loo[ref], res.loo[n])
+        rows.append({"model": n, "d_loo": dl, "dse": ds, "weight": float("nan")})
+
+    for row in rows:
+        n = row["model"]
+        idata, elpd = res.fits[n], res.loo[n]
+        k_cells = np.asarray(elpd["pareto_k_cells"], dtype=float)
+        s = idata.posterior["S"].values if "S" in idata.posterior else None
+        mi, hm = _audit_means(idata)
+        ev = res.evidence.get(n, (float("nan"), float("nan")))
+        row.update(
+            {
+                "elpd_loo": float(elpd["elpd_loo"]),
+                "se": float(elpd["se"]),
+                "p_loo": float(elpd["p_loo"]),
+                "pareto_k_max": float(np.nanmax(k_cells)),
+                "log_evidence": ev[0],
+                "log_evidence_se": ev[1],
+                "S_mean": float(s.mean()) if s is not None else float("nan"),
+                "S_hdi": list(_arviz.hdi(s, HDI_PROB)) if s is not None else None,
+                "mi_bits": mi,
+                "hall_M": hm,
+                "classification": idata.attrs.get("classification"),
+                "diagnostics_ok": bool(res.diagnostics[n]["ok"]),
+            }
+        )
+    res.table = pd.DataFrame(rows, columns=list(ROW_KEYS)).reset_index(drop=True)
+
+    if out_dir is not None:
+        out = Path(out_dir)
+        for row in res.to_records():
+            n = row["model"]
+            idata = res.fits[n]
+            idata.attrs = dict(idata.attrs) | {
+                "comparison_row": json.dumps(row),
+                "diagnostics": json.dumps(res.diagnostics[n]),
+            }
+            _write_atomic_netcdf(idata, out / f"{n}.nc")
+            say(f"wrote {out / (n + '.nc')}")
+    return res
+
+
+__all__ = ["ROW_KEYS", "Comparison", "compare"]

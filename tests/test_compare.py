@@ -1,0 +1,165 @@
+"""compare(): the table's keys and order, the gate's marking, outputs, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from _dirichlet import SaturatedDirichlet
+
+import bellmodels as bm
+from bellmodels import _arviz
+from bellmodels.cli import main
+from bellmodels.compare import ROW_KEYS, compare
+from bellmodels.scenario import Scenario
+
+SQRT2 = float(np.sqrt(2))
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Singlet data; the saturated model vs local-polytope, tiny draws (the gate will fail)."""
+    counts = bm.simulate_singlet(Scenario.chsh(), n=3000, seed=11).counts()
+    res = compare(
+        [SaturatedDirichlet(), "local-polytope"],
+        counts,
+        draws=150,
+        tune=150,
+        chains=2,
+        seed=5,
+        evidence=False,
+        progress=False,
+    )
+    return counts, res
+
+
+def test_table_has_exactly_the_design_keys(small):
+    _, res = small
+    assert tuple(res.table.columns) == ROW_KEYS
+    recs = res.to_records()
+    assert [set(r) for r in recs] == [set(ROW_KEYS)] * 2
+    json.dumps(recs, allow_nan=False)  # JSON-ready: NaN became None
+    md = res.to_markdown()
+    assert md.splitlines()[0].startswith("| model | elpd_loo |")
+
+
+def test_order_and_statistics_are_consistent(small):
+    _, res = small
+    t = res.table
+    sound = t[t["diagnostics_ok"]]
+    unsound = t[~t["diagnostics_ok"]]
+    # sound fits come first, best first, and only they carry weights
+    assert list(t["diagnostics_ok"]) == sorted(t["diagnostics_ok"], reverse=True)
+    assert list(sound["elpd_loo"]) == sorted(sound["elpd_loo"], reverse=True)
+    assert unsound["weight"].isna().all()
+    if len(sound):
+        assert sound["weight"].sum() == pytest.approx(1.0, abs=1e-6)
+        assert sound["d_loo"].iloc[0] == 0.0
+    for name in t["model"]:
+        assert float(res.loo[name]["elpd_loo"]) == pytest.approx(
+            float(t.set_index("model").loc[name, "elpd_loo"])
+        )
+    # local-polytope obeys the CHSH bound in every draw; its audit says so
+    lp = t.set_index("model").loc["local-polytope"]
+    assert lp["S_hdi"][1] <= 2 + 1e-9
+    assert lp["classification"] == "local & measurement-independent"
+    assert lp["mi_bits"] == pytest.approx(0.0, abs=1e-9)
+    # the saturated model sees the singlet's S ~ 2 sqrt(2) in the data
+    sat = t.set_index("model").loc["test-saturated-dirichlet"]
+    assert 2.5 < sat["S_mean"] < 3.1
+    assert sat["elpd_loo"] > lp["elpd_loo"]
+
+
+def test_a_failing_fit_is_marked_and_not_weighted():
+    counts = bm.simulate_singlet(Scenario.chsh(), n=500, seed=1).counts()
+    res = compare(
+        [SaturatedDirichlet()],
+        counts,
+        draws=40,
+        tune=40,
+        chains=2,
+        seed=1,
+        evidence=False,
+        progress=False,
+    )
+    row = res.to_records()[0]
+    assert row["diagnostics_ok"] is False and row["weight"] is None
+    assert res.diagnostics["test-saturated-dirichlet"]["reasons"]
+
+
+def test_out_dir_writes_one_netcdf_per_fit(small, tmp_path):
+    counts, res = small
+    from bellmodels.compare import _write_atomic_netcdf
+
+    for name, idata in res.fits.items():
+        _write_atomic_netcdf(idata, tmp_path / f"{name}.nc")
+    back = _arviz.from_netcdf(str(tmp_path / "local-polytope.nc"))
+    assert back.attrs["model"] == "local-polytope"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "local-polytope.nc",
+        "test-saturated-dirichlet.nc",
+    ]
+
+
+def test_cli_rejects_unknown_models(capsys):
+    assert main(["compare", "--data", "delft2015", "--models", "nope"]) == 2
+    assert "unknown model" in capsys.readouterr().err
+
+
+def test_bad_compare_input():
+    counts = bm.simulate_singlet(Scenario.chsh(), n=100, seed=1).counts()
+    with pytest.raises(ValueError, match="distinct"):
+        compare(["local-polytope", "local-polytope"], counts, progress=False)
+    with pytest.raises(ValueError, match="Counts"):
+        compare(["local-polytope"], counts.values, progress=False)
+
+
+@pytest.mark.slow
+def test_acceptance_20000_singlet_trials(tmp_path):
+    """Issue 4 acceptance: local-polytope loses by > 5 dse, its S never exceeds 2,
+    quantum-singlet and hall2010 tie within 2 dse, all fits pass the gate."""
+    counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=2017).counts()
+    names = [n for n in ("quantum-singlet", "hall2010", "local-polytope") if n in bm.models.names()]
+    res = compare(names, counts, seed=1, evidence=True, out_dir=tmp_path, progress=True)
+    print(res.to_markdown(digits=3))
+    t = res.table.set_index("model")
+    assert t["diagnostics_ok"].all(), res.diagnostics
+    lp = t.loc["local-polytope"]
+    assert lp["d_loo"] > 5 * lp["dse"]
+    assert float(res.fits["local-polytope"].posterior["S"].max()) <= 2 + 1e-9
+    if "hall2010" in t.index:
+        qs, h = res.loo["quantum-singlet"], res.loo["hall2010"]
+        diff = qs["loo_i"].values - h["loo_i"].values
+        dse = float(np.sqrt(diff.size * np.var(diff)))
+        assert abs(diff.sum()) < 2 * max(dse, 1e-9) + 0.5
+    assert sorted(p.name for p in tmp_path.glob("*.nc")) == sorted(f"{n}.nc" for n in names)
+
+
+@pytest.mark.slow
+def test_cli_compare_json(tmp_path, capsys):
+    code = main(
+        [
+            "compare",
+            "--data",
+            "weihs1998",
+            "--models",
+            "local-polytope,quantum-singlet",
+            "--json",
+            "--out",
+            str(tmp_path),
+            "--draws",
+            "500",
+            "--tune",
+            "500",
+            "--chains",
+            "2",
+            "--seed",
+            "3",
+            "--no-evidence",
+        ]
+    )
+    rows = json.loads(capsys.readouterr().out)
+    assert code in (0, 1)
+    assert [r["model"] for r in rows][0] == "quantum-singlet"
+    assert (tmp_path / "comparison.json").is_file()
