@@ -89,7 +89,7 @@ def test_a_failing_fit_is_marked_and_not_weighted():
 
 
 def test_out_dir_writes_one_netcdf_per_fit(small, tmp_path):
-    counts, res = small
+    _counts, res = small
     from bellmodels.compare import _write_atomic_netcdf
 
     for name, idata in res.fits.items():
@@ -161,5 +161,5 @@ def test_cli_compare_json(tmp_path, capsys):
     )
     rows = json.loads(capsys.readouterr().out)
     assert code in (0, 1)
-    assert [r["model"] for r in rows][0] == "quantum-singlet"
+    assert next(r["model"] for r in rows) == "quantum-singlet"
     assert (tmp_path / "comparison.json").is_file()
