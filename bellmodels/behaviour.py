@@ -1,0 +1,687 @@
+"""Behaviours p(x_a, x_b | s_a, s_b) and the statistics Bell tests read from them.
+
+A :class:`Behaviour` holds a ``(K_a, K_b, 2, 2)`` array of conditional outcome probabilities
+(outcome index 0 <-> -1, index 1 <-> +1) with its :class:`~bellmodels.scenario.Scenario`, and,
+when it comes from data, the counts it was estimated from (so that statistics carry standard
+errors and tests carry p-values).
+
+Statistics
+----------
+- correlators E(s_a, s_b) = P(same) - P(different), marginals, no-signalling;
+- the four CHSH variants (Clauser, Horne, Shimony & Holt, PRL 23, 880 (1969)) and
+  S = max_k |S_k|, with local bound 2, Tsirelson's bound 2 sqrt(2) (Tsirelson, Lett. Math.
+  Phys. 4, 93 (1980)) and the algebraic bound 4 (Popescu & Rohrlich, Found. Phys. 24, 379
+  (1994));
+- the CH / Eberhard value J = P(++|00) - P(+-|01) - P(-+|10) - P(++|11) <= 0 (Clauser & Horne,
+  PRD 10, 526 (1974); Eberhard, PRA 47, R747 (1993));
+- for K > 2 settings, CHSH over every 2 x 2 sub-choice and the chained Bell inequality of
+  Braunstein & Caves, Ann. Phys. 202, 22 (1990).
+
+CHSH variant order
+------------------
+The four terms are E(a, b), E(a, b'), E(a', b), E(a', b') (setting index 0 is unprimed).
+Variant ``S_k`` puts the single minus sign on the term ``CHSH_MINUS_PAIRS[k]``::
+
+    S_0 = E(a,b) + E(a,b') + E(a',b) - E(a',b')      (the textbook CHSH expression)
+    S_1 = E(a,b) + E(a,b') - E(a',b) + E(a',b')
+    S_2 = E(a,b) - E(a,b') + E(a',b) + E(a',b')
+    S_3 = -E(a,b) + E(a,b') + E(a',b) + E(a',b')
+
+i.e. ``S_k`` has the minus on the pair ``(1 - k // 2, 1 - k % 2)``. For the singlet,
+E = -cos(angle_a - angle_b), at :meth:`Scenario.chsh` this gives ``S_0 = -2 sqrt(2)``.
+
+Example
+-------
+>>> import numpy as np
+>>> from bellmodels import Scenario
+>>> from bellmodels.behaviour import Behaviour
+>>> scn = Scenario.chsh()
+>>> E = -np.cos(scn.angle_differences())
+>>> p = (1 + np.multiply.outer(E, [[1, -1], [-1, 1]])) / 4    # unbiased singlet statistics
+>>> b = Behaviour(p, scn)
+>>> round(float(b.chsh_values()[0]), 4), round(b.S, 4)
+(-2.8284, 2.8284)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+from bellmodels.scenario import DIMS_BEHAVIOUR, Scenario
+
+LOCAL_BOUND: float = 2.0
+"""CHSH bound of every local, measurement-independent model (Bell 1964; CHSH 1969)."""
+TSIRELSON: float = float(2.0 * np.sqrt(2.0))
+"""Largest quantum CHSH value (Tsirelson, Lett. Math. Phys. 4, 93 (1980))."""
+ALGEBRAIC: float = 4.0
+"""Largest no-signalling CHSH value, reached by the PR box (Popescu & Rohrlich 1994)."""
+
+CHSH_MINUS_PAIRS: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1), (0, 0))
+"""Setting pair (index into the 2 x 2 sub-choice) that carries the minus sign in ``S_k``."""
+
+_SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])  # x_a * x_b in array order (index 0 <-> -1)
+
+
+@dataclass(frozen=True)
+class CHSHChoice:
+    """One 2 x 2 sub-choice of settings and its four CHSH variants.
+
+    Attributes
+    ----------
+    settings_a, settings_b
+        Setting indices ``(unprimed, primed)`` of each party.
+    labels_a, labels_b
+        Their labels.
+    values
+        The four variants ``S_k`` (see the module docstring for the order).
+    S
+        ``max_k |S_k|``.
+    """
+
+    settings_a: tuple[int, int]
+    settings_b: tuple[int, int]
+    labels_a: tuple[str, str]
+    labels_b: tuple[str, str]
+    values: tuple[float, float, float, float]
+    S: float
+
+
+@dataclass(frozen=True)
+class NoSignallingTest:
+    """Likelihood-ratio test of no-signalling on count data.
+
+    Attributes
+    ----------
+    G
+        ``2 (log L_max - log L_max under no-signalling)``.
+    df
+        Number of independent no-signalling constraints, ``K_a (K_b - 1) + K_b (K_a - 1)``.
+    p_value
+        ``chi2.sf(G, df)`` (Wilks' asymptotic distribution).
+    max_difference
+        The largest observed marginal difference (as :meth:`Behaviour.no_signalling_violation`).
+    """
+
+    G: float
+    df: int
+    p_value: float
+    max_difference: float
+
+
+class Behaviour:
+    """A bipartite behaviour p(x_a, x_b | s_a, s_b), from a model or estimated from counts.
+
+    Parameters
+    ----------
+    p
+        ``(K_a, K_b, 2, 2)`` array (or DataArray with dims ``setting_a, setting_b, outcome_a,
+        outcome_b``), outcome index 0 <-> -1. Each setting pair must be a probability
+        distribution (non-negative, sums to 1, within ``atol``); a pair whose counts are all zero
+        (only via ``counts``) may hold NaN.
+    scenario
+        The scenario the array is indexed by.
+    counts
+        Optional ``(K_a, K_b, 2, 2)`` integer counts the behaviour was estimated from; enables
+        standard errors and the no-signalling test. Use :meth:`from_counts` normally.
+    atol
+        Validation tolerance.
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape, a negative / NaN entry, or a pair not normalised; the message names
+        the setting pair by its labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bellmodels import Scenario
+    >>> b = Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh())
+    >>> b.S, b.correlators().tolist()
+    (0.0, [[0.0, 0.0], [0.0, 0.0]])
+    """
+
+    LOCAL_BOUND = LOCAL_BOUND
+    TSIRELSON = TSIRELSON
+    ALGEBRAIC = ALGEBRAIC
+
+    def __init__(
+        self,
+        p: Any,
+        scenario: Scenario,
+        counts: Any = None,
+        atol: float = 1e-8,
+    ) -> None:
+        if isinstance(p, xr.DataArray):
+            p = p.transpose(*DIMS_BEHAVIOUR).values
+        arr = np.array(p, dtype=float)
+        if arr.shape != scenario.shape:
+            raise ValueError(f"behaviour must have shape {scenario.shape}, got {arr.shape}")
+        self.scenario = scenario
+        if counts is not None:
+            n = np.asarray(counts)
+            if n.shape != scenario.shape:
+                raise ValueError(f"counts must have shape {scenario.shape}, got {n.shape}")
+            if np.any(n < 0):
+                raise ValueError("counts must be non-negative")
+            self.counts: np.ndarray | None = n.astype(np.int64)
+            empty = self.counts.sum(axis=(2, 3)) == 0
+        else:
+            self.counts = None
+            empty = np.zeros((scenario.n_a, scenario.n_b), dtype=bool)
+        self._empty = empty
+        for i, j in itertools.product(range(scenario.n_a), range(scenario.n_b)):
+            if empty[i, j]:
+                arr[i, j] = np.nan
+                continue
+            block = arr[i, j]
+            where = self._pair_name(i, j)
+            if not np.all(np.isfinite(block)):
+                raise ValueError(f"behaviour at {where} has a non-finite entry: {block.tolist()}")
+            if np.any(block < -atol):
+                raise ValueError(f"behaviour at {where} has a negative entry: {block.tolist()}")
+            total = block.sum()
+            if abs(total - 1.0) > atol:
+                raise ValueError(f"behaviour at {where} is not normalised: sums to {total:.12g}")
+            arr[i, j] = np.clip(block, 0.0, None) / np.clip(block, 0.0, None).sum()
+        self.p = arr
+
+    # -- constructors -------------------------------------------------------------------------
+    @classmethod
+    def from_counts(cls, counts: Any) -> Behaviour:
+        """Relative frequencies of a :class:`~bellmodels.data.Counts` (keeps the counts).
+
+        A setting pair with zero trials is kept as NaN; statistics that need it raise.
+
+        >>> from bellmodels import Counts, Scenario
+        >>> import numpy as np
+        >>> c = Counts(np.array([[[[1, 3], [3, 1]]] * 2] * 2), Scenario.chsh())
+        >>> Behaviour.from_counts(c).correlators()[0, 0]
+        np.float64(-0.5)
+        """
+        if not hasattr(counts, "values") or not hasattr(counts, "scenario"):
+            raise TypeError(f"from_counts needs a Counts object, got {type(counts).__name__}")
+        n = np.asarray(counts.values, dtype=np.int64)
+        tot = n.sum(axis=(2, 3), keepdims=True)
+        p = np.divide(n, tot, out=np.full(n.shape, np.nan), where=tot > 0)
+        return cls(p, counts.scenario, counts=n)
+
+    @classmethod
+    def from_model(cls, model: Any, params: Mapping[str, Any] | None = None) -> Behaviour:
+        """``model.behaviour(params)`` on ``model.scenario`` (any object with those; duck-typed).
+
+        >>> class Noise:
+        ...     scenario = Scenario.chsh()
+        ...     def behaviour(self, params=None):
+        ...         return np.full((2, 2, 2, 2), 0.25)
+        >>> Behaviour.from_model(Noise()).S
+        0.0
+        """
+        p = model.behaviour(params) if params is not None else model.behaviour()
+        return cls(p, model.scenario)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _pair_name(self, i: int, j: int) -> str:
+        return (
+            f"setting pair ({self.scenario.labels_a[i]}, {self.scenario.labels_b[j]}) "
+            f"[indices ({i}, {j})]"
+        )
+
+    def _require(self, pairs: Sequence[tuple[int, int]], what: str) -> None:
+        for i, j in pairs:
+            if self._empty[i, j]:
+                raise ValueError(f"{what} needs {self._pair_name(i, j)}, which has zero trials")
+
+    def _all_pairs(self) -> list[tuple[int, int]]:
+        return list(itertools.product(range(self.scenario.n_a), range(self.scenario.n_b)))
+
+    def _require_counts(self, what: str) -> np.ndarray:
+        if self.counts is None:
+            raise ValueError(f"{what} needs counts (a behaviour estimated from data)")
+        return self.counts
+
+    @property
+    def is_data(self) -> bool:
+        """Whether the behaviour was estimated from counts."""
+        return self.counts is not None
+
+    def pair_totals(self) -> np.ndarray:
+        """Trials per setting pair ``(K_a, K_b)`` (data only)."""
+        return self._require_counts("pair_totals").sum(axis=(2, 3))
+
+    def empty_pairs(self) -> list[tuple[str, str]]:
+        """Setting pairs (labels) with zero trials (always empty for a model behaviour)."""
+        return [
+            (self.scenario.labels_a[i], self.scenario.labels_b[j])
+            for i, j in np.argwhere(self._empty)
+        ]
+
+    def settings_distribution(self) -> np.ndarray:
+        """The data's setting-pair frequencies ``(K_a, K_b)``; uniform for a model behaviour."""
+        if self.counts is None:
+            return self.scenario.settings_distribution(None)
+        n = self.pair_totals().astype(float)
+        if n.sum() == 0:
+            raise ValueError("the counts hold no trials at all")
+        return n / n.sum()
+
+    def to_xarray(self) -> xr.DataArray:
+        """The behaviour as a DataArray with the scenario's coords."""
+        return xr.DataArray(
+            self.p,
+            dims=DIMS_BEHAVIOUR,
+            coords=self.scenario.coords(),
+            attrs={"scenario": self.scenario.to_json()},
+            name="behaviour",
+        )
+
+    # -- correlators and marginals ------------------------------------------------------------
+    def correlators(self, allow_empty: bool = False) -> np.ndarray:
+        """E(s_a, s_b) = P(same) - P(different), shape ``(K_a, K_b)``.
+
+        Parameters
+        ----------
+        allow_empty
+            If True, a pair with zero trials gives NaN instead of raising.
+
+        >>> b = Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh())
+        >>> b.correlators().shape
+        (2, 2)
+        """
+        if not allow_empty:
+            self._require(self._all_pairs(), "the correlator matrix")
+        return np.einsum("abxy,xy->ab", self.p, _SIGN)
+
+    def marginals_a(self, allow_empty: bool = False) -> np.ndarray:
+        """p(x_a = +1 | s_a, s_b), shape ``(K_a, K_b)``.
+
+        >>> Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh()).marginals_a()[0, 1]
+        np.float64(0.5)
+        """
+        if not allow_empty:
+            self._require(self._all_pairs(), "A's marginals")
+        return self.p[:, :, 1, :].sum(axis=-1)
+
+    def marginals_b(self, allow_empty: bool = False) -> np.ndarray:
+        """p(x_b = +1 | s_a, s_b), shape ``(K_a, K_b)``.
+
+        >>> Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh()).marginals_b()[1, 0]
+        np.float64(0.5)
+        """
+        if not allow_empty:
+            self._require(self._all_pairs(), "B's marginals")
+        return self.p[:, :, :, 1].sum(axis=-1)
+
+    # -- CHSH ---------------------------------------------------------------------------------
+    def _check_sub(self, settings_a: Sequence[int], settings_b: Sequence[int]) -> None:
+        for party, sub, k in (
+            ("A", settings_a, self.scenario.n_a),
+            ("B", settings_b, self.scenario.n_b),
+        ):
+            if len(sub) != 2 or sub[0] == sub[1] or not all(0 <= s < k for s in sub):
+                raise ValueError(
+                    f"a CHSH sub-choice needs two distinct setting indices 0..{k - 1} of party "
+                    f"{party}, got {tuple(sub)}"
+                )
+
+    def chsh_values(
+        self, settings_a: Sequence[int] = (0, 1), settings_b: Sequence[int] = (0, 1)
+    ) -> np.ndarray:
+        """The four CHSH variants ``S_k`` of one 2 x 2 sub-choice (order: module docstring).
+
+        Parameters
+        ----------
+        settings_a, settings_b
+            ``(unprimed, primed)`` setting indices of each party; default the first two.
+
+        Examples
+        --------
+        The PR box reaches the algebraic maximum in S_0:
+
+        >>> p = np.zeros((2, 2, 2, 2))
+        >>> for i in range(2):
+        ...     for j in range(2):
+        ...         for x in range(2):
+        ...             p[i, j, x, x if i * j == 0 else 1 - x] = 0.5
+        >>> Behaviour(p, Scenario.chsh()).chsh_values().tolist()
+        [4.0, 0.0, 0.0, 0.0]
+        """
+        self._check_sub(settings_a, settings_b)
+        pairs = [(i, j) for i in settings_a for j in settings_b]
+        self._require(pairs, "CHSH")
+        e = self.correlators(allow_empty=True)[np.ix_(list(settings_a), list(settings_b))]
+        out = np.empty(4)
+        for k, (mi, mj) in enumerate(CHSH_MINUS_PAIRS):
+            sign = np.ones((2, 2))
+            sign[mi, mj] = -1.0
+            out[k] = float((sign * e).sum())
+        return out
+
+    def chsh_choices(self) -> list[CHSHChoice]:
+        """CHSH over every 2 x 2 sub-choice of settings (one entry per unordered choice).
+
+        >>> len(Behaviour(np.full((3, 3, 2, 2), 0.25), Scenario.chained(3)).chsh_choices())
+        9
+        """
+        out = []
+        la, lb = self.scenario.labels_a, self.scenario.labels_b
+        for sa in itertools.combinations(range(self.scenario.n_a), 2):
+            for sb in itertools.combinations(range(self.scenario.n_b), 2):
+                v = self.chsh_values(sa, sb)
+                out.append(
+                    CHSHChoice(
+                        settings_a=sa,
+                        settings_b=sb,
+                        labels_a=(la[sa[0]], la[sa[1]]),
+                        labels_b=(lb[sb[0]], lb[sb[1]]),
+                        values=tuple(float(x) for x in v),  # type: ignore[arg-type]
+                        S=float(np.max(np.abs(v))),
+                    )
+                )
+        return out
+
+    def chsh_max(self) -> CHSHChoice:
+        """The 2 x 2 sub-choice with the largest ``max_k |S_k|`` (the only one when K = 2).
+
+        >>> Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh()).chsh_max().labels_a
+        ('a', "a'")
+        """
+        return max(self.chsh_choices(), key=lambda c: c.S)
+
+    @property
+    def S(self) -> float:
+        """``max_k |S_k|``, maximised also over 2 x 2 sub-choices when K > 2."""
+        return self.chsh_max().S
+
+    @property
+    def S_values(self) -> np.ndarray:
+        """The four variants of the maximising sub-choice (:meth:`chsh_max`)."""
+        return np.array(self.chsh_max().values)
+
+    def chsh_se(
+        self, settings_a: Sequence[int] = (0, 1), settings_b: Sequence[int] = (0, 1)
+    ) -> float:
+        """Standard error of any CHSH variant of a sub-choice, from the counts.
+
+        Each pair's correlator is estimated from an independent multinomial sample of ``n_s``
+        trials, Var(E_s) = (1 - E_s^2) / n_s, so SE(S) = sqrt(sum_s (1 - E_s^2) / n_s) (the same
+        for every sign pattern).
+
+        >>> from bellmodels import Counts
+        >>> c = Counts(np.full((2, 2, 2, 2), 25), Scenario.chsh())
+        >>> Behaviour.from_counts(c).chsh_se()
+        0.2
+        """
+        n = self._require_counts("a standard error").sum(axis=(2, 3))
+        self._check_sub(settings_a, settings_b)
+        pairs = [(i, j) for i in settings_a for j in settings_b]
+        self._require(pairs, "the CHSH standard error")
+        e = self.correlators(allow_empty=True)
+        return float(np.sqrt(sum((1.0 - e[i, j] ** 2) / n[i, j] for i, j in pairs)))
+
+    @property
+    def S_se(self) -> float:
+        """Standard error of :attr:`S` (of its maximising sub-choice); data only."""
+        c = self.chsh_max()
+        return self.chsh_se(c.settings_a, c.settings_b)
+
+    # -- CH / Eberhard ------------------------------------------------------------------------
+    _CH_TERMS: tuple[tuple[float, int, int, int, int], ...] = (
+        (1.0, 0, 0, 1, 1),  # + P(++ | a, b)
+        (-1.0, 0, 1, 1, 0),  # - P(+- | a, b')
+        (-1.0, 1, 0, 0, 1),  # - P(-+ | a', b)
+        (-1.0, 1, 1, 1, 1),  # - P(++ | a', b')
+    )
+
+    def ch_J(self) -> float:
+        """CH / Eberhard J = P(++|00) - P(+-|01) - P(-+|10) - P(++|11); local bound J <= 0.
+
+        Uses settings 0 and 1 of each party. Under no-signalling J = (S_0 - 2) / 4, so J > 0
+        exactly when S_0 > 2 (Clauser & Horne, PRD 10, 526 (1974); Eberhard, PRA 47, R747
+        (1993)).
+
+        >>> Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh()).ch_J()
+        -0.5
+        """
+        self._require([(t[1], t[2]) for t in self._CH_TERMS], "CH/Eberhard J")
+        return float(sum(c * self.p[i, j, x, y] for c, i, j, x, y in self._CH_TERMS))
+
+    def ch_J_se(self) -> float:
+        """Standard error of :meth:`ch_J` from the counts: sqrt(sum p (1 - p) / n_s).
+
+        >>> from bellmodels import Counts
+        >>> c = Counts(np.full((2, 2, 2, 2), 25), Scenario.chsh())
+        >>> round(Behaviour.from_counts(c).ch_J_se(), 6)
+        0.086603
+        """
+        n = self._require_counts("a standard error").sum(axis=(2, 3))
+        self._require([(t[1], t[2]) for t in self._CH_TERMS], "the CH/Eberhard standard error")
+        var = 0.0
+        for _, i, j, x, y in self._CH_TERMS:
+            q = self.p[i, j, x, y]
+            var += q * (1.0 - q) / n[i, j]
+        return float(np.sqrt(var))
+
+    # -- chained Bell inequality --------------------------------------------------------------
+    def chain_pairs(self) -> list[tuple[int, int]]:
+        """The 2K setting pairs of the chain a0 b0 a1 b1 ... a_{K-1} b_{K-1} (a0), in order.
+
+        Order: (a0,b0), (a1,b0), (a1,b1), (a2,b1), ..., (a_{K-1},b_{K-1}), (a0,b_{K-1}).
+
+        >>> Behaviour(np.full((3, 3, 2, 2), 0.25), Scenario.chained(3)).chain_pairs()
+        [(0, 0), (1, 0), (1, 1), (2, 1), (2, 2), (0, 2)]
+        """
+        k = self.scenario.n_a
+        if self.scenario.n_b != k:
+            raise ValueError(
+                f"the chained inequality needs as many settings for A as for B, got "
+                f"{k} and {self.scenario.n_b}"
+            )
+        pairs: list[tuple[int, int]] = []
+        for j in range(k):
+            pairs.append((j, j))
+            pairs.append(((j + 1) % k, j))
+        return pairs
+
+    def chained_values(self) -> np.ndarray:
+        """The 2K chained sums, variant ``k`` with the minus sign on chain term ``k``.
+
+        Braunstein & Caves, Ann. Phys. 202, 22 (1990): with one minus sign (or any odd number,
+        all equivalent by relabelling outcomes) the chain of 2K correlators obeys
+        ``|I| <= 2K - 2`` in every local model; the textbook form is the last variant (minus on
+        E(a0, b_{K-1})). At :meth:`Scenario.chained` the singlet reaches 2K cos(pi / 2K). For
+        K = 2 the four variants are the four CHSH variants (in another order).
+
+        >>> scn = Scenario.chained(3)
+        >>> E = -np.cos(scn.angle_differences())
+        >>> p = (1 + np.multiply.outer(E, [[1, -1], [-1, 1]])) / 4
+        >>> round(float(Behaviour(p, scn).chained_values()[-1]), 4)
+        -5.1962
+        """
+        pairs = self.chain_pairs()
+        self._require(pairs, "the chained inequality")
+        e = self.correlators(allow_empty=True)
+        terms = np.array([e[i, j] for i, j in pairs])
+        return np.array([terms.sum() - 2.0 * terms[k] for k in range(terms.size)])
+
+    def chained_value(self) -> float:
+        """``max_k |I_k|`` over :meth:`chained_values`; compare with :meth:`chained_local_bound`.
+
+        >>> Behaviour(np.full((3, 3, 2, 2), 0.25), Scenario.chained(3)).chained_value()
+        0.0
+        """
+        return float(np.max(np.abs(self.chained_values())))
+
+    def chained_local_bound(self) -> float:
+        """Local bound 2K - 2 of the chained inequality (Braunstein & Caves 1990).
+
+        >>> Behaviour(np.full((3, 3, 2, 2), 0.25), Scenario.chained(3)).chained_local_bound()
+        4.0
+        """
+        return float(len(self.chain_pairs()) - 2)
+
+    def chained_se(self) -> float:
+        """Standard error of the chained sum, sqrt(sum over the 2K pairs (1 - E^2) / n_s).
+
+        >>> from bellmodels import Counts
+        >>> c = Counts(np.full((3, 3, 2, 2), 25), Scenario.chained(3))
+        >>> round(Behaviour.from_counts(c).chained_se(), 4)
+        0.2449
+        """
+        n = self._require_counts("a standard error").sum(axis=(2, 3))
+        pairs = self.chain_pairs()
+        self._require(pairs, "the chained standard error")
+        e = self.correlators(allow_empty=True)
+        return float(np.sqrt(sum((1.0 - e[i, j] ** 2) / n[i, j] for i, j in pairs)))
+
+    # -- no-signalling ------------------------------------------------------------------------
+    def no_signalling_violation(self) -> float:
+        """Largest change of one party's marginal across the other party's settings.
+
+        ``max( max_{s_a} [max_{s_b} pA - min_{s_b} pA], max_{s_b} [max_{s_a} pB - min_{s_a} pB] )``
+        with pA = p(x_a = +1 | s_a, s_b); zero for every no-signalling behaviour.
+
+        >>> Behaviour(np.full((2, 2, 2, 2), 0.25), Scenario.chsh()).no_signalling_violation()
+        0.0
+        """
+        self._require(self._all_pairs(), "the no-signalling check")
+        ma, mb = self.marginals_a(), self.marginals_b()
+        da = float(np.max(ma.max(axis=1) - ma.min(axis=1)))
+        db = float(np.max(mb.max(axis=0) - mb.min(axis=0)))
+        return max(da, db)
+
+    def no_signalling_test(self) -> NoSignallingTest:
+        """Likelihood-ratio (G) test of no-signalling on the counts.
+
+        H0: each party's marginal does not depend on the other's setting,
+        ``K_a (K_b - 1) + K_b (K_a - 1)`` linear constraints on the product of the per-pair
+        multinomials. The constrained maximum-likelihood estimate is a concave maximisation over
+        a polytope, solved with cvxpy (Clarabel; SCS as fallback); G = 2 sum n log(p_hat /
+        p_NS) is referred to chi-square with df = the number of constraints (Wilks 1938). This
+        is the joint version of the per-setting marginal tests used on Bell data by e.g. Adenier
+        & Khrennikov, Fortschr. Phys. 65, 1600096 (2017). Hand-written on cvxpy because no
+        statistics library ships a no-signalling test.
+
+        Raises
+        ------
+        ValueError
+            Without counts, or if a setting pair has zero trials (named).
+
+        Examples
+        --------
+        >>> from bellmodels import Counts
+        >>> c = Counts(np.full((2, 2, 2, 2), 25), Scenario.chsh())
+        >>> t = Behaviour.from_counts(c).no_signalling_test()
+        >>> t.df, round(t.G, 6), round(t.p_value, 6)
+        (4, 0.0, 1.0)
+        """
+        n = self._require_counts("the no-signalling test").astype(float)
+        self._require(self._all_pairs(), "the no-signalling test")
+        ka, kb = self.scenario.n_a, self.scenario.n_b
+        df = ka * (kb - 1) + kb * (ka - 1)
+        p_ns = _ns_mle(n)
+        pos = n > 0
+        p_hat = self.p
+        g = 2.0 * float(np.sum(n[pos] * (np.log(p_hat[pos]) - np.log(p_ns[pos]))))
+        g = max(g, 0.0)
+        return NoSignallingTest(
+            G=g,
+            df=df,
+            p_value=float(stats.chi2.sf(g, df)),
+            max_difference=self.no_signalling_violation(),
+        )
+
+    def __repr__(self) -> str:
+        kind = "data" if self.is_data else "exact"
+        return f"Behaviour({kind}, settings={self.scenario.n_a}x{self.scenario.n_b})"
+
+
+def _ns_mle(n: np.ndarray) -> np.ndarray:
+    """Maximum-likelihood no-signalling behaviour for counts ``n`` (K_a, K_b, 2, 2)."""
+    import cvxpy as cp
+
+    ka, kb = n.shape[:2]
+    m = ka * kb
+    flat = n.reshape(m * 4)
+    tot = flat.sum()
+    # scale so that the objective is O(1); weights of cells with zero counts drop out
+    w = flat / tot
+    idx = np.arange(m * 4).reshape(ka, kb, 2, 2)
+    var = cp.Variable(m * 4, nonneg=True)
+    cons = []
+    rows = []
+    # normalisation per pair
+    for i, j in itertools.product(range(ka), range(kb)):
+        row = np.zeros(m * 4)
+        row[idx[i, j].ravel()] = 1.0
+        rows.append(row)
+    norm = np.array(rows)
+    cons.append(norm @ var == 1.0)
+    ns_rows = []
+    for i in range(ka):  # A's marginal p(x_a=+1 | i, j) equal for all j
+        for j in range(1, kb):
+            row = np.zeros(m * 4)
+            row[idx[i, j, 1, :]] = 1.0
+            row[idx[i, 0, 1, :]] = -1.0
+            ns_rows.append(row)
+    for j in range(kb):  # B's marginal p(x_b=+1 | i, j) equal for all i
+        for i in range(1, ka):
+            row = np.zeros(m * 4)
+            row[idx[i, j, :, 1]] = 1.0
+            row[idx[0, j, :, 1]] = -1.0
+            ns_rows.append(row)
+    cons.append(np.array(ns_rows) @ var == 0.0)
+    pos = np.flatnonzero(w > 0)
+    objective = cp.Maximize(cp.sum(cp.multiply(w[pos], cp.log(var[pos]))))
+    problem = cp.Problem(objective, cons)
+    _solve(problem)
+    p = np.clip(np.asarray(var.value, dtype=float), 1e-300, None).reshape(ka, kb, 2, 2)
+    return p / p.sum(axis=(2, 3), keepdims=True)
+
+
+def _solve(problem: Any) -> None:
+    """Solve a cvxpy problem: Clarabel with tight tolerances, then default Clarabel, then SCS.
+
+    The first attempt that reports ``optimal`` is kept; ``optimal_inaccurate`` is accepted only
+    from the last attempt. Raises ``RuntimeError`` if no attempt succeeds.
+    """
+    import warnings
+
+    import cvxpy as cp
+
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        (cp.CLARABEL, {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}),
+        (cp.CLARABEL, {}),
+        (cp.SCS, {"eps": 1e-9, "max_iters": 200_000}),
+    ]
+    status = "not solved"
+    for solver, options in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=solver, **options)
+        except (cp.error.SolverError, ValueError):
+            continue
+        status = problem.status
+        if status == "optimal":
+            return
+    if status != "optimal_inaccurate":
+        raise RuntimeError(f"convex solver failed: status {status}")
+
+
+__all__ = [
+    "ALGEBRAIC",
+    "CHSH_MINUS_PAIRS",
+    "LOCAL_BOUND",
+    "TSIRELSON",
+    "Behaviour",
+    "CHSHChoice",
+    "NoSignallingTest",
+]
