@@ -52,7 +52,10 @@ def run_model(name: str, sims: int, trials: int, keep: int, seed: int) -> dict[s
         beh = model.behaviour(theta).reshape(scn.n_a, scn.n_b, 4)
         per_pair = rng.multinomial(trials, np.full(scn.n_a * scn.n_b, 1 / (scn.n_a * scn.n_b)))
         vals = np.stack(
-            [rng.multinomial(n, p / p.sum()) for n, p in zip(per_pair, beh.reshape(-1, 4))]
+            [
+                rng.multinomial(n, p / p.sum())
+                for n, p in zip(per_pair, beh.reshape(-1, 4), strict=True)
+            ]
         )
         counts = bm.Counts(vals.reshape(scn.shape), scn)
         with warnings.catch_warnings():
