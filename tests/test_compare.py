@@ -102,6 +102,10 @@ def test_out_dir_writes_one_netcdf_per_fit(small, tmp_path):
     ]
 
 
+def test_public_name_is_callable():
+    assert callable(bm.compare) and bm.compare.ROW_KEYS == ROW_KEYS
+
+
 def test_cli_rejects_unknown_models(capsys):
     assert main(["compare", "--data", "delft2015", "--models", "nope"]) == 2
     assert "unknown model" in capsys.readouterr().err
