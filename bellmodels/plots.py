@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 TSIRELSON = 2.0 * np.sqrt(2.0)
 
@@ -130,6 +131,7 @@ def plot_correlators(
     width = 8.0
     offsets = np.linspace(-width / 2, width / 2, n_models) if n_models > 1 else np.zeros(1)
     e_data = se_data = None
+    zs: list[float] = []
     if counts is not None:
         e_data, se_data = data_correlators(counts)
     for k, (name, m) in enumerate(models.items()):
@@ -146,6 +148,7 @@ def plot_correlators(
             with np.errstate(invalid="ignore", divide="ignore"):
                 z = (mean - e_data) / se_data
             axr.plot(x, z.ravel(), "o", ms=4, color=colors[name])
+            zs.extend(z.ravel().tolist())
     if e_data is not None:
         ax.errorbar(
             theta.ravel(),
@@ -183,7 +186,13 @@ def plot_correlators(
         for s in (-2, 2):
             axr.axhline(s, color="0.6", lw=0.8, ls="--")
         axr.set_ylabel("(model − data) / SE")
-        axr.set_yscale("symlog", linthresh=3)
+        zmax = max(3.0, *(abs(float(v)) for v in zs if np.isfinite(v))) if zs else 3.0
+        axr.set_yscale("symlog", linthresh=2, linscale=1.5)
+        axr.set_ylim(-zmax * 1.6, zmax * 1.6)
+        ticks = [t for t in (1000, 100, 10, 2) if t <= zmax * 1.6]
+        axr.set_yticks([-t for t in ticks] + [0] + ticks[::-1])
+        axr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axr.yaxis.set_minor_locator(NullLocator())
         axr.set_xlabel("θ = angle_a − angle_b (degrees); setting pairs marked")
     else:
         ax.set_xlabel("θ = angle_a − angle_b (degrees); setting pairs marked")
@@ -221,6 +230,8 @@ def plot_S_posterior(
                 body.set_edgecolor("black")
                 body.set_alpha(0.7)
             ax.plot([s.mean()], [y], "|", color="black", ms=10)
+            if np.ptp(s) < 0.02:  # a violin this narrow is invisible: mark the mean too
+                ax.plot([s.mean()], [y], "D", color=colors[name], mec="black")
         elif s.size:
             ax.plot([s.mean()], [y], "D", color=colors[name], mec="black")
     if data_S is not None and np.isfinite(data_S):
@@ -281,9 +292,12 @@ def plot_p_lambda(
         ax.set_yticks(range(len(pair_labels)), pair_labels, fontsize=7)
         step = max(1, int(np.ceil(mat.shape[1] / 16)))
         ticks = list(range(0, mat.shape[1], step))
-        ax.set_xticks(ticks, [str(lab[t]) for t in ticks], rotation=90, fontsize=6)
-        spread = float(np.abs(mat - mat.mean(axis=0)).sum(axis=1).max())
-        ax.set_title(f"{name}  (L = {mat.shape[1]}, max L1 from mean row {spread:.2f})", fontsize=9)
+        rot = 0 if max(len(str(v)) for v in lab) <= 5 else 90
+        ax.set_xticks(ticks, [str(lab[t]) for t in ticks], rotation=rot, fontsize=6)
+        hall_m = float(np.abs(mat[:, None, :] - mat[None, :, :]).sum(axis=2).max())
+        ax.set_title(
+            f"{name}  (L = {mat.shape[1]}; rows differ by up to M = {hall_m:.2f})", fontsize=9
+        )
         ax.set_xlabel("λ", fontsize=8)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -454,7 +468,7 @@ def plot_sweep(
 def _invariants(idata: Any, var_names: Sequence[str] | None) -> list[str]:
     post = idata.posterior
     wanted = var_names or ("S", "mi_bits", "hall_M")
-    return [v for v in wanted if v in post and float(np.ptp(np.asarray(post[v]))) > 0]
+    return [v for v in wanted if v in post and float(np.ptp(np.asarray(post[v]))) > 1e-6]
 
 
 def plot_rank_invariants(
@@ -563,8 +577,8 @@ def _draw_ppc(
     ax.set_xticks(x, labels, rotation=90, fontsize=7)
     ax.set_xlim(-0.7, len(labels) - 0.3)
     ax.set_ylabel("(count − mean) / sd")
-    ax.set_title(title or "posterior predictive check of the counts", fontsize=9)
-    ax.legend(fontsize=7, loc="upper right", ncol=3)
+    ax.set_title(title or "posterior predictive check of the counts", fontsize=9, loc="left")
+    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False)
 
 
 def plot_diagnostics(idata: Any, counts: np.ndarray, scenario: Any, *, title: str = "") -> Figure:
@@ -581,11 +595,19 @@ def plot_diagnostics(idata: Any, counts: np.ndarray, scenario: Any, *, title: st
         _arviz.plot_rank(idata, var_names=names, ax=axes[: len(names)])
         for ax, name in zip(axes, names, strict=False):
             ax.set_title(f"rank plot: {name}", fontsize=9)
+            _shrink_fonts(ax)
     _draw_energy(axes[-1], idata)
     _draw_ppc(bottom.subplots(), idata, counts, scenario, 0.94, "")
     if title:
         fig.suptitle(title, fontsize=11, fontweight="bold")
     return fig
+
+
+def _shrink_fonts(ax: Any, size: float = 8.0) -> None:
+    """ArviZ scales its fonts for single plots; bring them back to the report's size."""
+    ax.xaxis.label.set_fontsize(size)
+    ax.yaxis.label.set_fontsize(size)
+    ax.tick_params(labelsize=size - 1)
 
 
 def _draw_energy(ax: Any, idata: Any) -> None:
@@ -604,6 +626,18 @@ def _draw_energy(ax: Any, idata: Any) -> None:
         return
     _arviz.plot_energy(idata, ax=ax, legend=True, textsize=8)
     ax.set_title("NUTS energy", fontsize=9)
+    handles, labels = ax.get_legend_handles_labels()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    ax.legend(
+        handles,
+        labels,
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=2,
+        frameon=False,
+    )
 
 
 def _replicated_counts(idata: Any, n: np.ndarray, max_draws: int = 400) -> np.ndarray:

@@ -370,13 +370,13 @@ def _point_section(
     body = []
     for m in pt["model"].values:
         q = pt.sel(model=m)
-        if str(q["status"]) != "done":
+        if q["status"].item() != "done":
             continue
         body.append(
             [
                 str(m),
-                str(q["family"]),
-                str(q["classification"]),
+                q["family"].item(),
+                q["classification"].item(),
                 float(q["S"]),
                 float(q["mi_bits"]),
                 float(q["hall_M"]),

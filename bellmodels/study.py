@@ -154,6 +154,11 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "sampler": _Field((str,), "auto"),
         "init": _Field((str,), "auto"),
         "evidence": _Field((bool,), True, doc="log marginal likelihood (SMC)"),
+        "evidence_draws": _Field((int,), 2000, minimum=10, doc="SMC particles per chain"),
+        "evidence_chains": _Field((int,), 4, minimum=2, doc="SMC chains (SE from their spread)"),
+        "cores": _Field(
+            (int,), 1, minimum=1, doc="processes per fit (the runner's pool is the parallelism)"
+        ),
     },
     "report": {
         "figures": _Field((bool,), True),
@@ -740,6 +745,7 @@ def _jsonable(x: Any) -> Any:
 
 def _atomic_target(path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o644)  # mkstemp makes 0600 files; results are for everyone to read
     os.close(fd)
     return Path(tmp)
 
@@ -829,6 +835,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
             sampler=str(inf["sampler"]),
             init=str(inf["init"]),
             progressbar=False,
+            cores=int(inf["cores"]),
         )
         summary["fit"] = _fit_summary(inference, model, counts, idata, inf)
 
@@ -840,10 +847,9 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         {
             "counts": counts.array,
             "behaviour": (("setting_a", "setting_b", "outcome_a", "outcome_b"), behaviour),
-            "p_lambda": table.p_lambda,
+            "p_lambda": table.p_lambda.assign_coords(lam=np.arange(table.n_lambda)),
         }
     ).drop_vars([c for c in ("label_a", "label_b")], errors="ignore")
-    ds["p_lambda"] = ds["p_lambda"].assign_coords(lam=np.arange(table.n_lambda))
     ds.attrs = {
         "summary": json.dumps(_jsonable(summary), default=str),
         "task": task.to_json(),
@@ -893,7 +899,14 @@ def _fit_summary(
         pareto_k_max=float(np.nanmax(np.asarray(loo.pareto_k))) if "pareto_k" in loo else None,
     )
     if inf.get("evidence", True):
-        mean, se, _ = inference.log_evidence(model, counts, seed=int(inf["seed"]))
+        mean, se, _ = inference.log_evidence(
+            model,
+            counts,
+            draws=int(inf["evidence_draws"]),
+            chains=int(inf["evidence_chains"]),
+            seed=int(inf["seed"]),
+            cores=int(inf["cores"]),
+        )
         out.update(log_evidence=float(mean), log_evidence_se=float(se))
     diag = inference.diagnostics(idata)
     out["diagnostics"] = _jsonable(diag)
@@ -910,6 +923,9 @@ def _task_entry(task_json: str, out_dir: str, compile_base: str | None = None) -
     try:
         summary = run_task(d, out_dir)
         (Path(out_dir) / "tasks" / f"{d['id']}.failed.json").unlink(missing_ok=True)
+        # journalled here, right after the file's rename, so the journal has one "done" per
+        # file written even if the runner is killed before it hears back
+        _journal(Path(out_dir), "done", task=d["id"], seconds=summary.get("seconds"))
         return summary
     except Exception as exc:
         summary = {
@@ -923,6 +939,7 @@ def _task_entry(task_json: str, out_dir: str, compile_base: str | None = None) -
         tasks_dir = Path(out_dir) / "tasks"
         tasks_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(tasks_dir / f"{d['id']}.failed.json", summary)
+        _journal(Path(out_dir), "failed", task=d["id"], error=summary["error"])
         return summary
 
 
@@ -1057,7 +1074,6 @@ def run_tasks(
 
         def record(summary: dict[str, Any]) -> None:
             results[summary["task"]] = summary
-            _journal(out, summary["status"], task=summary["task"], seconds=summary.get("seconds"))
             bar(summary)
 
         if dask or scheduler:
@@ -1125,6 +1141,7 @@ def _crash_summary(out: Path, task: Task, exc: BaseException) -> dict[str, Any]:
         "seconds": None,
     }
     write_json_atomic(out / "tasks" / f"{task.id}.failed.json", summary)
+    _journal(out, "failed", task=task.id, error=summary["error"])
     return summary
 
 

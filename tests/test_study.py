@@ -1,0 +1,329 @@
+"""Studies: validation of bad files, sweep expansion, the runner (resume, failures, SIGTERM),
+the results store and the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from bellmodels.study import load_study, load_study_file, parse_study, run_study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """
+[study]
+name = "t"
+[data]
+source = "simulate"
+trials = 2000
+[models]
+include = ["bell1964", "quantum-singlet"]
+[inference]
+fit = false
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        (GOOD.replace("trials = 2000", "trails = 2000"), "data.trails", "did you mean 'trials'"),
+        (GOOD.replace("trials = 2000", 'trials = "many"'), "data.trials", "must be an integer"),
+        (GOOD.replace("trials = 2000", "trials = 2.5"), "data.trials", "must be an integer"),
+        (GOOD.replace('"bell1964"', '"bell1946"'), "models.include", "unknown model 'bell1946'"),
+        (GOOD.replace("trials = 2000", "trials = []"), "data.trials", "empty sweep axis"),
+        (GOOD.replace("fit = false", "fit = []"), "inference.fit", "empty sweep axis"),
+        (GOOD.replace("fit = false", 'fit = "no"'), "inference.fit", "true/false"),
+        (GOOD.replace('source = "simulate"', 'source = "simulated"'), "data.source", "expected"),
+        (GOOD + "[models.rbm]\ntrain = true\n", "models.rbm", "not in models.include"),
+        (GOOD + "[models.bell1964]\ntrain = true\n", "models.bell1964.train", "has no fit()"),
+        (GOOD + "[models.bell1964]\ntrian = true\n", "models.bell1964.trian", "unknown"),
+        (
+            GOOD.replace('"quantum-singlet"]', '"quantum-singlet", 3]'),
+            "models.include",
+            "must hold",
+        ),
+        (GOOD.replace('source = "simulate"', 'source = "dataset"'), "data.dataset", "required"),
+        (GOOD.replace("trials = 2000", "visibility = 1.5"), "data.visibility", "[0, 1]"),
+        (GOOD.replace("trials = 2000", 'scenario = "square"'), "data.scenario", "chained-K"),
+    ],
+)
+def test_bad_study_names_key_and_file(tmp_path, text, key, words):
+    path = write(tmp_path, text, "bad_study.toml")
+    with pytest.raises(ValueError) as err:
+        load_study_file(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    assert f"'{key}'" in msg
+    assert words in msg
+
+
+def test_bad_sections_and_syntax(tmp_path):
+    for text, words in (
+        (GOOD + "[infrence]\ndraws = 1\n", "'infrence'"),
+        (GOOD.replace("[models]", "[modells]"), "'modells'"),
+        ("[data\nsource=1", "not valid TOML"),
+        ('[data]\nsource = "simulate"\n', "missing section [models]"),
+    ):
+        path = write(tmp_path, text, "broken.toml")
+        with pytest.raises(ValueError, match=r"broken\.toml") as err:
+            load_study_file(path)
+        assert words in str(err.value)
+    with pytest.raises(FileNotFoundError, match=r"nope\.toml"):
+        load_study_file(tmp_path / "nope.toml")
+
+
+def test_sweep_is_the_product_of_axes_and_tasks_are_shared():
+    cfg = parse_study(
+        """
+        [data]
+        source = "simulate"
+        visibility = [0.6, 0.8, 1.0]
+        trials = [100, 1000]
+        [models]
+        include = ["bell1964", "rbm"]
+        [models.rbm]
+        train = true
+        train_options = { seed = [0, 1] }
+        [inference]
+        fit = false
+        """.replace("        ", ""),
+        source="sweep.toml",
+    )
+    assert [a.name for a in cfg.axes] == ["visibility", "trials", "seed"]
+    assert cfg.shape == (3, 2, 2)
+    points = list(cfg.points())
+    assert len(points) == 12
+    coords, resolved = points[-1]
+    assert coords == {"visibility": 1.0, "trials": 1000, "seed": 1}
+    assert resolved["data"]["visibility"] == 1.0 and resolved["data"]["trials"] == 1000
+    # bell1964 does not depend on the RBM's seed: 6 tasks; the RBM: 12 tasks
+    tasks = cfg.tasks()
+    assert sum(t.model == "bell1964" for t in tasks) == 6
+    assert sum(t.model == "rbm" for t in tasks) == 12
+    assert len({t.id for t in tasks}) == 18
+    # task ids are stable (hash of the configuration), so resumption finds them
+    assert [t.id for t in tasks] == [t.id for t in parse_study(cfg_text_roundtrip(cfg)).tasks()]
+
+
+def cfg_text_roundtrip(cfg):
+    """The same study written again (as TOML) from the parsed axes."""
+    return textwrap.dedent(
+        """
+        [data]
+        source = "simulate"
+        visibility = [0.6, 0.8, 1.0]
+        trials = [100, 1000]
+        [models]
+        include = ["bell1964", "rbm"]
+        [models.rbm]
+        train = true
+        train_options = { seed = [0, 1] }
+        [inference]
+        fit = false
+        """
+    )
+
+
+def test_list_valued_field_sweeps_only_as_list_of_lists():
+    base = '[data]\nsource = "simulate"\n{sp}\n[models]\ninclude = ["bell1964"]\n[inference]\nfit = false\n'
+    one = parse_study(base.format(sp="setting_probs = [[0.5, 0.2], [0.2, 0.1]]"))
+    assert one.axes == [] and one.config["data"]["setting_probs"] == [[0.5, 0.2], [0.2, 0.1]]
+    two = parse_study(
+        base.format(sp="setting_probs = [[[0.25, 0.25], [0.25, 0.25]], [[0.5, 0.2], [0.2, 0.1]]]")
+    )
+    assert two.shape == (2,)
+    many = parse_study(
+        base.replace('["bell1964"]', '[["bell1964"], ["bell1964", "rbm"]]').format(sp="")
+    )
+    assert many.shape == (2,) and many.models() == ["bell1964", "rbm"]
+
+
+# -- runner, store, report ---------------------------------------------------------------------
+
+SMALL = """
+[study]
+name = "small"
+[data]
+source = "simulate"
+trials = 5000
+visibility = [0.75, 1.0]
+seed = 3
+[models]
+include = ["local-polytope", "quantum-singlet", "rbm-weinstein2017"]
+[inference]
+fit = false
+[report]
+min_mi_points = 3
+"""
+
+
+def test_run_resume_store_and_report(tmp_path):
+    path = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    ds = run_study(path, out, workers=2, progress=False, report=True)
+    assert ds.sizes == {"visibility": 2, "model": 3}
+    assert (ds["status"] == "done").all()
+    # physics: the data's S follows 2 sqrt2 V within 4 SE; the published RBM violates CHSH;
+    # the singlet model sits at Tsirelson; local models respect Hall's bound |S| <= 2 + 3M
+    expected = 2 * np.sqrt(2) * ds["visibility"]
+    assert (np.abs(ds["data_S"] - expected) < 4 * ds["data_S_se"]).all()
+    assert float(ds["S"].sel(model="quantum-singlet", visibility=1.0)) == pytest.approx(
+        2 * np.sqrt(2), abs=1e-9
+    )
+    rbm = ds.sel(model="rbm-weinstein2017", visibility=1.0)
+    assert float(rbm["S"]) > 2.7 and float(rbm["mi_bits"]) > 0.1
+    assert float(rbm["S"]) <= float(rbm["hall_bound"]) + 1e-9
+    # the results store: on disk, indexed by the sweep axis, with config and versions
+    loaded = load_study(out)
+    xr.testing.assert_identical(loaded.drop_attrs(), ds.drop_attrs())
+    cfg = json.loads(loaded.attrs["config"])
+    assert cfg["config"]["data"]["trials"] == 5000
+    assert cfg["axes"][0]["values"] == [0.75, 1.0]
+    assert "pymc" in json.loads(loaded.attrs["versions"])
+    # one NetCDF per task, each carrying its resolved task config and versions
+    files = sorted((out / "tasks").glob("*.nc"))
+    assert len(files) == 6
+    with xr.open_dataset(files[0], group="bellmodels", engine="h5netcdf") as one:
+        task = json.loads(one.attrs["task"])
+        assert task["config"]["data"]["trials"] == 5000
+        assert "numpy" in json.loads(one.attrs["versions"])
+        assert int(one["counts"].sum()) == 5000
+    # report: markdown + html + figures that exist and are PNGs
+    md = (out / "report.md").read_text()
+    assert "rbm-weinstein2017" in md and "measurement_dependence.png" in md
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    for name in ("correlators_p0.png", "p_lambda_p1.png", "measurement_dependence.png"):
+        assert (out / "figures" / name).read_bytes()[:4] == b"\x89PNG"
+    # resume: nothing re-runs, same numbers
+    mtimes = {f: f.stat().st_mtime_ns for f in files}
+    again = run_study(path, out, workers=2, progress=False, report=False)
+    assert {f: f.stat().st_mtime_ns for f in files} == mtimes
+    xr.testing.assert_identical(again["S"], ds["S"])
+    events = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    assert sum(e["event"] == "done" for e in events) == 6
+    assert sum(e["event"] == "skipped" for e in events) == 6
+
+
+def test_failing_task_is_recorded_and_others_go_on(tmp_path):
+    text = """
+    [data]
+    source = "simulate"
+    trials = 2000
+    [models]
+    include = ["quantum-singlet", "rbm"]
+    [models.rbm]
+    train = true
+    train_options = { method = ["exact", "no-such-method"] }
+    [inference]
+    fit = false
+    """
+    out = tmp_path / "out"
+    ds = run_study(write(tmp_path, text), out, workers=1, progress=False, report=False)
+    status = ds["status"].sel(model="rbm")
+    assert list(status.values) == ["done", "failed"]
+    assert "no-such-method" in str(ds["error"].sel(model="rbm").values[1])
+    assert (ds["status"].sel(model="quantum-singlet") == "done").all()
+    failed = list((out / "tasks").glob("*.failed.json"))
+    assert len(failed) == 1 and "Traceback" in json.loads(failed[0].read_text())["traceback"]
+
+
+SLOW_TASKS = """
+[study]
+name = "killme"
+[data]
+source = "simulate"
+trials = 200000
+[models]
+include = ["rbm"]
+[models.rbm]
+train = true
+params = {{ n_hidden = 4 }}
+train_options = {{ seed = [0, 1, 2, 3, 4, 5, 6, 7] }}
+[inference]
+fit = false
+[report]
+figures = false
+"""
+
+
+def test_sigterm_mid_run_then_resume(tmp_path):
+    path = write(tmp_path, SLOW_TASKS.format())
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from bellmodels.cli import main; sys.exit(main())",
+        "run",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    tasks_dir = out / "tasks"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if tasks_dir.is_dir() and len(list(tasks_dir.glob("*.nc"))) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read()
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=60)
+    err = proc.stderr.read()
+    assert rc == 143, err
+    assert "interrupted" in err
+    done_at_kill = {p.name for p in tasks_dir.glob("*.nc")}
+    assert 2 <= len(done_at_kill) < 8
+    assert not list(tasks_dir.glob("*.tmp"))  # no partial file left behind
+    time.sleep(1.0)  # a surviving worker would write now; none may
+    assert {p.name for p in tasks_dir.glob("*.nc")} == done_at_kill
+    # resume: finishes the rest, runs nothing twice
+    ds = run_study(path, out, workers=1, progress=False, report=False)
+    assert (ds["status"] == "done").all() and ds.sizes["seed"] == 8
+    files = sorted(tasks_dir.glob("*.nc"))
+    assert len(files) == 8
+    for f in files:  # every file is complete and readable
+        with xr.open_dataset(f, group="bellmodels", engine="h5netcdf") as one:
+            assert json.loads(one.attrs["summary"])["status"] == "done"
+    events = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    done = [e["task"] for e in events if e["event"] == "done"]
+    assert sorted(done) == sorted(f.stem for f in files)  # every task done exactly once
+    assert any(e["event"] == "interrupted" for e in events)
+    # different seeds, different machines: the tasks really are distinct
+    assert len(set(np.round(ds["mi_bits"].values.ravel(), 9))) > 1
+
+
+def test_cli_run_and_report(tmp_path, capsys):
+    from bellmodels.cli import main
+
+    path = write(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
+    out = tmp_path / "o"
+    assert main(["run", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert (out / "results.nc").is_file() and (out / "report.md").is_file()
+    (out / "report.md").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").is_file()
+    assert main(["run", str(tmp_path / "missing.toml"), "--quiet"]) == 2
+    assert "missing.toml" in capsys.readouterr().err
