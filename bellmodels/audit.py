@@ -80,7 +80,8 @@ class AuditReport:
 
     Ontic-only fields (``parameter_independence_violation``, ``outcome_independence_violation``,
     ``mi_bits``, ``hall_M``, ``hall_M_a``, ``hall_M_b``, ``hall_bound``) are ``None`` for data;
-    ``S_se``, ``ch_J_se`` and ``no_signalling_p_value`` are ``None`` unless the audit read counts.
+    ``S_se``, ``ch_J_se``, ``chained_se`` and ``no_signalling_p_value`` are ``None`` unless the
+    audit read counts.
     ``no_signalling`` is the largest marginal difference (a number); ``no_signalling_ok`` says
     whether it is within ``tol`` (tables) or whether the likelihood-ratio test keeps
     no-signalling at level ``alpha`` (data).
@@ -125,6 +126,7 @@ class AuditReport:
     labels_a: tuple[str, ...]
     labels_b: tuple[str, ...]
     n_trials: int | None = None
+    chained_se: float | None = None
     n_lambda: int | None = None
     tol: float = 1e-9
     notes: tuple[str, ...] = field(default=())
@@ -172,10 +174,13 @@ class AuditReport:
             j = _fmt(self.ch_J) + (f" ± {_fmt(self.ch_J_se)}" if self.ch_J_se is not None else "")
             rows.append(("CH/Eberhard J", j + "   (local bound 0)"))
         if self.chained_value is not None and len(self.labels_a) > 2:
+            chained = _fmt(self.chained_value)
+            if self.chained_se is not None:
+                chained += f" ± {_fmt(self.chained_se)}"
             rows.append(
                 (
                     "chained Bell value",
-                    f"{_fmt(self.chained_value)}   (local bound {_fmt(self.chained_local_bound)})",
+                    f"{chained}   (local bound {_fmt(self.chained_local_bound)})",
                 )
             )
         if self.no_signalling is not None:
@@ -768,7 +773,7 @@ def _audit_behaviour(
     notes: list[str] = []
     common = _common(b, notes)
     chsh = common["chsh"]
-    s_se = ch_j_se = ns_p = None
+    s_se = ch_j_se = ns_p = chained_se = None
     ns_ok: bool | None = None
     ns_reject = False
     ns_text = ""
@@ -777,6 +782,8 @@ def _audit_behaviour(
             s_se = b.chsh_se(chsh.settings_a, chsh.settings_b)
         if common["ch_J"] is not None:
             ch_j_se = b.ch_J_se()
+        if common["chained_value"] is not None:
+            chained_se = b.chained_se()
         if common["no_signalling"] is not None:
             test = b.no_signalling_test()
             ns_p = test.p_value
@@ -865,6 +872,7 @@ def _audit_behaviour(
         labels_a=scn.labels_a,
         labels_b=scn.labels_b,
         n_trials=int(b.counts.sum()) if b.counts is not None else None,
+        chained_se=chained_se,
         tol=tol,
         notes=tuple(notes),
     )

@@ -366,6 +366,23 @@ def test_data_audit_with_an_empty_pair_reports_what_it_can(chsh):
     assert r.min_mi_bits is not None  # the data's p(s) puts no weight on the empty pair
     assert r.classification.startswith("undetermined")
     json.dumps(d, allow_nan=False)
+    # a settings distribution that weighs the empty pair cannot be used
+    with pytest.raises(ValueError, match=r"\(a, b'\) has zero trials"):
+        min_mi_bits(Behaviour.from_counts(Counts(v, chsh)), settings_probs=np.full((2, 2), 0.25))
+
+
+def test_data_audit_of_a_chained_scenario():
+    scn = Scenario.chained(3)
+    rng = np.random.default_rng(0)
+    p = singlet(scn)
+    v = np.stack([rng.multinomial(2000, p[i, j].ravel()) for i, j in np.ndindex(3, 3)])
+    r = audit(Counts(v.reshape(3, 3, 2, 2), scn))
+    assert r.chained_local_bound == 4.0
+    assert r.chained_value == pytest.approx(6 * np.cos(np.pi / 6), abs=4 * r.chained_se)
+    exact_best = Behaviour(p, scn).S  # 2.598 = 3 sqrt(3) / 2 at these angles
+    assert exact_best == pytest.approx(1.5 * np.sqrt(3), abs=1e-12)
+    assert r.S == pytest.approx(exact_best, abs=4 * r.S_se)
+    assert r.min_mi_bits > 0 and r.no_signalling_p_value > 1e-3
 
 
 def test_report_text_and_json_round_trip(chsh):
