@@ -224,7 +224,9 @@ def plot_S_posterior(
         s = np.asarray(samples[name], dtype=float).ravel()
         s = s[np.isfinite(s)]
         if s.size > 1 and np.ptp(s) > 1e-9:
-            parts = ax.violinplot(s, positions=[y], vert=False, widths=0.8, showextrema=False)
+            parts = ax.violinplot(
+                s, positions=[y], orientation="horizontal", widths=0.8, showextrema=False
+            )
             for body in parts["bodies"]:
                 body.set_facecolor(colors[name])
                 body.set_edgecolor("black")

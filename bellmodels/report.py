@@ -492,7 +492,9 @@ def _sweep_section(
     for var, what in (
         ("weight", "stacking weight"),
         ("d_loo", "ELPD difference to the best"),
-        ("S", "audit S"),
+        ("S", "S of the model at its parameters"),
+        ("mi_bits", "MI(λ; settings) in bits at the model's parameters"),
+        ("train_kl", "KL(data ‖ trained model) in nats"),
     ):
         if not np.isfinite(ds[var].values).any():
             continue
@@ -508,10 +510,20 @@ def _sweep_section(
     for axis in axes:
         if ds.sizes[axis] < 2 or not np.issubdtype(ds[axis].dtype, np.number):
             continue
+        min_mi = np.nanmax(ds["data_min_mi_bits"].values) if len(axes) == 1 else None
         specs = [
             ("weight", "stacking weight", ()),
             ("d_loo", "ELPD difference to the best (nats)", ((0.0, ""),)),
             ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            ("S", "S of the model", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            (
+                "mi_bits",
+                "MI(λ; settings) (bits)",
+                ((float(min_mi), "least MI a local model needs for the data"),)
+                if min_mi is not None and np.isfinite(min_mi)
+                else (),
+            ),
+            ("train_kl", "KL(data ‖ trained model) (nats)", ()),
         ]
         for var, label, hl in specs:
             if not np.isfinite(ds[var].values).any():

@@ -1322,10 +1322,14 @@ def aggregate(
 
     fvars = {k: empty("f") for k in (*_AUDIT_VARS, *_FIT_VARS, "S_hdi_low", "S_hdi_high")}
     fvars.update({k: empty("f") for k in ("d_loo", "dse", "weight", "rank", "seconds")})
+    fvars.update({k: empty("f") for k in ("train_kl", "train_mi_bits")})
     fvars["diagnostics_ok"] = empty("f")
     svars = {k: empty("s") for k in ("classification", "family", "status", "error", "task")}
     data_shape = cfg.shape
-    data_vars = {k: np.full(data_shape, np.nan) for k in ("data_S", "data_S_se", "n_trials")}
+    data_vars = {
+        k: np.full(data_shape, np.nan)
+        for k in ("data_S", "data_S_se", "data_min_mi_bits", "n_trials")
+    }
     flat_points = list(np.ndindex(*data_shape)) if data_shape else [()]
     versions: dict[str, str] = {}
     for idx, (_coords, tasks) in zip(flat_points, grid, strict=True):
@@ -1350,6 +1354,10 @@ def aggregate(
                     fvars[k][at] = v
             svars["classification"][at] = a.get("classification", "")
             svars["family"][at] = s.get("family", "")
+            train = s.get("train") or {}
+            for k in ("kl", "mi_bits"):
+                if isinstance(train.get(k), (int, float)):
+                    fvars[f"train_{k}"][at] = train[k]
             f = s.get("fit") or {}
             for k in _FIT_VARS:
                 if f.get(k) is not None:
@@ -1365,6 +1373,8 @@ def aggregate(
                         fvars[k][at] = row[k]
             d = s["data_audit"]
             data_vars["data_S"][idx] = d.get("S", np.nan)
+            mm = d.get("min_mi_bits")
+            data_vars["data_min_mi_bits"][idx] = np.nan if mm is None else mm
             se = d.get("S_se")
             data_vars["data_S_se"][idx] = np.nan if se is None else se
             data_vars["n_trials"][idx] = s.get("n_trials", np.nan)

@@ -1,0 +1,97 @@
+"""Wall time of the main job, ``bellmodels run studies/weinstein2017.toml``, against its budget.
+
+Runs the command as a user would (a subprocess, default workers = CPUs), twice:
+
+- **cold**: an empty PyTensor compile cache (``BELLMODELS_COMPILEDIR`` = a fresh directory),
+  as on a fresh machine;
+- **warm**: the same compile cache again (what every later run sees), in a fresh output dir.
+
+Prints the times and their ratio to the 5-minute budget side by side, and writes
+``docs/generated/study_walltime.md`` (atomically).
+
+    python benchmarks/study_walltime.py            # both runs
+    python benchmarks/study_walltime.py --warm-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "studies" / "weinstein2017.toml"
+BUDGET = 300.0
+OUT = ROOT / "docs" / "generated" / "study_walltime.md"
+
+
+def run_once(out: Path, compiledir: Path) -> tuple[float, int, str]:
+    env = dict(os.environ, BELLMODELS_COMPILEDIR=str(compiledir), OMP_NUM_THREADS="1")
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from bellmodels.cli import main; sys.exit(main())",
+        "run",
+        str(STUDY),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc.returncode, proc.stderr[-2000:]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--warm-only", action="store_true", help="skip the cold-cache run")
+    args = ap.parse_args()
+    rows = []
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bm-walltime-") as tmp:
+        compiledir = Path(tmp) / "compile"
+        kinds = ["warm"] if args.warm_only else ["cold", "warm"]
+        if args.warm_only:  # warm the cache first, untimed
+            run_once(Path(tmp) / "warmup", compiledir)
+        for kind in kinds:
+            seconds, rc, err = run_once(Path(tmp) / kind, compiledir)
+            rows.append((kind, seconds, rc))
+            print(f"{kind:5s} {seconds:8.1f} s   {seconds / BUDGET:5.2f} x budget   exit {rc}")
+            if rc not in (0, 1):
+                print(err, file=sys.stderr)
+    lines = [
+        "# Wall time of the main job",
+        "",
+        "`bellmodels run studies/weinstein2017.toml` (11 models audited, fitted and compared on "
+        "100,000 simulated trials; report with figures), measured by "
+        "`python benchmarks/study_walltime.py` on "
+        f"{os.cpu_count()} CPUs ({platform.machine()}, Python {platform.python_version()}), "
+        f"load average {load0:.1f} at the start. Budget: {BUDGET:.0f} s.",
+        "",
+        "| PyTensor compile cache | wall time (s) | ratio to budget | exit code |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {k} | {s:.1f} | {s / BUDGET:.2f} | {rc} |" for k, s, rc in rows]
+    lines += [
+        "",
+        "Exit code 1 means a fit did not pass the diagnostics gate (the report says which); "
+        "the study still completed.",
+        "",
+    ]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmpname = tempfile.mkstemp(dir=OUT.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines))
+    os.chmod(tmpname, 0o644)
+    os.replace(tmpname, OUT)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0 if all(rc in (0, 1) for _, _, rc in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Figures: they draw what they are given (data points, bounds, curves) and save as PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bellmodels import Scenario, plots
+from bellmodels.simulate import simulate_singlet, singlet_behaviour
+
+
+def correlators_of(p):
+    return p[..., 0, 0] + p[..., 1, 1] - p[..., 0, 1] - p[..., 1, 0]
+
+
+def test_data_correlators_known_value_and_se():
+    counts = simulate_singlet(Scenario.chsh(), n=40_000, seed=2).counts().values
+    e, se = plots.data_correlators(counts)
+    truth = correlators_of(singlet_behaviour(Scenario.chsh()))
+    assert np.all(np.abs(e - truth) < 4 * se)
+    assert np.allclose(se, np.sqrt((1 - e**2) / counts.sum(axis=(2, 3))))
+
+
+def test_correlator_figure_draws_data_and_models(tmp_path, chsh):
+    counts = simulate_singlet(chsh, n=10_000, seed=0).counts().values
+    e, _se = plots.data_correlators(counts)
+    singlet = correlators_of(singlet_behaviour(chsh))
+    fig = plots.plot_correlators(
+        chsh, counts, {"quantum-singlet": {"mean": singlet}, "bell1964": {"mean": singlet / 2}}
+    )
+    ax, axr = fig.axes
+    # the data markers sit at the pairs' angle differences with the empirical correlators
+    data = next(c for c in ax.containers if c.get_label() == "data ± 1 SE")
+    x, y = data.lines[0].get_data()
+    assert np.allclose(np.sort(x), np.sort(np.degrees(chsh.angle_differences()).ravel()))
+    assert np.allclose(np.sort(y), np.sort(e.ravel()))
+    # residual panel: the exact singlet model lies within a few SE, half the correlation far off
+    zs = [ln.get_ydata() for ln in axr.lines if len(ln.get_ydata()) == 4]
+    assert any(np.all(np.abs(z) < 4) for z in zs) and any(np.all(np.abs(z) > 10) for z in zs)
+    fig.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_S_posterior_marks_the_three_bounds():
+    rng = np.random.default_rng(0)
+    fig = plots.plot_S_posterior(
+        {"a": 2.8 + 0.01 * rng.normal(size=400), "b": np.array([2.0])}, data_S=2.81, data_S_se=0.01
+    )
+    ax = fig.axes[0]
+    xs = {round(float(ln.get_xdata()[0]), 6) for ln in ax.lines if len(ln.get_xdata()) == 2}
+    assert {2.0, round(2 * np.sqrt(2), 6), 4.0, 2.81} <= xs
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+
+
+def test_p_lambda_heatmap_shows_hall_M_of_the_published_rbm(chsh):
+    from bellmodels import audit, models
+
+    rbm = models.get("rbm-weinstein2017")
+    table = rbm.ontic_table()
+    p = table.p_lambda.values
+    fig = plots.plot_p_lambda({"rbm-weinstein2017": (p, list(range(p.shape[2])))}, chsh)
+    title = fig.axes[0].get_title()
+    m = float(title.split("M = ")[1].rstrip(")"))
+    assert m == pytest.approx(audit(rbm).hall_M, abs=0.01)
+    assert m > 1.0  # the RBM's lambda depends strongly on the settings
+
+
+def test_min_mi_curve_zero_below_local_bound_and_increasing():
+    s, mi = plots.min_mi_curve(visibilities=[0.6, 1 / np.sqrt(2), 0.85, 1.0])
+    assert np.allclose(s, 2 * np.sqrt(2) * np.array([0.6, 1 / np.sqrt(2), 0.85, 1.0]))
+    assert mi[0] < 1e-6 and mi[1] < 1e-5  # S <= 2: a local model needs no MI
+    assert 0 < mi[2] < mi[3]
+    fig = plots.plot_measurement_dependence(
+        [
+            {"model": "local-polytope", "S": 2.0, "mi_bits": 0.0, "hall_M": 0.0},
+            {"model": "rbm", "S": 2.82, "mi_bits": 0.9, "hall_M": 1.8, "family": "rbm"},
+        ],
+        curve=(s, mi),
+    )
+    ax_mi, ax_m = fig.axes[:2]
+    curve = next(ln for ln in ax_mi.lines if ln.get_label() == "least MI a local model needs")
+    assert np.allclose(curve.get_ydata(), mi)
+    hall = next(ln for ln in ax_m.lines if ln.get_label().startswith("Hall bound"))
+    sx, my = hall.get_data()
+    assert np.allclose(sx, np.minimum(4, 2 + 3 * my))
+
+
+def _fake_fit(seed=0, chains=2, draws=200):
+    """A small InferenceData with the groups a fit has (posterior S, behaviour, energy)."""
+    from bellmodels import _arviz
+
+    rng = np.random.default_rng(seed)
+    scn = Scenario.chsh()
+    v = 0.99 + 0.005 * rng.normal(size=(chains, draws))
+    beh = np.stack(
+        [[singlet_behaviour(scn, min(1.0, x)) for x in row] for row in v]
+    )  # (chains, draws, 2, 2, 2, 2)
+    s = 2 * np.sqrt(2) * np.minimum(v, 1.0)
+    energy = rng.normal(size=(chains, draws))
+    return _arviz.from_dict(
+        posterior={"S": s, "behaviour": beh, "hall_M": 0.5 + 0.01 * rng.normal(size=v.shape)},
+        sample_stats={"energy": energy},
+    )
+
+
+def test_diagnostics_figure_rank_energy_and_ppc(tmp_path, chsh):
+    idata = _fake_fit()
+    counts = simulate_singlet(chsh, n=20_000, seed=1).counts().values
+    fig = plots.plot_diagnostics(idata, counts, chsh, title="fake")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "rank plot: S" in titles and "rank plot: hall_M" in titles and "NUTS energy" in titles
+    ppc = fig.axes[-1]
+    observed = [ln for ln in ppc.lines if ln.get_label().startswith("observed")]
+    z = np.concatenate([ln.get_ydata() for ln in observed])
+    assert z.size == 16 and np.all(np.abs(z) < 5)  # data from the model: no wild residuals
+    fig.savefig(tmp_path / "d.png")
+    assert (tmp_path / "d.png").stat().st_size > 10_000
+
+
+def test_sweep_plot_one_line_per_model():
+    import xarray as xr
+
+    ds = xr.Dataset(
+        {"weight": (("visibility", "model"), np.array([[0.9, 0.1], [0.2, 0.8], [0.0, 1.0]]))},
+        coords={"visibility": [0.6, 0.8, 1.0], "model": ["local-polytope", "quantum-singlet"]},
+    )
+    fig = plots.plot_sweep(ds, "visibility", "weight")
+    lines = {ln.get_label(): ln.get_ydata() for ln in fig.axes[0].lines}
+    assert np.allclose(lines["quantum-singlet"], [0.1, 0.8, 1.0])
