@@ -325,8 +325,11 @@ def min_mi_bits(
     jointly convex (relative entropy is jointly convex, ``r`` affine); solved with cvxpy
     (Clarabel, SCS as fallback). It is always feasible: every behaviour, even a signalling one,
     has a local measurement-dependent model (choose, at each s, strategies that output each x
-    with probability P(x | s)); the value is 0 exactly when the behaviour lies in the local
-    polytope. The framing is Hall's (PRL 105, 250404 (2010); PRA 84, 022102 (2011)) and Barrett &
+    with probability P(x | s)); with p(s) > 0 everywhere the value is 0 exactly when the
+    behaviour lies in the local polytope. Restricting lambda to the deterministic strategies
+    loses nothing: a local model with stochastic responses maps to one over strategies through a
+    channel lambda -> lambda' that does not depend on s, and MI can only shrink along the
+    Markov chain s -> lambda -> lambda' (data-processing inequality). The framing is Hall's (PRL 105, 250404 (2010); PRA 84, 022102 (2011)) and Barrett &
     Gisin's (PRL 106, 100406 (2011)). Hand-posed on cvxpy: no library ships this programme.
 
     Parameters
@@ -421,7 +424,8 @@ def min_hall_M(behaviour: Any, scenario: Scenario | None = None) -> float:
 
     minimise M subject to sum_lambda p(lambda | s) D_lambda(x | s) = P(x | s), p(lambda | s) >= 0
     and sum_lambda |p(lambda | s) - p(lambda | s')| <= M for every two setting pairs, over the
-    local deterministic strategies D_lambda (Hall, PRL 105, 250404 (2010)). By Hall's bound the
+    local deterministic strategies D_lambda (Hall, PRL 105, 250404 (2010); the L1 distance, like
+    MI, only shrinks under the coarse-graining to strategies). By Hall's bound the
     result is at least (S - 2) / 3. Solved with cvxpy; every setting pair is needed. Cost grows
     as (number of setting pairs)^2 2^(K_a + K_b): about 0.5 s for 3 x 3 settings, 20 s for 4 x 4.
 

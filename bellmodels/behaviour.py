@@ -566,8 +566,8 @@ class Behaviour:
         a polytope, solved with cvxpy (Clarabel; SCS as fallback); G = 2 sum n log(p_hat /
         p_NS) is referred to chi-square with df = the number of constraints (Wilks 1938). This
         is the joint version of the per-setting marginal tests used on Bell data by e.g. Adenier
-        & Khrennikov, Fortschr. Phys. 65, 1600096 (2017). Hand-written on cvxpy because no
-        statistics library ships a no-signalling test.
+        & Khrennikov, Fortschr. Phys. 65, 1600096 (2017), arXiv:1606.00784. Hand-written on
+        cvxpy because no statistics library ships a no-signalling test.
 
         Raises
         ------
