@@ -1,4 +1,4 @@
-"""The shared audit: which of Bell's assumptions a model keeps, and what it pays for the one it breaks.
+"""The shared audit: which of Bell's assumptions a model keeps, and what breaking one costs.
 
 ``audit(obj)`` reads an :class:`~bellmodels.ontic.OnticTable`, anything with an
 ``ontic_table()`` method (a model: duck-typed, no model class is imported here), a
@@ -136,7 +136,8 @@ class AuditReport:
 
         >>> import numpy as np
         >>> from bellmodels import Scenario, OnticTable
-        >>> d = audit(OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh())).to_dict()
+        >>> table = OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh())
+        >>> d = audit(table).to_dict()
         >>> d["correlators"], d["S_se"]
         ([[0.0, 0.0], [0.0, 0.0]], None)
         """
@@ -329,8 +330,9 @@ def min_mi_bits(
     behaviour lies in the local polytope. Restricting lambda to the deterministic strategies
     loses nothing: a local model with stochastic responses maps to one over strategies through a
     channel lambda -> lambda' that does not depend on s, and MI can only shrink along the
-    Markov chain s -> lambda -> lambda' (data-processing inequality). The framing is Hall's (PRL 105, 250404 (2010); PRA 84, 022102 (2011)) and Barrett &
-    Gisin's (PRL 106, 100406 (2011)). Hand-posed on cvxpy: no library ships this programme.
+    Markov chain s -> lambda -> lambda' (data-processing inequality). The framing is Hall's
+    (PRL 105, 250404 (2010); PRA 84, 022102 (2011)) and Barrett & Gisin's (PRL 106, 100406
+    (2011)). Hand-posed on cvxpy: no library ships this programme.
 
     Parameters
     ----------

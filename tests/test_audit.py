@@ -64,7 +64,7 @@ def singlet(scn: Scenario) -> np.ndarray:
 
 
 def local_response(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
-    """(Ka, Kb, L, 2, 2) product response from p(x_a=+1 | s_a, lam) (Ka, L), p(x_b=+1 | s_b, lam)."""
+    """(Ka, Kb, L, 2, 2) product response from p(x_a=+1 | s_a, lam) and p(x_b=+1 | s_b, lam)."""
     qa = np.stack([1 - pa, pa], axis=-1)  # (Ka, L, 2)
     qb = np.stack([1 - pb, pb], axis=-1)  # (Kb, L, 2)
     return np.einsum("alx,bly->ablxy", qa, qb)
