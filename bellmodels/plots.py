@@ -356,6 +356,7 @@ def plot_measurement_dependence(
     names = list(dict.fromkeys(p["model"] for p in points))
     colors = colors or model_colors(names)
     fig = Figure(figsize=(11.0, 4.6), layout="constrained")
+    # (optional "label": e.g. the sweep value, written next to the marker)
     ax_mi, ax_m = fig.subplots(1, 2)
     seen: set[str] = set()
     for p in points:
@@ -379,6 +380,14 @@ def plot_measurement_dependence(
                 label=label,
                 alpha=0.85,
             )
+            if p.get("label"):
+                ax.annotate(
+                    str(p["label"]),
+                    (p["S"], val),
+                    xytext=(5, 3),
+                    textcoords="offset points",
+                    fontsize=7,
+                )
     if curve is not None:
         s, mi = curve
         ax_mi.plot(s, mi, color="black", lw=1.5, label="least MI a local model needs")
@@ -408,6 +417,19 @@ def plot_measurement_dependence(
     fig.legend(handles, labels, loc="outside right upper", fontsize=7)
     fig.suptitle("measurement dependence vs S (▲ nonlocal / retrocausal, ● local)", fontsize=10)
     return fig
+
+
+def _sweep_xscale(ax: Any, x: np.ndarray) -> None:
+    """Log x for axes spanning >= 2 decades (symlog when the axis includes 0)."""
+    if not np.issubdtype(x.dtype, np.number):
+        return
+    pos = x[x > 0]
+    if pos.size < 2 or pos.max() / pos.min() < 100:
+        return
+    if np.any(x <= 0):
+        ax.set_xscale("symlog", linthresh=float(pos.min()), linscale=0.5)
+    else:
+        ax.set_xscale("log")
 
 
 def plot_sweep(
@@ -446,12 +468,7 @@ def plot_sweep(
         for yv, lab in hlines:
             ax.axhline(yv, color="0.4", ls="--", lw=0.8)
             ax.annotate(lab, (x.min(), yv), fontsize=7, va="bottom")
-        if (
-            np.issubdtype(np.asarray(x).dtype, np.number)
-            and np.all(x > 0)
-            and x.max() / x.min() >= 100
-        ):
-            ax.set_xscale("log")
+        _sweep_xscale(ax, np.asarray(x))
         ax.set_xlabel(axis)
         ax.set_ylabel(ylabel or var)
         if sel:

@@ -526,8 +526,11 @@ def _sweep_section(
             ("train_kl", "KL(data ‖ trained model) (nats)", ()),
         ]
         for var, label, hl in specs:
-            if not np.isfinite(ds[var].values).any():
+            vals = ds[var].values
+            if not np.isfinite(vals).any():
                 continue
+            if var == "data_S" and np.nanmax(vals) - np.nanmin(vals) < 1e-12:
+                continue  # the same data at every point: nothing to plot
             from bellmodels import plots
 
             f = plots.plot_sweep(ds, axis, var, colors=colors, ylabel=label, hlines=hl)
@@ -561,6 +564,11 @@ def _md_section(
                     "S": float(ds["S"].values[at]),
                     "mi_bits": float(ds["mi_bits"].values[at]),
                     "hall_M": float(ds["hall_M"].values[at]),
+                    "label": (
+                        f"{ds[axes[0]].values[idx[0]]:g}"
+                        if len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
+                        else ""
+                    ),
                 }
             )
     if not pts:
@@ -577,9 +585,19 @@ def _md_section(
         "its S. The black curve is the least MI any local model needs to reproduce the singlet "
         "at visibility V (S = 2√2 V), from the convex programme `min_mi_bits`; Hall's bound "
         "|S| ≤ 2 + 3M (Hall 2010) is tight for local models. Nonlocal and retrocausal models "
-        "(triangles) are not bound by either."
+        "(triangles) are not bound by either. A local model below the curve cannot reproduce the "
+        "data's S; one on or above it can."
     )
-    doc.fig("figures/measurement_dependence.png", "Measurement dependence against S.")
+    labelled = len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
+    doc.fig(
+        "figures/measurement_dependence.png",
+        "Measurement dependence against S"
+        + (f" (numbers next to the markers: {axes[0]})." if labelled else "."),
+    )
+
+
+def _is_num(da: Any) -> bool:
+    return bool(np.issubdtype(da.dtype, np.number))
 
 
 def _provenance(doc: _Doc, ds: Any) -> None:

@@ -20,9 +20,17 @@ from collections.abc import Sequence
 from typing import Any
 
 EXAMPLES = """examples:
+  bellmodels simulate --n 100000 --seed 0 --out counts.csv
   bellmodels datasets list
+  bellmodels datasets show delft2015
+  bellmodels audit rbm-weinstein2017 --json
   bellmodels audit --data delft2015
   bellmodels audit --data counts.csv --json
+  bellmodels train-rbm --data counts.csv --hidden 4
+  bellmodels compare --data weihs1998 --models local-polytope,quantum-singlet,rbm --json
+  bellmodels run studies/weinstein2017.toml
+  bellmodels run studies/noise_sweep.toml --dask --workers 2 --quiet
+  bellmodels report out/weinstein2017
 """
 
 
