@@ -91,13 +91,16 @@ def test_published_machine_audit(published):
     assert report.S <= report.hall_bound + 1e-9
     assert report.min_mi_bits < report.mi_bits
     # The machine's marginals depend on the remote setting: measurement dependence lets a local
-    # model signal. p(x_b = +1 | a', b') - p(x_b = +1 | a, b') = 0.0316 from the weights, so the
-    # audit (which ranks no-signalling first) says "signalling", not "local & ...".
+    # model signal. p(x_b = +1 | a', b') - p(x_b = +1 | a, b') = 0.0316 from the weights. The
+    # hidden variables are local all the same, so the class is local & measurement-dependent and
+    # the signalling is reported as a number and a note.
     p = published.behaviour()
     pb = p.sum(axis=2)[:, :, 1]
     assert report.no_signalling == pytest.approx(np.abs(pb[0] - pb[1]).max(), abs=1e-9)
     assert report.no_signalling > 0.03
-    assert report.classification == "signalling"
+    assert not report.no_signalling_ok
+    assert report.classification == "local & measurement-dependent"
+    assert any("signals" in note for note in report.notes)
 
 
 def test_behaviour_tensor_matches_numpy():
