@@ -164,19 +164,21 @@ class Scenario:
     def settings_distribution(self, setting_probs: Any = None) -> np.ndarray:
         """Joint distribution p(s_a, s_b) as a ``(K_a, K_b)`` array.
 
-        ``None`` means uniform; a ``(K_a, K_b)`` array is taken as the joint distribution; a pair
-        ``(p_a, p_b)`` of 1-D arrays as independent marginals. Validated: non-negative, sums to 1.
+        ``None`` means uniform; a *tuple* ``(p_a, p_b)`` of two 1-D arrays means independent
+        marginals; anything else (array, nested list) is the ``(K_a, K_b)`` joint distribution.
+        Only a tuple is read as marginals, so ``[[0.5, 0], [0, 0.5]]`` is unambiguously a joint
+        distribution. Validated: non-negative, sums to 1.
         """
         if setting_probs is None:
             return np.full((self.n_a, self.n_b), 1.0 / (self.n_a * self.n_b))
-        if isinstance(setting_probs, (tuple, list)) and len(setting_probs) == 2:
+        if isinstance(setting_probs, tuple) and len(setting_probs) == 2:
             pa, pb = (np.asarray(p, dtype=float) for p in setting_probs)
             if pa.shape == (self.n_a,) and pb.shape == (self.n_b,):
                 setting_probs = np.outer(pa, pb)
         p = np.asarray(setting_probs, dtype=float)
         if p.shape != (self.n_a, self.n_b):
             raise ValueError(
-                f"setting_probs must have shape ({self.n_a}, {self.n_b}) or be a pair of "
+                f"setting_probs must have shape ({self.n_a}, {self.n_b}) or be a tuple of "
                 f"marginals of lengths {self.n_a} and {self.n_b}; got shape {p.shape}"
             )
         if not np.all(np.isfinite(p)) or np.any(p < 0):

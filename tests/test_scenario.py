@@ -40,6 +40,8 @@ def test_settings_distribution_forms(chsh):
     np.testing.assert_allclose(joint, [[0.45, 0.45], [0.05, 0.05]])
     with pytest.raises(ValueError, match="sum to 1"):
         chsh.settings_distribution(np.full((2, 2), 0.3))
+    # a nested list is a joint distribution, never a pair of marginals
+    np.testing.assert_allclose(chsh.settings_distribution([[0.5, 0], [0, 0.5]]), np.eye(2) / 2)
     with pytest.raises(ValueError, match="shape"):
         chsh.settings_distribution(np.ones(3) / 3)
 
