@@ -116,6 +116,13 @@ def render(rows: list[dict[str, Any]]) -> str:
         "table is computed by quadrature and audited with its declared tolerance "
         "(`ontic_tolerance`).",
         "",
+        "The RBM rows have a non-zero NS violation although their PI and OI violations vanish: "
+        "when p(lambda | settings) depends on the far setting, a model with local hidden "
+        "variables can move a party's marginal, i.e. signal at the level of the behaviour. The "
+        "audit keeps such a table in the local class (locality is a property of the hidden "
+        "variables) and reports the signalling as this number: it is paid for with measurement "
+        "dependence.",
+        "",
     ]
     return "\n".join(lines)
 
