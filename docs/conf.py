@@ -29,14 +29,13 @@ version = release = bellmodels.__version__
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "bmdocs",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "generated", "scripts", "_ext", "_templates", "**/*.py"]
+exclude_patterns = ["_build", "README.md", "generated", "scripts", "_ext", "**/*.py"]
 
 # MyST: substitutions carry the numbers computed by docs/scripts/concepts_numbers.py
 myst_enable_extensions = ["substitution", "colon_fence", "deflist"]
@@ -47,8 +46,6 @@ myst_substitutions = (
 )
 
 # API reference from the numpy-style docstrings (napoleon: part of Sphinx, no extra dependency)
-autosummary_generate = True
-templates_path = ["_templates"]
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{rows[name]['elpd_loo']:.1f} ± {rows[name]['se']:.1f}",
                 f"{rows[name]['d_loo']:.2f} ± {rows[name]['dse']:.2f}",
                 fmt(rows[name]["p_loo"], 2),
-                f"{rows[name]['log_evidence']:.2f} ± {rows[name]['log_evidence_se']:.2f}",
+                f"{rows[name]['log_evidence']:.2f} ± {fmt(rows[name]['log_evidence_se'], 2)}",
                 "ok" if rows[name]["diagnostics_ok"] else "**failed**",
                 rows[name]["classification"],
                 rows[name]["mi_bits"],
