@@ -210,9 +210,7 @@ def test_rbm_demo_all_violation_is_measurement_dependence(site: dict[str, Path])
         assert r["S_without_measurement_dependence"] <= 2 + 1e-9, label  # ...only through MD
         assert r["mi_bits"] >= r["min_mi_bits"] - 1e-6, label
         assert r["mi_bits"] > 0.1, label
-        # local (PI and OI hold); the audit may still call it "signalling" when p(h | settings)
-        # moves a marginal, which measurement dependence allows
-        assert r["classification"] in ("local & measurement-dependent", "signalling"), label
+        assert r["classification"] == "local & measurement-dependent", label
     md = (site["gen"] / "demo_rbm_violation.md").read_text()
     published = machines["published machine (Table II)"]
     assert f"{published['S']:.3f}" in md

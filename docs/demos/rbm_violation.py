@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     text = provenance(COMMAND.format(size=args.size)) + md_table(headers, rows)
     text += (
         f"\nThe trained machine: {n:,} simulated singlet trials (seed 0), 4 hidden units, exact "
-        f"maximum likelihood; KL(data || model) = {fmt(trained.kl_, 5)} nats. "
+        f"maximum likelihood; KL(data || model) = {trained.kl_:.1e} nats. "
         '"S without MD" is S after p(h | settings) is replaced by its average over uniformly '
         "chosen settings, keeping every local response.\n"
     )
