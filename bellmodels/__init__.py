@@ -29,8 +29,10 @@ from bellmodels.scenario import Scenario
 
 __version__ = "0.1.0"
 
-# names that are sub-modules themselves; every other lazy name is a function or class
-_MODULES = frozenset({"datasets", "models", "plots"})
+# names that are sub-modules themselves; every other lazy name is a function or class.
+# ``audit`` and ``compare`` are callable modules (bellmodels/_callable_module.py): the import
+# system would replace a same-named function by the module anyway.
+_MODULES = frozenset({"datasets", "models", "plots", "audit", "compare"})
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {

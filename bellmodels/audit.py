@@ -59,6 +59,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import rel_entr
 
+from bellmodels._callable_module import make_callable
 from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, TSIRELSON, Behaviour, _solve
 from bellmodels.ontic import OnticTable, local_deterministic_strategies
 from bellmodels.scenario import Scenario
@@ -904,3 +905,8 @@ __all__ = [
     "min_mi_bits",
     "min_mi_model",
 ]
+
+
+# ``bellmodels.audit`` is both this module and DESIGN.md's ``bm.audit(obj)``: calling the module
+# calls :func:`audit` (see bellmodels/_callable_module.py for why).
+make_callable(__name__, audit)
