@@ -148,7 +148,10 @@ def card(name: str, n: int) -> tuple[str, dict[str, Any]]:
     audit_rows = [
         ["S = max_k abs(S_k)", fmt(report["S"])],
         ["CHSH variants S_k", ", ".join(fmt(v) for v in report["S_values"])],
-        ["CH/Eberhard J (local bound 0)", fmt(report["ch_J"])],
+        [
+            "CH/Eberhard J in the audit's fixed form (local bound 0; not maximised over relabellings)",
+            fmt(report["ch_J"]),
+        ],
         ["signalling (largest marginal change)", fmt(report["no_signalling"])],
         ["parameter-independence violation", fmt(report["parameter_independence_violation"])],
         ["outcome-independence violation", fmt(report["outcome_independence_violation"])],
