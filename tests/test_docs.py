@@ -33,8 +33,12 @@ DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments")
 FAST_DEMOS = ("rbm_violation", "mi_frontier", "real_experiments")
 
 
-def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def _run(
+    args: list[str], cwd: Path, timeout: float = 300, path: str | None = None
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    if path is not None:
+        env["PATH"] = path
     return subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -322,7 +326,18 @@ def test_quickstart_whole_page_in_order(tmp_path: Path) -> None:
         repo,
         ignore=shutil.ignore_patterns(".git", "results", "_build", "__pycache__", "*.egg-info"),
     )
+    # a virtual environment that sees the installed dependencies, so `pip install -e .` installs
+    # into it (pointing at the copy) and never re-points the developer's own installation
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
     for command in quickstart_commands():
-        res = _run(shlex.split(command), cwd=repo, timeout=1800)
+        res = _run(shlex.split(command), cwd=repo, timeout=1800, path=path)
         assert res.returncode == 0, f"{command}: {res.stderr[-2000:]}"
     assert (repo / "results" / "weinstein2017" / "report.md").exists()
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "quickstart.md").read_text(), flags=re.S)
+    assert blocks
+    for code in blocks:
+        res = _run(["python", "-c", code], cwd=repo, timeout=1800, path=path)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert "quantum-singlet" in res.stdout and "classification" in res.stdout
