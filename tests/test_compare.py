@@ -133,10 +133,15 @@ def test_acceptance_20000_singlet_trials(tmp_path):
     assert lp["d_loo"] > 5 * lp["dse"]
     assert float(res.fits["local-polytope"].posterior["S"].max()) <= 2 + 1e-9
     if "hall2010" in t.index:
+        # the two predict the same behaviour: a tie. Strictly |d_loo| < 2 dse; when both are
+        # far below 1 nat, dse underestimates the uncertainty (Sivula, Magnusson, Matamoros &
+        # Vehtari, arXiv:2008.10296: differences < 4 are "small"), so a gap below 0.5 nat is
+        # also accepted as a tie -- the printed table shows which case held.
         qs, h = res.loo["quantum-singlet"], res.loo["hall2010"]
         diff = qs["loo_i"].values - h["loo_i"].values
         dse = float(np.sqrt(diff.size * np.var(diff)))
-        assert abs(diff.sum()) < 2 * max(dse, 1e-9) + 0.5
+        print(f"quantum-singlet - hall2010: d_loo = {diff.sum():.3f}, dse = {dse:.3f}")
+        assert abs(diff.sum()) < 2 * dse or abs(diff.sum()) < 0.5
     assert sorted(p.name for p in tmp_path.glob("*.nc")) == sorted(f"{n}.nc" for n in names)
 
 
