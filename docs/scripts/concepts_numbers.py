@@ -138,7 +138,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ],
             rows,
         )
-        + '\n"least MI" is the least mutual information any local model needs to reproduce the '
+        + "\nHall's bound min(4, 2 + 3M) limits *local* models only: the nonlocal ones "
+        "(quantum-singlet, toner-bacon) exceed it with M = 0 because they break parameter or "
+        "outcome independence instead. "
+        '"least MI" is the least mutual information any local model needs to reproduce the '
         "model's behaviour (a convex programme; for the nonlocal models it says what a local "
         f"imitation would need). The least Hall M any local model needs for the singlet is "
         f"{numbers['singlet_min_hall_M']} (the package's `min_hall_M`).\n",
