@@ -133,6 +133,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for name in order
         ],
     )
+    unreliable = [
+        n
+        for n in order
+        if not np.isfinite(rows[n]["log_evidence_se"]) or rows[n]["log_evidence_se"] > 1.0
+    ]
+    for n in order:
+        rows[n]["log_evidence_reliable"] = n not in unreliable
+    if unreliable:
+        text += (
+            "\nSMC evidence without a usable Monte Carlo error (the chains' estimates are not "
+            "finite or disagree by more than 1 nat), so no Bayes factor should be read from it: "
+            + ", ".join(unreliable)
+            + ".\n"
+        )
     failed = [n for n in order if not rows[n]["diagnostics_ok"]]
     if failed:
         text += (

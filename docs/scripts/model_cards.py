@@ -113,6 +113,16 @@ def card(name: str, n: int) -> tuple[str, dict[str, Any]]:
         f'`bellmodels.models.get("{name}")` · lambda on the CHSH scenario: '
         f"{table.n_lambda} values in its ontic table.",
         "",
+        *(
+            [
+                f"`{name}` is a named instance of the model `{cls.name}` (registered by a "
+                "factory with its own parameter values); the class documentation below is "
+                f"`{cls.name}`'s.",
+                "",
+            ]
+            if cls.name != name
+            else []
+        ),
         "## What the model is",
         "",
         "```{eval-rst}",
