@@ -171,6 +171,9 @@ MODEL_OPTIONS: dict[str, _Field] = {
     "train_options": _Field((dict,), None, kind=_LIST, doc="keyword arguments of model.fit"),
     "params": _Field((dict,), None, kind=_LIST, doc="constructor values of the model"),
     "fit": _Field((bool,), None, doc="Bayesian fit of this model (default: [inference].fit)"),
+    "inference": _Field(
+        (dict,), None, kind=_LIST, doc="[inference] keys overridden for this model"
+    ),
 }
 
 # Keys whose value is itself a free-form table (their entries may be sweep axes).
@@ -298,13 +301,14 @@ class StudyConfig:
         opts = dict(cfg["models"].get("options", {}).get(model, {}))
         for key, fld in options.items():
             opts.setdefault(key, copy.deepcopy(fld.default))
+        inference = dict(cfg["inference"], **(opts.pop("inference") or {}))
         if opts["fit"] is None:
-            opts["fit"] = bool(cfg["inference"]["fit"])
+            opts["fit"] = bool(inference["fit"])
         opts["params"] = opts["params"] or {}
         opts["train_options"] = opts["train_options"] or {}
         relevant = {
             "data": cfg["data"],
-            "inference": cfg["inference"] if opts["fit"] else {},
+            "inference": inference if opts["fit"] else {},
             "model": model,
             "options": opts,
         }
@@ -312,7 +316,7 @@ class StudyConfig:
             json.dumps(relevant, sort_keys=True, default=str).encode()
         ).hexdigest()[:10]
         config = dict(relevant, base_dir=str(self.base_dir), study=cfg["study"]["name"])
-        config["inference"] = cfg["inference"]
+        config["inference"] = inference
         return Task(id=f"{model}-{digest}", model=model, config=config)
 
     def grid(self) -> list[tuple[dict[str, Any], list[Task]]]:
@@ -502,7 +506,25 @@ def _parse_model_options(
                     f"known model options: {', '.join(MODEL_OPTIONS)}"
                 )
             fld = MODEL_OPTIONS[key]
-            if key in _FREE_TABLES:
+            if key == "inference":
+                value = _check_value(value, fld, source, path)
+                table = {}
+                for name, v in value.items():
+                    sub = SCHEMA["inference"].get(name)
+                    if sub is None:
+                        raise ValueError(
+                            f"{_where(source, (*path, name))} is unknown"
+                            f"{_suggest(name, SCHEMA['inference'])}; known keys: "
+                            f"{', '.join(SCHEMA['inference'])}"
+                        )
+                    if _is_sweep(v, sub):
+                        vals = [_check_value(x, sub, source, (*path, name)) for x in v]
+                        add_axis((*path, name), vals, ("models", "options", model, key, name))
+                        table[name] = vals[0] if vals else None
+                    else:
+                        table[name] = _check_value(v, sub, source, (*path, name))
+                parsed[key] = table
+            elif key in _FREE_TABLES:
                 value = _check_value(value, fld, source, path)
                 table = {}
                 for name, v in value.items():
@@ -1019,6 +1041,21 @@ def _clean_temp(tasks_dir: Path) -> int:
     return n
 
 
+def _cost_guess(task: Task) -> float:
+    """A rough relative cost, to start the longest tasks first (fewer idle workers at the end):
+    a Bayesian fit costs more than an audit, and more with more free parameters."""
+    if not task.config["options"].get("fit"):
+        return 0.0
+    try:
+        from bellmodels import models
+
+        model = models.get(task.model, **(task.config["options"].get("params") or {}))
+        size = sum(int(np.prod(p.shape)) for p in model.parameters.values())
+    except Exception:
+        size = 1
+    return 1.0 + size
+
+
 def run_tasks(
     tasks: Sequence[Task],
     out_dir: str | os.PathLike[str],
@@ -1059,7 +1096,7 @@ def run_tasks(
     tasks_dir = out / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
     _clean_temp(tasks_dir)
-    pending = [t for t in tasks if not task_done(out, t.id)]
+    pending = sorted((t for t in tasks if not task_done(out, t.id)), key=_cost_guess, reverse=True)
     for t in tasks:
         if t not in pending:
             _journal(out, "skipped", task=t.id)
