@@ -324,7 +324,18 @@ def test_quickstart_whole_page_in_order(tmp_path: Path) -> None:
     shutil.copytree(
         ROOT,
         repo,
-        ignore=shutil.ignore_patterns(".git", "results", "_build", "__pycache__", "*.egg-info"),
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "venv",
+            "results",
+            "out",
+            "_build",
+            "__pycache__",
+            "*.egg-info",
+            ".pytest_cache",
+            ".ruff_cache",
+        ),
     )
     # a virtual environment that sees the installed dependencies, so `pip install -e .` installs
     # into it (pointing at the copy) and never re-points the developer's own installation
