@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
@@ -46,15 +47,16 @@ __all__ = [
 
 
 def model_colors(names: Sequence[str]) -> dict[str, Any]:
-    """A fixed colour per model name (``tab20``, in the order given), shared by every figure.
+    """A fixed colour per model name (``tab10`` then ``Dark2``: 18 distinct colours, in the
+    order given), shared by every figure.
 
     >>> model_colors(["a", "b"])["b"][:3]
     (1.0, 0.4980392156862745, 0.054901960784313725)
     """
     from matplotlib import colormaps
 
-    cmap = colormaps["tab10"] if len(names) <= 10 else colormaps["tab20"]
-    return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
+    palette = list(colormaps["tab10"].colors) + list(colormaps["Dark2"].colors)
+    return {n: palette[i % len(palette)] for i, n in enumerate(names)}
 
 
 def data_correlators(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +130,7 @@ def plot_correlators(
             key = round(float(theta[i, j]), 6)
             labels.setdefault(key, []).append(f"({scenario.labels_a[i]},{scenario.labels_b[j]})")
     n_models = len(models)
-    width = 8.0
+    width = min(24.0, 2.2 * n_models)
     offsets = np.linspace(-width / 2, width / 2, n_models) if n_models > 1 else np.zeros(1)
     e_data = se_data = None
     zs: list[float] = []
@@ -206,52 +208,96 @@ def plot_S_posterior(
     data_S_se: float | None = None,
     colors: Mapping[str, Any] | None = None,
 ) -> Figure:
-    """Posterior of the CHSH value S per model (one violin per row) against 2, 2√2 and 4.
+    """Posterior of the CHSH value S per model against 2, 2√2 and 4.
+
+    Left: the whole range 1..4 (posterior mean and 94% interval per model, the three bounds).
+    Right: a zoom on the data's S (violins of the posterior draws; models off the zoom are
+    named at its edge), since posteriors from 10^5 trials are ~0.01 wide.
 
     Parameters
     ----------
     samples
         ``{model: draws of S}`` (any shape; flattened). A model with a point value only (one
-        draw) is drawn as a marker.
+        draw) is drawn as a diamond.
     data_S, data_S_se
-        The data's S and its standard error (a shaded band), if known.
+        The data's S and its standard error (a shaded band of ±2 SE), if known.
     """
     names = list(samples)
     colors = colors or model_colors(names)
-    fig = Figure(figsize=(8.0, 0.45 * len(names) + 1.6), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(11.0, 0.42 * len(names) + 1.8), layout="constrained")
+    ax, az = fig.subplots(1, 2, sharey=True, width_ratios=(1.0, 1.3))
+    draws = {n: np.asarray(samples[n], dtype=float).ravel() for n in names}
+    draws = {n: d[np.isfinite(d)] for n, d in draws.items()}
+    centre = data_S if data_S is not None and np.isfinite(data_S) else None
+    if centre is None:
+        means = [d.mean() for d in draws.values() if d.size]
+        centre = float(np.median(means)) if means else TSIRELSON
+    half = 0.08
+    if data_S_se is not None and np.isfinite(data_S_se):
+        half = max(half, 6 * data_S_se)
+    lo_z, hi_z = centre - half, centre + half
     for y, name in enumerate(names):
-        s = np.asarray(samples[name], dtype=float).ravel()
-        s = s[np.isfinite(s)]
-        if s.size > 1 and np.ptp(s) > 1e-9:
-            parts = ax.violinplot(
-                s, positions=[y], orientation="horizontal", widths=0.8, showextrema=False
+        s = draws[name]
+        if not s.size:
+            continue
+        m = float(s.mean())
+        if s.size > 1:
+            lo, hi = np.quantile(s, [0.03, 0.97])
+            ax.plot([lo, hi], [y, y], color=colors[name], lw=3)
+            ax.plot([m], [y], "o", color=colors[name], mec="black", ms=6)
+        else:
+            ax.plot([m], [y], "D", color=colors[name], mec="black", ms=6)
+        if lo_z <= m <= hi_z:
+            if s.size > 1 and np.ptp(s) > 1e-9:
+                parts = az.violinplot(
+                    s, positions=[y], orientation="horizontal", widths=0.8, showextrema=False
+                )
+                for body in parts["bodies"]:
+                    body.set_facecolor(colors[name])
+                    body.set_edgecolor("black")
+                    body.set_alpha(0.9)
+                    body.set_zorder(2)
+                az.plot([m], [y], "|", color="black", ms=12)
+            else:
+                az.plot([m], [y], "D", color=colors[name], mec="black", ms=6)
+        else:
+            side = lo_z if m < lo_z else hi_z
+            az.annotate(
+                f"{'←' if m < lo_z else '→'} S = {m:.3f}",
+                (side, y),
+                xytext=(4 if m < lo_z else -4, 0),
+                textcoords="offset points",
+                ha="left" if m < lo_z else "right",
+                va="center",
+                fontsize=8,
+                color="0.3",
             )
-            for body in parts["bodies"]:
-                body.set_facecolor(colors[name])
-                body.set_edgecolor("black")
-                body.set_alpha(0.7)
-            ax.plot([s.mean()], [y], "|", color="black", ms=10)
-            if np.ptp(s) < 0.02:  # a violin this narrow is invisible: mark the mean too
-                ax.plot([s.mean()], [y], "D", color=colors[name], mec="black")
-        elif s.size:
-            ax.plot([s.mean()], [y], "D", color=colors[name], mec="black")
-    if data_S is not None and np.isfinite(data_S):
-        if data_S_se is not None and np.isfinite(data_S_se):
-            ax.axvspan(data_S - 2 * data_S_se, data_S + 2 * data_S_se, color="gold", alpha=0.4)
-        ax.axvline(data_S, color="goldenrod", lw=1.2, label=f"data S = {data_S:.3f} (±2 SE)")
-    for x, label, ls in (
-        (2.0, "local bound 2", "--"),
-        (TSIRELSON, "Tsirelson 2√2", "-."),
-        (4.0, "algebraic 4", ":"),
-    ):
-        ax.axvline(x, color="black", ls=ls, lw=1, label=label)
+    for a in (ax, az):
+        if data_S is not None and np.isfinite(data_S):
+            if data_S_se is not None and np.isfinite(data_S_se):
+                a.axvspan(
+                    data_S - 2 * data_S_se,
+                    data_S + 2 * data_S_se,
+                    color="gold",
+                    alpha=0.3,
+                    zorder=0,
+                )
+            a.axvline(data_S, color="goldenrod", lw=1.2, label=f"data S = {data_S:.3f} (±2 SE)")
+        for x, label, ls in (
+            (2.0, "local bound 2", "--"),
+            (TSIRELSON, "Tsirelson 2√2", "-."),
+            (4.0, "algebraic 4", ":"),
+        ):
+            a.axvline(x, color="black", ls=ls, lw=1, label=label)
     ax.set_yticks(range(len(names)), names)
     ax.set_ylim(-0.7, len(names) - 0.3)
     ax.invert_yaxis()
-    ax.set_xlim(min(1.0, ax.get_xlim()[0]), 4.15)
-    ax.set_xlabel("CHSH S = max_k |S_k| (posterior)")
+    ax.set_xlim(1.0, 4.15)
+    az.set_xlim(lo_z, hi_z)
+    ax.set_xlabel("S: posterior mean and 94% interval")
+    az.set_xlabel("S near the data: posterior draws")
     ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
+    fig.suptitle("CHSH S = max_k |S_k| per model", fontsize=10)
     return fig
 
 
@@ -290,12 +336,18 @@ def plot_p_lambda(
     im = None
     for ax, (name, p, lab) in zip(axes, items, strict=False):
         mat = p.reshape(-1, p.shape[2])
-        im = ax.imshow(mat, aspect="auto", cmap="viridis", vmin=0.0, vmax=vmax)
+        im = ax.imshow(mat, aspect="auto", cmap="viridis", norm=PowerNorm(0.5, 0.0, vmax))
         ax.set_yticks(range(len(pair_labels)), pair_labels, fontsize=7)
         step = max(1, int(np.ceil(mat.shape[1] / 16)))
         ticks = list(range(0, mat.shape[1], step))
-        rot = 0 if max(len(str(v)) for v in lab) <= 5 else 90
-        ax.set_xticks(ticks, [str(lab[t]) for t in ticks], rotation=rot, fontsize=6)
+        rot = 0 if max(len(str(v)) for v in lab) * len(ticks) <= 90 else 45
+        ax.set_xticks(
+            ticks,
+            [str(lab[t]) for t in ticks],
+            rotation=rot,
+            fontsize=6,
+            ha="right" if rot else "center",
+        )
         hall_m = float(np.abs(mat[:, None, :] - mat[None, :, :]).sum(axis=2).max())
         ax.set_title(
             f"{name}  (L = {mat.shape[1]}; rows differ by up to M = {hall_m:.2f})", fontsize=9
@@ -304,7 +356,9 @@ def plot_p_lambda(
     for ax in axes[n:]:
         ax.set_visible(False)
     if im is not None:
-        fig.colorbar(im, ax=axes[:n].tolist(), label="p(λ | setting pair)", shrink=0.8)
+        fig.colorbar(
+            im, ax=axes[:n].tolist(), label="p(λ | setting pair) (square-root scale)", shrink=0.8
+        )
     return fig
 
 
@@ -363,20 +417,22 @@ def plot_measurement_dependence(
         name = p["model"]
         label = None if name in seen else name
         seen.add(name)
-        local = p.get("family") not in ("nonlocal", "retrocausal")
+        local = p.get("family") != "nonlocal"
         marker = "o" if local else "^"
         for ax, key in ((ax_mi, "mi_bits"), (ax_m, "hall_M")):
             val = p.get(key)
             if val is None or not np.isfinite(val):
                 continue
+            hollow = bool(p.get("hollow"))
             ax.plot(
                 [p["S"]],
                 [val],
                 marker,
                 color=colors[name],
-                mec="black",
-                mew=0.5,
-                ms=7,
+                mfc="none" if hollow else colors[name],
+                mec=colors[name] if hollow else "black",
+                mew=1.5 if hollow else 0.5,
+                ms=9 if hollow else 7,
                 label=label,
                 alpha=0.85,
             )
@@ -415,7 +471,13 @@ def plot_measurement_dependence(
             handles.append(h)
             labels.append(lab)
     fig.legend(handles, labels, loc="outside right upper", fontsize=7)
-    fig.suptitle("measurement dependence vs S (▲ nonlocal / retrocausal, ● local)", fontsize=10)
+    hollow = any(p.get("hollow") for p in points)
+    fig.suptitle(
+        "measurement dependence against S   (▲ nonlocal, ● local"
+        + ("\nfilled: at the model's parameters, open: posterior mean" if hollow else "")
+        + ")",
+        fontsize=10,
+    )
     return fig
 
 

@@ -126,7 +126,9 @@ def _cell(c: Any) -> str:
         if not math.isfinite(float(c)):
             return "–"
         v = float(c)
-        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+        if abs(v) >= 1e4:
+            return f"{v:.1f}"
+        if v != 0 and abs(v) < 1e-3:
             return f"{v:.3g}"
         return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
     return str(c).replace("|", "\\|")
@@ -344,6 +346,31 @@ def _point_section(
                 ]
             )
         doc.table(hdr, body)
+        for group in _equivalent_groups(rows):
+            doc.p(
+                "**Observationally equivalent**: "
+                + ", ".join(f"`{m}`" for m in group)
+                + " give the same behaviour for the same parameter values under the same "
+                "priors, so their fits, LOO and evidence agree to every digit: the data cannot "
+                "tell them apart, only the audit below can (they keep different assumptions)."
+            )
+        if any(not np.isfinite(float(pt.sel(model=m)["log_evidence_se"])) for m in rows):
+            doc.p(
+                "A `log_ev_se` shown as – means the SMC chains gave no usable spread (a chain "
+                "failed or the chains disagree): treat that log evidence as unreliable."
+            )
+        not_fitted = [
+            str(m)
+            for m in pt["model"].values
+            if str(m) not in rows and pt.sel(model=m)["status"].item() == "done"
+        ]
+        if not_fitted:
+            doc.p(
+                "Not fitted (audited only, as the study file asks): "
+                + ", ".join(f"`{m}`" for m in not_fitted)
+                + "."
+            )
+        _diagnostics_table(doc, out, task_ids, rows)
 
     # audit table
     doc.h(3, "Audit (at each model's parameters)")
@@ -352,7 +379,10 @@ def _point_section(
         "MI(λ; settings) in bits; `Hall M` = largest L1 distance between p(λ | pair) for two "
         "setting pairs; `Hall bound` = min(4, 2 + 3M), the largest S a local model with that M "
         "can reach; `PI viol.` / `OI viol.` = largest violation of parameter / outcome "
-        "independence; `min MI` = least MI any local model needs for this model's behaviour."
+        "independence; `min MI` = least MI any local model needs for this model's behaviour. "
+        "The columns marked `post.` are posterior means from the PyMC fit (the parameters "
+        "above are the model's defaults, the published values, or the maximum-likelihood "
+        "values when trained)."
     )
     hdr = [
         "model",
@@ -366,6 +396,9 @@ def _point_section(
         "PI viol.",
         "OI viol.",
         "CH J",
+        "S post.",
+        "MI post.",
+        "Hall M post.",
     ]
     body = []
     for m in pt["model"].values:
@@ -385,6 +418,9 @@ def _point_section(
                 float(q["parameter_independence_violation"]),
                 float(q["outcome_independence_violation"]),
                 float(q["ch_J"]),
+                float(q["S_mean"]),
+                float(q["mi_bits_mean"]),
+                float(q["hall_M_mean"]),
             ]
         )
     doc.table(hdr, body)
@@ -475,6 +511,58 @@ def _point_section(
         name = f"diagnostics_{tag}_{m}.png"
         _save(f, fig_dir / name)
         doc.fig(f"figures/{name}", f"{m}: rank plots, energy plot, posterior predictive check.")
+
+
+def _equivalent_groups(rows: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """Models whose LOO results agree to 1e-9 (the same likelihood and prior)."""
+    groups: list[list[str]] = []
+    for m, r in rows.items():
+        for g in groups:
+            ref = rows[g[0]]
+            if all(
+                abs(r[k] - ref[k]) <= 1e-9 * max(1.0, abs(ref[k])) for k in ("elpd_loo", "p_loo")
+            ):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    return [g for g in groups if len(g) > 1]
+
+
+def _diagnostics_table(
+    doc: _Doc, out: Path, task_ids: dict[str, str], rows: dict[str, dict[str, Any]]
+) -> None:
+    """Why each fit passed or failed the diagnostics gate (from the task summaries)."""
+    from bellmodels.study import read_task_summary
+
+    body = []
+    for m in sorted(rows, key=lambda k: rows[k]["rank"]):
+        fit = read_task_summary(out / "tasks" / f"{task_ids[m]}.nc").get("fit") or {}
+        d = fit.get("diagnostics") or {}
+        reasons = d.get("reasons") or []
+        if isinstance(reasons, str):
+            reasons = [reasons]
+        body.append(
+            [
+                m,
+                bool(d.get("ok", False)),
+                d.get("rhat_max"),
+                d.get("ess_bulk_min"),
+                d.get("ess_tail_min"),
+                d.get("divergences"),
+                "; ".join(str(r) for r in reasons[:4]) + (" …" if len(reasons) > 4 else ""),
+            ]
+        )
+    if body:
+        doc.h(3, "Diagnostics gate")
+        doc.p(
+            "Judged on the invariant quantities (S, correlators, total log likelihood, MI, "
+            "Hall M), never on raw weights that a model does not identify."
+        )
+        doc.table(
+            ["model", "ok", "R-hat max", "ESS bulk min", "ESS tail min", "divergences", "reasons"],
+            body,
+        )
 
 
 def _sweep_section(
@@ -571,6 +659,18 @@ def _md_section(
                     ),
                 }
             )
+            post = [float(ds[k].values[at]) for k in ("S_mean", "mi_bits_mean", "hall_M_mean")]
+            if all(np.isfinite(post)):
+                pts.append(
+                    {
+                        "model": str(m),
+                        "family": str(ds["family"].values[at]),
+                        "S": post[0],
+                        "mi_bits": post[1],
+                        "hall_M": post[2],
+                        "hollow": True,
+                    }
+                )
     if not pts:
         return
     n_curve = int(config.get("report", {}).get("min_mi_points", 11))
@@ -581,11 +681,11 @@ def _md_section(
     _save(f, fig_dir / "measurement_dependence.png")
     doc.h(2, "Measurement dependence")
     doc.p(
-        "Each model at its parameters (every sweep point): MI(λ; settings) and Hall's M against "
-        "its S. The black curve is the least MI any local model needs to reproduce the singlet "
+        "Each model at its parameters (filled markers; every sweep point) and, when fitted, at "
+        "its posterior means (open markers): MI(λ; settings) and Hall's M against its S. The black curve is the least MI any local model needs to reproduce the singlet "
         "at visibility V (S = 2√2 V), from the convex programme `min_mi_bits`; Hall's bound "
-        "|S| ≤ 2 + 3M (Hall 2010) is tight for local models. Nonlocal and retrocausal models "
-        "(triangles) are not bound by either. A local model below the curve cannot reproduce the "
+        "|S| ≤ 2 + 3M (Hall 2010) is tight for local models. Nonlocal models (triangles) are not "
+        "bound by either. A local model below the curve cannot reproduce the "
         "data's S; one on or above it can."
     )
     labelled = len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
