@@ -327,3 +327,55 @@ def test_cli_run_and_report(tmp_path, capsys):
     assert (out / "report.md").is_file()
     assert main(["run", str(tmp_path / "missing.toml"), "--quiet"]) == 2
     assert "missing.toml" in capsys.readouterr().err
+
+
+# -- slow: fits --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_small_fitted_study_compares_and_reports(tmp_path):
+    text = """
+    [data]
+    source = "simulate"
+    trials = 20000
+    [models]
+    include = ["local-polytope", "quantum-singlet", "hall2010"]
+    [inference]
+    draws = 300
+    tune = 300
+    chains = 2
+    evidence_draws = 300
+    evidence_chains = 2
+    [report]
+    min_mi_points = 3
+    """
+    out = tmp_path / "out"
+    ds = run_study(write(tmp_path, text), out, workers=2, progress=False)
+    assert (ds["status"] == "done").all()
+    # the singlet (and the observationally equivalent retrocausal model) beat the local polytope
+    d_local = float(ds["d_loo"].sel(model="local-polytope"))
+    assert d_local > 10 * float(ds["dse"].sel(model="local-polytope"))
+    assert float(ds["d_loo"].sel(model="quantum-singlet")) == pytest.approx(
+        float(ds["d_loo"].sel(model="hall2010")), abs=1e-6
+    )
+    assert float(ds["S_hdi_high"].sel(model="local-polytope")) <= 2.0 + 1e-6
+    md = (out / "report.md").read_text()
+    assert "Observationally equivalent" in md and "Diagnostics gate" in md
+    assert (out / "figures" / "compare_main.png").is_file()
+    assert (out / "figures" / "diagnostics_main_quantum-singlet.png").is_file()
+
+
+@pytest.mark.slow
+def test_main_job_weinstein2017(tmp_path):
+    out = tmp_path / "weinstein2017"
+    ds = run_study(ROOT / "studies" / "weinstein2017.toml", out, progress=False)
+    assert (ds["status"] == "done").all()
+    assert abs(float(ds["data_S"]) - 2 * np.sqrt(2)) < 4 * float(ds["data_S_se"])
+    # the paper's point: both machines are local yet reach S ~ 2 sqrt2 by measurement dependence
+    for m in ("rbm", "rbm-weinstein2017"):
+        q = ds.sel(model=m)
+        assert str(q["classification"].values) == "local & measurement-dependent"
+        assert float(q["S"]) > 2.7 and float(q["mi_bits"]) >= float(q["min_mi_bits"]) - 1e-6
+    # local, measurement-independent models lose decisively by LOO
+    assert float(ds["d_loo"].sel(model="local-polytope")) > 1000
+    assert (out / "report.html").is_file()

@@ -61,6 +61,8 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Exit 0 when every task finished (fits flagged by the diagnostics gate are reported, not
+    fatal), 1 when a task failed, 143 when interrupted by SIGTERM (re-run to resume)."""
     from bellmodels.study import StudyInterrupted, run_study
 
     if args.workers is not None and args.workers < 1:
@@ -82,6 +84,13 @@ def _run(args: argparse.Namespace) -> int:
     status = status[status != ""]
     failed = int((status == "failed").sum())
     out = Path(args.out) if args.out else Path("out") / ds.attrs["study"]
+    gate = ds["diagnostics_ok"].values
+    flagged = int((gate == 0).sum())
+    if flagged and not args.quiet:
+        print(
+            f"note: {flagged} fit(s) did not pass the diagnostics gate (reasons in the report)",
+            file=sys.stderr,
+        )
     if not args.quiet:
         print(
             f"{len(set(ds['task'].values.ravel()) - {''})} tasks, {failed} failed; "
