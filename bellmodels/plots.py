@@ -525,6 +525,11 @@ def plot_sweep(
                 if np.all(~np.isfinite(y)):
                     continue
                 ax.plot(x, y, "o-", color=colors[name], label=name, ms=4)
+        elif f"{var}_se" in ds:
+            err = ds[f"{var}_se"].isel(sel).values
+            ax.errorbar(
+                x, sub.values, yerr=err, fmt="s-", color="black", capsize=3, label=f"{var} ± 1 SE"
+            )
         else:
             ax.plot(x, sub.values, "s-", color="black", label=var)
         for yv, lab in hlines:

@@ -702,6 +702,21 @@ def _is_num(da: Any) -> bool:
 
 def _provenance(doc: _Doc, ds: Any) -> None:
     doc.h(2, "Provenance")
+    wall = ds["seconds"].values
+    if np.isfinite(wall).any():
+        models = [str(m) for m in ds["model"].values]
+        flat_w = wall.reshape(-1, len(models))
+        flat_c = ds["cpu_seconds"].values.reshape(-1, len(models))
+        rows = [
+            [m, float(np.nansum(flat_w[:, j])), float(np.nansum(flat_c[:, j]))]
+            for j, m in enumerate(models)
+        ]
+        doc.p(
+            "Time per model, summed over sweep points (wall: as the task saw it on this "
+            "machine; CPU: the task's own process). Tasks shared by several points count once "
+            "per point."
+        )
+        doc.table(["model", "wall (s)", "CPU (s)"], rows)
     versions = json.loads(ds.attrs.get("versions", "{}") or "{}")
     if versions:
         doc.table(["package", "version"], sorted(versions.items()))

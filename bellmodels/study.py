@@ -802,6 +802,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     if isinstance(task, Mapping):
         task = Task(task["id"], task["model"], dict(task["config"]))
     t0 = time.perf_counter()
+    c0 = time.process_time()
     compiledir = setup_worker(_WORKER_STATE.get("compile_base"))
     import xarray as xr
 
@@ -862,6 +863,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         summary["fit"] = _fit_summary(inference, model, counts, idata, inf)
 
     summary["seconds"] = time.perf_counter() - t0
+    summary["cpu_seconds"] = time.process_time() - c0  # this process only (cores = 1)
     summary["compiledir"] = compiledir
     summary["versions"] = _versions()
 
@@ -1358,7 +1360,9 @@ def aggregate(
         return np.full(shape, "", dtype=object)
 
     fvars = {k: empty("f") for k in (*_AUDIT_VARS, *_FIT_VARS, "S_hdi_low", "S_hdi_high")}
-    fvars.update({k: empty("f") for k in ("d_loo", "dse", "weight", "rank", "seconds")})
+    fvars.update(
+        {k: empty("f") for k in ("d_loo", "dse", "weight", "rank", "seconds", "cpu_seconds")}
+    )
     fvars.update({k: empty("f") for k in ("train_kl", "train_mi_bits")})
     fvars["diagnostics_ok"] = empty("f")
     svars = {k: empty("s") for k in ("classification", "family", "status", "error", "task")}
@@ -1379,8 +1383,9 @@ def aggregate(
             svars["task"][at] = t.id
             svars["status"][at] = s.get("status", "missing")
             svars["error"][at] = s.get("error", "") or ""
-            if s.get("seconds") is not None:
-                fvars["seconds"][at] = s["seconds"]
+            for key in ("seconds", "cpu_seconds"):
+                if s.get(key) is not None:
+                    fvars[key][at] = s[key]
             if s.get("status") != "done":
                 continue
             versions = s.get("versions", versions)

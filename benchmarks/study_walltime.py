@@ -10,7 +10,7 @@ Prints the times and their ratio to the 5-minute budget side by side, and writes
 ``docs/generated/study_walltime.md`` (atomically).
 
     python benchmarks/study_walltime.py            # both runs
-    python benchmarks/study_walltime.py --warm-only
+    python benchmarks/study_walltime.py --warm-only   # the user's (warm) compile cache
 """
 
 from __future__ import annotations
@@ -24,10 +24,22 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "studies" / "weinstein2017.toml"
 BUDGET = 300.0
 OUT = ROOT / "docs" / "generated" / "study_walltime.md"
+
+
+def cpu_profile(out: Path) -> tuple[float, float, float]:
+    """(sum of the tasks' CPU seconds, the largest task's, seconds spent after the tasks)."""
+    from bellmodels import load_study
+
+    ds = load_study(out)
+    cpu = ds["cpu_seconds"].values
+    cpu = cpu[np.isfinite(cpu)]
+    return float(cpu.sum()), float(cpu.max()), float(ds.attrs.get("tasks_seconds", np.nan))
 
 
 def run_once(out: Path, compiledir: Path) -> tuple[float, int, str]:
@@ -49,19 +61,32 @@ def run_once(out: Path, compiledir: Path) -> tuple[float, int, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--warm-only", action="store_true", help="skip the cold-cache run")
+    ap.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="one run with the user's compile cache (warm after any earlier run), no cold run",
+    )
     args = ap.parse_args()
     rows = []
     load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bm-walltime-") as tmp:
         compiledir = Path(tmp) / "compile"
         kinds = ["warm"] if args.warm_only else ["cold", "warm"]
-        if args.warm_only:  # warm the cache first, untimed
-            run_once(Path(tmp) / "warmup", compiledir)
+        if args.warm_only:
+            from bellmodels.study import default_compile_base
+
+            compiledir = default_compile_base()
         for kind in kinds:
             seconds, rc, err = run_once(Path(tmp) / kind, compiledir)
-            rows.append((kind, seconds, rc))
-            print(f"{kind:5s} {seconds:8.1f} s   {seconds / BUDGET:5.2f} x budget   exit {rc}")
+            total_cpu, max_cpu, tasks_wall = cpu_profile(Path(tmp) / kind)
+            # on an idle machine the 2 workers need at least max(sum / 2, largest task) of CPU
+            idle = max(total_cpu / 2, max_cpu) + (seconds - tasks_wall)
+            rows.append((kind, seconds, rc, total_cpu, max_cpu, idle))
+            print(
+                f"{kind:5s} {seconds:8.1f} s   {seconds / BUDGET:5.2f} x budget   exit {rc}   "
+                f"task CPU {total_cpu:.0f} s (largest {max_cpu:.0f} s)   "
+                f"idle-machine estimate {idle:.0f} s = {idle / BUDGET:.2f} x budget"
+            )
             if rc not in (0, 1):
                 print(err, file=sys.stderr)
     lines = [
@@ -73,14 +98,26 @@ def main() -> int:
         f"{os.cpu_count()} CPUs ({platform.machine()}, Python {platform.python_version()}), "
         f"load average {load0:.1f} at the start. Budget: {BUDGET:.0f} s.",
         "",
-        "| PyTensor compile cache | wall time (s) | ratio to budget | exit code |",
-        "|---|---|---|---|",
+        "| PyTensor compile cache | wall time (s) | ratio to budget | exit code | task CPU "
+        "(s) | largest task CPU (s) | idle-machine estimate (s) | its ratio |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    lines += [f"| {k} | {s:.1f} | {s / BUDGET:.2f} | {rc} |" for k, s, rc in rows]
+    lines += [
+        f"| {k} | {s:.1f} | {s / BUDGET:.2f} | {rc} | {c:.0f} | {m:.0f} | {i:.0f} | "
+        f"{i / BUDGET:.2f} |"
+        for k, s, rc, c, m, i in rows
+    ]
     lines += [
         "",
-        "Exit code 1 means a fit did not pass the diagnostics gate (the report says which); "
-        "the study still completed.",
+        "The idle-machine estimate is max(task CPU / 2, largest task CPU) plus the time after "
+        "the tasks (comparison, report): what the 2 workers need when they have the cores to "
+        "themselves. The wall time is what this run got on the shared machine.",
+    ]
+    lines += [
+        "",
+        "Exit code 0: every task finished (fits flagged by the diagnostics gate are listed in "
+        "the report); 1: a task failed. The machine is shared: the load average says how much "
+        "of the 2 cores the study had.",
         "",
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +127,7 @@ def main() -> int:
     os.chmod(tmpname, 0o644)
     os.replace(tmpname, OUT)
     print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0 if all(rc in (0, 1) for _, _, rc in rows) else 1
+    return 0 if all(r[2] == 0 for r in rows) else 1
 
 
 if __name__ == "__main__":
