@@ -280,7 +280,7 @@ def test_slow_demos_run_small(demo: str, tmp_path: Path) -> None:
         assert len(exact) >= 2
         elpd = [rows[n]["elpd_loo"] for n in exact]
         # same likelihood, same priors: LOO agrees far inside its standard error
-        assert max(elpd) - min(elpd) < 2 * max(rows[n]["se"] for n in exact) / 10
+        assert max(elpd) - min(elpd) < 1.0  # nats, while each elpd's own se is tens of nats
         for n in exact:
             assert abs(rows[n]["d_loo"]) <= 2 * rows[n]["dse"] + 0.5, n
         assert len({rows[n]["classification"] for n in exact}) >= 3  # the audit separates them
