@@ -703,7 +703,7 @@ def _is_num(da: Any) -> bool:
 def _provenance(doc: _Doc, ds: Any) -> None:
     doc.h(2, "Provenance")
     wall = ds["seconds"].values
-    if np.isfinite(wall).any():
+    if np.isfinite(wall).any() and "cpu_seconds" in ds:
         models = [str(m) for m in ds["model"].values]
         flat_w = wall.reshape(-1, len(models))
         flat_c = ds["cpu_seconds"].values.reshape(-1, len(models))
