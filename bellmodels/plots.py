@@ -750,13 +750,30 @@ def _replicated_counts(idata: Any, n: np.ndarray, max_draws: int = 400) -> np.nd
 
 
 def plot_compare(table: Any, title: str = "") -> Figure:
-    """``az.plot_compare`` of an ArviZ comparison table (ELPD-LOO with SE, best first)."""
+    """Model comparison: ``az.plot_compare`` of an ArviZ comparison table (ELPD-LOO ± SE, best
+    first) and, beside it, each model's ELPD difference to the best ± its SE on a symmetric-log
+    axis, where differences of a few nats and of thousands are both visible."""
     from bellmodels import _arviz
 
-    fig = Figure(figsize=(7.5, 0.45 * len(table) + 1.5), layout="constrained")
-    ax = fig.subplots()
-    _arviz.plot_compare(table, ax=ax, insample_dev=False)
-    ax.set_title(
-        title or "ELPD-LOO (higher is better; open: difference to the best ± SE)", fontsize=9
+    n = len(table)
+    fig = Figure(figsize=(12.0, 0.42 * n + 1.6), layout="constrained")
+    ax, axd = fig.subplots(1, 2, width_ratios=(1.0, 1.0))
+    _arviz.plot_compare(table, ax=ax, insample_dev=False, legend=False)
+    ax.set_title(title or "az.plot_compare: ELPD-LOO ± SE (higher is better)", fontsize=9)
+    _shrink_fonts(ax)
+    ax.tick_params(axis="x", labelrotation=30)
+    names = [str(m) for m in table.index]
+    diff = np.asarray(table["elpd_diff"], dtype=float)
+    dse = np.asarray(table["dse"], dtype=float)
+    y = np.arange(n)
+    axd.errorbar(diff, y, xerr=dse, fmt="o", color="black", mfc="white", capsize=3)
+    axd.set_xscale("symlog", linthresh=1.0)
+    axd.set_yticks(y, names, fontsize=8)
+    axd.invert_yaxis()
+    axd.axvline(0, color="0.5", ls="--", lw=1)
+    axd.set_xlim(-0.5, max(10.0, float(np.nanmax(diff + dse)) * 2))
+    axd.set_xlabel(
+        "ELPD difference to the best (nats, symlog); bars: SE of the difference", fontsize=8
     )
+    axd.set_title("how far behind the best model", fontsize=9)
     return fig

@@ -495,7 +495,11 @@ def _point_section(
     if table is not None and len(table) > 1:
         f = plots.plot_compare(table)
         _save(f, fig_dir / f"compare_{tag}.png")
-        doc.fig(f"figures/compare_{tag}.png", "ArviZ plot_compare: ELPD-LOO per model with SE.")
+        doc.fig(
+            f"figures/compare_{tag}.png",
+            "Left: ArviZ plot_compare (ELPD-LOO ± SE per model). Right: each model's ELPD "
+            "difference to the best ± its SE, on a symmetric-log axis.",
+        )
 
     diag_models = [m for m in task_ids if fits[m] is not None]
     if diag_models:
