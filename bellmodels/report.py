@@ -128,6 +128,8 @@ def _cell(c: Any) -> str:
         v = float(c)
         if abs(v) >= 1e4:
             return f"{v:.1f}"
+        if abs(v) < 1e-9:  # solver / round-off zeros
+            return "0"
         if v != 0 and abs(v) < 1e-3:
             return f"{v:.3g}"
         return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
@@ -471,9 +473,10 @@ def _point_section(
     _save(f, fig_dir / f"S_posterior_{tag}.png")
     doc.fig(
         f"figures/S_posterior_{tag}.png",
-        "Posterior of each model's CHSH value S (violins; diamonds: models not fitted, at their "
-        "parameters) against the local bound 2, Tsirelson's 2√2 and the algebraic 4; gold: the "
-        "data's S ± 2 SE.",
+        "CHSH S per model. Left: posterior mean and 94% interval on the whole range, against "
+        "the local bound 2, Tsirelson's 2√2 and the algebraic 4 (diamonds: models not fitted, "
+        "at their parameters). Right: zoom on the data (gold: S ± 2 SE) with the posterior "
+        "draws as violins; models off the zoom are named at its edge.",
     )
 
     tables = {}
