@@ -86,3 +86,16 @@ def test_unknown_dataset_names_the_known_ones():
         datasets.load("delft2016")
     with pytest.raises(ValueError, match="unknown dataset"):
         datasets.info("../data")
+
+
+@pytest.mark.parametrize("name", ["delft2015", "weihs1998"])
+def test_singlet_at_the_dataset_angles_has_the_data_sign_pattern(name):
+    # the effective angles must let the singlet's E = -cos(a - b) describe the data: same sign
+    # in every setting pair and within 0.3 of the observed correlators (Delft is small, Weihs
+    # has visibility < 1)
+
+    counts = datasets.load(name)
+    observed = Behaviour.from_counts(counts).correlators()
+    singlet = -np.cos(counts.scenario.angle_differences())
+    assert np.array_equal(np.sign(observed), np.sign(singlet))
+    assert np.max(np.abs(observed - singlet)) < 0.3

@@ -92,9 +92,11 @@ def path(name: str) -> Path:
 
 
 def scenario(name: str) -> Scenario:
-    """The dataset's scenario (settings, labels and nominal angles; see ``info(name)["angles"]``).
+    """The dataset's scenario (settings, labels, effective angles; see ``info(name)["angles"]``).
 
-    >>> scenario("delft2015") == Scenario.chsh()
+    >>> import numpy as np
+    >>> scn = scenario("delft2015")      # singlet-equivalent: B's axes of Scenario.chsh() + pi
+    >>> bool(np.allclose(np.asarray(scn.angles_b) - np.pi, Scenario.chsh().angles_b))
     True
     """
     return Scenario.from_json(info(name)["scenario"])
