@@ -12,8 +12,8 @@ Example
 >>> from bellmodels.plots import plot_S_posterior
 >>> rng = np.random.default_rng(0)
 >>> fig = plot_S_posterior({"quantum-singlet": 2.83 + 0.01 * rng.normal(size=500)})
->>> len(fig.axes)
-1
+>>> len(fig.axes)   # the whole range, and a zoom on the data
+2
 """
 
 from __future__ import annotations
@@ -221,6 +221,10 @@ def plot_S_posterior(
         draw) is drawn as a diamond.
     data_S, data_S_se
         The data's S and its standard error (a shaded band of ±2 SE), if known.
+
+    >>> fig = plot_S_posterior({"m": np.full(10, 2.0)}, data_S=2.83, data_S_se=0.01)
+    >>> [ax.get_xlabel() for ax in fig.axes][1]
+    'S near the data: posterior draws'
     """
     names = list(samples)
     colors = colors or model_colors(names)
@@ -319,6 +323,12 @@ def plot_p_lambda(
         ``{model: (p_lambda (K_a, K_b, L), lambda labels)}``.
     scenario
         For the setting-pair labels.
+
+    >>> from bellmodels import Scenario, models
+    >>> t = models.get("rbm-weinstein2017").ontic_table()
+    >>> fig = plot_p_lambda({"rbm": (t.p_lambda.values, list(range(16)))}, Scenario.chsh())
+    >>> "M = 1.86" in fig.axes[0].get_title()
+    True
     """
     items = [(n, np.asarray(p, dtype=float), lab) for n, (p, lab) in tables.items()]
     items = [it for it in items if it[1].shape[2] <= max_lambda]
@@ -406,6 +416,10 @@ def plot_measurement_dependence(
     ----------
     points
         ``[{"model", "S", "mi_bits", "hall_M", "family"?}, ...]``.
+
+    >>> fig = plot_measurement_dependence([{"model": "m", "S": 2.0, "mi_bits": 0.0, "hall_M": 0.0}])
+    >>> len(fig.axes)
+    2
     """
     names = list(dict.fromkeys(p["model"] for p in points))
     colors = colors or model_colors(names)
@@ -504,7 +518,13 @@ def plot_sweep(
     hlines: Sequence[tuple[float, str]] = (),
 ) -> Figure:
     """One line per model of ``ds[var]`` along the sweep axis ``axis`` (other axes: one panel
-    per value combination, at most 6). ``var`` without a ``model`` dim is drawn in black."""
+    per value combination, at most 6). ``var`` without a ``model`` dim is drawn in black.
+
+    >>> import xarray as xr
+    >>> ds = xr.Dataset({"S": (("v", "model"), [[1.0], [2.0]])}, coords={"v": [0.5, 1.0], "model": ["m"]})
+    >>> plot_sweep(ds, "v", "S").axes[0].get_xlabel()
+    'v'
+    """
     da = ds[var]
     others = [d for d in da.dims if d not in (axis, "model")]
     combos = list(np.ndindex(*[da.sizes[d] for d in others])) if others else [()]
@@ -562,7 +582,10 @@ def plot_rank_invariants(
 ) -> Figure:
     """Rank plots (ArviZ) of the quantities every parametrisation agrees on (S, MI, Hall M):
     the RBM's weights are not identified (hidden units permute), these are. Uniform histograms
-    per chain mean the chains mix."""
+    per chain mean the chains mix.
+
+    >>> fig = plot_rank_invariants(idata)  # doctest: +SKIP
+    """
     from bellmodels import _arviz
 
     names = _invariants(idata, var_names)
@@ -580,7 +603,10 @@ def plot_rank_invariants(
 def plot_trace_invariants(
     idata: Any, var_names: Sequence[str] | None = None, title: str = ""
 ) -> Figure:
-    """Trace plots (ArviZ) of the invariant quantities (S, MI, Hall M)."""
+    """Trace plots (ArviZ) of the invariant quantities (S, MI, Hall M).
+
+    >>> fig = plot_trace_invariants(idata, ["S"])  # doctest: +SKIP
+    """
     from bellmodels import _arviz
 
     names = _invariants(idata, var_names)
@@ -597,7 +623,10 @@ def plot_trace_invariants(
 
 def plot_energy(idata: Any, title: str = "") -> Figure:
     """ArviZ energy plot (NUTS): marginal vs transition energy; similar widths mean the sampler
-    explores the tails (Betancourt 2017). Only for fits with ``sample_stats.energy``."""
+    explores the tails (Betancourt 2017). Only for fits with ``sample_stats.energy``.
+
+    >>> fig = plot_energy(idata)  # doctest: +SKIP
+    """
     fig = Figure(figsize=(4.6, 3.4), layout="constrained")
     ax = fig.subplots()
     _draw_energy(ax, idata)
@@ -616,6 +645,8 @@ def plot_ppc_counts(
     The replicated counts come from ``posterior_predictive`` (variable ``counts``) when present;
     otherwise they are drawn here: for each posterior draw of ``behaviour``, a multinomial
     with the observed trials per setting pair (seed 0).
+
+    >>> fig = plot_ppc_counts(idata, counts.values, counts.scenario)  # doctest: +SKIP
     """
     fig = Figure(figsize=(10.0, 3.6), layout="constrained")
     _draw_ppc(fig.subplots(), idata, counts, scenario, prob, title)
@@ -670,6 +701,8 @@ def _draw_ppc(
 def plot_diagnostics(idata: Any, counts: np.ndarray, scenario: Any, *, title: str = "") -> Figure:
     """One figure per fit: rank plots of the invariant quantities (S, MI, Hall M), the NUTS
     energy plot, and the posterior predictive check of the counts (see the single plots).
+
+    >>> fig = plot_diagnostics(idata, counts.values, counts.scenario, title="rbm")  # doctest: +SKIP
     """
     from bellmodels import _arviz
 
@@ -752,7 +785,11 @@ def _replicated_counts(idata: Any, n: np.ndarray, max_draws: int = 400) -> np.nd
 def plot_compare(table: Any, title: str = "") -> Figure:
     """Model comparison: ``az.plot_compare`` of an ArviZ comparison table (ELPD-LOO ± SE, best
     first) and, beside it, each model's ELPD difference to the best ± its SE on a symmetric-log
-    axis, where differences of a few nats and of thousands are both visible."""
+    axis, where differences of a few nats and of thousands are both visible.
+
+    >>> rows, table = bellmodels.study.compare_point(out_dir, task_ids)  # doctest: +SKIP
+    >>> fig = plot_compare(table)  # doctest: +SKIP
+    """
     from bellmodels import _arviz
 
     n = len(table)

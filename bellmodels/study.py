@@ -641,7 +641,11 @@ _WORKER_STATE: dict[str, Any] = {}
 
 def default_compile_base() -> Path:
     """Root of the per-process PyTensor compile directories (``$BELLMODELS_COMPILEDIR`` or
-    ``~/.cache/bellmodels/pytensor``)."""
+    ``~/.cache/bellmodels/pytensor``).
+
+    >>> default_compile_base().name
+    'pytensor'
+    """
     env = os.environ.get("BELLMODELS_COMPILEDIR")
     if env:
         return Path(env)
@@ -712,7 +716,8 @@ def _versions() -> dict[str, str]:
 
 
 def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = ".") -> Any:
-    """The :class:`~bellmodels.data.Counts` a study's ``[data]`` section describes.
+    """The :class:`~bellmodels.data.Counts` a study's ``[data]`` section describes: simulated
+    singlet trials, a shipped dataset, or a file (relative paths against ``base_dir``).
 
     Examples
     --------
@@ -773,7 +778,13 @@ def _atomic_target(path: Path) -> Path:
 
 
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:
-    """Write JSON to ``path`` atomically (temp file in the same directory + ``os.replace``)."""
+    """Write JSON to ``path`` atomically (temp file in the same directory + ``os.replace``).
+
+    >>> import tempfile, json, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.json"
+    >>> write_json_atomic(p, {"a": float("nan")}); json.loads(p.read_text())
+    {'a': None}
+    """
     path = Path(path)
     tmp = _atomic_target(path)
     try:
@@ -985,7 +996,11 @@ class StudyInterrupted(KeyboardInterrupt):
 
 def task_done(out_dir: str | os.PathLike[str], task_id: str) -> bool:
     """Whether ``task_id`` has a complete NetCDF in ``out_dir/tasks`` (files are written
-    atomically, so existence means complete)."""
+    atomically, so existence means complete).
+
+    >>> task_done("/nonexistent", "bell1964-0123456789")
+    False
+    """
     return (Path(out_dir) / "tasks" / f"{task_id}.nc").is_file()
 
 
@@ -1309,7 +1324,11 @@ _COMPARE_VARS = ("elpd_loo", "se", "d_loo", "dse", "weight", "p_loo", "pareto_k_
 
 
 def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The summary a task stored in its NetCDF (``bellmodels`` group attrs)."""
+    """The summary a task stored in its NetCDF (``bellmodels`` group attrs).
+
+    >>> read_task_summary("out/weinstein2017/tasks/rbm-c8a134e1b5.nc")["status"]  # doctest: +SKIP
+    'done'
+    """
     import xarray as xr
 
     with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
@@ -1317,7 +1336,13 @@ def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """``{task id: summary}`` from the task files (done) and failure records (failed)."""
+    """``{task id: summary}`` from the task files (done) and failure records (failed); tasks
+    with neither have status ``"missing"``.
+
+    >>> cfg = load_study_file("studies/md_frontier.toml")  # doctest: +SKIP
+    >>> {s["status"] for s in collect_summaries(cfg, "out/md_frontier").values()}  # doctest: +SKIP
+    {'done'}
+    """
     tasks_dir = Path(out_dir) / "tasks"
     out: dict[str, Any] = {}
     for t in cfg.tasks():
@@ -1345,6 +1370,10 @@ def aggregate(
     ``status``, ``error``, ``task``, ``seconds``; per point: the data's ``data_S`` and
     ``data_S_se`` and ``n_trials``. Attributes: the resolved configuration and package versions
     (JSON).
+
+    >>> cfg = load_study_file("studies/md_frontier.toml")  # doctest: +SKIP
+    >>> aggregate(cfg, "out/md_frontier")["mi_bits"].dims  # doctest: +SKIP
+    ('mi_penalty', 'model')
     """
     import xarray as xr
 
@@ -1462,7 +1491,9 @@ def compare_point(
     -------
     rows, table
         ``{model: {"elpd_loo", "se", "d_loo", "dse", "weight", "p_loo", "rank"}}`` and the ArviZ
-        comparison DataFrame (``None`` when fewer than one model was fitted).
+        comparison DataFrame (``None`` when no model was fitted).
+
+    >>> rows, table = compare_point("out/weinstein2017", {"rbm": "rbm-c8a134e1b5"})  # doctest: +SKIP
     """
     from bellmodels import _arviz
     from bellmodels.inference import loo
@@ -1493,7 +1524,11 @@ def compare_point(
 
 
 def write_results(ds: Any, out_dir: str | os.PathLike[str]) -> Path:
-    """Write the results Dataset to ``out_dir/results.nc`` atomically."""
+    """Write the results Dataset to ``out_dir/results.nc`` atomically.
+
+    >>> write_results(aggregate(cfg, "out/x"), "out/x")  # doctest: +SKIP
+    PosixPath('out/x/results.nc')
+    """
     final = Path(out_dir) / "results.nc"
     tmp = _atomic_target(final)
     try:
@@ -1533,7 +1568,13 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
 
 
 def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
-    """``(bellmodels group Dataset, InferenceData or None)`` of one task of a study run."""
+    """``(bellmodels group Dataset, InferenceData or None)`` of one task of a study run.
+
+    >>> ds = load_study("out/weinstein2017")  # doctest: +SKIP
+    >>> extra, idata = load_task("out/weinstein2017", str(ds["task"].sel(model="rbm").values))  # doctest: +SKIP
+    >>> idata.posterior["S"].mean().item()  # doctest: +SKIP
+    2.82...
+    """
     import xarray as xr
 
     path = Path(out_dir) / "tasks" / f"{task_id}.nc"
