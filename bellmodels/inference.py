@@ -741,27 +741,36 @@ def _logmeanexp(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 # -- evidence ------------------------------------------------------------------------------------
-def _clean_smc_stats(stats: xr.Dataset) -> tuple[xr.Dataset, np.ndarray]:
-    """Float arrays (dims ``chain, stage``) from SMC's ragged object stats; final log-ML/chain."""
+def _clean_smc_stats(stats: xr.Dataset, n_chains: int) -> tuple[xr.Dataset, np.ndarray]:
+    """Float arrays (dims ``chain, stage``) from SMC's ragged object stats; final log-ML/chain.
+
+    PyMC stores the per-stage SMC statistics as object arrays in two layouts: ``(chain, stage)``
+    of scalars when every chain ran the same number of tempering stages, and ``(1, chain)`` of
+    per-chain lists when they did not. Both become NaN-padded float arrays.
+    """
     out = {}
     final = None
     for name, da in stats.data_vars.items():
-        rows = []
-        for c in range(da.sizes["chain"]):
-            row = []
-            for v in np.ravel(da.isel(chain=c).values):
-                row.extend(np.ravel(np.asarray(v, dtype=float)).tolist())
-            rows.append(row)
-        width = max(len(r) for r in rows)
-        arr = np.full((len(rows), width), np.nan)
+        vals = da.values
+        flat = list(vals.ravel())
+        if len(flat) == n_chains and all(np.ndim(v) >= 1 for v in flat):
+            rows = [np.ravel(np.asarray(v, dtype=float)) for v in flat]
+        else:
+            rows = [np.ravel(np.asarray(list(row), dtype=float)) for row in vals]
+        if len(rows) != n_chains:
+            raise RuntimeError(
+                f"cannot read SMC statistic {name!r}: {len(rows)} rows for {n_chains} chains"
+            )
+        width = max(r.size for r in rows)
+        arr = np.full((n_chains, width), np.nan)
         for i, r in enumerate(rows):
-            arr[i, : len(r)] = r
+            arr[i, : r.size] = r
         if name == "log_marginal_likelihood":
             final = np.array([r[~np.isnan(r)][-1] if np.any(~np.isnan(r)) else np.nan for r in arr])
         out[name] = xr.DataArray(arr, dims=("chain", "stage"))
     if final is None:
         raise RuntimeError("pm.sample_smc returned no log_marginal_likelihood")
-    ds = xr.Dataset(out, coords={"chain": stats["chain"].values})
+    ds = xr.Dataset(out, coords={"chain": np.arange(n_chains)})
     ds["log_marginal_likelihood_final"] = xr.DataArray(final, dims=("chain",))
     ds.attrs = {k: str(v) for k, v in stats.attrs.items()}
     return ds, final
@@ -819,9 +828,11 @@ def log_evidence(
             progressbar=False,
             compute_convergence_checks=False,
         )
-    stats, final = _clean_smc_stats(idata.sample_stats)
+    stats, final = _clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
     const = log_multinomial_coefficient(counts)
     per_chain = final - const
+    if not np.all(np.isfinite(per_chain)):
+        raise RuntimeError(f"SMC gave a non-finite log evidence in some chain: {per_chain}")
     mean = float(np.mean(per_chain))
     se = float(np.std(per_chain, ddof=1) / math.sqrt(len(per_chain)))
     _arviz.add_groups(idata, {"sample_stats": stats})
