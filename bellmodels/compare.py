@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from bellmodels import _arviz
+from bellmodels._callable_module import make_callable
 from bellmodels.data import Counts
 from bellmodels.inference import (
     diagnostics,
@@ -341,3 +342,8 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["ROW_KEYS", "Comparison", "compare"]
+
+
+# ``bellmodels.compare`` is both this module and DESIGN.md's ``bm.compare(models, counts)``:
+# calling the module calls :func:`compare` (see bellmodels/_callable_module.py for why).
+make_callable(__name__, compare)
