@@ -76,7 +76,7 @@ ESS_MIN = 400.0
 GATE_QUANTITIES = ("S", "correlators", "log_lik_total", "mi_bits", "hall_M")
 """Invariant quantities the diagnostics gate judges (never raw, possibly unidentified, weights)."""
 
-AUDIT_TIME_BUDGET = 20.0
+AUDIT_TIME_BUDGET = 10.0
 """Seconds the per-draw audit may take before the draws are thinned (see :func:`fit`)."""
 
 
