@@ -111,7 +111,9 @@ def main() -> int:
         "",
         "The idle-machine estimate is max(task CPU / 2, largest task CPU) plus the time after "
         "the tasks (comparison, report): what the 2 workers need when they have the cores to "
-        "themselves. The wall time is what this run got on the shared machine.",
+        "themselves. The wall time is what this run got on the shared machine. Task CPU is "
+        "the worker processes' own time: the C compiler PyTensor runs on a cold cache is a "
+        "child process and is not in it, so the cold estimate is a lower bound.",
     ]
     lines += [
         "",
