@@ -61,7 +61,14 @@ def run_model(name: str, sims: int, trials: int, keep: int, seed: int) -> dict[s
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata = bm.fit(
-                model, counts, draws=2 * keep, tune=300, chains=2, seed=seed + i, audit_max_draws=1
+                model,
+                counts,
+                draws=2 * keep,
+                tune=300,
+                chains=2,
+                seed=seed + i,
+                audit_max_draws=1,
+                cores=1,
             )
         post = idata.posterior
         draws = post[var].values.reshape(-1, *post[var].shape[2:])
