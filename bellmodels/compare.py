@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import tempfile
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,17 +328,6 @@ def compare(
             say(f"wrote {out / (n + '.nc')}")
     return res
 
-
-class _CallableModule(types.ModuleType):
-    """Makes ``bm.compare(...)`` work: ``bellmodels.__getattr__`` returns this *module* for the
-    public name ``compare`` (its rule: a name equal to its module's name means the module), and
-    DESIGN.md calls ``bm.compare(models, counts)``; calling the module calls :func:`compare`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Comparison:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["ROW_KEYS", "Comparison", "compare"]
 
