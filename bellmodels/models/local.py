@@ -324,8 +324,46 @@ def with_noise(
 # ---------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------
+class VertexMixture:
+    """A model that is a weighted mixture of fixed vertex boxes, weights on the simplex.
+
+    Shared by ``local-polytope`` (vertices: the local deterministic strategies) and
+    ``no-signalling`` (those plus the PR boxes). A subclass gives ``boxes()`` and a
+    ``weights`` parameter; lambda is the vertex, so the ontic table is exact.
+    """
+
+    name: str
+    scenario: Scenario
+    params: Any
+
+    def boxes(self) -> tuple[np.ndarray, list[str]]:
+        """The vertex boxes ``(L, K_a, K_b, 2, 2)`` and their labels."""
+        raise NotImplementedError
+
+    def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
+        w = self.params(params)["weights"]
+        if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
+            raise ValueError(f"weights of {self.name!r} must lie on the simplex (sum {w.sum()})")
+        return np.clip(w, 0.0, None)
+
+    def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
+        boxes, _ = self.boxes()
+        return np.einsum("l,labxy->abxy", self._weights(params), boxes)
+
+    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
+        import pytensor.tensor as pt
+
+        boxes, _ = self.boxes()
+        flat = pt.as_tensor_variable(boxes.reshape(boxes.shape[0], -1))
+        return pt.dot(params["weights"], flat).reshape(self.scenario.shape)
+
+    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
+        boxes, labels = self.boxes()
+        return OnticTable(self._weights(params), np.moveaxis(boxes, 0, 2), self.scenario, labels)
+
+
 @register()
-class LocalPolytope(HiddenVariableModel):
+class LocalPolytope(VertexMixture, HiddenVariableModel):
     """The most general local, measurement-independent model: a mixture of local strategies.
 
     lambda
@@ -367,29 +405,9 @@ class LocalPolytope(HiddenVariableModel):
             )
         }
 
-    def _strategies(self) -> tuple[np.ndarray, list[str]]:
+    def boxes(self) -> tuple[np.ndarray, list[str]]:
+        """The local deterministic strategies ``(2^(K_a+K_b), K_a, K_b, 2, 2)`` and labels."""
         return local_deterministic_strategies(self.scenario)
-
-    def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
-        w = self.params(params)["weights"]
-        if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
-            raise ValueError(f"weights of {self.name!r} must lie on the simplex (sum {w.sum()})")
-        return np.clip(w, 0.0, None)
-
-    def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
-        resp, _ = self._strategies()
-        return np.einsum("l,labxy->abxy", self._weights(params), resp)
-
-    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
-        import pytensor.tensor as pt
-
-        resp, _ = self._strategies()
-        r = pt.as_tensor_variable(resp.reshape(resp.shape[0], -1))
-        return pt.dot(params["weights"], r).reshape(self.scenario.shape)
-
-    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
-        resp, labels = self._strategies()
-        return OnticTable(self._weights(params), np.moveaxis(resp, 0, 2), self.scenario, labels)
 
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)

@@ -28,6 +28,7 @@ from bellmodels.models.local import (
     PRODUCT_SIGN,
     TWO_PI,
     PlanarModel,
+    VertexMixture,
     arc_partition,
     dirichlet_parameter,
     planar_vectors,
@@ -307,7 +308,7 @@ def pr_boxes() -> tuple[np.ndarray, list[str]]:
 
 
 @register()
-class NoSignalling(HiddenVariableModel):
+class NoSignalling(VertexMixture, HiddenVariableModel):
     """The no-signalling polytope of the CHSH scenario: mixtures of PR boxes and local boxes.
 
     lambda
@@ -368,28 +369,6 @@ class NoSignalling(HiddenVariableModel):
         loc, loc_labels = local_deterministic_strategies(self.scenario)
         pr, pr_labels = pr_boxes()
         return np.concatenate([loc, pr]), [*loc_labels, *pr_labels]
-
-    def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
-        w = self.params(params)["weights"]
-        if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
-            raise ValueError(f"weights of {self.name!r} must lie on the simplex (sum {w.sum()})")
-        return np.clip(w, 0.0, None)
-
-    def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
-        boxes, _ = self.boxes()
-        return np.einsum("l,labxy->abxy", self._weights(params), boxes)
-
-    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
-        import pytensor.tensor as pt
-
-        boxes, _ = self.boxes()
-        return pt.dot(params["weights"], pt.as_tensor_variable(boxes.reshape(24, -1))).reshape(
-            self.scenario.shape
-        )
-
-    def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
-        boxes, labels = self.boxes()
-        return OnticTable(self._weights(params), np.moveaxis(boxes, 0, 2), self.scenario, labels)
 
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)
