@@ -140,7 +140,7 @@ def test_ontic_table_at_prior_draws(name: str) -> None:
         )
 
 
-def _sample_check(name: str, n: int) -> None:
+def assert_sampler_agrees(name: str, n: int) -> None:
     model = models.get(name)
     trials = model.sample_trials(n, seed=2024)
     assert len(trials) == n
@@ -156,19 +156,19 @@ SLOW_SAMPLERS = [n for n in NAMES if models.get(n).family == "rbm"]
 
 @pytest.mark.parametrize("name", FAST_SAMPLERS)
 def test_sampler_agrees_with_behaviour(name: str) -> None:
-    _sample_check(name, 100_000)
+    assert_sampler_agrees(name, 100_000)
 
 
 @pytest.mark.parametrize("name", SLOW_SAMPLERS)
 def test_sampler_agrees_with_behaviour_small(name: str) -> None:
     """Gibbs samplers (RBM family) are slow: 10^4 trials in the fast suite, 10^5 below."""
-    _sample_check(name, 10_000)
+    assert_sampler_agrees(name, 10_000)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SLOW_SAMPLERS)
 def test_sampler_agrees_with_behaviour_full(name: str) -> None:
-    _sample_check(name, 100_000)
+    assert_sampler_agrees(name, 100_000)
 
 
 def test_chi_square_check_can_fail() -> None:
