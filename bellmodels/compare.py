@@ -40,7 +40,9 @@ from bellmodels import _arviz
 from bellmodels._callable_module import make_callable
 from bellmodels.data import Counts
 from bellmodels.inference import (
+    EVIDENCE_SE_MAX,
     diagnostics,
+    evidence_reliable,
     fit,
     log_evidence,
     loo,
@@ -115,15 +117,30 @@ class Comparison:
             lines.append("| " + " | ".join(_fmt(rec[k], digits) for k in ROW_KEYS) + " |")
         return "\n".join(lines) + "\n"
 
-    def bayes_factor(self, a: str, b: str) -> tuple[float, float]:
+    def bayes_factor(
+        self, a: str, b: str, *, allow_unreliable: bool = False
+    ) -> tuple[float, float]:
         """log Bayes factor of model ``a`` over ``b`` and its Monte Carlo error.
 
         The difference of the SMC log evidences; it depends on the priors (see
-        :func:`bellmodels.inference.log_evidence`).
+        :func:`bellmodels.inference.log_evidence`). Raises ``ValueError`` when either evidence
+        has a Monte Carlo error above :data:`~bellmodels.inference.EVIDENCE_SE_MAX` (the SMC
+        chains disagree), unless ``allow_unreliable``.
+
+        >>> res.bayes_factor("quantum-singlet", "local-polytope")   # doctest: +SKIP
+        (3201.7, 0.6)
         """
         if a not in self.evidence or b not in self.evidence:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")
         (la, sa), (lb, sb) = self.evidence[a], self.evidence[b]
+        bad = [n for n, se in ((a, sa), (b, sb)) if not evidence_reliable(se)]
+        if bad and not allow_unreliable:
+            raise ValueError(
+                f"the SMC log evidence of {bad} has Monte Carlo error above "
+                f"{EVIDENCE_SE_MAX} nat (its chains disagree), so a Bayes factor from it is "
+                "unreliable; raise evidence_draws / evidence_chains, or pass "
+                "allow_unreliable=True"
+            )
         return la - lb, math.hypot(sa, sb)
 
 
@@ -204,8 +221,11 @@ def compare(
     draws, tune, chains, sampler
         Passed to :func:`bellmodels.inference.fit`.
     seed
-        Master seed: model ``i`` gets the ``i``-th child of ``SeedSequence(seed)`` (fit and
-        evidence), so a rerun with the same seed gives the same table.
+        Seed of every fit and evidence run (``None`` draws one). Every model gets the *same*
+        seed, as in a study: common random numbers, so models that predict the same behaviour
+        (quantum-singlet and hall2010, say) get identical fits and tie exactly, and a difference
+        between models is never Monte Carlo noise from different streams. A rerun with the same
+        seed gives the same table.
     evidence
         Also estimate the log evidence by SMC (``evidence_draws`` x ``evidence_chains``).
     out_dir
@@ -244,8 +264,7 @@ def compare(
         raise ValueError(f"model names must be distinct; repeated: {dupes}")
     master = np.random.SeedSequence(seed)
     master_seed = int(master.entropy % (2**31 - 1)) if seed is None else int(seed)
-    children = np.random.SeedSequence(master_seed).spawn(len(instances))
-    seeds = [int(c.generate_state(1)[0] % (2**31 - 1)) for c in children]
+    seeds = [master_seed] * len(instances)
 
     def say(msg: str) -> None:
         if progress:

@@ -79,6 +79,23 @@ GATE_QUANTITIES = ("S", "correlators", "log_lik_total", "mi_bits", "hall_M")
 AUDIT_TIME_BUDGET = 10.0
 """Seconds the per-draw audit may take before the draws are thinned (see :func:`fit`)."""
 
+EVIDENCE_SE_MAX = 1.0
+"""Largest Monte Carlo error (nats) of an SMC log evidence that is used for a Bayes factor.
+
+SMC's error estimate is the spread of independent chains; when they disagree by more than a nat
+the tempering path lost the posterior (e.g. the RBM's thin ridge of 24 weights at 10^5 trials),
+the spread itself is unreliable, and so is any Bayes factor formed from it.
+"""
+
+
+def evidence_reliable(se: float) -> bool:
+    """Whether an SMC log evidence with Monte Carlo error ``se`` may enter a Bayes factor.
+
+    >>> evidence_reliable(0.05), evidence_reliable(250.0), evidence_reliable(float("nan"))
+    (True, False, False)
+    """
+    return bool(np.isfinite(se) and se <= EVIDENCE_SE_MAX)
+
 
 # -- helpers -------------------------------------------------------------------------------------
 def available_samplers() -> list[str]:
@@ -273,18 +290,39 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     return pmodel
 
 
-def _initvals(model: Any, counts: Counts, init: str) -> tuple[dict[str, np.ndarray] | None, str]:
-    """(initial values or None, how they were chosen)."""
+def _initvals(
+    model: Any, counts: Counts, init: str, pmodel: Any
+) -> tuple[dict[str, np.ndarray] | None, str]:
+    """(initial values or None, how they were chosen).
+
+    ``"auto"`` for the RBM family starts at the posterior mode (MAP, L-BFGS through
+    ``pm.find_MAP``) reached from the exact maximum-likelihood fit. The ML fit alone is a poor
+    start: the likelihood is flat along a ridge of weights with equal behaviour, and exact ML
+    runs far out along it (weights of 35-55 on the 100,000-trial main job, where the Normal(0, 3)
+    prior puts the posterior's bulk near |w| < 6), so chains started there spent their tuning
+    walking back and never agreed on MI (R-hat 1.03-1.08). From the MAP they start in the bulk.
+    """
     if init not in ("auto", "params", "prior"):
         raise ValueError(f"init must be 'auto', 'params' or 'prior', got {init!r}")
     if init == "prior" or (init == "auto" and model.family != "rbm"):
         return None, "prior (PyMC default, jittered)"
-    source = "model.params()"
-    if init == "auto" and hasattr(model, "fit"):
-        fitted = copy.deepcopy(model).fit(counts)
-        model = fitted if fitted is not None else model
-        source = "exact maximum-likelihood fit (model.fit(counts).params())"
-    return {k: np.asarray(v, dtype=float) for k, v in model.params().items()}, source
+    if init == "params" or not hasattr(model, "fit"):
+        return {k: np.asarray(v, dtype=float) for k, v in model.params().items()}, (
+            "model.params()"
+        )
+    import pymc as pm
+
+    fitted = copy.deepcopy(model).fit(counts)
+    fitted = fitted if fitted is not None else model
+    start = {k: np.asarray(v, dtype=float) for k, v in fitted.params().items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = pm.find_MAP(start=start, model=pmodel, progressbar=False)
+    mode = {k: np.asarray(found[k], dtype=float) for k in start}
+    logp = pmodel.compile_logp()
+    if not np.isfinite(logp({**pmodel.initial_point(), **mode})):
+        return start, "exact maximum-likelihood fit (model.fit(counts)); the MAP search failed"
+    return mode, "posterior mode (pm.find_MAP) from the exact maximum-likelihood fit"
 
 
 def _sample(
@@ -469,8 +507,9 @@ def fit(
     init
         ``"prior"``: PyMC's jittered default start. ``"params"``: start every chain at
         ``model.params()``. ``"auto"``: ``"prior"``, except for RBM-family models, which start
-        every chain at the exact maximum-likelihood fit ``model.fit(counts).params()`` (on a
-        copy; the RBM provides ``fit``), or at ``model.params()`` if the model has no ``fit``.
+        every chain, unjittered, at the posterior mode found by ``pm.find_MAP`` from the exact
+        maximum-likelihood fit ``model.fit(counts)`` (on a copy), or at ``model.params()`` if the
+        model has no ``fit``. ``attrs["init"]`` records which.
     cores
         Processes for the chains (default ``min(chains, 2)``).
     target_accept
@@ -508,14 +547,18 @@ def fit(
     symmetries give many modes with identical behaviour, so chains may sit in different modes and
     the R-hat of raw weights is meaningless. Convergence is therefore judged (:func:`diagnostics`)
     only on invariant quantities: the behaviour's correlators, S, the log-likelihood, MI and
-    Hall's M. To make the fit reliable all chains start at the exact maximum-likelihood fit
-    (``init="auto"``) without jitter, so they begin inside the region the data allow, and
-    ``sampler="auto"`` picks nutpie when installed: with 20,000 trials the behaviour is pinned to
-    ~1e-2 while the weights wander along ridges of prior width (Normal(0, 3), the RBM module's
-    prior), NUTS runs at tree depth 9-10, and nutpie's compiled sampler does those long
-    trajectories ~5x faster than PyMC's (``benchmarks/sampling.py``). A dense mass matrix
-    (PyMC ``adapt_full``) raised the step size but produced divergences, because the ridges
-    are curved; it is not used.
+    Hall's M. Those symmetries are not the whole story: the conditional likelihood fixes the 12
+    numbers of the behaviour but the machine has 24 weights, so the posterior is a thin curved
+    ridge along which the behaviour stays put while the hidden-state distribution, and so MI,
+    moves. MI is therefore *not* pinned by the data; its posterior is the prior's weighting of
+    the ridge, and it mixes slowest of all the quantities judged. To make the fit reliable all
+    chains start, unjittered, at the posterior mode (``init="auto"``: ``pm.find_MAP`` from the
+    exact maximum-likelihood fit; ML alone lies far out on the ridge where the prior is
+    negligible, and chains started there disagreed on MI), and ``sampler="auto"`` picks nutpie
+    when installed: NUTS runs at tree depth 9-10 along the ridge, and nutpie's compiled sampler
+    does those long trajectories several times faster than PyMC's (``benchmarks/sampling.py``).
+    A dense mass matrix (PyMC ``adapt_full``) and nutpie's low-rank mass matrix both raised the
+    step size but produced divergences, because the ridge is curved; neither is used.
 
     Examples
     --------
@@ -532,8 +575,8 @@ def fit(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     seed = _seed(seed)
     sampler = choose_sampler(sampler, model.family)
-    initvals, init_source = _initvals(model, counts, init)
     pmodel = build_model(model, counts)
+    initvals, init_source = _initvals(model, counts, init, pmodel)
     t0 = time.perf_counter()
     raw = _sample(
         pmodel,
@@ -944,6 +987,7 @@ def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_
 
 __all__ = [
     "AUTO_ORDER",
+    "EVIDENCE_SE_MAX",
     "SAMPLERS",
     "available_samplers",
     "build_model",
@@ -951,6 +995,7 @@ __all__ = [
     "chsh_values",
     "correlators",
     "diagnostics",
+    "evidence_reliable",
     "fit",
     "log_evidence",
     "log_multinomial_coefficient",

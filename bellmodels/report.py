@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels.inference import EVIDENCE_SE_MAX, evidence_reliable
+
 __all__ = ["write_report"]
 
 MAX_POINT_SECTIONS = 4
@@ -356,10 +358,19 @@ def _point_section(
                 "priors, so their fits, LOO and evidence agree to every digit: the data cannot "
                 "tell them apart, only the audit below can (they keep different assumptions)."
             )
-        if any(not np.isfinite(float(pt.sel(model=m)["log_evidence_se"])) for m in rows):
+        shaky = [
+            m
+            for m in rows
+            if np.isfinite(float(pt.sel(model=m)["log_evidence"]))
+            and not evidence_reliable(float(pt.sel(model=m)["log_evidence_se"]))
+        ]
+        if shaky:
             doc.p(
-                "A `log_ev_se` shown as – means the SMC chains gave no usable spread (a chain "
-                "failed or the chains disagree): treat that log evidence as unreliable."
+                "**Unreliable evidence**: the SMC log evidence of "
+                + ", ".join(f"`{m}`" for m in shaky)
+                + f" has a Monte Carlo error above {EVIDENCE_SE_MAX:g} nat or none at all (its "
+                "chains disagree: tempering from the prior lost the thin posterior), so no Bayes "
+                "factor should be formed from it; rank these models by LOO."
             )
         not_fitted = [
             str(m)

@@ -221,3 +221,24 @@ def test_nutpie_fit_has_log_likelihood_when_installed():
     assert idata.attrs["sampler"] == "nutpie"
     assert idata.log_likelihood["trial"].shape[:2] == (2, 100)
     assert "S" in idata.posterior
+
+
+def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
+    """init="auto" for the RBM: pm.find_MAP from the exact ML fit. The mode keeps the ML fit's
+    behaviour (the data's ridge) but comes back from the far end of the ridge, where ML runs
+    because the likelihood is flat there, to weights the Normal(0, 3) prior allows."""
+    from bellmodels.inference import _initvals, build_model
+
+    counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=0).counts()
+    model = bm.models.get("rbm")
+    pmodel = build_model(model, counts)
+    mode, source = _initvals(model, counts, "auto", pmodel)
+    assert source.startswith("posterior mode")
+    ml = bm.models.get("rbm").fit(counts)
+    logp = pmodel.compile_logp()
+    assert logp(mode) > logp({k: np.asarray(v, float) for k, v in ml.params().items()}) + 10
+    assert np.abs(mode["W"]).max() < 0.5 * np.abs(ml.params()["W"]).max()
+    # same behaviour as the data (the ridge), to within sampling error at 20,000 trials
+    emp = Behaviour.from_counts(counts).correlators()
+    at_mode = bm.models.get("rbm", **mode).behaviour()
+    assert np.allclose(Behaviour(at_mode, counts.scenario).correlators(), emp, atol=0.03)
