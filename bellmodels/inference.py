@@ -573,6 +573,8 @@ def fit(
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, (int, np.integer)) or value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not 0.0 < float(target_accept) < 1.0:
+        raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
     seed = _seed(seed)
     sampler = choose_sampler(sampler, model.family)
     pmodel = build_model(model, counts)

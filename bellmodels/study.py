@@ -153,6 +153,9 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "seed": _Field((int,), 1, minimum=0),
         "sampler": _Field((str,), "auto"),
         "init": _Field((str,), "auto"),
+        "target_accept": _Field(
+            _NUM, 0.9, minimum=0.5, doc="NUTS target acceptance, below 1 (raise it on divergences)"
+        ),
         "evidence": _Field((bool,), True, doc="log marginal likelihood (SMC)"),
         "evidence_draws": _Field((int,), 2000, minimum=10, doc="SMC particles per chain"),
         "evidence_chains": _Field((int,), 4, minimum=2, doc="SMC chains (SE from their spread)"),
@@ -868,6 +871,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
             seed=int(inf["seed"]),
             sampler=str(inf["sampler"]),
             init=str(inf["init"]),
+            target_accept=float(inf["target_accept"]),
             progressbar=False,
             cores=int(inf["cores"]),
         )
