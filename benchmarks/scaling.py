@@ -26,7 +26,7 @@ calls; every step is run once untimed first (imports, PyTensor compilation). Wri
 ``scaling.md`` into ``--out`` (default ``docs/generated``) atomically, and with ``--json PATH``
 the raw measurements.
 
-    python benchmarks/scaling.py            # default sizes, about 3-4 minutes on 2 shared cores
+    python benchmarks/scaling.py            # default sizes, about 2 minutes on 2 shared cores
     python benchmarks/scaling.py --quick    # small sizes and draws (what the test runs)
 """
 
@@ -101,7 +101,9 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return float(np.median(times)), out
 
 
-def slope(x: Sequence[float], t: Sequence[float | None], kind: str, last: int | None = None):
+def slope(
+    x: Sequence[float], t: Sequence[float | None], kind: str, last: int | None = None
+) -> float | None:
     """Fitted exponent of ``t`` against ``x``: log-log (``kind="power"``) or log2 t against x.
 
     Sizes whose time is missing (dropped) are skipped; ``last`` keeps only the largest ``last``
@@ -248,11 +250,15 @@ def hidden_axis(sizes: Sequence[int], cfg: dict, seed: int) -> list[dict]:
 def _min_mi_child(conn: Any, k: int, n: int, seed: int) -> None:
     import bellmodels as bm
 
-    counts = bm.simulate_singlet(bm.Scenario.chained(k), n, seed=seed).counts()
-    t0 = time.perf_counter()
-    report = bm.audit(counts, compute_min_mi=True, compute_min_hall_M=False)
-    conn.send((time.perf_counter() - t0, report.min_mi_bits))
-    conn.close()
+    try:
+        counts = bm.simulate_singlet(bm.Scenario.chained(k), n, seed=seed).counts()
+        t0 = time.perf_counter()
+        report = bm.audit(counts, compute_min_mi=True, compute_min_hall_M=False)
+        conn.send((time.perf_counter() - t0, report.min_mi_bits))
+    except Exception as exc:  # report it in the parent, which has the terminal
+        conn.send((None, f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
 
 
 def min_mi_capped(k: int, n: int, seed: int, cap: float) -> tuple[float | None, float | None]:
@@ -268,6 +274,8 @@ def min_mi_capped(k: int, n: int, seed: int, cap: float) -> tuple[float | None, 
     try:
         if parent.poll(cap + 5.0):  # + simulation time inside the child
             seconds, bits = parent.recv()
+            if seconds is None:
+                raise RuntimeError(f"minimum-MI programme at K = {k} failed: {bits}")
             return (seconds, bits) if seconds <= cap else (None, None)
         return None, None
     finally:
@@ -314,7 +322,7 @@ def settings_axis(sizes: Sequence[int], cfg: dict, seed: int, cap: float) -> lis
             "leapfrog_steps": _leapfrog_steps(idata),
         }
         rows.append(row)
-        mi_text = f"{t_mi:.2f} s ({bits:.4f} bits)" if t_mi is not None else f"> {cap:.0f} s"
+        mi_text = f"{t_mi:.2f} s ({bits:.4f} bits)" if t_mi is not None else f"> {cap:g} s"
         print(
             f"K={k}  cells {row['cells']:>3d}  strategies {row['strategies']:>5d}  simulate "
             f"{t_sim:.3f} s  audit {t_audit:.2f} s  min-MI {mi_text}  fit {t_fit:.2f} s",
@@ -471,7 +479,7 @@ def markdown(results: dict, summary: list[dict], meta: dict) -> str:
         "",
         f"**Settings per side** (`Scenario.chained(K)`, {cfg['settings_trials']:,} simulated "
         "singlet trials; minimum-MI programme forced on and stopped after "
-        f"{meta['cap']:.0f} s; fit as above)",
+        f"{meta['cap']:g} s; fit as above)",
         "",
         "| K | cells | strategies 2^(2K) | min-MI variables | simulate | x | audit (defaults) "
         "| x | min-MI programme | x | min MI (bits) | chained sum (local bound) | fit (s) | x |",
@@ -481,7 +489,7 @@ def markdown(results: dict, summary: list[dict], meta: dict) -> str:
         f = st[0]
         for r in st:
             mi = (
-                f"dropped (> {meta['cap']:.0f} s)"
+                f"dropped (> {meta['cap']:g} s)"
                 if r["min_mi_s"] is None
                 else f"{_sec(r['min_mi_s'])}"
             )
