@@ -151,8 +151,13 @@ def compare(elpds: Mapping[str, Any], *, method: str = "stacking", seed: int | N
     scale``.
     """
     az = _az()
-    with warnings.catch_warnings():
+    # exp overflow: ArviZ's stacking start point exp(elpd_i - elpd_j) for models thousands of
+    # nats apart is inf, and 1/inf = 0 is the right weight; the pandas FutureWarning is ArviZ's
+    # own use of ``inplace``. Neither says anything about the user's models.
+    with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
         return az.compare(dict(elpds), ic="loo", method=method, scale="log", seed=seed)
 
 

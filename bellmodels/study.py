@@ -74,6 +74,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import platform
@@ -681,6 +682,9 @@ def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    # PyMC logs every sampler start at INFO; in a pool those lines tear through the runner's
+    # progress bar and ignore --quiet. The task's summary records what they say.
+    logging.getLogger("pymc").setLevel(logging.WARNING)
     base = Path(compile_base) if compile_base is not None else default_compile_base()
     base.mkdir(parents=True, exist_ok=True)
     for i in itertools.count():
