@@ -44,6 +44,7 @@ from bellmodels.inference import (
     diagnostics,
     evidence_reliable,
     fit,
+    invariant_draws,
     log_evidence,
     loo,
     resolve_model,
@@ -182,11 +183,10 @@ def _write_atomic_netcdf(idata: Any, path: Path) -> None:
 
 
 def _audit_means(idata: Any) -> tuple[float | None, float | None]:
-    for group in ("posterior", "audit_posterior"):
-        if group in idata.groups() and "mi_bits" in getattr(idata, group):
-            g = getattr(idata, group)
-            return float(g["mi_bits"].mean()), float(g["hall_M"].mean())
-    return None, None
+    inv = invariant_draws(idata)
+    if "mi_bits" not in inv:
+        return None, None
+    return float(inv["mi_bits"].mean()), float(inv["hall_M"].mean())
 
 
 def _pairwise(ref: Any, other: Any) -> tuple[float, float]:

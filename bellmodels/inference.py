@@ -694,6 +694,28 @@ def _assemble(
     return idata
 
 
+def invariant_draws(idata: Any) -> xr.Dataset:
+    """S, MI and Hall's M per posterior draw, on one ``(chain, draw)`` grid.
+
+    MI and M live in ``posterior`` when every draw was audited and in ``audit_posterior`` (dim
+    ``audit_draw``) when :func:`fit` thinned the audit; this returns them, with ``S`` at the same
+    draws, whichever it was, so that summaries and plots of the audit never miss a thinned fit.
+    Variables a fit lacks (no ontic table, no S) are left out.
+
+    >>> ds = invariant_draws(idata)        # doctest: +SKIP
+    >>> float(ds["mi_bits"].mean())        # doctest: +SKIP
+    1.09
+    """
+    post = idata.posterior
+    out = xr.Dataset({k: post[k] for k in ("S", "mi_bits", "hall_M") if k in post})
+    if "audit_posterior" in idata.groups():
+        aud = idata.audit_posterior.rename({"audit_draw": "draw"})
+        idx = aud["draw"].values
+        out = out.isel(draw=idx).assign_coords(draw=idx) if "S" in out else xr.Dataset()
+        out = out.assign({k: aud[k] for k in ("mi_bits", "hall_M") if k in aud})
+    return out
+
+
 # -- LOO -----------------------------------------------------------------------------------------
 def _cell_arrays(idata: Any, var_name: str = "trial") -> tuple[np.ndarray, np.ndarray]:
     """(log-lik ``(chain, draw, n_cells)`` over all cells, counts ``(n_cells,)``)."""
@@ -999,6 +1021,7 @@ __all__ = [
     "diagnostics",
     "evidence_reliable",
     "fit",
+    "invariant_draws",
     "log_evidence",
     "log_multinomial_coefficient",
     "loo",

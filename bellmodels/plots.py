@@ -571,10 +571,13 @@ def plot_sweep(
 # -- ArviZ diagnostics ------------------------------------------------------------------------
 
 
-def _invariants(idata: Any, var_names: Sequence[str] | None) -> list[str]:
-    post = idata.posterior
+def _invariants(idata: Any, var_names: Sequence[str] | None) -> tuple[Any, list[str]]:
+    """(the draws of S, MI, Hall M -- thinned audits included -- and the names that vary)."""
+    from bellmodels.inference import invariant_draws
+
+    inv = invariant_draws(idata)
     wanted = var_names or ("S", "mi_bits", "hall_M")
-    return [v for v in wanted if v in post and float(np.ptp(np.asarray(post[v]))) > 1e-6]
+    return inv, [v for v in wanted if v in inv and float(np.ptp(np.asarray(inv[v]))) > 1e-6]
 
 
 def plot_rank_invariants(
@@ -588,13 +591,13 @@ def plot_rank_invariants(
     """
     from bellmodels import _arviz
 
-    names = _invariants(idata, var_names)
+    inv, names = _invariants(idata, var_names)
     fig = Figure(figsize=(3.6 * max(1, len(names)), 3.0), layout="constrained")
     if not names:
         fig.text(0.5, 0.5, "no varying invariant quantity in the posterior", ha="center")
         return fig
     axes = np.atleast_1d(fig.subplots(1, len(names)))
-    _arviz.plot_rank(idata, var_names=names, ax=axes)
+    _arviz.plot_rank(inv, var_names=names, ax=axes)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -609,13 +612,13 @@ def plot_trace_invariants(
     """
     from bellmodels import _arviz
 
-    names = _invariants(idata, var_names)
+    inv, names = _invariants(idata, var_names)
     fig = Figure(figsize=(10.0, 2.2 * max(1, len(names))), layout="constrained")
     if not names:
         fig.text(0.5, 0.5, "no varying invariant quantity in the posterior", ha="center")
         return fig
     axes = np.atleast_2d(fig.subplots(len(names), 2))
-    _arviz.plot_trace(idata, var_names=names, axes=axes, compact=True)
+    _arviz.plot_trace(inv, var_names=names, axes=axes, compact=True)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -706,12 +709,12 @@ def plot_diagnostics(idata: Any, counts: np.ndarray, scenario: Any, *, title: st
     """
     from bellmodels import _arviz
 
-    names = _invariants(idata, None)
+    inv, names = _invariants(idata, None)
     fig = Figure(figsize=(12.0, 6.4), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=(1.0, 1.05))
     axes = np.atleast_1d(top.subplots(1, len(names) + 1))
     if names:
-        _arviz.plot_rank(idata, var_names=names, ax=axes[: len(names)])
+        _arviz.plot_rank(inv, var_names=names, ax=axes[: len(names)])
         for ax, name in zip(axes, names, strict=False):
             ax.set_title(f"rank plot: {name}", fontsize=9)
             _shrink_fonts(ax)

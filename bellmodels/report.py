@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels.data import write_atomic
 from bellmodels.inference import EVIDENCE_SE_MAX, evidence_reliable
 
 __all__ = ["write_report"]
@@ -208,9 +209,7 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
 
     md = out / "report.md"
     for path, text in ((md, doc.markdown()), (out / "report.html", doc.html(title))):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, text)
     return md
 
 

@@ -931,9 +931,10 @@ def _fit_summary(
 
         lo, hi = _arviz.hdi(s, 0.94)
         out.update(S_mean=float(s.mean()), S_hdi=[lo, hi])
+    inv = inference.invariant_draws(idata)
     for var in ("mi_bits", "hall_M"):
-        if var in post:
-            out[f"{var}_mean"] = float(np.asarray(post[var]).mean())
+        if var in inv:
+            out[f"{var}_mean"] = float(np.asarray(inv[var]).mean())
     loo = inference.loo(idata)
     out.update(
         elpd_loo=float(loo.elpd_loo),

@@ -16,15 +16,15 @@ Writes ``docs/generated/calibration.md`` (atomically). Slow; run with
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
+
+from bellmodels.data import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 QUANTITIES = {"quantum-singlet": ("visibility", None), "local-polytope": ("weights", 0)}
@@ -122,11 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"Wall time {time.perf_counter() - t0:.0f} s."]
     text = "\n".join(lines) + "\n"
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=args.out, prefix=".calibration.md.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, args.out / "calibration.md")
+    write_atomic(args.out / "calibration.md", text)
     return 0
 
 

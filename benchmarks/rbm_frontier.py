@@ -17,32 +17,19 @@ Run: ``OMP_NUM_THREADS=1 python benchmarks/rbm_frontier.py`` (about a minute).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from bellmodels import Scenario
+from bellmodels.data import write_atomic
 from bellmodels.rbm_training import mi_frontier
 from bellmodels.simulate import simulate_singlet
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "generated" / "rbm_frontier.md"
 BETAS = [0.0, 0.001, 0.003, 0.01, 0.02, 0.03, 0.05, 0.1, 0.3]
 KL_MAX = 1e-3
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main() -> None:

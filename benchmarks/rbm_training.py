@@ -24,29 +24,17 @@ from __future__ import annotations
 
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from bellmodels import Scenario
+from bellmodels.data import write_atomic
 from bellmodels.models.rbm import RBM
 from bellmodels.simulate import simulate_singlet
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "generated" / "rbm_training_benchmark.md"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main() -> None:

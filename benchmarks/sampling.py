@@ -15,14 +15,14 @@ Writes ``docs/generated/sampling_benchmark.md`` (atomically). Run:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from bellmodels.data import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,11 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     text = "\n".join(lines) + "\n"
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=args.out, prefix=".sampling_benchmark.md.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, args.out / "sampling_benchmark.md")
+    write_atomic(args.out / "sampling_benchmark.md", text)
     return 0
 
 

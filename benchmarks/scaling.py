@@ -42,7 +42,6 @@ import logging
 import multiprocessing as mp
 import platform
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -50,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bellmodels.data import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "generated"
@@ -75,20 +76,6 @@ QUICK = {
     "fit_repeats": 1,
     "dlogp_calls": 300,
 }
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same directory + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bellmodels.data import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "studies" / "weinstein2017.toml"
 BUDGET = 300.0
@@ -122,12 +124,7 @@ def main() -> int:
         "of the 2 cores the study had.",
         "",
     ]
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmpname = tempfile.mkstemp(dir=OUT.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write("\n".join(lines))
-    os.chmod(tmpname, 0o644)
-    os.replace(tmpname, OUT)
+    write_atomic(OUT, "\n".join(lines))
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0 if all(r[2] == 0 for r in rows) else 1
 

@@ -242,3 +242,19 @@ def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
     emp = Behaviour.from_counts(counts).correlators()
     at_mode = bm.models.get("rbm", **mode).behaviour()
     assert np.allclose(Behaviour(at_mode, counts.scenario).correlators(), emp, atol=0.03)
+
+
+def test_invariant_draws_find_a_thinned_audit(singlet_fit):
+    """A fit whose audit was thinned keeps MI / M in ``audit_posterior``; summaries and plots read
+    them through invariant_draws, with S at the same draws (the crbm's MI went missing before)."""
+    from bellmodels.inference import invariant_draws
+
+    counts, _ = singlet_fit
+    idata = fit("hall2010", counts, draws=60, tune=100, chains=2, seed=4, audit_max_draws=20)
+    assert "audit_posterior" in idata.groups() and "mi_bits" not in idata.posterior
+    inv = invariant_draws(idata)
+    assert inv.sizes == {"chain": 2, "draw": 20}
+    # hall2010 is the minimum-MI model for the singlet: 0.0463 bits at visibility 1, less below
+    assert 0.0 < float(inv["mi_bits"].mean()) <= 0.0463 + 1e-3
+    s = idata.posterior["S"].isel(draw=inv["draw"].values).values
+    assert np.array_equal(inv["S"].values, s)

@@ -20,8 +20,6 @@ Example
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import numpy as np
 
 from bellmodels import models
 from bellmodels.audit import audit
+from bellmodels.data import write_atomic
 
 OUT = Path(__file__).resolve().parents[1] / "generated" / "model_audit_table.md"
 COMMAND = "python docs/scripts/model_audit_table.py"
@@ -125,20 +124,6 @@ def render(rows: list[dict[str, Any]]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
