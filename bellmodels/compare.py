@@ -279,8 +279,14 @@ def compare(
         res.diagnostics[name] = diagnostics(idata)
         if evidence:
             say(f"evidence of {name} (SMC)")
+            # the chains in parallel, like the fits' (SMC's default here is one process)
             mean, se, _ = log_evidence(
-                model, counts, draws=evidence_draws, chains=evidence_chains, seed=s
+                model,
+                counts,
+                draws=evidence_draws,
+                chains=evidence_chains,
+                seed=s,
+                cores=min(evidence_chains, os.cpu_count() or 1),
             )
             res.evidence[name] = (mean, se)
         d = res.diagnostics[name]
