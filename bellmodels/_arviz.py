@@ -156,7 +156,7 @@ def compare(elpds: Mapping[str, Any], *, method: str = "stacking", seed: int | N
     # own use of ``inplace``. Neither says anything about the user's models.
     with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", FutureWarning)
+        warnings.filterwarnings("ignore", "The inplace keyword")  # pandas' Pandas4Warning
         warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
         return az.compare(dict(elpds), ic="loo", method=method, scale="log", seed=seed)
 

@@ -6,7 +6,7 @@ nutpie and numpyro when installed) and reports bulk ESS of S per second of wall 
 sampling + derived quantities, i.e. what a user waits for) and per second of sampling alone. The
 baseline is PyMC's default NUTS on a naive RBM parameterisation: Normal(0, 3) priors on every
 weight, chains started at random N(0, 1) weights (``jitter+adapt_diag``, target_accept 0.8)
-instead of at the exact maximum-likelihood fit. Ratios are against that baseline.
+instead of at the posterior mode (``init="auto"``). Ratios are against that baseline.
 
 Writes ``docs/generated/sampling_benchmark.md`` (atomically). Run:
 ``OMP_NUM_THREADS=1 nice python benchmarks/sampling.py [--trials N --draws N]``.
