@@ -136,11 +136,14 @@ def elpd_data(
 def loo(idata: Any, *, reff: float | None = None, var_name: str | None = None) -> Any:
     """``az.loo(idata, pointwise=True, scale="log")`` with its Pareto-k warning silenced.
 
-    The warning is silenced because callers report ``pareto_k_max`` themselves.
+    The warning is silenced because callers report ``pareto_k_max`` themselves. So is an exp
+    overflow inside ArviZ's generalized-Pareto fit (``_gpdfit``: weights ``1 / sum(exp(...))``
+    of candidate shapes far from the best are inf, and 1/inf = 0 is the right weight).
     """
     az = _az()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.simplefilter("ignore", UserWarning)
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
         return az.loo(idata, pointwise=True, reff=reff, var_name=var_name, scale="log")
 
 
@@ -151,13 +154,10 @@ def compare(elpds: Mapping[str, Any], *, method: str = "stacking", seed: int | N
     scale``.
     """
     az = _az()
-    # exp overflow: ArviZ's stacking start point exp(elpd_i - elpd_j) for models thousands of
-    # nats apart is inf, and 1/inf = 0 is the right weight; the pandas FutureWarning is ArviZ's
-    # own use of ``inplace``. Neither says anything about the user's models.
-    with warnings.catch_warnings(), np.errstate(over="ignore"):
+    # pandas deprecates the ``inplace`` ArviZ uses inside az.compare: nothing about our models
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        warnings.filterwarnings("ignore", "The inplace keyword")  # pandas' Pandas4Warning
-        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+        warnings.filterwarnings("ignore", "The inplace keyword")
         return az.compare(dict(elpds), ic="loo", method=method, scale="log", seed=seed)
 
 

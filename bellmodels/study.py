@@ -682,9 +682,6 @@ def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    # PyMC logs every sampler start at INFO; in a pool those lines tear through the runner's
-    # progress bar and ignore --quiet. The task's summary records what they say.
-    logging.getLogger("pymc").setLevel(logging.WARNING)
     base = Path(compile_base) if compile_base is not None else default_compile_base()
     base.mkdir(parents=True, exist_ok=True)
     for i in itertools.count():
@@ -863,7 +860,13 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     }
     idata = None
     if opts.get("fit"):
+        import pymc  # noqa: F401  (its import sets its logger to INFO; quieten it after)
+
         from bellmodels import inference
+
+        # PyMC logs every sampler start at INFO; in a pool those lines tear through the
+        # runner's progress bar and ignore --quiet. The task's summary records what they say.
+        logging.getLogger("pymc").setLevel(logging.WARNING)
 
         inf = cfg["inference"]
         idata = inference.fit(
