@@ -28,7 +28,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,9 @@ ROW_KEYS: tuple[str, ...] = (
 """Columns of :attr:`Comparison.table`, in order (the JSON row keys of DESIGN.md)."""
 
 HDI_PROB = 0.94
+
+FIT_OPTION_KEYS: tuple[str, ...] = ("draws", "tune", "chains", "sampler", "target_accept", "init")
+"""Keys a model's entry in ``compare(..., fit_options=...)`` may set (passed to ``fit``)."""
 
 
 @dataclass
@@ -189,6 +192,23 @@ def _audit_means(idata: Any) -> tuple[float | None, float | None]:
     return float(inv["mi_bits"].mean()), float(inv["hall_M"].mean())
 
 
+def _check_fit_options(
+    fit_options: Mapping[str, Mapping[str, Any]] | None, names: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """``fit_options`` validated: known models, known keys (errors name the model and key)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, opts in (fit_options or {}).items():
+        if name not in names:
+            raise ValueError(f"fit_options names model {name!r}, which is not compared: {names}")
+        unknown = sorted(set(opts) - set(FIT_OPTION_KEYS))
+        if unknown:
+            raise ValueError(
+                f"fit_options[{name!r}] has unknown key(s) {unknown}; allowed: {FIT_OPTION_KEYS}"
+            )
+        out[name] = dict(opts)
+    return out
+
+
 def _pairwise(ref: Any, other: Any) -> tuple[float, float]:
     """d_loo and dse of ``other`` against ``ref`` from the expanded pointwise values (as ArviZ)."""
     diff = ref["loo_i"].values - other["loo_i"].values
@@ -209,6 +229,7 @@ def compare(
     sampler: str = "auto",
     evidence_draws: int = 2000,
     evidence_chains: int = 4,
+    fit_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Comparison:
     """Fit every model to ``counts`` and compare them; best first.
 
@@ -233,6 +254,10 @@ def compare(
         evidence and diagnostics in its attrs.
     progress
         One line per step on stderr.
+    fit_options
+        Per-model overrides of the fit's settings, model name -> ``{key: value}`` with keys among
+        :data:`FIT_OPTION_KEYS` (e.g. ``{"rbm": {"draws": 3000}}``): the machines' MI mixes
+        slowest and needs more draws than the explicit models to pass the gate.
 
     Returns
     -------
@@ -270,10 +295,13 @@ def compare(
         if progress:
             print(f"[compare] {msg}", file=sys.stderr, flush=True)
 
+    per_model = _check_fit_options(fit_options, names)
     res = Comparison(table=pd.DataFrame(columns=list(ROW_KEYS)))
     for model, name, s in zip(instances, names, seeds, strict=True):
         say(f"fitting {name} (seed {s})")
-        idata = fit(model, counts, draws=draws, tune=tune, chains=chains, seed=s, sampler=sampler)
+        opts = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
+        opts |= per_model.get(name, {})
+        idata = fit(model, counts, seed=s, **opts)
         res.fits[name] = idata
         res.loo[name] = loo(idata)
         res.diagnostics[name] = diagnostics(idata)
@@ -354,7 +382,7 @@ def compare(
     return res
 
 
-__all__ = ["ROW_KEYS", "Comparison", "compare"]
+__all__ = ["FIT_OPTION_KEYS", "ROW_KEYS", "Comparison", "compare"]
 
 
 # ``bellmodels.compare`` is both this module and DESIGN.md's ``bm.compare(models, counts)``:

@@ -111,6 +111,30 @@ def test_cli_rejects_unknown_models(capsys):
     assert "unknown model" in capsys.readouterr().err
 
 
+def test_fit_options_reach_the_fit_and_bad_ones_are_named(small):
+    """Per-model fit settings: the chosen model gets them (its posterior has their size), the
+    others keep the defaults; an unknown model or key is refused by name."""
+    counts, _ = small
+    res = compare(
+        ["bell1964", "quantum-singlet"],
+        counts,
+        draws=60,
+        tune=60,
+        chains=1,
+        seed=2,
+        evidence=False,
+        progress=False,
+        fit_options={"quantum-singlet": {"draws": 90, "chains": 2}},
+    )
+    assert dict(res.fits["quantum-singlet"].posterior.sizes)["draw"] == 90
+    assert dict(res.fits["quantum-singlet"].posterior.sizes)["chain"] == 2
+    assert dict(res.fits["bell1964"].posterior.sizes)["draw"] == 60
+    with pytest.raises(ValueError, match="'rbm'.*not compared"):
+        compare(["bell1964"], counts, fit_options={"rbm": {"draws": 10}}, progress=False)
+    with pytest.raises(ValueError, match="drawz"):
+        compare(["bell1964"], counts, fit_options={"bell1964": {"drawz": 10}}, progress=False)
+
+
 def test_bad_compare_input():
     counts = bm.simulate_singlet(Scenario.chsh(), n=100, seed=1).counts()
     with pytest.raises(ValueError, match="distinct"):
