@@ -180,7 +180,8 @@ def plot_correlators(
             fontsize=8,
             annotation_clip=False,
         )
-    ax.legend(fontsize=7, ncol=2, loc="lower right", framealpha=0.9)
+    # outside the axes: inside, it hid data points wherever they fell (e.g. real data, rotated axes)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside right upper")
     if title:
         fig.suptitle(title)
     if axr is not None:
@@ -300,7 +301,8 @@ def plot_S_posterior(
     az.set_xlim(lo_z, hi_z)
     ax.set_xlabel("S: posterior mean and 94% interval")
     az.set_xlabel("S near the data: posterior draws")
-    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
+    # below the axes: inside, it hid the last model's interval
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncol=4)
     fig.suptitle("CHSH S = max_k |S_k| per model", fontsize=10)
     return fig
 
@@ -518,7 +520,7 @@ def plot_sweep(
     hlines: Sequence[tuple[float, str]] = (),
 ) -> Figure:
     """One line per model of ``ds[var]`` along the sweep axis ``axis`` (other axes: one panel
-    per value combination, at most 6). ``var`` without a ``model`` dim is drawn in black.
+    per value combination, at most 9). ``var`` without a ``model`` dim is drawn in black.
 
     >>> import xarray as xr
     >>> ds = xr.Dataset({"S": (("v", "model"), [[1.0], [2.0]])}, coords={"v": [0.5, 1.0], "model": ["m"]})
@@ -528,7 +530,7 @@ def plot_sweep(
     da = ds[var]
     others = [d for d in da.dims if d not in (axis, "model")]
     combos = list(np.ndindex(*[da.sizes[d] for d in others])) if others else [()]
-    combos = combos[:6]
+    combos = combos[:9]  # 3 x 3 panels: a 7-value axis (noise_sweep) must not lose one
     cols = min(3, len(combos))
     rows = int(np.ceil(len(combos) / cols))
     fig = Figure(figsize=(4.5 * cols + 1.8, 3.4 * rows), layout="constrained")
@@ -577,7 +579,11 @@ def _invariants(idata: Any, var_names: Sequence[str] | None) -> tuple[Any, list[
 
     inv = invariant_draws(idata)
     wanted = var_names or ("S", "mi_bits", "hall_M")
-    return inv, [v for v in wanted if v in inv and float(np.ptp(np.asarray(inv[v]))) > 1e-6]
+    names = [v for v in wanted if v in inv and float(np.ptp(np.asarray(inv[v]))) > 1e-6]
+    if names == ["S"] and "S" in idata.posterior:
+        # MI and M constant (a measurement-independent model): S needs no thinned audit grid
+        inv = idata.posterior[["S"]]
+    return inv, names
 
 
 def plot_rank_invariants(

@@ -214,7 +214,9 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
 
 
 def _setup_section(doc: _Doc, ds: Any, config: dict[str, Any], info: dict[str, Any]) -> None:
-    data = config["data"]
+    # swept data fields hold the first point's value here: name the sweep instead
+    swept = {a["key"][5:] for a in info["axes"] if a["key"].startswith("data.")}
+    data = {k: "(swept, see below)" if k in swept else v for k, v in config["data"].items()}
     inf = config["inference"]
     doc.h(2, "Set-up")
     if data["source"] == "simulate":
@@ -224,7 +226,8 @@ def _setup_section(doc: _Doc, ds: Any, config: dict[str, Any], info: dict[str, A
             f"{data['scenario']}, settings uniform unless given"
         )
     elif data["source"] == "dataset":
-        src = f"shipped dataset `{data['dataset']}`"
+        one = f"shipped dataset `{data['dataset']}`"
+        src = "shipped datasets, one per sweep point (see below)" if "dataset" in swept else one
     else:
         src = f"file `{data['path']}`"
     doc.p(f"**Data**: {src}.")
@@ -594,14 +597,38 @@ def _sweep_section(
 ) -> None:
     doc.h(2, "Sweep")
     models = [str(m) for m in ds["model"].values]
+    ok = ds["diagnostics_ok"].values
+    if np.isfinite(ok).any():  # the gate, as the point sections have it: name every failing fit
+        bad = [
+            f"`{models[j]}` at {_coords_text(ds, axes, idx)}"
+            for idx in points
+            for j in range(len(models))
+            if ok[(*idx, j)] == 0.0
+        ]
+        n_fit = int(np.isfinite(ok).sum())
+        doc.h(3, "Diagnostics gate")
+        doc.p(
+            f"All {n_fit} fits pass (R-hat, bulk and tail ESS, divergences)."
+            if not bad
+            else f"{len(bad)} of {n_fit} fits fail (reasons in each task's NetCDF): "
+            + "; ".join(bad)
+            + "."
+        )
+
+    def constant(var: str) -> bool:  # e.g. S or MI at the model's default parameters
+        v = ds[var].values
+        flat = v.reshape(-1, v.shape[-1]) if "model" in ds[var].dims else v.reshape(-1, 1)
+        return bool(np.all(np.nanmax(flat, axis=0) - np.nanmin(flat, axis=0) < 1e-12))
+
     for var, what in (
         ("weight", "stacking weight"),
         ("d_loo", "ELPD difference to the best"),
+        ("S_mean", "posterior mean of S"),
         ("S", "S of the model at its parameters"),
         ("mi_bits", "MI(λ; settings) in bits at the model's parameters"),
         ("train_kl", "KL(data ‖ trained model) in nats"),
     ):
-        if not np.isfinite(ds[var].values).any():
+        if not np.isfinite(ds[var].values).any() or constant(var):
             continue
         doc.h(3, f"{what} (`{var}`) per point")
         body = []
@@ -620,6 +647,7 @@ def _sweep_section(
             ("weight", "stacking weight", ()),
             ("d_loo", "ELPD difference to the best (nats)", ((0.0, ""),)),
             ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            ("S_mean", "posterior mean of S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
             ("S", "S of the model", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
             (
                 "mi_bits",
@@ -634,11 +662,15 @@ def _sweep_section(
             vals = ds[var].values
             if not np.isfinite(vals).any():
                 continue
-            if var == "data_S" and np.nanmax(vals) - np.nanmin(vals) < 1e-12:
-                continue  # the same data at every point: nothing to plot
+            if constant(var):
+                continue  # the same value at every point: nothing to plot
             from bellmodels import plots
 
             f = plots.plot_sweep(ds, axis, var, colors=colors, ylabel=label, hlines=hl)
+            if var == "d_loo":  # from ~1 nat to 10^4 nats: linear hides where the models cross
+                for a in f.axes:
+                    a.set_yscale("symlog", linthresh=1.0)
+                    a.set_ylim(bottom=-0.3)  # differences to the best are >= 0
             name = f"sweep_{var}_vs_{axis}.png"
             _save(f, fig_dir / name)
             doc.fig(f"figures/{name}", f"{label} against {axis}.")
