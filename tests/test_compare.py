@@ -129,7 +129,7 @@ def test_fit_options_reach_the_fit_and_bad_ones_are_named(small):
     assert dict(res.fits["quantum-singlet"].posterior.sizes)["draw"] == 90
     assert dict(res.fits["quantum-singlet"].posterior.sizes)["chain"] == 2
     assert dict(res.fits["bell1964"].posterior.sizes)["draw"] == 60
-    with pytest.raises(ValueError, match="'rbm'.*not compared"):
+    with pytest.raises(ValueError, match=r"'rbm'.*not compared"):
         compare(["bell1964"], counts, fit_options={"rbm": {"draws": 10}}, progress=False)
     with pytest.raises(ValueError, match="drawz"):
         compare(["bell1964"], counts, fit_options={"bell1964": {"drawz": 10}}, progress=False)
