@@ -287,9 +287,8 @@ def compare(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"model names must be distinct; repeated: {dupes}")
-    master = np.random.SeedSequence(seed)
-    master_seed = int(master.entropy % (2**31 - 1)) if seed is None else int(seed)
-    seeds = [master_seed] * len(instances)
+    # one seed for every model (common random numbers; see ``seed`` above)
+    s = int(np.random.SeedSequence().entropy % (2**31 - 1)) if seed is None else int(seed)
 
     def say(msg: str) -> None:
         if progress:
@@ -297,7 +296,7 @@ def compare(
 
     per_model = _check_fit_options(fit_options, names)
     res = Comparison(table=pd.DataFrame(columns=list(ROW_KEYS)))
-    for model, name, s in zip(instances, names, seeds, strict=True):
+    for model, name in zip(instances, names, strict=True):
         say(f"fitting {name} (seed {s})")
         opts = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
         opts |= per_model.get(name, {})
@@ -326,7 +325,7 @@ def compare(
     rows: list[dict[str, Any]] = []
     ref = None
     if sound:
-        table = _arviz.compare({n: res.loo[n] for n in sound}, seed=master_seed)
+        table = _arviz.compare({n: res.loo[n] for n in sound}, seed=s)
         ref = table.index[0]
         for n in table.index:
             rows.append(

@@ -91,21 +91,26 @@ def test_bad_sections_and_syntax(tmp_path):
         load_study_file(tmp_path / "nope.toml")
 
 
+SWEEP_TOML = textwrap.dedent(
+    """
+    [data]
+    source = "simulate"
+    visibility = [0.6, 0.8, 1.0]
+    trials = [100, 1000]
+    [models]
+    include = ["bell1964", "rbm"]
+    [models.rbm]
+    train = true
+    train_options = { seed = [0, 1] }
+    [inference]
+    fit = false
+    """
+)
+
+
 def test_sweep_is_the_product_of_axes_and_tasks_are_shared():
     cfg = parse_study(
-        """
-        [data]
-        source = "simulate"
-        visibility = [0.6, 0.8, 1.0]
-        trials = [100, 1000]
-        [models]
-        include = ["bell1964", "rbm"]
-        [models.rbm]
-        train = true
-        train_options = { seed = [0, 1] }
-        [inference]
-        fit = false
-        """.replace("        ", ""),
+        SWEEP_TOML,
         source="sweep.toml",
     )
     assert [a.name for a in cfg.axes] == ["visibility", "trials", "seed"]
@@ -121,26 +126,7 @@ def test_sweep_is_the_product_of_axes_and_tasks_are_shared():
     assert sum(t.model == "rbm" for t in tasks) == 12
     assert len({t.id for t in tasks}) == 18
     # task ids are stable (hash of the configuration), so resumption finds them
-    assert [t.id for t in tasks] == [t.id for t in parse_study(cfg_text_roundtrip(cfg)).tasks()]
-
-
-def cfg_text_roundtrip(cfg):
-    """The same study written again (as TOML) from the parsed axes."""
-    return textwrap.dedent(
-        """
-        [data]
-        source = "simulate"
-        visibility = [0.6, 0.8, 1.0]
-        trials = [100, 1000]
-        [models]
-        include = ["bell1964", "rbm"]
-        [models.rbm]
-        train = true
-        train_options = { seed = [0, 1] }
-        [inference]
-        fit = false
-        """
-    )
+    assert [t.id for t in tasks] == [t.id for t in parse_study(SWEEP_TOML).tasks()]
 
 
 def test_list_valued_field_sweeps_only_as_list_of_lists():
