@@ -69,6 +69,31 @@ CHSH_MINUS_PAIRS: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1), (0, 0))
 _SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])  # x_a * x_b in array order (index 0 <-> -1)
 
 
+def no_signalling_violation(p: np.ndarray) -> np.ndarray:
+    """Largest change of one party's marginal across the other's settings, vectorised.
+
+    ``p`` is ``(..., K_a, K_b, 2, 2)``: p(x_a, x_b | s_a, s_b) for one behaviour or a stack
+    (e.g. one per posterior draw). Returns ``max(max_{s_a} [max_{s_b} pA - min_{s_b} pA],
+    max_{s_b} [max_{s_a} pB - min_{s_a} pB])`` with pA = p(x_a = +1 | s_a, s_b), shape ``...``;
+    zero for every no-signalling behaviour. :meth:`Behaviour.no_signalling_violation` is this
+    for one behaviour.
+
+    >>> p = np.full((2, 2, 2, 2), 0.25)
+    >>> p[1, 1] = [[0.5, 0.0], [0.0, 0.5]]          # still no-signalling
+    >>> float(no_signalling_violation(p))
+    0.0
+    >>> p[1, 1] = [[0.6, 0.1], [0.0, 0.3]]          # A's marginal at a' moves with b
+    >>> round(float(no_signalling_violation(p)), 6)
+    0.2
+    """
+    p = np.asarray(p, dtype=float)
+    ma = p[..., 1, :].sum(axis=-1)  # (..., Ka, Kb)
+    mb = p[..., :, 1].sum(axis=-1)
+    da = (ma.max(axis=-1) - ma.min(axis=-1)).max(axis=-1)
+    db = (mb.max(axis=-2) - mb.min(axis=-2)).max(axis=-1)
+    return np.maximum(da, db)
+
+
 @dataclass(frozen=True)
 class CHSHChoice:
     """One 2 x 2 sub-choice of settings and its four CHSH variants.
@@ -552,10 +577,7 @@ class Behaviour:
         0.0
         """
         self._require(self._all_pairs(), "the no-signalling check")
-        ma, mb = self.marginals_a(), self.marginals_b()
-        da = float(np.max(ma.max(axis=1) - ma.min(axis=1)))
-        db = float(np.max(mb.max(axis=0) - mb.min(axis=0)))
-        return max(da, db)
+        return float(no_signalling_violation(self.p))
 
     def no_signalling_test(self) -> NoSignallingTest:
         """Likelihood-ratio (G) test of no-signalling on the counts.
@@ -684,4 +706,5 @@ __all__ = [
     "Behaviour",
     "CHSHChoice",
     "NoSignallingTest",
+    "no_signalling_violation",
 ]

@@ -385,28 +385,26 @@ def _audit_posterior(
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Per-draw audit (MI, Hall M, classification) of the posterior ontic tables.
 
-    Returns arrays ``(chain, draw)`` for ``mi_bits`` and ``hall_M`` (possibly over thinned draws,
-    see ``attrs``) and attrs describing what was done.
+    One ontic table per draw from the model, then :func:`bellmodels.audit.audit_draws` on all
+    of them at once. Returns arrays ``(chain, draw)`` for ``mi_bits`` and ``hall_M`` (over
+    thinned draws if the tables would take longer than :data:`AUDIT_TIME_BUDGET` to build, see
+    ``attrs``) and attrs describing what was done.
     """
     try:
         model.ontic_table(model.params())
     except NotImplementedError as exc:
         return {}, {"audit": f"not computed: model has no finite ontic table ({exc})"}
-    try:
-        from bellmodels.audit import audit
-    except ImportError as exc:  # the audit module is optional at runtime only while developing
-        return {}, {"audit": f"not computed: bellmodels.audit unavailable ({exc})"}
+    from bellmodels.audit import audit_draws
 
     names = list(model.parameters)
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     values = {n: posterior[n].values for n in names}
 
-    def one(c: int, d: int) -> Any:
-        table = model.ontic_table({n: values[n][c, d] for n in names})
-        return audit(table, compute_min_mi=False, compute_min_hall_M=False)
+    def table(c: int, d: int) -> Any:
+        return model.ontic_table({n: values[n][c, d] for n in names})
 
     t0 = time.perf_counter()
-    probe = [one(0, d) for d in range(min(3, n_draw))]
+    probe = [table(0, d) for d in range(min(3, n_draw))]
     per = (time.perf_counter() - t0) / len(probe)
     step = 1
     if max_draws is not None and max_draws < n_draw:
@@ -414,22 +412,26 @@ def _audit_posterior(
     elif per * n_chain * n_draw > AUDIT_TIME_BUDGET:
         step = math.ceil(per * n_chain * n_draw / AUDIT_TIME_BUDGET)
     idx = np.arange(0, n_draw, step)
-    mi = np.empty((n_chain, idx.size))
-    hm = np.empty((n_chain, idx.size))
-    classes: Counter[str] = Counter()
-    for c in range(n_chain):
-        for j, d in enumerate(idx):
-            rep = probe[d] if c == 0 and d < len(probe) else one(c, int(d))
-            mi[c, j], hm[c, j] = float(rep.mi_bits), float(rep.hall_M)
-            classes[str(rep.classification)] += 1
+    tables = [
+        probe[d] if c == 0 and d < len(probe) else table(c, int(d))
+        for c in range(n_chain)
+        for d in idx
+    ]
+    out = audit_draws(tables)
+    classes = Counter(str(c) for c in out["classification"])
     attrs = {
-        "audit": "bellmodels.audit per posterior draw",
+        "audit": "bellmodels.audit.audit_draws of the ontic table of each posterior draw",
         "audit_thinning": str(step),
         "audit_seconds_per_draw": f"{per:.4g}",
         "classification_counts": json.dumps(dict(classes)),
         "classification": classes.most_common(1)[0][0],
     }
-    return {"mi_bits": mi, "hall_M": hm, "_audit_draws": idx}, attrs
+    shape = (n_chain, idx.size)
+    return {
+        "mi_bits": out["mi_bits"].reshape(shape),
+        "hall_M": out["hall_M"].reshape(shape),
+        "_audit_draws": idx,
+    }, attrs
 
 
 def _derived(posterior: xr.Dataset, scenario: Any) -> dict[str, xr.DataArray]:

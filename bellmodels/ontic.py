@@ -23,12 +23,13 @@ A PR box (Popescu & Rohrlich, Found. Phys. 24, 379 (1994)) as a one-lambda table
 ...             xb = xa if sa * sb == 0 else 1 - xa   # equal outcomes unless (a', b')
 ...             resp[sa, sb, 0, xa, xb] = 0.5
 >>> table = OnticTable(np.ones((2, 2, 1)), resp, scn)
->>> table.behaviour()[1, 1, 0, 1]
+>>> float(table.behaviour()[1, 1, 0, 1])
 0.5
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -89,36 +90,55 @@ class OnticTable:
         labels = list(range(n_lam)) if lam_labels is None else list(lam_labels)
         if len(labels) != n_lam:
             raise ValueError(f"{len(labels)} lam_labels for {n_lam} lambda values")
-        coords = scenario.coords()
-        coords["lam"] = labels
         self.scenario = scenario
-        self.p_lambda = xr.DataArray(
-            np.clip(p, 0.0, None), dims=DIMS_P_LAMBDA, coords={k: coords[k] for k in DIMS_P_LAMBDA}
+        self.lam_labels = labels
+        self.p_lambda_values = np.clip(p, 0.0, None)
+        """``(K_a, K_b, L)`` numpy array of p(lambda | s): what the audit reads."""
+        self.response_values = np.clip(r, 0.0, None)
+        """``(K_a, K_b, L, 2, 2)`` numpy array of p(x_a, x_b | s, lambda)."""
+
+    # The labelled views are built on first use: a posterior audit builds one table per draw and
+    # never looks at them, and xarray construction would cost more than the audit itself.
+    @functools.cached_property
+    def p_lambda(self) -> xr.DataArray:
+        """p(lambda | s_a, s_b) as a labelled array (dims ``setting_a, setting_b, lam``)."""
+        coords = self._coords()
+        return xr.DataArray(
+            self.p_lambda_values, dims=DIMS_P_LAMBDA, coords={k: coords[k] for k in DIMS_P_LAMBDA}
         )
-        self.response = xr.DataArray(np.clip(r, 0.0, None), dims=DIMS_RESPONSE, coords=coords)
+
+    @functools.cached_property
+    def response(self) -> xr.DataArray:
+        """p(x_a, x_b | s, lambda) as a labelled array (dims as :data:`DIMS_RESPONSE`)."""
+        return xr.DataArray(self.response_values, dims=DIMS_RESPONSE, coords=self._coords())
+
+    def _coords(self) -> dict[str, Any]:
+        coords = self.scenario.coords()
+        coords["lam"] = self.lam_labels
+        return coords
 
     @property
     def n_lambda(self) -> int:
         """Size of the lambda alphabet."""
-        return int(self.p_lambda.sizes["lam"])
+        return int(self.p_lambda_values.shape[2])
 
     def behaviour(self) -> np.ndarray:
         """p(x_a, x_b | s_a, s_b) = sum_lambda p(lambda | s) p(x_a, x_b | s, lambda)."""
-        return np.einsum("abl,ablxy->abxy", self.p_lambda.values, self.response.values)
+        return np.einsum("abl,ablxy->abxy", self.p_lambda_values, self.response_values)
 
     def joint(self, settings_probs: np.ndarray | None = None) -> np.ndarray:
         """p(s_a, s_b, lambda) for the given (default uniform) settings distribution."""
         ps = self.scenario.settings_distribution(settings_probs)
-        return ps[:, :, None] * self.p_lambda.values
+        return ps[:, :, None] * self.p_lambda_values
 
     def drop_unused(self, tol: float = 0.0) -> OnticTable:
         """A copy without lambda values that have probability <= ``tol`` for every setting pair."""
-        keep = (self.p_lambda.values > tol).any(axis=(0, 1))
+        keep = (self.p_lambda_values > tol).any(axis=(0, 1))
         return OnticTable(
-            self.p_lambda.values[:, :, keep],
-            self.response.values[:, :, keep],
+            self.p_lambda_values[:, :, keep],
+            self.response_values[:, :, keep],
             self.scenario,
-            lam_labels=list(np.asarray(self.p_lambda["lam"].values)[keep]),
+            lam_labels=list(np.asarray(self.lam_labels, dtype=object)[keep]),
         )
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ from bellmodels import Counts, OnticTable, Scenario
 from bellmodels.audit import (
     CLASSIFICATIONS,
     audit,
+    audit_draws,
     min_hall_M,
     min_hall_M_model,
     min_mi_bits,
@@ -224,6 +225,100 @@ def test_hall_bound_holds_for_random_local_tables(seed, n_lam, concentration, de
     assert r_mi.classification == "local & measurement-independent"
     assert r_mi.S <= 2.0 + 1e-9
     assert r_mi.mi_bits == pytest.approx(0.0, abs=1e-12)
+
+
+# -- the batched audit of many tables (posterior draws) --------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_lam=st.integers(1, 12), k=st.sampled_from([2, 3]))
+def test_audit_draws_equals_one_audit_per_table(seed, n_lam, k):
+    """Every number and class of the vectorised audit equals audit() of each table, on random
+    tables of every kind: local or not, measurement-(in)dependent, signalling, with lambda
+    values missing at some setting pairs (where PI and OI must not be judged)."""
+    scn = Scenario(tuple(np.linspace(0, 1, k)), tuple(np.linspace(0.2, 1.4, k)))
+    rng = np.random.default_rng(seed)
+    tables = []
+    for kind in range(6):
+        p_l = rng.dirichlet(np.full(n_lam, 0.3), size=(k, k))
+        p_l[rng.random(p_l.shape) < 0.2] = 0.0  # sparse supports
+        p_l[..., 0] += 1e-3
+        p_l /= p_l.sum(axis=-1, keepdims=True)
+        if kind == 0:
+            p_l = np.broadcast_to(p_l[0, 0], p_l.shape).copy()  # measurement-independent
+        resp = rng.dirichlet(np.ones(4), size=(k, k, n_lam)).reshape(k, k, n_lam, 2, 2)
+        if kind in (0, 1):  # local responses
+            pa, pb = rng.random((k, n_lam)), rng.random((k, n_lam))
+            resp = np.stack(
+                [
+                    np.stack(
+                        [
+                            np.einsum(
+                                "lx,ly->lxy",
+                                np.stack([1 - pa[i], pa[i]], -1),
+                                np.stack([1 - pb[j], pb[j]], -1),
+                            )
+                            for j in range(k)
+                        ]
+                    )
+                    for i in range(k)
+                ]
+            )
+        tables.append(OnticTable(p_l, resp, scn))
+    # outcome-dependent: correlated outcomes that ignore the settings, lambda independent of them
+    joint = rng.dirichlet(np.ones(4), size=n_lam).reshape(n_lam, 2, 2)
+    p_mi = rng.dirichlet(np.ones(n_lam))
+    tables.append(OnticTable(p_mi, np.broadcast_to(joint, (k, k, n_lam, 2, 2)), scn))
+    # parameter-dependent but no-signalling: A's bias follows B's setting, opposite for the two
+    # halves of an evenly weighted lambda alphabet, so it averages out
+    m = 2 * max(1, n_lam // 2)
+    shift = (
+        0.3
+        * np.where(np.arange(k) == 0, 1.0, -1.0)[None, :, None]
+        * np.where(np.arange(m) % 2 == 0, 1.0, -1.0)
+    )
+    pa = np.broadcast_to(0.5 + shift, (k, k, m))
+    resp_pd = np.stack([1 - pa, pa], -1)[..., :, None] * np.full(2, 0.5)
+    tables.append(OnticTable(np.full(m, 1 / m), resp_pd, scn))
+    batch = audit_draws(tables[:6])
+    tables_pd = tables[6:]
+    for i, table in enumerate(tables[:6]):
+        one = audit(table, compute_min_mi=False, compute_min_hall_M=False)
+        for key in (
+            "mi_bits",
+            "hall_M",
+            "hall_M_a",
+            "hall_M_b",
+            "parameter_independence_violation",
+            "outcome_independence_violation",
+            "no_signalling",
+        ):
+            assert batch[key][i] == pytest.approx(getattr(one, key), abs=1e-12), key
+        assert batch["classification"][i] == one.classification
+    assert batch["classification"][0] == "local & measurement-independent"
+    assert batch["mi_bits"][0] == pytest.approx(0.0, abs=1e-12)
+    assert batch["parameter_independence_violation"][1] < 1e-12
+    assert set(batch["classification"][2:]) == {"signalling"}  # random responses signal
+    od, pd = audit_draws(tables_pd[:1]), audit_draws(tables_pd[1:])
+    for out, table in ((od, tables_pd[0]), (pd, tables_pd[1])):
+        one = audit(table, compute_min_mi=False, compute_min_hall_M=False)
+        assert out["classification"][0] == one.classification
+        assert out["parameter_independence_violation"][0] == pytest.approx(
+            one.parameter_independence_violation, abs=1e-12
+        )
+        assert out["outcome_independence_violation"][0] == pytest.approx(
+            one.outcome_independence_violation, abs=1e-12
+        )
+    assert pd["classification"][0] == "parameter-dependent (nonlocal)"
+    assert pd["parameter_independence_violation"][0] == pytest.approx(0.6)
+    assert od["classification"][0] == "outcome-dependent (nonlocal)"
+
+
+def test_audit_draws_rejects_mixed_alphabets(chsh):
+    small = OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), chsh)
+    big = OnticTable(np.full(2, 0.5), np.full((2, 2, 2, 2, 2), 0.25), chsh)
+    with pytest.raises(ValueError, match="different lambda alphabets"):
+        audit_draws([small, big])
+    with pytest.raises(ValueError, match="at least one"):
+        audit_draws([])
 
 
 # -- least measurement dependence -----------------------------------------------------------
