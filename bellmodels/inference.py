@@ -351,7 +351,8 @@ def _sample(
                 initial_points=initvals,
                 jitter_rvs=set() if initvals else None,
             )
-            return nutpie.sample(
+            t0 = time.perf_counter()
+            raw = nutpie.sample(
                 compiled,
                 draws=draws,
                 tune=tune,
@@ -362,6 +363,9 @@ def _sample(
                 save_warmup=False,
                 target_accept=target_accept,
             )
+            # what PyMC records, so a fit says how long its sampler ran, whichever it was
+            raw.posterior.attrs["sampling_time"] = time.perf_counter() - t0
+            return raw
         with pmodel:
             return pm.sample(
                 draws=draws,

@@ -221,6 +221,9 @@ def test_nutpie_fit_has_log_likelihood_when_installed():
     assert idata.attrs["sampler"] == "nutpie"
     assert idata.log_likelihood["trial"].shape[:2] == (2, 100)
     assert "S" in idata.posterior
+    # the sampler's own clock, as PyMC records it, within the whole call's
+    wall = json.loads(idata.attrs["sampler_settings"])["wall_seconds"]
+    assert 0 < idata.posterior.attrs["sampling_time"] < wall
 
 
 def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
