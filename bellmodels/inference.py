@@ -275,7 +275,7 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     }
     observed = counts.values.reshape(ka, kb, 4)
     with pm.Model(coords=coords) as pmodel:
-        params = {name: spec.prior(name) for name, spec in model.parameters.items()}
+        params = model.prior_variables()
         p = pt.as_tensor_variable(model.behaviour_tensor(params))
         p = pt.clip(p, P_FLOOR, 1.0)
         p = p / p.sum(axis=(2, 3), keepdims=True)
@@ -301,20 +301,19 @@ def _initvals(
     runs far out along it (weights of 35-55 on the 100,000-trial main job, where the Normal(0, 3)
     prior puts the posterior's bulk near |w| < 6), so chains started there spent their tuning
     walking back and never agreed on MI (R-hat 1.03-1.08). From the MAP they start in the bulk.
+    Values are those of the free PyMC variables (:meth:`HiddenVariableModel.free_values`).
     """
     if init not in ("auto", "params", "prior"):
         raise ValueError(f"init must be 'auto', 'params' or 'prior', got {init!r}")
     if init == "prior" or (init == "auto" and model.family != "rbm"):
         return None, "prior (PyMC default, jittered)"
     if init == "params" or not hasattr(model, "fit"):
-        return {k: np.asarray(v, dtype=float) for k, v in model.params().items()}, (
-            "model.params()"
-        )
+        return model.free_values(model.params()), "model.params()"
     import pymc as pm
 
     fitted = copy.deepcopy(model).fit(counts)
     fitted = fitted if fitted is not None else model
-    start = {k: np.asarray(v, dtype=float) for k, v in fitted.params().items()}
+    start = model.free_values(fitted.params())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = pm.find_MAP(start=start, model=pmodel, progressbar=False)

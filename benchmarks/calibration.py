@@ -34,7 +34,7 @@ def _prior_draws(model, n: int, seed: int) -> list[dict[str, np.ndarray]]:
     import pymc as pm
 
     with pm.Model():
-        rvs = {name: spec.prior(name) for name, spec in model.parameters.items()}
+        rvs = model.prior_variables()
         values = pm.draw(list(rvs.values()), draws=n, random_seed=seed)
     return [{name: np.asarray(values[j][i]) for j, name in enumerate(rvs)} for i in range(n)]
 

@@ -239,11 +239,14 @@ def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
     assert source.startswith("posterior mode")
     ml = bm.models.get("rbm").fit(counts)
     logp = pmodel.compile_logp()
-    assert logp(mode) > logp({k: np.asarray(v, float) for k, v in ml.params().items()}) + 10
-    assert np.abs(mode["W"]).max() < 0.5 * np.abs(ml.params()["W"]).max()
+    # the chains' start is in the free variables (the +-1-coded machine)
+    assert set(mode) == {"W_spin", "c_spin", "d_spin"}
+    assert logp(mode) > logp(model.free_values(ml.params())) + 10
+    mode_params = model._from_spin({k.removesuffix("_spin"): v for k, v in mode.items()})
+    assert np.abs(mode_params["W"]).max() < 0.5 * np.abs(ml.params()["W"]).max()
     # same behaviour as the data (the ridge), to within sampling error at 20,000 trials
     emp = Behaviour.from_counts(counts).correlators()
-    at_mode = bm.models.get("rbm", **mode).behaviour()
+    at_mode = bm.models.get("rbm", **mode_params).behaviour()
     assert np.allclose(Behaviour(at_mode, counts.scenario).correlators(), emp, atol=0.03)
 
 

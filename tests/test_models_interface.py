@@ -55,12 +55,12 @@ def prior_draws(model: HiddenVariableModel, n: int, seed: int) -> list[dict[str,
     """``n`` parameter sets drawn from the model's own priors (PyMC, built lazily)."""
     import pymc as pm
 
-    specs = model.parameters
     with pm.Model():
-        rvs = [spec.prior(name) for name, spec in specs.items()]
-    draws = pm.draw(rvs, draws=n, random_seed=seed)
+        rvs = model.prior_variables()
+    assert list(rvs) == list(model.parameters)
+    draws = pm.draw(list(rvs.values()), draws=n, random_seed=seed)
     return [
-        {name: np.asarray(d[k], dtype=float) for name, d in zip(specs, draws, strict=True)}
+        {name: np.asarray(d[k], dtype=float) for name, d in zip(rvs, draws, strict=True)}
         for k in range(n)
     ]
 

@@ -209,3 +209,98 @@ def test_gibbs_sampler_detects_too_short_burn_in(published):
 def test_setting_probs_are_respected(published):
     t = published.sample_trials(20_000, seed=0, setting_probs=([0.9, 0.1], [0.5, 0.5]))
     assert np.mean(t.setting_a == 0) == pytest.approx(0.9, abs=0.01)
+
+
+# -- the prior on the machine with +-1 units ------------------------------------------------
+def _spin_behaviour_brute_force(free: dict, model) -> np.ndarray:
+    """p(x | s) and p(h | s) from the +-1-coded energy, every unit enumerated as -1/+1 (no use of
+    the package's conversion): sum over settings-independent terms only, as the model defines."""
+    n_h = model.n_hidden
+    hs = np.array(np.meshgrid(*[[-1.0, 1.0]] * n_h, indexing="ij")).reshape(n_h, -1).T
+    beh = np.zeros((2, 2, 2, 2))
+    ph = np.zeros((2, 2, hs.shape[0]))
+    for sa in range(2):
+        for sb in range(2):
+            s = np.array([2.0 * sa - 1, 2.0 * sb - 1])
+            logw = np.zeros((2, 2, hs.shape[0]))
+            for xa in range(2):
+                for xb in range(2):
+                    x = np.array([2.0 * xa - 1, 2.0 * xb - 1])
+                    if isinstance(model, RBM):
+                        v = np.concatenate([s, x])
+                        e = v @ free["W"] @ hs.T + free["c"] @ v + hs @ free["d"]
+                    else:
+                        a_full = model._full_a(free)
+                        e = x @ free["W"] @ hs.T + s @ free["U"] @ hs.T + s @ a_full @ x
+                        e = e + free["b"] @ x + hs @ free["d"]
+                    logw[xa, xb] = e
+            w = np.exp(logw - logw.max())
+            w /= w.sum()
+            beh[sa, sb] = w.sum(axis=2)
+            ph[sa, sb] = w.sum(axis=(0, 1))
+    return beh, ph
+
+
+@pytest.mark.parametrize(
+    "model", [RBM(), CRBM(), CRBM(local=False)], ids=["rbm", "crbm", "crbm-nl"]
+)
+def test_spin_coded_weights_define_the_same_machine(model):
+    """The 0/1 machine built from +-1-coded weights has the behaviour and the hidden-state law
+    p(h | s) of the +-1 energy itself (hidden states listed in the same order: bit 1 <-> +1)."""
+    rng = np.random.default_rng(3)
+    free = {k: rng.normal(0, 0.9, np.shape(v)) for k, v in model.params().items()}
+    params = model._from_spin(free)
+    beh, ph = _spin_behaviour_brute_force(free, model)
+    np.testing.assert_allclose(model.behaviour(params), beh, atol=1e-12)
+    np.testing.assert_allclose(model.hidden_given_settings(params), ph, atol=1e-12)
+    back = model.free_values(params)
+    for k, v in free.items():
+        np.testing.assert_allclose(back[f"{k}_spin"], v, atol=1e-12)
+
+
+def _relabel_setting_a(p: dict) -> dict:
+    """The same RBM with A's two settings swapped (setting bit v_0 -> 1 - v_0), in 0/1 form."""
+    w, c, d = p["W"].copy(), p["c"].copy(), p["d"].copy()
+    d = d + w[0]
+    c[0] = -c[0]
+    w[0] = -w[0]
+    return {"W": w, "c": c, "d": d}
+
+
+def test_spin_prior_is_invariant_under_relabelling_and_the_binary_prior_is_not():
+    """Relabelling a setting is a symmetry of the likelihood; only the +-1 prior shares it."""
+    rng = np.random.default_rng(5)
+    spin, binary = RBM(), RBM(prior="binary")
+    p = {k: rng.normal(0, 2, np.shape(v)) for k, v in spin.params().items()}
+    q = _relabel_setting_a(p)
+    # the relabelled machine's behaviour is the original's with A's settings swapped
+    np.testing.assert_allclose(spin.behaviour(q), spin.behaviour(p)[::-1], atol=1e-12)
+
+    def logp(model, params):
+        free = model.free_values(params)
+        sigma = 0.75 if model.prior == "spin" else 3.0
+        return sum(stats.norm.logpdf(v, scale=sigma).sum() for v in free.values())
+
+    assert logp(spin, q) == pytest.approx(logp(spin, p), abs=1e-9)
+    assert abs(logp(binary, q) - logp(binary, p)) > 0.1
+
+
+def test_prior_variables_build_the_declared_prior():
+    import pymc as pm
+
+    for model, free in (
+        (RBM(), {"W_spin", "c_spin", "d_spin"}),
+        (RBM(prior="binary"), {"W", "c", "d"}),
+        (CRBM(), {"W_spin", "U_spin", "b_spin", "d_spin", "A_a_spin", "A_b_spin"}),
+    ):
+        with pm.Model() as pmodel:
+            made = model.prior_variables()
+        assert {v.name for v in pmodel.free_RVs} == free
+        assert set(made) == set(model.parameters)
+        # the prior's draws of the 0/1 weights have the stated sd 3 either way
+        w = pm.draw(made["W"], draws=4000, random_seed=1)
+        assert np.std(w) == pytest.approx(3.0, rel=0.05)
+    with pytest.raises(ValueError, match="prior must be one of"):
+        RBM(prior="flat")
+    with pytest.raises(NotImplementedError, match="prior_variables"):
+        RBM().parameters["W"].prior("W")

@@ -53,6 +53,11 @@ class Parameter:
         Human-readable description of the prior, e.g. ``"Beta(20, 1)"`` (saved in fit attrs).
     description
         One line saying what the parameter means.
+    to_free
+        ``to_free(name, value) -> {free variable name: value}`` when ``prior`` builds the
+        parameter as a ``Deterministic`` of other free variables (e.g. a Dirichlet from
+        Exponentials); ``None`` means the parameter is itself the free variable. Used to start
+        chains at given parameter values.
     """
 
     name: str
@@ -61,6 +66,7 @@ class Parameter:
     prior: Callable[[str], Any]
     prior_repr: str
     description: str = ""
+    to_free: Callable[[str, np.ndarray], dict[str, np.ndarray]] | None = None
 
     def default_array(self) -> np.ndarray:
         """The default value as a float array of the declared shape."""
@@ -141,6 +147,32 @@ class HiddenVariableModel(ABC):
                         f"{specs[name].shape}, got {arr.shape}"
                     )
                 out[name] = arr
+        return out
+
+    def prior_variables(self) -> dict[str, Any]:
+        """The parameters as PyMC variables; call inside a ``pm.Model`` context.
+
+        Default: each :class:`Parameter`'s own ``prior(name)``. A model whose prior couples its
+        parameters (the RBM family: a prior on the machine written with +-1 units) overrides
+        this together with :meth:`free_values`.
+        """
+        return {name: spec.prior(name) for name, spec in self.parameters.items()}
+
+    def free_values(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Values of the free PyMC variables of :meth:`prior_variables` at ``params``.
+
+        What starting chains at given parameter values means (``fit(init="params")`` and the
+        RBM family's start at the posterior mode). Default: each parameter's ``to_free``, or
+        the value itself.
+
+        >>> from bellmodels import models
+        >>> sorted(models.get("local-polytope").free_values(models.get("local-polytope").params()))
+        ['weights_gamma']
+        """
+        out: dict[str, np.ndarray] = {}
+        for name, spec in self.parameters.items():
+            value = np.asarray(params[name], dtype=float)
+            out.update(spec.to_free(name, value) if spec.to_free else {name: value})
         return out
 
     def describe(self) -> dict[str, Any]:

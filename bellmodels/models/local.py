@@ -124,7 +124,13 @@ def dirichlet_parameter(name: str, n: int, description: str) -> Parameter:
         g = pm.Exponential(f"{var}_gamma", 1.0, shape=n)
         return pm.Deterministic(var, g / g.sum())
 
-    return Parameter(name, (n,), np.full(n, 1.0 / n), prior, f"Dirichlet(ones({n}))", description)
+    def to_free(var: str, value: np.ndarray) -> dict[str, np.ndarray]:
+        # any positive g with g / sum(g) = w will do; zero weights sit just inside the support
+        return {f"{var}_gamma": np.maximum(value, 1e-9)}
+
+    return Parameter(
+        name, (n,), np.full(n, 1.0 / n), prior, f"Dirichlet(ones({n}))", description, to_free
+    )
 
 
 class PlanarModel:

@@ -100,6 +100,26 @@ CITATION_CRBM = (
 )
 
 
+PRIORS = ("spin", "binary")
+"""The Boltzmann machines' priors: on the machine written with +-1 units (default) or with 0/1."""
+
+PRIOR_SIGMA_SPIN = 0.75
+"""Prior sd of every weight and bias of the machine written with +-1 units (``prior="spin"``).
+
+The 0/1 weights ``W = 4 W_spin`` are then Normal(0, 3), as under ``prior="binary"``; wide
+enough for the published machine (largest |w| = 5.6, i.e. 1.4 on the +-1 scale)."""
+
+PRIOR_SIGMA_BINARY = 3.0
+"""Prior sd of every 0/1 weight and bias under ``prior="binary"``."""
+
+
+def _coupled_prior(name: str) -> Any:
+    raise NotImplementedError(
+        f"under prior='spin' the machine's parameters share one prior; build {name!r} with the "
+        "model's prior_variables()"
+    )
+
+
 def _normal_prior(sigma: float, shape: tuple[int, ...]) -> Any:
     def prior(name: str) -> Any:
         import pymc as pm
@@ -107,6 +127,30 @@ def _normal_prior(sigma: float, shape: tuple[int, ...]) -> Any:
         return pm.Normal(name, mu=0.0, sigma=sigma, shape=shape)
 
     return prior
+
+
+def rbm_from_spin(ws: Any, cs: Any, ds: Any) -> tuple[Any, Any, Any]:
+    """The 0/1-coded ``(W, c, d)`` of the RBM whose +-1-coded weights are ``(ws, cs, ds)``.
+
+    With ``v = (v_pm + 1) / 2`` and ``h = (h_pm + 1) / 2``, ``v_pm . ws . h_pm + cs . v_pm +
+    ds . h_pm`` equals ``v . W . h + c . v + d . h`` up to a constant when ``W = 4 ws``,
+    ``c = 2 cs - 2 ws 1`` and ``d = 2 ds - 2 1 ws``. Works on numpy arrays and PyTensor
+    variables alike. :func:`rbm_to_spin` is the inverse.
+
+    >>> import numpy as np
+    >>> from bellmodels.models.rbm import WEINSTEIN2017_W as W, WEINSTEIN2017_C as c
+    >>> from bellmodels.models.rbm import WEINSTEIN2017_D as d
+    >>> all(np.allclose(x, y) for x, y in zip(rbm_from_spin(*rbm_to_spin(W, c, d)), (W, c, d)))
+    True
+    """
+    return 4.0 * ws, 2.0 * cs - 2.0 * ws.sum(axis=1), 2.0 * ds - 2.0 * ws.sum(axis=0)
+
+
+def rbm_to_spin(w: Any, c: Any, d: Any) -> tuple[Any, Any, Any]:
+    """The +-1-coded ``(ws, cs, ds)`` of the RBM with 0/1-coded ``(W, c, d)`` (see
+    :func:`rbm_from_spin`)."""
+    ws = w / 4.0
+    return ws, c / 2.0 + ws.sum(axis=1), d / 2.0 + ws.sum(axis=0)
 
 
 def setting_codes(k: int, encoding: str = "binary") -> np.ndarray:
@@ -297,8 +341,12 @@ class BoltzmannModel(HiddenVariableModel):
         *,
         seed: int | None = 0,
         setting_encoding: str = "binary",
+        prior: str = "spin",
         **values: Any,
     ) -> None:
+        if prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
+        self.prior = prior
         if isinstance(n_hidden, bool) or not isinstance(n_hidden, (int, np.integer)):
             raise ValueError(f"n_hidden must be a positive integer, got {n_hidden!r}")
         if n_hidden < 1:
@@ -324,6 +372,80 @@ class BoltzmannModel(HiddenVariableModel):
     @abstractmethod
     def param_gradients(self, grad: MachineArrays) -> dict[str, np.ndarray]:
         """Gradients w.r.t. the model's parameters from gradients w.r.t. the canonical arrays."""
+
+    @abstractmethod
+    def _from_spin(self, free: Mapping[str, Any], xp: Any = np) -> dict[str, Any]:
+        """The parameters from the +-1-coded ones (same names and shapes; numpy or PyTensor)."""
+
+    @abstractmethod
+    def _to_spin(self, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The +-1-coded parameters of the machine with ``params`` (inverse of _from_spin)."""
+
+    _SPIN_FORMULA: ClassVar[dict[str, str]] = {}
+
+    # -- prior --------------------------------------------------------------------------------
+    def _parameter(
+        self, name: str, shape: tuple[int, ...], default: Any, description: str
+    ) -> Parameter:
+        if self.prior == "binary":
+            return Parameter(
+                name,
+                shape,
+                default,
+                _normal_prior(PRIOR_SIGMA_BINARY, shape),
+                f"Normal(0, {PRIOR_SIGMA_BINARY:g})",
+                description,
+            )
+        return Parameter(
+            name,
+            shape,
+            default,
+            _coupled_prior,
+            f"{self._SPIN_FORMULA[name]}; every *_spin ~ Normal(0, {PRIOR_SIGMA_SPIN:g}) "
+            "(the machine with +-1 units)",
+            description,
+        )
+
+    def prior_variables(self) -> dict[str, Any]:
+        """The parameters as PyMC variables; call inside a ``pm.Model``.
+
+        ``prior="spin"`` (default): the free variables are the weights and biases of the
+        machine written with +-1 units, ``<name>_spin``, each Normal(0, 0.75) independently
+        (:data:`PRIOR_SIGMA_SPIN`), and the 0/1 parameters are ``Deterministic`` functions of
+        them. A bit's relabelling (outcome +1 <-> -1, setting a <-> a', hidden unit on <-> off)
+        is a sign flip of +-1-coded weights, so this prior, like the likelihood, is unchanged by
+        it. ``prior="binary"``: independent Normal(0, 3) on the 0/1 weights and biases, which is
+        not (a bit flip also shifts biases by weights), so the posterior of MI, which the data do
+        not fix, depends on which outcome and setting got the bit 1 (the Concepts page shows by
+        how much).
+        """
+        import pymc as pm
+
+        specs = self.parameters
+        if self.prior == "binary":
+            return {n: spec.prior(n) for n, spec in specs.items()}
+        free = {
+            n: pm.Normal(f"{n}_spin", 0.0, PRIOR_SIGMA_SPIN, shape=spec.shape)
+            for n, spec in specs.items()
+        }
+        import pytensor.tensor as pt
+
+        mapped = self._from_spin(free, pt)
+        return {n: pm.Deterministic(n, mapped[n]) for n in specs}
+
+    def free_values(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The free PyMC variables' values at ``params`` (``<name>_spin`` under the spin prior).
+
+        >>> m = RBM.weinstein2017()
+        >>> round(float(m.free_values(m.params())["W_spin"][2, 1]), 3)   # 5.587 / 4
+        -1.397
+        >>> sorted(RBM(prior="binary").free_values(m.params()))
+        ['W', 'c', 'd']
+        """
+        p = self.params(params)
+        if self.prior == "binary":
+            return p
+        return {f"{n}_spin": v for n, v in self._to_spin(p).items()}
 
     def _random_default(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Seeded small random initial weights (Hinton's practical guide: N(0, 0.01^2))."""
@@ -566,6 +688,8 @@ class RBM(BoltzmannModel):
         Seed of the random default weights (used when the published ones do not apply).
     setting_encoding
         ``"binary"`` (default) or ``"onehot"`` (see the module docstring).
+    prior
+        ``"spin"`` (default) or ``"binary"``: the PyMC prior (see the notes).
     **values
         Parameter values ``W`` ``(n_visible, n_hidden)``, ``c`` ``(n_visible,)``, ``d``
         ``(n_hidden,)``.
@@ -575,8 +699,17 @@ class RBM(BoltzmannModel):
     Defaults: for the paper's geometry (2 x 2 settings, binary coding, 4 hidden units) the
     defaults are the published Table II weights, so ``models.get("rbm")`` is usable untrained;
     otherwise seeded small random weights N(0, 0.01^2) (an untrained machine, near-uniform).
-    Priors (for PyMC): independent Normal(0, 3) on every weight and bias, wide enough for the
-    published machine (largest |w| = 5.6) while keeping the energy landscape bounded.
+    Prior (for PyMC), ``prior="spin"`` (default): the machine is written with +-1 units
+    (``v_pm = 2 v - 1``, ``h_pm = 2 h - 1``; :func:`rbm_from_spin`) and every one of those
+    weights and biases is Normal(0, 0.75) independently (:data:`PRIOR_SIGMA_SPIN`); the free
+    PyMC variables are ``W_spin``, ``c_spin``, ``d_spin`` and ``W``, ``c``, ``d`` are
+    ``Deterministic``. Each 0/1 weight is then Normal(0, 3), and the prior, like the likelihood,
+    is unchanged when any outcome, setting or hidden unit is relabelled (a bit flip is a sign
+    flip of a row or column of +-1 weights). ``prior="binary"`` (independent Normal(0, 3) on the
+    0/1 weights and biases) is not: flipping a bit shifts biases by weights, so the posterior
+    MI, which the data do not fix, changes with the arbitrary choice of which outcome and which
+    setting get the bit 1 (``docs/generated/concepts_rbm_labelling.md``, by
+    ``docs/scripts/rbm_labelling.py``).
 
     Example
     -------
@@ -591,7 +724,6 @@ class RBM(BoltzmannModel):
     assumption_dropped = "measurement independence"
     citation = CITATION_RBM
     supports_joint = True
-    prior_sigma: ClassVar[float] = 3.0
 
     def _uses_published_defaults(self) -> bool:
         return (
@@ -605,7 +737,6 @@ class RBM(BoltzmannModel):
     def parameters(self) -> dict[str, Parameter]:
         nv, nh = self.layout.n_visible, self.n_hidden
         published = self._uses_published_defaults()
-        sig = self.prior_sigma
         shapes = {"W": (nv, nh), "c": (nv,), "d": (nh,)}
         defaults = (
             {"W": WEINSTEIN2017_W, "c": WEINSTEIN2017_C, "d": WEINSTEIN2017_D}
@@ -617,17 +748,19 @@ class RBM(BoltzmannModel):
             "c": "visible biases (setting units, outcome_a, outcome_b)",
             "d": "hidden biases",
         }
-        return {
-            k: Parameter(
-                k,
-                shapes[k],
-                defaults[k],
-                _normal_prior(sig, shapes[k]),
-                f"Normal(0, {sig:g})",
-                desc[k],
-            )
-            for k in shapes
-        }
+        return {k: self._parameter(k, shapes[k], defaults[k], desc[k]) for k in shapes}
+
+    _SPIN_FORMULA: ClassVar[dict[str, str]] = {
+        "W": "4 W_spin",
+        "c": "2 c_spin - 2 W_spin 1",
+        "d": "2 d_spin - 2 1 W_spin",
+    }
+
+    def _from_spin(self, free: Mapping[str, Any], xp: Any = np) -> dict[str, Any]:
+        return dict(zip("Wcd", rbm_from_spin(free["W"], free["c"], free["d"]), strict=True))
+
+    def _to_spin(self, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip("Wcd", rbm_to_spin(params["W"], params["c"], params["d"]), strict=True))
 
     def machine_arrays(self, params: Mapping[str, Any] | None = None) -> MachineArrays:
         p = self.params(params)
@@ -720,7 +853,7 @@ class CRBM(BoltzmannModel):
 
     Parameters
     ----------
-    scenario, n_hidden, seed, setting_encoding
+    scenario, n_hidden, seed, setting_encoding, prior
         As for :class:`RBM`.
     local
         ``True`` (default): A's setting units feed only A's outcome unit (``A_a``) and B's only
@@ -735,8 +868,10 @@ class CRBM(BoltzmannModel):
     -----
     Defaults: for 2 x 2 settings, binary coding and 4 hidden units, the conditional of the
     published RBM (``U``, ``W``, ``b``, ``d`` from Table II, ``A = 0``), whose behaviour is
-    exactly that of ``rbm-weinstein2017``; otherwise seeded small random weights. Priors
-    Normal(0, 3). Training uses the conditional likelihood only (there is no ``p(s)``).
+    exactly that of ``rbm-weinstein2017``; otherwise seeded small random weights. Prior as for
+    :class:`RBM` (``prior="spin"``: Normal(0, 0.75) on every weight and bias of the machine
+    with +-1 units, settings units included; ``"binary"``: Normal(0, 3) on the 0/1 ones).
+    Training uses the conditional likelihood only (there is no ``p(s)``).
 
     Example
     -------
@@ -751,7 +886,6 @@ class CRBM(BoltzmannModel):
     assumption_dropped = "measurement independence"
     citation = CITATION_CRBM
     supports_joint = False
-    prior_sigma: ClassVar[float] = 3.0
 
     def __init__(
         self,
@@ -760,11 +894,19 @@ class CRBM(BoltzmannModel):
         *,
         seed: int | None = 0,
         setting_encoding: str = "binary",
+        prior: str = "spin",
         local: bool = True,
         **values: Any,
     ) -> None:
         self.local = bool(local)
-        super().__init__(scenario, n_hidden, seed=seed, setting_encoding=setting_encoding, **values)
+        super().__init__(
+            scenario,
+            n_hidden,
+            seed=seed,
+            setting_encoding=setting_encoding,
+            prior=prior,
+            **values,
+        )
 
     def _shapes(self) -> dict[str, tuple[int, ...]]:
         n_s, nh = self.layout.n_settings, self.n_hidden
@@ -808,11 +950,33 @@ class CRBM(BoltzmannModel):
             "A_b": "direct weights from B's setting units to B's outcome unit",
             "A": "direct weights from every setting unit to both outcome units",
         }
-        sig = self.prior_sigma
-        return {
-            k: Parameter(k, s, defaults[k], _normal_prior(sig, s), f"Normal(0, {sig:g})", desc[k])
-            for k, s in shapes.items()
-        }
+        return {k: self._parameter(k, s, defaults[k], desc[k]) for k, s in shapes.items()}
+
+    _SPIN_FORMULA: ClassVar[dict[str, str]] = {
+        "W": "4 W_spin",
+        "U": "4 U_spin",
+        "A_a": "4 A_a_spin",
+        "A_b": "4 A_b_spin",
+        "A": "4 A_spin",
+        "b": "2 b_spin - 2 W_spin 1 - 2 1 A_spin",
+        "d": "2 d_spin - 2 1 W_spin - 2 1 U_spin",
+    }
+
+    def _from_spin(self, free: Mapping[str, Any], xp: Any = np) -> dict[str, Any]:
+        # with x, h, s = (x_pm + 1) / 2, ...: x.W.h, s.U.h, s.A.x gain bias terms on x and h
+        # (terms in s alone cancel in p(x, h | s)); see rbm_from_spin for the RBM's version
+        out = {k: 4.0 * v for k, v in free.items() if k not in ("b", "d")}
+        a_cols = self._full_a(free, xp).sum(axis=0)
+        out["b"] = 2.0 * free["b"] - 2.0 * free["W"].sum(axis=1) - 2.0 * a_cols
+        out["d"] = 2.0 * free["d"] - 2.0 * free["W"].sum(axis=0) - 2.0 * free["U"].sum(axis=0)
+        return out
+
+    def _to_spin(self, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {k: v / 4.0 for k, v in params.items() if k not in ("b", "d")}
+        a_cols = self._full_a(out).sum(axis=0)
+        out["b"] = params["b"] / 2.0 + out["W"].sum(axis=1) + a_cols
+        out["d"] = params["d"] / 2.0 + out["W"].sum(axis=0) + out["U"].sum(axis=0)
+        return out
 
     def _full_a(self, p: Mapping[str, Any], xp: Any = np) -> Any:
         if not self.local:
@@ -863,6 +1027,9 @@ class CRBM(BoltzmannModel):
 __all__ = [
     "CRBM",
     "MAX_ENUMERATED_HIDDEN",
+    "PRIORS",
+    "PRIOR_SIGMA_BINARY",
+    "PRIOR_SIGMA_SPIN",
     "RBM",
     "BoltzmannModel",
     "Layout",
@@ -872,6 +1039,8 @@ __all__ = [
     "hidden_labels",
     "log_behaviour",
     "log_joint_hidden",
+    "rbm_from_spin",
+    "rbm_to_spin",
     "response_tables",
     "setting_codes",
 ]

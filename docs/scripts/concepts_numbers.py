@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def rbm_ridge(out: Path, counts: Any) -> dict[str, str]:
     """The data fix an RBM's behaviour, not its weights, and not its measurement dependence.
 
-    The exact ML fit, the posterior mode under the Normal(0, 3) priors (``pm.find_MAP`` from the
-    ML fit, as :func:`bellmodels.inference.fit` starts its chains) and the published machine:
-    KL to the data, MI and Hall's M, and the largest weight.
+    The exact ML fit, the posterior mode under the RBM's prior (``pm.find_MAP`` from the ML fit,
+    as :func:`bellmodels.inference.fit` starts its chains) and the published machine: KL to the
+    data, MI and Hall's M, and the largest weight.
     """
     import warnings
 
@@ -189,15 +189,17 @@ def rbm_ridge(out: Path, counts: Any) -> dict[str, str]:
     import bellmodels as bm
     from bellmodels.inference import build_model
 
+    rbm = bm.models.get("rbm")
     ml = bm.models.get("rbm").fit(counts)
-    start = {k: np.asarray(v, float) for k, v in ml.params().items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = pm.find_MAP(start=start, model=build_model("rbm", counts), progressbar=False)
-    mode = bm.models.get("rbm", **{k: np.asarray(found[k], float) for k in start})
+        found = pm.find_MAP(
+            start=rbm.free_values(ml.params()), model=build_model(rbm, counts), progressbar=False
+        )
+    mode = bm.models.get("rbm", **{k: np.asarray(found[k], float) for k in rbm.parameters})
     machines = {
         "exact maximum likelihood": ml,
-        "posterior mode (Normal(0, 3) priors)": mode,
+        "posterior mode (the +-1-coded prior)": mode,
         "published (Weinstein 2017, Table II)": bm.models.get("rbm-weinstein2017"),
     }
     rows, vals = [], {}
