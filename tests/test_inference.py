@@ -264,3 +264,22 @@ def test_invariant_draws_find_a_thinned_audit(singlet_fit):
     assert 0.0 < float(inv["mi_bits"].mean()) <= 0.0463 + 1e-3
     s = idata.posterior["S"].isel(draw=inv["draw"].values).values
     assert np.array_equal(inv["S"].values, s)
+
+
+def test_init_params_starts_a_dirichlet_model_at_its_weights():
+    """init="params" goes through the free variables: a Dirichlet's start is its Exponentials
+    (an override of the Deterministic ``weights`` was silently ignored by PyMC)."""
+    from pymc.initial_point import make_initial_point_fn
+
+    from bellmodels.inference import _initvals, build_model
+
+    counts = bm.simulate_singlet(Scenario.chsh(), n=1000, seed=0).counts()
+    w = np.full(16, 0.01)
+    w[3] = 0.85
+    model = bm.models.get("local-polytope", weights=w)
+    pmodel = build_model(model, counts)
+    start, source = _initvals(model, counts, "params", pmodel)
+    assert source == "model.params()" and set(start) == {"weights_gamma"}
+    point = make_initial_point_fn(model=pmodel, overrides=start, jitter_rvs=set())(0)
+    g = np.exp(point["weights_gamma_log__"])
+    np.testing.assert_allclose(g / g.sum(), w, atol=1e-12)
