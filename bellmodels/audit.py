@@ -591,7 +591,9 @@ def audit_draws(
 ) -> dict[str, np.ndarray]:
     """The ontic part of :func:`audit` for many tables at once (e.g. one per posterior draw).
 
-    The tables must share a scenario and a lambda alphabet size. Returns one array per key,
+    The tables must share a scenario; their lambda alphabets may differ in size (a model may
+    list only the lambda values a draw uses): smaller ones are padded with lambda values of
+    probability 0, which change no measure. Returns one array per key,
     in the table order: ``mi_bits``, ``hall_M``, ``hall_M_a``, ``hall_M_b``,
     ``parameter_independence_violation``, ``outcome_independence_violation``,
     ``no_signalling`` and ``classification`` (the same numbers and classes :func:`audit` gives
@@ -609,12 +611,18 @@ def audit_draws(
     if not tables:
         raise ValueError("audit_draws needs at least one ontic table")
     scn = tables[0].scenario
-    sizes = {t.n_lambda for t in tables}
-    if len(sizes) > 1:
-        raise ValueError(f"the tables have different lambda alphabets (sizes {sorted(sizes)})")
+    if any(t.scenario != scn for t in tables):
+        raise ValueError("audit_draws needs tables of one scenario")
+    n_lam = max(t.n_lambda for t in tables)
+
+    def padded(arr: np.ndarray, fill: float) -> np.ndarray:
+        width = [(0, 0)] * arr.ndim
+        width[2] = (0, n_lam - arr.shape[2])
+        return np.pad(arr, width, constant_values=fill)
+
     m = ontic_measures(
-        np.stack([t.p_lambda_values for t in tables]),
-        np.stack([t.response_values for t in tables]),
+        np.stack([padded(t.p_lambda_values, 0.0) for t in tables]),
+        np.stack([padded(t.response_values, 0.25) for t in tables]),
         scn.settings_distribution(settings_probs),
         support_tol,
     )

@@ -312,13 +312,36 @@ def test_audit_draws_equals_one_audit_per_table(seed, n_lam, k):
     assert od["classification"][0] == "outcome-dependent (nonlocal)"
 
 
-def test_audit_draws_rejects_mixed_alphabets(chsh):
-    small = OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), chsh)
-    big = OnticTable(np.full(2, 0.5), np.full((2, 2, 2, 2, 2), 0.25), chsh)
-    with pytest.raises(ValueError, match="different lambda alphabets"):
-        audit_draws([small, big])
+def test_audit_draws_pads_smaller_alphabets(chsh):
+    """Draws of one model may list different numbers of lambda values (toner-bacon does)."""
+    rng = np.random.default_rng(2)
+    tables = []
+    for n_lam in (1, 3, 5):
+        p_l = rng.dirichlet(np.ones(n_lam), size=(2, 2))
+        resp = rng.dirichlet(np.ones(4), size=(2, 2, n_lam)).reshape(2, 2, n_lam, 2, 2)
+        tables.append(OnticTable(p_l, resp, chsh))
+    batch = audit_draws(tables)
+    for i, table in enumerate(tables):
+        one = audit(table, compute_min_mi=False, compute_min_hall_M=False)
+        assert batch["mi_bits"][i] == pytest.approx(one.mi_bits, abs=1e-12)
+        assert batch["hall_M"][i] == pytest.approx(one.hall_M, abs=1e-12)
+        assert batch["outcome_independence_violation"][i] == pytest.approx(
+            one.outcome_independence_violation, abs=1e-12
+        )
+        assert batch["classification"][i] == one.classification
     with pytest.raises(ValueError, match="at least one"):
         audit_draws([])
+    with pytest.raises(ValueError, match="one scenario"):
+        audit_draws(
+            [
+                tables[0],
+                OnticTable(
+                    np.ones(1),
+                    np.full((3, 2, 1, 2, 2), 0.25),
+                    Scenario((0.0, 1.0, 2.0), (0.0, 1.0)),
+                ),
+            ]
+        )
 
 
 # -- least measurement dependence -----------------------------------------------------------
