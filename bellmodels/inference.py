@@ -298,8 +298,8 @@ def _initvals(
     ``"auto"`` for the RBM family starts at the posterior mode (MAP, L-BFGS through
     ``pm.find_MAP``) reached from the exact maximum-likelihood fit. The ML fit alone is a poor
     start: the likelihood is flat along a ridge of weights with equal behaviour, and exact ML
-    runs far out along it (weights of 35-55 on the 100,000-trial main job, where the Normal(0, 3)
-    prior puts the posterior's bulk near |w| < 6), so chains started there spent their tuning
+    runs far out along it (weights of 35-55 on the 100,000-trial main job, where the prior puts
+    the posterior's bulk near |w| < 6), so chains started there spent their tuning
     walking back and never agreed on MI (R-hat 1.03-1.08). From the MAP they start in the bulk.
     Values are those of the free PyMC variables (:meth:`HiddenVariableModel.free_values`).
     """
