@@ -111,6 +111,9 @@ class Comparison:
     def to_markdown(self, digits: int = 2) -> str:
         """The table as a GitHub-flavoured Markdown table (hand-formatted: no extra dependency).
 
+        Evidence whose Monte Carlo error exceeds :data:`~bellmodels.inference.EVIDENCE_SE_MAX`
+        is named in a line under the table: no Bayes factor should be read from it.
+
         >>> print(res.to_markdown())   # doctest: +SKIP
         """
         lines = [
@@ -119,6 +122,13 @@ class Comparison:
         ]
         for rec in self.to_records():
             lines.append("| " + " | ".join(_fmt(rec[k], digits) for k in ROW_KEYS) + " |")
+        shaky = [m for m, (_, se) in self.evidence.items() if not evidence_reliable(se)]
+        if shaky:
+            lines += [
+                "",
+                f"Evidence unreliable (Monte Carlo error above {EVIDENCE_SE_MAX:g} nat; form no "
+                f"Bayes factor from it): {', '.join(shaky)}.",
+            ]
         return "\n".join(lines) + "\n"
 
     def bayes_factor(

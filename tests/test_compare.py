@@ -42,6 +42,17 @@ def test_table_has_exactly_the_design_keys(small):
     json.dumps(recs, allow_nan=False)  # JSON-ready: NaN became None
     md = res.to_markdown()
     assert md.splitlines()[0].startswith("| model | elpd_loo |")
+    assert "unreliable" not in md  # no evidence computed, nothing to flag
+
+
+def test_markdown_names_unreliable_evidence(small):
+    import dataclasses
+
+    _, res = small
+    names = list(res.table["model"])
+    shaky = dataclasses.replace(res, evidence={names[0]: (-10.0, 0.2), names[1]: (-12.0, 40.0)})
+    last = shaky.to_markdown().rstrip().splitlines()[-1]
+    assert last.startswith("Evidence unreliable") and last.endswith(f": {names[1]}.")
 
 
 def test_order_and_statistics_are_consistent(small):
