@@ -401,8 +401,7 @@ class BoltzmannModel(HiddenVariableModel):
             shape,
             default,
             _coupled_prior,
-            f"{self._SPIN_FORMULA[name]}; every *_spin ~ Normal(0, {PRIOR_SIGMA_SPIN:g}) "
-            "(the machine with +-1 units)",
+            f"{self._SPIN_FORMULA[name]}, {name}_spin ~ Normal(0, {PRIOR_SIGMA_SPIN:g})",
             description,
         )
 
@@ -752,8 +751,8 @@ class RBM(BoltzmannModel):
 
     _SPIN_FORMULA: ClassVar[dict[str, str]] = {
         "W": "4 W_spin",
-        "c": "2 c_spin - 2 W_spin 1",
-        "d": "2 d_spin - 2 1 W_spin",
+        "c": "2 c_spin - 2 sum_j W_spin[:, j]",
+        "d": "2 d_spin - 2 sum_i W_spin[i, :]",
     }
 
     def _from_spin(self, free: Mapping[str, Any], xp: Any = np) -> dict[str, Any]:
@@ -958,8 +957,8 @@ class CRBM(BoltzmannModel):
         "A_a": "4 A_a_spin",
         "A_b": "4 A_b_spin",
         "A": "4 A_spin",
-        "b": "2 b_spin - 2 W_spin 1 - 2 1 A_spin",
-        "d": "2 d_spin - 2 1 W_spin - 2 1 U_spin",
+        "b": "2 b_spin - 2 sum_j W_spin[:, j] - 2 sum_i A_spin[i, :]",
+        "d": "2 d_spin - 2 sum_i W_spin[i, :] - 2 sum_i U_spin[i, :]",
     }
 
     def _from_spin(self, free: Mapping[str, Any], xp: Any = np) -> dict[str, Any]:
