@@ -419,6 +419,7 @@ class BoltzmannModel(HiddenVariableModel):
         how much).
         """
         import pymc as pm
+        import pytensor.tensor as pt
 
         specs = self.parameters
         if self.prior == "binary":
@@ -427,8 +428,6 @@ class BoltzmannModel(HiddenVariableModel):
             n: pm.Normal(f"{n}_spin", 0.0, PRIOR_SIGMA_SPIN, shape=spec.shape)
             for n, spec in specs.items()
         }
-        import pytensor.tensor as pt
-
         mapped = self._from_spin(free, pt)
         return {n: pm.Deterministic(n, mapped[n]) for n in specs}
 
