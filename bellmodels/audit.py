@@ -523,8 +523,9 @@ def ontic_measures(
     ka, kb, n_lam = pl.shape[-3:]
     lead = pl.shape[:-3]
     supp = pl > support_tol
-    pa = resp.sum(axis=-1)[..., 1]  # (..., Ka, Kb, L): p(x_a = +1 | s, lambda)
-    pb = resp.sum(axis=-2)[..., 1]  # (..., Ka, Kb, L): p(x_b = +1 | s, lambda)
+    marg_a = resp.sum(axis=-1)  # (..., Ka, Kb, L, 2): p(x_a | s, lambda)
+    marg_b = resp.sum(axis=-2)  # (..., Ka, Kb, L, 2): p(x_b | s, lambda)
+    pa, pb = marg_a[..., 1], marg_b[..., 1]
     # parameter independence, A: same s_a, two values of s_b, lambda supported at both
     diff_a = np.abs(pa[..., :, :, None, :] - pa[..., :, None, :, :])  # (..., Ka, Kb, Kb, L)
     mask_a = supp[..., :, :, None, :] & supp[..., :, None, :, :]
@@ -536,7 +537,7 @@ def ontic_measures(
         np.where(mask_a, diff_a, 0.0).max(axis=last4), np.where(mask_b, diff_b, 0.0).max(axis=last4)
     )
     # outcome independence
-    prod = (resp.sum(axis=-1))[..., :, None] * (resp.sum(axis=-2))[..., None, :]
+    prod = marg_a[..., :, None] * marg_b[..., None, :]
     oi_cell = np.abs(resp - prod).max(axis=(-2, -1))  # (..., Ka, Kb, L)
     oi = np.where(supp, oi_cell, 0.0).max(axis=(-3, -2, -1))
     # measurement dependence
