@@ -21,6 +21,7 @@ import PyMC, cvxpy or matplotlib.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 from bellmodels.data import Counts, Trials
@@ -29,29 +30,66 @@ from bellmodels.scenario import Scenario
 
 __version__ = "0.1.0"
 
-# names that are sub-modules themselves; every other lazy name is a function or class.
-# ``audit`` and ``compare`` are callable modules (bellmodels/_callable_module.py): the import
-# system would replace a same-named function by the module anyway.
-_MODULES = frozenset({"datasets", "models", "plots", "audit", "compare"})
+# names that are sub-modules themselves; every other lazy name is a function or class
+_MODULES = frozenset({"auditing", "comparison", "datasets", "models", "plots"})
 
-# public name -> module that defines it
+# public name -> module that defines it (``audit`` and ``compare`` are plain functions,
+# re-exported from the packages ``auditing`` and ``comparison``, as ArviZ does with az.compare)
 _LAZY: dict[str, str] = {
     "read_counts": "bellmodels.data",
     "write_counts": "bellmodels.data",
     "simulate_singlet": "bellmodels.simulate",
     "Behaviour": "bellmodels.behaviour",
-    "audit": "bellmodels.audit",
-    "AuditReport": "bellmodels.audit",
+    "audit": "bellmodels.auditing",
+    "AuditReport": "bellmodels.auditing",
+    "auditing": "bellmodels.auditing",
     "fit": "bellmodels.inference",
     "loo": "bellmodels.inference",
     "log_evidence": "bellmodels.inference",
-    "compare": "bellmodels.compare",
-    "run_study": "bellmodels.study",
+    "compare": "bellmodels.comparison",
+    "comparison": "bellmodels.comparison",
     "load_study": "bellmodels.study",
     "datasets": "bellmodels.datasets",
     "models": "bellmodels.models",
     "plots": "bellmodels.plots",
 }
+
+
+def run_study(
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    report: bool = True,
+    **options: Any,
+) -> Any:
+    """Run a study file end to end: its tasks, the results store, then the report.
+
+    The study (:func:`bellmodels.study.run_study`, which takes ``options``: ``workers``,
+    ``dask``, ``scheduler``, ``progress``, ``compile_base``) writes ``out/results.nc``; the
+    report (:func:`bellmodels.report.write_report`) reads it and writes ``report.md``,
+    ``report.html`` and the figures unless ``report=False``. Composed here, so that the study
+    never imports the report.
+
+    Returns
+    -------
+    xarray.Dataset
+        The aggregated results (also in ``out/results.nc``; default ``out/<study name>``).
+
+    Examples
+    --------
+    >>> import bellmodels as bm
+    >>> ds = bm.run_study("studies/weinstein2017.toml")  # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    from bellmodels.study import run_study as run_tasks_and_store
+
+    ds = run_tasks_and_store(path, out, **options)
+    if report:
+        from bellmodels.report import write_report
+
+        write_report(Path(out) if out is not None else Path("out") / ds.attrs["study"])
+    return ds
 
 
 def __getattr__(name: str) -> Any:
@@ -67,4 +105,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["Counts", "OnticTable", "Scenario", "Trials", "__version__", *_LAZY]
+__all__ = ["Counts", "OnticTable", "Scenario", "Trials", "__version__", "run_study", *_LAZY]

@@ -32,11 +32,6 @@ def _az() -> Any:
     return az
 
 
-def version() -> str:
-    """The installed ArviZ version string."""
-    return str(_az().__version__)
-
-
 # -- containers ---------------------------------------------------------------------------------
 def inference_data(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, str] | None = None) -> Any:
     """Build an ``InferenceData`` from named ``xarray.Dataset`` groups, with root ``attrs``.
@@ -56,11 +51,6 @@ def inference_data(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, str] | 
 def from_dict(**groups: Any) -> Any:
     """``az.from_dict`` (``posterior=``, ``log_likelihood=``, ``coords=``, ``dims=`` ...)."""
     return _az().from_dict(**groups)
-
-
-def is_inference_data(obj: Any) -> bool:
-    """Whether ``obj`` is an ArviZ ``InferenceData``."""
-    return isinstance(obj, _az().InferenceData)
 
 
 def add_groups(idata: Any, groups: Mapping[str, xr.Dataset]) -> None:
@@ -97,9 +87,8 @@ def elpd_data(
 ) -> Any:
     """An ``ELPDData`` for PSIS-LOO on the log scale, built from precomputed pieces.
 
-    ``pointwise`` and ``pareto_k`` are the per-observation values (here: per trial, expanded from
-    the per-cell values); ``extra`` entries are appended to the Series (``az.compare`` ignores
-    them).
+    ``pointwise`` and ``pareto_k`` are per-cell values (dim ``cell``; bellmodels never expands
+    counts into trials); ``extra`` entries are appended to the Series.
     """
     az = _az()
     data = [
@@ -109,8 +98,8 @@ def elpd_data(
         int(n_samples),
         int(n_data_points),
         bool(warning),
-        xr.DataArray(np.asarray(pointwise, dtype=float), dims=["trial"], name="loo_i"),
-        xr.DataArray(np.asarray(pareto_k, dtype=float), dims=["trial"], name="pareto_shape"),
+        xr.DataArray(np.asarray(pointwise, dtype=float), dims=["cell"], name="loo_i"),
+        xr.DataArray(np.asarray(pareto_k, dtype=float), dims=["cell"], name="pareto_shape"),
         "log",
         float(good_k),
     ]
@@ -186,11 +175,6 @@ def hdi(values: np.ndarray, prob: float = 0.94) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def summary(idata: Any, var_names: Sequence[str] | None = None, **kwargs: Any) -> Any:
-    """``az.summary`` (a pandas DataFrame)."""
-    return _az().summary(idata, var_names=var_names, **kwargs)
-
-
 # -- plots --------------------------------------------------------------------------------------
 def plot_compare(table: Any, **kwargs: Any) -> Any:
     """``az.plot_compare`` on an ArviZ comparison DataFrame."""
@@ -200,11 +184,6 @@ def plot_compare(table: Any, **kwargs: Any) -> Any:
 def plot_trace(idata: Any, var_names: Sequence[str] | None = None, **kwargs: Any) -> Any:
     """``az.plot_trace``."""
     return _az().plot_trace(idata, var_names=var_names, **kwargs)
-
-
-def plot_posterior(idata: Any, var_names: Sequence[str] | None = None, **kwargs: Any) -> Any:
-    """``az.plot_posterior``."""
-    return _az().plot_posterior(idata, var_names=var_names, **kwargs)
 
 
 def plot_rank(idata: Any, var_names: Sequence[str] | None = None, **kwargs: Any) -> Any:
@@ -227,15 +206,11 @@ __all__ = [
     "from_netcdf",
     "hdi",
     "inference_data",
-    "is_inference_data",
     "loo",
     "plot_compare",
     "plot_energy",
-    "plot_posterior",
     "plot_rank",
     "plot_trace",
     "rhat",
-    "summary",
     "to_netcdf",
-    "version",
 ]

@@ -54,6 +54,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from bellmodels._util import correlators, solve_convex
 from bellmodels.scenario import DIMS_BEHAVIOUR, Scenario
 
 LOCAL_BOUND: float = 2.0
@@ -65,8 +66,6 @@ ALGEBRAIC: float = 4.0
 
 CHSH_MINUS_PAIRS: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1), (0, 0))
 """Setting pair (index into the 2 x 2 sub-choice) that carries the minus sign in ``S_k``."""
-
-_SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])  # x_a * x_b in array order (index 0 <-> -1)
 
 
 def no_signalling_violation(p: np.ndarray) -> np.ndarray:
@@ -92,6 +91,56 @@ def no_signalling_violation(p: np.ndarray) -> np.ndarray:
     da = (ma.max(axis=-1) - ma.min(axis=-1)).max(axis=-1)
     db = (mb.max(axis=-2) - mb.min(axis=-2)).max(axis=-1)
     return np.maximum(da, db)
+
+
+def chsh_values(corr: Any) -> np.ndarray:
+    """The four CHSH variants ``S_k`` from ``(..., 2, 2)`` correlators (order: module docstring).
+
+    Vectorised over leading axes: one behaviour's correlators or a stack of them (one per
+    posterior draw). :meth:`Behaviour.chsh_values` is this for one sub-choice of one behaviour.
+
+    >>> e = -np.cos(np.subtract.outer([0, np.pi / 2], [np.pi / 4, -np.pi / 4]))
+    >>> round(float(chsh_values(e)[0]), 6)
+    -2.828427
+    """
+    e = np.asarray(corr, dtype=float)
+    if e.shape[-2:] != (2, 2):
+        raise ValueError(f"CHSH needs 2x2 settings, got correlators of shape {e.shape}")
+    out = []
+    for mi, mj in CHSH_MINUS_PAIRS:
+        sign = np.ones((2, 2))
+        sign[mi, mj] = -1.0
+        out.append((sign * e).sum(axis=(-2, -1)))
+    return np.stack(out, axis=-1)
+
+
+def chsh_max_values(corr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(S, S_values)`` from ``(..., K_a, K_b)`` correlators, vectorised over leading axes.
+
+    S = max_k |S_k|, maximised over every 2 x 2 sub-choice of settings when K > 2 (as
+    :attr:`Behaviour.S`); ``S_values`` are the four variants of the maximising sub-choice (the
+    first one on ties, as :meth:`Behaviour.chsh_max`).
+
+    >>> s, v = chsh_max_values(np.ones((3, 2, 2)))
+    >>> s.tolist()
+    [2.0, 2.0, 2.0]
+    """
+    e = np.asarray(corr, dtype=float)
+    ka, kb = e.shape[-2:]
+    best_s = best_v = None
+    for sa in itertools.combinations(range(ka), 2):
+        for sb in itertools.combinations(range(kb), 2):
+            v = chsh_values(e[..., list(sa), :][..., list(sb)])
+            s = np.abs(v).max(axis=-1)
+            if best_s is None or best_v is None:
+                best_s, best_v = s, v
+            else:
+                better = s > best_s
+                best_s = np.where(better, s, best_s)
+                best_v = np.where(better[..., None], v, best_v)
+    if best_s is None or best_v is None:
+        raise ValueError(f"CHSH needs at least 2 settings per party, got {ka} x {kb}")
+    return best_s, best_v
 
 
 @dataclass(frozen=True)
@@ -297,16 +346,6 @@ class Behaviour:
             raise ValueError("the counts hold no trials at all")
         return n / n.sum()
 
-    def to_xarray(self) -> xr.DataArray:
-        """The behaviour as a DataArray with the scenario's coords."""
-        return xr.DataArray(
-            self.p,
-            dims=DIMS_BEHAVIOUR,
-            coords=self.scenario.coords(),
-            attrs={"scenario": self.scenario.to_json()},
-            name="behaviour",
-        )
-
     # -- correlators and marginals ------------------------------------------------------------
     def correlators(self, allow_empty: bool = False) -> np.ndarray:
         """E(s_a, s_b) = P(same) - P(different), shape ``(K_a, K_b)``.
@@ -322,7 +361,7 @@ class Behaviour:
         """
         if not allow_empty:
             self._require(self._all_pairs(), "the correlator matrix")
-        return np.einsum("abxy,xy->ab", self.p, _SIGN)
+        return correlators(self.p)
 
     def marginals_a(self, allow_empty: bool = False) -> np.ndarray:
         """p(x_a = +1 | s_a, s_b), shape ``(K_a, K_b)``.
@@ -382,12 +421,7 @@ class Behaviour:
         pairs = [(i, j) for i in settings_a for j in settings_b]
         self._require(pairs, "CHSH")
         e = self.correlators(allow_empty=True)[np.ix_(list(settings_a), list(settings_b))]
-        out = np.empty(4)
-        for k, (mi, mj) in enumerate(CHSH_MINUS_PAIRS):
-            sign = np.ones((2, 2))
-            sign[mi, mj] = -1.0
-            out[k] = float((sign * e).sum())
-        return out
+        return chsh_values(e)
 
     def chsh_choices(self) -> list[CHSHChoice]:
         """CHSH over every 2 x 2 sub-choice of settings (one entry per unordered choice).
@@ -663,39 +697,9 @@ def _ns_mle(n: np.ndarray) -> np.ndarray:
     pos = np.flatnonzero(w > 0)
     objective = cp.Maximize(cp.sum(cp.multiply(w[pos], cp.log(var[pos]))))
     problem = cp.Problem(objective, cons)
-    _solve(problem)
+    solve_convex(problem)
     p = np.clip(np.asarray(var.value, dtype=float), 1e-300, None).reshape(ka, kb, 2, 2)
     return p / p.sum(axis=(2, 3), keepdims=True)
-
-
-def _solve(problem: Any) -> None:
-    """Solve a cvxpy problem: Clarabel with tight tolerances, then default Clarabel, then SCS.
-
-    The first attempt that reports ``optimal`` is kept; ``optimal_inaccurate`` is accepted only
-    from the last attempt. Raises ``RuntimeError`` if no attempt succeeds.
-    """
-    import warnings
-
-    import cvxpy as cp
-
-    attempts: list[tuple[str, dict[str, Any]]] = [
-        (cp.CLARABEL, {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}),
-        (cp.CLARABEL, {}),
-        (cp.SCS, {"eps": 1e-9, "max_iters": 200_000}),
-    ]
-    status = "not solved"
-    for solver, options in attempts:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=solver, **options)
-        except (cp.error.SolverError, ValueError):
-            continue
-        status = problem.status
-        if status == "optimal":
-            return
-    if status != "optimal_inaccurate":
-        raise RuntimeError(f"convex solver failed: status {status}")
 
 
 __all__ = [
@@ -706,5 +710,8 @@ __all__ = [
     "Behaviour",
     "CHSHChoice",
     "NoSignallingTest",
+    "chsh_max_values",
+    "chsh_values",
+    "correlators",
     "no_signalling_violation",
 ]

@@ -31,11 +31,9 @@ Example
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +42,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
+from bellmodels._util import atomic_write, write_atomic
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
 
 
@@ -686,44 +685,6 @@ def _read_netcdf(path: Path, scenario: Scenario | None) -> Counts:
     return Counts(values.astype(np.int64), scn, provenance=provenance)
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then ``os.replace`` it."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"directory {parent} does not exist (writing {path})")
-    fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-
-
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    """Write text or bytes to ``path`` atomically: a temporary file beside it, then a rename.
-
-    A reader never sees a half-written file and an interrupted write leaves the old one intact.
-    Parent directories are created. The one writer used by the benchmarks and the docs' scripts.
-
-    >>> import pathlib, tempfile
-    >>> p = write_atomic(pathlib.Path(tempfile.mkdtemp()) / "sub" / "table.md", "| a |")
-    >>> p.read_text()
-    '| a |'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(payload))
-    return path
-
-
 _WRITE_BLOCK_ROWS = 1_000_000
 
 
@@ -824,9 +785,11 @@ def write_counts(
                 f"{path}: NetCDF files hold count tables; use a .csv path for form='trials'"
             )
         counts = data if isinstance(data, Counts) else data.counts()
-        _atomic_write(path, lambda tmp: counts.array.to_netcdf(tmp, engine="h5netcdf"))
+        atomic_write(
+            path, lambda tmp: counts.array.to_netcdf(tmp, engine="h5netcdf"), parents=False
+        )
     else:
-        _atomic_write(path, lambda tmp: _write_csv(data, tmp, form))
+        atomic_write(path, lambda tmp: _write_csv(data, tmp, form), parents=False)
     return path
 
 

@@ -7,7 +7,7 @@ On a finite scenario every hidden-variable model, however it is described, is a 
 
 with lambda over a finite alphabet. The observable behaviour is the sum over lambda; locality
 (parameter and outcome independence) and measurement independence are properties of the two
-factors. This module only stores and validates; the audit (:mod:`bellmodels.audit`) measures.
+factors. This module only stores and validates; the audit (:mod:`bellmodels.auditing`) measures.
 
 Example
 -------

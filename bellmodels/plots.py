@@ -378,7 +378,7 @@ def min_mi_curve(
     scenario: Any = None, visibilities: Sequence[float] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The least MI(lambda; settings) in bits any local model needs for the singlet at visibility
-    V, against S = 2√2 V (CHSH scenario), from :func:`bellmodels.audit.min_mi_bits`.
+    V, against S = 2√2 V (CHSH scenario), from :func:`bellmodels.auditing.min_mi_bits`.
 
     Returns
     -------
@@ -388,7 +388,7 @@ def min_mi_curve(
     >>> float(mi[0]) < 1e-6  # doctest: +SKIP
     True
     """
-    from bellmodels.audit import min_mi_bits
+    from bellmodels.auditing import min_mi_bits
     from bellmodels.scenario import Scenario
     from bellmodels.simulate import singlet_behaviour
 
@@ -769,47 +769,39 @@ def _draw_energy(ax: Any, idata: Any) -> None:
 
 
 def _replicated_counts(idata: Any, n: np.ndarray, max_draws: int = 400) -> np.ndarray:
-    if "posterior_predictive" in idata.groups():
-        pp = idata.posterior_predictive
-        for name in ("counts", "y", "obs"):
-            if name in pp:
-                arr = np.asarray(pp[name])
-                arr = arr.reshape(-1, *arr.shape[2:])
-                if arr.shape[1:] == n.shape:
-                    return arr[:max_draws].astype(float)
-                if arr.shape[1:] == (n.size,):
-                    return arr[:max_draws].reshape(-1, *n.shape).astype(float)
-    beh = np.asarray(idata.posterior["behaviour"]).reshape(-1, *n.shape)[:max_draws]
-    rng = np.random.default_rng(0)
-    totals = n.sum(axis=(2, 3)).astype(int)
-    out = np.empty((beh.shape[0], *n.shape))
-    for d in range(beh.shape[0]):
-        for i in range(n.shape[0]):
-            for j in range(n.shape[1]):
-                p = np.clip(beh[d, i, j].ravel(), 0, None)
-                out[d, i, j] = rng.multinomial(totals[i, j], p / p.sum()).reshape(2, 2)
-    return out
+    """The fit's replicated count tables (``posterior_predictive["counts"]``), at most
+    ``max_draws`` of them, shaped like ``n``."""
+    arr = np.asarray(idata.posterior_predictive["counts"])
+    return arr.reshape(-1, *n.shape)[:max_draws].astype(float)
 
 
 def plot_compare(table: Any, title: str = "") -> Figure:
-    """Model comparison: ``az.plot_compare`` of an ArviZ comparison table (ELPD-LOO ± SE, best
-    first) and, beside it, each model's ELPD difference to the best ± its SE on a symmetric-log
-    axis, where differences of a few nats and of thousands are both visible.
+    """Model comparison: ``az.plot_compare`` of a ranking (ELPD-LOO ± SE, best first) and,
+    beside it, each model's ELPD difference to the best ± its SE on a symmetric-log axis, where
+    differences of a few nats and of thousands are both visible.
 
-    >>> rows, table = bellmodels.study.compare_point(out_dir, task_ids)  # doctest: +SKIP
-    >>> fig = plot_compare(table)  # doctest: +SKIP
+    ``table`` is a ranking as :func:`bellmodels.comparison.rank` returns it (index: model;
+    columns ``rank``, ``elpd_loo``, ``se``, ``d_loo``, ``dse``).
+
+    >>> import numpy as np
+    >>> from bellmodels.comparison import rank
+    >>> t = rank({"a": np.log([0.4, 0.1, 0.1, 0.4]), "b": np.log([0.25] * 4)}, [4, 1, 1, 4],
+    ...          {"a": True, "b": True})
+    >>> len(plot_compare(t).axes)
+    2
     """
     from bellmodels import _arviz
 
     n = len(table)
     fig = Figure(figsize=(12.0, 0.42 * n + 1.6), layout="constrained")
     ax, axd = fig.subplots(1, 2, width_ratios=(1.0, 1.0))
-    _arviz.plot_compare(table, ax=ax, insample_dev=False, legend=False)
+    az_table = table.rename(columns={"d_loo": "elpd_diff"})  # ArviZ's column names
+    _arviz.plot_compare(az_table, ax=ax, insample_dev=False, legend=False)
     ax.set_title(title or "az.plot_compare: ELPD-LOO ± SE (higher is better)", fontsize=9)
     _shrink_fonts(ax)
     ax.tick_params(axis="x", labelrotation=30)
     names = [str(m) for m in table.index]
-    diff = np.asarray(table["elpd_diff"], dtype=float)
+    diff = np.asarray(table["d_loo"], dtype=float)
     dse = np.asarray(table["dse"], dtype=float)
     y = np.arange(n)
     axd.errorbar(diff, y, xerr=dse, fmt="o", color="black", mfc="white", capsize=3)

@@ -41,7 +41,7 @@ def _prior_draws(model, n: int, seed: int) -> list[dict[str, np.ndarray]]:
 
 def run_model(name: str, sims: int, trials: int, keep: int, seed: int) -> dict[str, list[int]]:
     import bellmodels as bm
-    from bellmodels.inference import chsh_posterior, correlators
+    from bellmodels.behaviour import chsh_max_values, correlators
 
     model = bm.models.get(name)
     scn = model.scenario
@@ -76,7 +76,7 @@ def run_model(name: str, sims: int, trials: int, keep: int, seed: int) -> dict[s
         true = theta[var] if idx is None else theta[var][idx]
         sel = np.linspace(0, draws.shape[0] - 1, keep).astype(int)
         ranks["param"].append(int((draws[sel] < true).sum()))
-        s_true = chsh_posterior(correlators(model.behaviour(theta))[None])[0][0]
+        s_true = chsh_max_values(correlators(model.behaviour(theta))[None])[0][0]
         s_draws = post["S"].values.ravel()[sel]
         ranks["S"].append(int((s_draws < s_true).sum()))
         print(

@@ -3,7 +3,7 @@
 For Weinstein's training set (100,000 simulated singlet trials, CHSH angles, seed 0) each
 machine (RBM and conditional RBM with 4 and 8 hidden units) is trained with the loss
 KL + beta * MI(h; settings) [KL in nats on the conditional objective, MI in bits under uniform
-settings] over a grid of beta (:func:`bellmodels.rbm_training.mi_frontier`, warm-started along
+settings] over a grid of beta (:func:`bellmodels.experiments.mi_frontier`, warm-started along
 the grid, 4 starts per beta). The least MI among the machines that keep KL <= 1e-3 nats is
 compared with ``min_mi_bits`` of the data (Hall, PRA 84, 022102 (2011); the audit's convex
 programme). Writes ``docs/generated/rbm_frontier.md`` atomically.
@@ -24,7 +24,7 @@ import numpy as np
 
 from bellmodels import Scenario
 from bellmodels.data import write_atomic
-from bellmodels.rbm_training import mi_frontier
+from bellmodels.experiments import mi_frontier
 from bellmodels.simulate import simulate_singlet
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "generated" / "rbm_frontier.md"

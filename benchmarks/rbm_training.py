@@ -31,7 +31,7 @@ import numpy as np
 
 from bellmodels import Scenario
 from bellmodels.data import write_atomic
-from bellmodels.models.rbm import RBM
+from bellmodels.models.boltzmann import RBM
 from bellmodels.simulate import simulate_singlet
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "generated" / "rbm_training_benchmark.md"

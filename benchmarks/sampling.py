@@ -45,8 +45,8 @@ def _naive_rbm(counts, draws: int, tune: int, chains: int, seed: int) -> dict[st
     import pymc as pm
 
     from bellmodels import inference, models
-    from bellmodels.audit import audit_draws
-    from bellmodels.inference import chsh_posterior, correlators
+    from bellmodels.auditing import audit_draws
+    from bellmodels.behaviour import chsh_max_values, correlators
 
     model = models.get("rbm", scenario=counts.scenario, prior="binary")
     pmodel = inference.build_model(model, counts)  # independent Normal(0, 3) on every 0/1 weight
@@ -75,7 +75,7 @@ def _naive_rbm(counts, draws: int, tune: int, chains: int, seed: int) -> dict[st
         )
     wall = time.perf_counter() - t0
     post = raw.posterior
-    s, _ = chsh_posterior(correlators(post["behaviour"].values))
+    s, _ = chsh_max_values(correlators(post["behaviour"].values))
     names = list(model.parameters)
     tables = [
         model.ontic_table({n: post[n].values[c, d] for n in names})

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bellmodels import Counts, OnticTable, Scenario
-from bellmodels.audit import (
+from bellmodels.auditing import (
     CLASSIFICATIONS,
     audit,
     audit_draws,

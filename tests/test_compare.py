@@ -11,31 +11,34 @@ from _dirichlet import SaturatedDirichlet
 import bellmodels as bm
 from bellmodels import _arviz
 from bellmodels.cli import main
-from bellmodels.compare import ROW_KEYS, compare
+from bellmodels.comparison import ROW_KEYS, compare
 from bellmodels.scenario import Scenario
 
 SQRT2 = float(np.sqrt(2))
 
 
 @pytest.fixture(scope="module")
-def small():
-    """Singlet data; the saturated model vs local-polytope, tiny draws (the gate will fail)."""
+def small(tmp_path_factory):
+    """Singlet data; the saturated model vs local-polytope, with enough draws that both fits
+    pass the gate (so the ordering checks below run), written to an out_dir."""
     counts = bm.simulate_singlet(Scenario.chsh(), n=3000, seed=11).counts()
+    out = tmp_path_factory.mktemp("fits")
     res = compare(
         [SaturatedDirichlet(), "local-polytope"],
         counts,
-        draws=150,
-        tune=150,
+        draws=500,
+        tune=400,
         chains=2,
         seed=5,
         evidence=False,
         progress=False,
+        out_dir=out,
     )
-    return counts, res
+    return counts, res, out
 
 
 def test_table_has_exactly_the_design_keys(small):
-    _, res = small
+    _, res, _ = small
     assert tuple(res.table.columns) == ROW_KEYS
     recs = res.to_records()
     assert [set(r) for r in recs] == [set(ROW_KEYS)] * 2
@@ -48,7 +51,7 @@ def test_table_has_exactly_the_design_keys(small):
 def test_markdown_names_unreliable_evidence(small):
     import dataclasses
 
-    _, res = small
+    _, res, _ = small
     names = list(res.table["model"])
     shaky = dataclasses.replace(res, evidence={names[0]: (-10.0, 0.2), names[1]: (-12.0, 40.0)})
     last = shaky.to_markdown().rstrip().splitlines()[-1]
@@ -56,8 +59,9 @@ def test_markdown_names_unreliable_evidence(small):
 
 
 def test_order_and_statistics_are_consistent(small):
-    _, res = small
+    _, res, _ = small
     t = res.table
+    assert t["diagnostics_ok"].all(), res.diagnostics  # else the ordering checks prove little
     sound = t[t["diagnostics_ok"]]
     unsound = t[~t["diagnostics_ok"]]
     # sound fits come first, best first, and only they carry weights
@@ -99,22 +103,54 @@ def test_a_failing_fit_is_marked_and_not_weighted():
     assert res.diagnostics["test-saturated-dirichlet"]["reasons"]
 
 
-def test_out_dir_writes_one_netcdf_per_fit(small, tmp_path):
-    _counts, res = small
-    from bellmodels.compare import _write_atomic_netcdf
-
-    for name, idata in res.fits.items():
-        _write_atomic_netcdf(idata, tmp_path / f"{name}.nc")
-    back = _arviz.from_netcdf(str(tmp_path / "local-polytope.nc"))
-    assert back.attrs["model"] == "local-polytope"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
+def test_out_dir_holds_one_complete_netcdf_per_fit_and_no_temp_file(small):
+    _counts, res, out = small
+    assert sorted(p.name for p in out.iterdir()) == [
         "local-polytope.nc",
         "test-saturated-dirichlet.nc",
     ]
+    back = _arviz.from_netcdf(str(out / "local-polytope.nc"))
+    assert back.attrs["model"] == "local-polytope"
+    row = json.loads(back.attrs["comparison_row"])
+    assert row == next(r for r in res.to_records() if r["model"] == "local-polytope")
 
 
-def test_public_name_is_callable():
-    assert callable(bm.compare) and bm.compare.ROW_KEYS == ROW_KEYS
+def test_a_saved_fit_rebuilds_its_model(small):
+    from bellmodels.inference import load_fit
+
+    _counts, _res, out = small
+    model, idata = load_fit(out / "local-polytope.nc")
+    assert model.name == "local-polytope" and model.describe() == json.loads(
+        idata.attrs["model_describe"]
+    )
+    assert json.loads(idata.attrs["versions"])["pymc"]
+    assert json.loads(idata.attrs["sampler_settings"])["draws"] == 500
+
+
+def test_rank_puts_failing_fits_last_unweighted_and_measured_against_the_best_sound_one():
+    from bellmodels.comparison import rank
+
+    n = np.array([40, 10, 10, 40])
+    best = np.log([0.4, 0.1, 0.1, 0.4])
+    cells = {
+        "sound-worse": np.log([0.3, 0.2, 0.2, 0.3]),
+        "failing-best": best,
+        "flat": np.log([0.25] * 4),
+    }
+    t = rank(cells, n, {"sound-worse": True, "failing-best": False, "flat": True})
+    assert list(t.index) == ["sound-worse", "flat", "failing-best"]
+    assert list(t["rank"]) == [0, 1, 2]
+    assert t.loc["failing-best", "diagnostics_ok"] == False  # noqa: E712
+    assert np.isnan(t.loc["failing-best", "weight"])
+    assert t.loc["sound-worse", "weight"] + t.loc["flat", "weight"] == pytest.approx(1.0)
+    # d_loo against the best *sound* fit: the failing fit is ahead of it (negative)
+    expected = float(np.dot(n, cells["sound-worse"] - best))
+    assert t.loc["failing-best", "d_loo"] == pytest.approx(expected) and expected < 0
+    assert t.loc["sound-worse", "d_loo"] == 0.0 and t.loc["sound-worse", "dse"] == 0.0
+
+
+def test_public_compare_is_the_comparison_function():
+    assert bm.compare is compare and bm.comparison.ROW_KEYS == ROW_KEYS
 
 
 def test_cli_rejects_unknown_models(capsys):
@@ -125,7 +161,7 @@ def test_cli_rejects_unknown_models(capsys):
 def test_fit_options_reach_the_fit_and_bad_ones_are_named(small):
     """Per-model fit settings: the chosen model gets them (its posterior has their size), the
     others keep the defaults; an unknown model or key is refused by name."""
-    counts, _ = small
+    counts, _, _ = small
     res = compare(
         ["bell1964", "quantum-singlet"],
         counts,
@@ -212,7 +248,7 @@ def test_bayes_factor_refuses_unreliable_smc_evidence():
     factor unless asked; reliable ones give the difference with errors in quadrature."""
     import pandas as pd
 
-    from bellmodels.compare import Comparison
+    from bellmodels.comparison import Comparison
 
     res = Comparison(
         table=pd.DataFrame(columns=list(ROW_KEYS)),

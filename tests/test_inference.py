@@ -11,10 +11,8 @@ from _dirichlet import SaturatedDirichlet, cached_fit, random_counts
 
 import bellmodels as bm
 from bellmodels import _arviz
-from bellmodels.behaviour import Behaviour
+from bellmodels.behaviour import Behaviour, chsh_max_values, chsh_values
 from bellmodels.inference import (
-    chsh_posterior,
-    chsh_values,
     diagnostics,
     fit,
     log_evidence,
@@ -117,7 +115,7 @@ def test_chsh_helpers_agree_with_behaviour_module():
     scn = Scenario.chained(3)
     p = rng.dirichlet(np.ones(4), size=(3, 3)).reshape(3, 3, 2, 2)
     b = Behaviour(p, scn)
-    s, v = chsh_posterior(b.correlators()[None])
+    s, v = chsh_max_values(b.correlators()[None])
     assert s[0] == pytest.approx(b.S)
     np.testing.assert_allclose(v[0], b.S_values)
     e = -np.cos(Scenario.chsh().angle_differences())
@@ -183,7 +181,7 @@ def test_smc_evidence_matches_the_analytic_dirichlet_multinomial(tmp_path):
 
 def test_ragged_smc_stats_are_cleaned_per_chain():
     """Chains with different numbers of tempering stages: PyMC's (1, chain) list layout."""
-    from bellmodels.inference import _clean_smc_stats
+    from bellmodels.inference.evidence import _clean_smc_stats
 
     ragged = np.empty((1, 3), dtype=object)
     ragged[0, 0] = [np.nan, np.nan, -5.0]
@@ -230,7 +228,7 @@ def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
     """init="auto" for the RBM: pm.find_MAP from the exact ML fit. The mode keeps the ML fit's
     behaviour (the data's ridge) but comes back from the far end of the ridge, where ML runs
     because the likelihood is flat there, to weights the Normal(0, 3) prior allows."""
-    from bellmodels.inference import _initvals, build_model
+    from bellmodels.inference.fit import _initvals, build_model
 
     counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=0).counts()
     model = bm.models.get("rbm")
@@ -271,7 +269,7 @@ def test_init_params_starts_a_dirichlet_model_at_its_weights():
     (an override of the Deterministic ``weights`` was silently ignored by PyMC)."""
     from pymc.initial_point import make_initial_point_fn
 
-    from bellmodels.inference import _initvals, build_model
+    from bellmodels.inference.fit import _initvals, build_model
 
     counts = bm.simulate_singlet(Scenario.chsh(), n=1000, seed=0).counts()
     w = np.full(16, 0.01)

@@ -43,8 +43,11 @@ def test_counts_loo_equals_brute_force_per_trial_loo(fitted):
     for key in ("elpd_loo", "se", "p_loo"):
         assert abs(float(fast[key]) - float(brute[key])) < 1e-6, key
     assert fast["n_data_points"] == brute["n_data_points"] == 2000
-    np.testing.assert_allclose(fast["loo_i"].values, brute["loo_i"].values, atol=1e-6, rtol=0)
-    np.testing.assert_allclose(fast["pareto_k"].values, brute["pareto_k"].values, atol=1e-9)
+    n = fast["cell_counts"]
+    per_trial = np.repeat(fast["loo_cells"][n > 0], n[n > 0])
+    k_per_trial = np.repeat(fast["pareto_k_cells"][n > 0], n[n > 0])
+    np.testing.assert_allclose(per_trial, brute["loo_i"].values, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(k_per_trial, brute["pareto_k"].values, atol=1e-9)
 
 
 def test_loo_pointwise_values_are_constant_within_a_cell_and_weighted(fitted):
@@ -59,9 +62,93 @@ def test_loo_pointwise_values_are_constant_within_a_cell_and_weighted(fitted):
     assert 0 < float(res["p_loo"]) < 20  # 12 free parameters in the saturated model
 
 
-def test_compare_accepts_expanded_elpd(fitted):
+def test_loo_holds_one_value_per_cell_not_per_trial(fitted):
+    _, counts, idata = fitted
+    res = loo(idata)
+    assert res["loo_i"].shape == res["pareto_k"].shape == (counts.values.size,)
+
+
+def _expanded(elpd):
+    """An ELPDData with one pointwise value per trial (what az.compare needs), for tests only."""
+    n = elpd["cell_counts"]
+    occ = n > 0
+    return _arviz.elpd_data(
+        elpd=float(elpd["elpd_loo"]),
+        se=float(elpd["se"]),
+        p=float(elpd["p_loo"]),
+        n_samples=int(elpd["n_samples"]),
+        n_data_points=int(n.sum()),
+        warning=bool(elpd["warning"]),
+        pointwise=np.repeat(elpd["loo_cells"][occ], n[occ]),
+        pareto_k=np.repeat(elpd["pareto_k_cells"][occ], n[occ]),
+        good_k=float(elpd["good_k"]),
+    )
+
+
+def test_rank_matches_az_compare_on_the_expanded_trials(fitted):
+    """Stacking weights, d_loo and dse from cells x counts equal az.compare's on the per-trial
+    expansion (affordable here: 2000 trials)."""
+    from bellmodels.comparison import rank
+
     _, _, idata = fitted
-    a = loo(idata)
-    table = _arviz.compare({"m1": a, "m2": a})
-    assert list(table["elpd_loo"]) == [float(a["elpd_loo"])] * 2
-    assert np.allclose(table["elpd_diff"], 0.0) and np.allclose(table["dse"], 0.0)
+    sat = loo(idata)
+    n = sat["cell_counts"]
+    cells = {"saturated": sat["loo_cells"]}
+    # two rivals on the same cells (neither a mixture of the others, so the weights are
+    # identified): a uniform model and a tempered one, p^(1/2) renormalised per setting pair
+    cells["uniform"] = np.where(n > 0, np.log(0.25), np.nan)
+    half = np.exp(0.5 * sat["loo_cells"]).reshape(-1, 4)
+    cells["tempered"] = np.log(half / half.sum(axis=1, keepdims=True)).ravel()
+    ours = rank(cells, n, dict.fromkeys(cells, True))
+    elpds = {}
+    for name, c in cells.items():
+        occ = n > 0
+        total = float(np.dot(n[occ], c[occ]))
+        elpds[name] = _arviz.elpd_data(
+            elpd=total,
+            se=float(ours.loc[name, "se"]),
+            p=1.0,
+            n_samples=4000,
+            n_data_points=int(n.sum()),
+            warning=False,
+            pointwise=np.repeat(c[occ], n[occ]),
+            pareto_k=np.zeros(int(n.sum())),
+            good_k=0.7,
+        )
+    ref = _arviz.compare(elpds)
+    assert list(ours.index) == list(ref.index)
+    for name in cells:
+        assert ours.loc[name, "elpd_loo"] == pytest.approx(ref.loc[name, "elpd_loo"], abs=1e-8)
+        assert ours.loc[name, "d_loo"] == pytest.approx(ref.loc[name, "elpd_diff"], abs=1e-8)
+        assert ours.loc[name, "dse"] == pytest.approx(ref.loc[name, "dse"], abs=1e-8)
+        assert ours.loc[name, "weight"] == pytest.approx(ref.loc[name, "weight"], abs=2e-3)
+    # az's standard errors agree with ours too (the same weighted population variance)
+    expanded = _expanded(sat)
+    assert float(expanded["se"]) == pytest.approx(float(ours.loc["saturated", "se"]), rel=1e-9)
+
+
+def test_stacking_weights_split_between_complementary_models():
+    """Two models each right on half the cells: stacking mixes them, az.compare agrees."""
+    from bellmodels.comparison import stacking_weights
+
+    n = np.array([300, 100, 100, 300])
+    a = np.log([0.45, 0.05, 0.25, 0.25])
+    b = np.log([0.25, 0.25, 0.05, 0.45])
+    w = stacking_weights(np.column_stack([a, b]), n)
+    assert w.sum() == pytest.approx(1.0) and w == pytest.approx([0.5, 0.5], abs=1e-3)
+    elpds = {
+        k: _arviz.elpd_data(
+            elpd=float(np.dot(n, v)),
+            se=1.0,
+            p=1.0,
+            n_samples=100,
+            n_data_points=int(n.sum()),
+            warning=False,
+            pointwise=np.repeat(v, n),
+            pareto_k=np.zeros(int(n.sum())),
+            good_k=0.7,
+        )
+        for k, v in (("a", a), ("b", b))
+    }
+    ref = _arviz.compare(elpds)
+    assert [w[0], w[1]] == pytest.approx([ref.loc["a", "weight"], ref.loc["b", "weight"]], abs=2e-3)

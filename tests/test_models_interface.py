@@ -14,6 +14,7 @@ from scipy import stats
 
 from bellmodels import models
 from bellmodels.models import FAMILIES, HiddenVariableModel
+from bellmodels.models.boltzmann import BoltzmannModel
 from bellmodels.ontic import OnticTable
 
 NAMES = models.names()
@@ -150,8 +151,8 @@ def assert_sampler_agrees(name: str, n: int) -> None:
     assert p > 1e-3, f"{name}: sampler disagrees with behaviour (chi-square p = {p:.2e})"
 
 
-FAST_SAMPLERS = [n for n in NAMES if models.get(n).family != "rbm"]
-SLOW_SAMPLERS = [n for n in NAMES if models.get(n).family == "rbm"]
+FAST_SAMPLERS = [n for n in NAMES if not isinstance(models.get(n), BoltzmannModel)]
+SLOW_SAMPLERS = [n for n in NAMES if isinstance(models.get(n), BoltzmannModel)]
 
 
 @pytest.mark.parametrize("name", FAST_SAMPLERS)
@@ -161,7 +162,7 @@ def test_sampler_agrees_with_behaviour(name: str) -> None:
 
 @pytest.mark.parametrize("name", SLOW_SAMPLERS)
 def test_sampler_agrees_with_behaviour_small(name: str) -> None:
-    """Gibbs samplers (RBM family) are slow: 10^4 trials in the fast suite, 10^5 below."""
+    """Gibbs samplers (the Boltzmann machines) are slow: 10^4 trials in the fast suite, 10^5 below."""
     assert_sampler_agrees(name, 10_000)
 
 
@@ -175,3 +176,19 @@ def test_chi_square_check_can_fail() -> None:
     """The sampler check rejects a wrong behaviour (here: the singlet sampled, Bell's expected)."""
     trials = models.get("quantum-singlet").sample_trials(100_000, seed=1)
     assert chi_square_p(trials.counts().values, models.get("bell1964").behaviour()) < 1e-6
+
+
+def test_inference_reads_declared_capabilities_not_the_family():
+    """The machines declare their sampler order, start and ML fit; the family is only the
+    assumption family their audit checks."""
+    from bellmodels.inference import available_samplers, choose_sampler
+    from bellmodels.models import CRBM, RBM
+
+    for cls in (RBM, CRBM):
+        assert cls.family == "measurement-dependent" and cls.trainable and cls.init == "mode"
+        assert choose_sampler("auto", cls.samplers) == next(
+            s for s in cls.samplers if s in available_samplers()
+        )
+    plain = models.get("quantum-singlet")
+    assert not plain.trainable and plain.init == "prior"
+    assert choose_sampler("auto", plain.samplers) == "pymc"

@@ -20,7 +20,7 @@ def chsh_values(p: np.ndarray) -> np.ndarray:
 
 
 def audit(model, **kw):
-    from bellmodels.audit import audit as _audit
+    from bellmodels.auditing import audit as _audit
 
     return _audit(model, compute_min_mi=False, compute_min_hall_M=False, **kw)
 

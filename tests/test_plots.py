@@ -97,8 +97,12 @@ def _fake_fit(seed=0, chains=2, draws=200):
     )  # (chains, draws, 2, 2, 2, 2)
     s = 2 * np.sqrt(2) * np.minimum(v, 1.0)
     energy = rng.normal(size=(chains, draws))
+    # replicated counts, as fit() stores them: 5,000 trials per setting pair
+    p4 = beh.reshape(chains, draws, 2, 2, 4)
+    rep = rng.multinomial(5000, p4 / p4.sum(axis=-1, keepdims=True)).reshape(beh.shape)
     return _arviz.from_dict(
         posterior={"S": s, "behaviour": beh, "hall_M": 0.5 + 0.01 * rng.normal(size=v.shape)},
+        posterior_predictive={"counts": rep},
         sample_stats={"energy": energy},
     )
 

@@ -22,16 +22,22 @@ def test_import_does_not_pull_in_pymc_or_cvxpy():
     assert out.stdout.strip() == "False"
 
 
-def test_audit_is_callable_whatever_imported_the_submodule_first():
-    # importing the submodule makes the import system bind bellmodels.audit to the module; the
-    # module is callable, so DESIGN's bm.audit(obj) still works, as does bm.audit.min_mi_bits
+def test_audit_and_compare_are_plain_functions_whatever_was_imported_first():
+    # DESIGN's bm.audit(obj) and bm.compare(...) are functions re-exported from the packages
+    # ``auditing`` and ``comparison``: importing those first changes nothing, and a function
+    # (unlike a module made callable) has a signature and pickles by reference
     code = (
-        "import bellmodels.audit\n"
+        "import bellmodels.auditing, bellmodels.comparison, inspect, pickle, types\n"
         "import bellmodels as bm\n"
         "from bellmodels import audit\n"
+        "assert isinstance(bm.audit, types.FunctionType) and audit is bm.audit\n"
+        "assert isinstance(bm.compare, types.FunctionType)\n"
+        "assert pickle.loads(pickle.dumps(bm.audit)) is bm.audit\n"
+        "assert 'settings_probs' in inspect.signature(bm.audit).parameters\n"
+        "assert 'counts' in inspect.signature(bm.compare).parameters\n"
         "r = bm.audit(bm.models.get('hall2010'))\n"
         "assert audit(bm.models.get('bell1964')).classification.startswith('local')\n"
-        "print(r.classification, callable(bm.audit.min_mi_bits))"
+        "print(r.classification, callable(bm.auditing.min_mi_bits))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "local & measurement-dependent True"

@@ -8,7 +8,7 @@ from scipy import stats
 
 from bellmodels import Scenario
 from bellmodels.models import get, names
-from bellmodels.models.rbm import CRBM, RBM, setting_codes
+from bellmodels.models.boltzmann import CRBM, RBM, setting_codes
 
 
 def correlators(p: np.ndarray) -> np.ndarray:
@@ -81,7 +81,7 @@ def test_ontic_table_against_brute_force_joint(published):
 
 
 def test_published_machine_audit(published):
-    from bellmodels.audit import audit
+    from bellmodels.auditing import audit
 
     report = audit(published)
     assert report.parameter_independence_violation < 1e-9

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from bellmodels import Counts, Scenario
-from bellmodels.models.rbm import CRBM, RBM
-from bellmodels.rbm_training import (
+from bellmodels.experiments import mi_frontier
+from bellmodels.models.boltzmann import CRBM, RBM
+from bellmodels.models.boltzmann.training import (
     EmpiricalData,
     kl_divergence,
     loss_and_gradient,
     mi_bits_and_gradient,
-    mi_frontier,
 )
 from bellmodels.simulate import simulate_singlet
 
@@ -81,7 +81,7 @@ def test_mi_gradient_alone_matches_finite_differences():
 
 
 def test_mi_agrees_with_the_audit():
-    from bellmodels.audit import audit
+    from bellmodels.auditing import audit
 
     model = RBM.weinstein2017()
     mi, _ = mi_bits_and_gradient(model.machine_arrays(), model, gradient=False)
@@ -96,8 +96,10 @@ def test_exact_ml_on_weinstein_training_set(singlet_counts):
         assert model.kl_ <= 1e-3
         assert np.abs(correlators(model.behaviour()) - data_e).max() <= 0.01
         assert model.kl_ == pytest.approx(model.kl(singlet_counts, objective=objective))
-        # the fitted parameters are the model's values now (usable as PyMC initial values)
-        np.testing.assert_array_equal(model.params()["W"], model.values["W"])
+        # the fitted parameters are params_ (what params() returns, usable as PyMC initial
+        # values); the constructor's arguments are untouched
+        np.testing.assert_array_equal(model.params()["W"], model.params_["W"])
+        assert model.values == {} and model.n_hidden == 4 and model.seed == 0
         assert model.history_["loss"].size == model.n_iter_
         assert model.restarts_.size == 8
         assert model.training_["objective"] == objective
@@ -120,7 +122,7 @@ def test_crbm_fits_conditionally(singlet_counts):
 
 def test_trained_machine_on_exact_singlet_is_local_and_measurement_dependent():
     """Trained on (rounded) exact singlet statistics the machine is no-signalling to 1e-6."""
-    from bellmodels.audit import audit
+    from bellmodels.auditing import audit
     from bellmodels.simulate import singlet_behaviour
 
     scn = Scenario.chsh()

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from bellmodels.study import run_study
+from bellmodels import run_study
 
 STUDY = """
 [study]

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bellmodels.study import load_study, load_study_file, parse_study, run_study
+from bellmodels import run_study
+from bellmodels.study import load_study, load_study_file, parse_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

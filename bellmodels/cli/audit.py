@@ -1,6 +1,6 @@
 """``bellmodels audit MODEL`` and ``bellmodels audit --data FILE|DATASET``.
 
-Both call :func:`bellmodels.audit.audit` and print the :class:`~bellmodels.audit.AuditReport`:
+Both call :func:`bellmodels.auditing.audit` and print the :class:`~bellmodels.auditing.AuditReport`:
 ``--json`` prints ``report.to_dict()`` as JSON (keys as in ``DESIGN.md``), otherwise the short
 human-readable table (``str(report)``).
 
@@ -82,7 +82,7 @@ def resolve_data(value: str, scenario: Any = None) -> Any:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from bellmodels.audit import audit
+    from bellmodels.auditing import audit
     from bellmodels.cli.data import load_scenario
 
     if (args.model is None) == (args.data is None):

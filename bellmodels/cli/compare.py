@@ -14,9 +14,6 @@ gate (the table still prints, with ``diagnostics_ok`` false for that model).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +57,10 @@ def add_commands(subparsers: Any) -> None:
 
 def _compare(args: argparse.Namespace) -> int:
     from bellmodels import models as registry
+    from bellmodels._util import write_json_atomic
     from bellmodels.cli.audit import resolve_data
     from bellmodels.cli.data import load_scenario
-    from bellmodels.compare import compare
+    from bellmodels.comparison import compare
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     if not names:
@@ -89,11 +87,7 @@ def _compare(args: argparse.Namespace) -> int:
     )
     records = res.to_records()
     if args.out:
-        out = Path(args.out)
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=".comparison.json.", suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(records, fh, indent=2)
-        os.replace(tmp, out / "comparison.json")
+        write_json_atomic(Path(args.out) / "comparison.json", records)
     if args.json:
         print_json(records)
     else:

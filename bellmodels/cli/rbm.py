@@ -86,9 +86,9 @@ def _non_negative_float(text: str) -> float:
 def _train(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from bellmodels.audit import audit
+    from bellmodels.auditing import audit
     from bellmodels.cli.audit import resolve_data
-    from bellmodels.models.rbm import CRBM, RBM
+    from bellmodels.models.boltzmann import CRBM, RBM
 
     counts = resolve_data(args.data)
     if counts.total == 0:

@@ -63,7 +63,8 @@ def add_commands(subparsers: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     """Exit 0 when every task finished (fits flagged by the diagnostics gate are reported, not
     fatal), 1 when a task failed, 143 when interrupted by SIGTERM (re-run to resume)."""
-    from bellmodels.study import StudyInterrupted, run_study
+    from bellmodels import run_study
+    from bellmodels.study import StudyInterrupted
 
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")

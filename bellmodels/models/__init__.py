@@ -13,9 +13,19 @@ from bellmodels.models.registry import get, names, register
 
 # Importing a model module registers its models (one line per module).
 # isort: split
+from bellmodels.models import boltzmann as boltzmann
 from bellmodels.models import local as local
 from bellmodels.models import nonlocal_ as nonlocal_
-from bellmodels.models import rbm  # noqa: F401
 from bellmodels.models import retrocausal as retrocausal
+from bellmodels.models.boltzmann import CRBM, RBM
 
-__all__ = ["FAMILIES", "HiddenVariableModel", "Parameter", "get", "names", "register"]
+__all__ = [
+    "CRBM",
+    "FAMILIES",
+    "RBM",
+    "HiddenVariableModel",
+    "Parameter",
+    "get",
+    "names",
+    "register",
+]

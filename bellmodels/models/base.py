@@ -18,6 +18,7 @@ Array convention: outcome index 0 <-> -1, index 1 <-> +1 (``bellmodels.scenario.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,13 +26,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from bellmodels._util import to_jsonable
 from bellmodels.scenario import Scenario
 
 if TYPE_CHECKING:
     from bellmodels.data import Trials
     from bellmodels.ontic import OnticTable
 
-FAMILIES = ("local", "nonlocal", "retrocausal", "rbm")
+FAMILIES = ("local", "measurement-dependent", "nonlocal", "retrocausal")
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,18 @@ class HiddenVariableModel(ABC):
 
     name: ClassVar[str]
     family: ClassVar[str]
+    """The assumption family the model claims (one of :data:`FAMILIES`); the audit checks it."""
     assumption_dropped: ClassVar[str]
     citation: ClassVar[str]
+
+    # -- capabilities inference reads (declared, never inferred from the family) --------------
+    samplers: ClassVar[tuple[str, ...]] = ("pymc", "nutpie", "numpyro")
+    """Preference of ``fit(..., sampler="auto")``: the first installed sampler wins."""
+    init: ClassVar[str] = "prior"
+    """Start of ``fit(..., init="auto")``: ``"prior"`` (PyMC's jittered default) or ``"mode"``
+    (the posterior mode found from the maximum-likelihood fit, when :attr:`trainable`)."""
+    trainable: ClassVar[bool] = False
+    """Whether the model has a maximum-likelihood ``fit(counts)`` (scikit-learn style)."""
 
     def __init__(self, scenario: Scenario | None = None, **values: Any) -> None:
         self.scenario = scenario if scenario is not None else Scenario.chsh()
@@ -133,10 +145,12 @@ class HiddenVariableModel(ABC):
 
     # -- shared -------------------------------------------------------------------------------
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
-        """Defaults, overridden by the constructor's values, then by ``overrides``; validated."""
+        """Defaults, overridden by the constructor's values, then by the fitted ``params_`` (after
+        a maximum-likelihood ``fit``), then by ``overrides``; validated."""
         specs = self.parameters
         out = {name: spec.default_array() for name, spec in specs.items()}
-        for source in (self.values, overrides or {}):
+        fitted = getattr(self, "params_", None) or {}  # a maximum-likelihood fit's (trainable)
+        for source in (self.values, fitted, overrides or {}):
             for name, value in source.items():
                 if name not in specs:
                     raise ValueError(f"model {self.name!r} has no parameter {name!r}")
@@ -175,9 +189,35 @@ class HiddenVariableModel(ABC):
             out.update(spec.to_free(name, value) if spec.to_free else {name: value})
         return out
 
+    def options(self) -> dict[str, Any]:
+        """The constructor's keyword options other than the scenario and parameter values, as
+        stored (scikit-learn style: every constructor argument is an attribute of that name).
+
+        >>> from bellmodels.models import RBM
+        >>> RBM(n_hidden=3).options()["n_hidden"]
+        3
+        """
+        out = {}
+        for p in list(inspect.signature(type(self).__init__).parameters.values())[1:]:
+            if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name == "scenario":
+                continue
+            if hasattr(self, p.name):
+                out[p.name] = getattr(self, p.name)
+        return out
+
     def describe(self) -> dict[str, Any]:
-        """The model's declared claims and parameters, JSON-ready (for attrs and reports)."""
+        """The model's declared claims, parameters and everything needed to rebuild it, JSON-ready
+        (for attrs and reports): its registry ``name``, ``scenario``, constructor ``options``
+        and parameter ``values`` (see :func:`bellmodels.inference.load_fit`).
+
+        >>> from bellmodels.models import RBM
+        >>> d = RBM(n_hidden=2, seed=3).describe()
+        >>> d["options"]["n_hidden"], d["options"]["seed"]
+        (2, 3)
+        """
         return {
+            "options": to_jsonable(self.options()),
+            "values": to_jsonable(self.values),
             "name": self.name,
             "family": self.family,
             "assumption_dropped": self.assumption_dropped,

@@ -36,7 +36,7 @@ SIZES: dict[str, dict[str, int]] = {
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     import bellmodels as bm
-    from bellmodels import _arviz
+    from bellmodels.comparison import rank
     from bellmodels.inference import diagnostics, fit, log_evidence, loo
 
     size = SIZES[args.size]
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             model,
             counts,
             # the RBM's MI mixes slowest (its ridge, see Concepts): twice the draws
-            draws=size["draws"] * (2 if model.family == "rbm" else 1),
+            draws=size["draws"] * (2 if model.trainable else 1),
             tune=size["tune"],
             chains=size["chains"],
             seed=100 + k,
@@ -82,9 +82,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "diagnostics_reasons": list(gate["reasons"]),
             "priors": {p: spec.prior_repr for p, spec in model.parameters.items()},
         }
-    table = _arviz.compare(elpds, seed=0)
+    table = rank(
+        {n: e["loo_cells"] for n, e in elpds.items()},
+        elpds[names[0]]["cell_counts"],
+        {n: rows[n]["diagnostics_ok"] for n in names},
+    )
     for name in names:
-        rows[name]["d_loo"] = float(table.loc[name, "elpd_diff"])
+        rows[name]["d_loo"] = float(table.loc[name, "d_loo"])
         rows[name]["dse"] = float(table.loc[name, "dse"])
         rows[name]["weight"] = float(table.loc[name, "weight"])
     best_ev = max(r["log_evidence"] for r in rows.values())

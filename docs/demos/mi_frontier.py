@@ -5,13 +5,13 @@ For the family of behaviours with correlators E(a,b) = E(a,b') = E(a',b) = -c an
 For each S the script computes, with the package's audit:
 
 - the least mutual information MI(lambda; settings) any local model needs to reproduce the
-  behaviour (``bellmodels.audit.min_mi_bits``, a convex programme over the local deterministic
+  behaviour (``bellmodels.auditing.min_mi_bits``, a convex programme over the local deterministic
   strategies; Hall, PRA 84, 022102 (2011); Barrett & Gisin, PRL 106, 100406 (2011));
-- the least Hall M any local model needs (``bellmodels.audit.min_hall_M``), against Hall's bound
+- the least Hall M any local model needs (``bellmodels.auditing.min_hall_M``), against Hall's bound
   |S| <= 2 + 3M (Hall, PRL 105, 250404 (2010)), i.e. M >= (S - 2) / 3.
 
 On the same axes: the RBM's frontier (machines trained with the penalty KL + beta * MI on
-simulated singlet data, ``bellmodels.rbm_training.mi_frontier``), Weinstein's published machine,
+simulated singlet data, ``bellmodels.experiments.mi_frontier``), Weinstein's published machine,
 and every registered measurement-dependent model at its default parameters.
 
 Outputs (``--out``): ``demo_mi_frontier.md``, ``demo_mi_frontier.json``, ``demo_mi_frontier.png``.
@@ -49,7 +49,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "restarts": 4,
     },
 }
-MD_FAMILIES = ("retrocausal", "rbm")
+MD_FAMILIES = ("retrocausal", "measurement-dependent")
 
 
 def isotropic_behaviour(c: float) -> np.ndarray:
@@ -63,8 +63,8 @@ def isotropic_behaviour(c: float) -> np.ndarray:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     import bellmodels as bm
-    from bellmodels.audit import min_hall_M, min_mi_bits
-    from bellmodels.rbm_training import mi_frontier
+    from bellmodels.auditing import min_hall_M, min_mi_bits
+    from bellmodels.experiments import mi_frontier
 
     size = SIZES[args.size]
     scn = bm.Scenario.chsh()

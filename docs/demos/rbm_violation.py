@@ -106,7 +106,7 @@ def figure(results: dict[str, dict[str, Any]]) -> Any:
 def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     import bellmodels as bm
-    from bellmodels.models.rbm import RBM
+    from bellmodels.models.boltzmann import RBM
 
     n = SIZES[args.size]
     scn = bm.Scenario.chsh()

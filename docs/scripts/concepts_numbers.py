@@ -54,7 +54,7 @@ def log_likelihood(behaviour: np.ndarray, counts: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser(__doc__.splitlines()[0], sizes=False).parse_args(argv)
     import bellmodels as bm
-    from bellmodels.audit import min_hall_M
+    from bellmodels.auditing import min_hall_M
     from bellmodels.behaviour import Behaviour
 
     out = Path(args.out)

@@ -82,8 +82,8 @@ def provenance(command: str) -> str:
 
 
 def audit_dict(obj: Any) -> dict[str, Any]:
-    """``bellmodels.audit(obj)`` as a plain dict with the JSON keys of DESIGN.md."""
-    from bellmodels.audit import audit  # bm.audit: see the report (lazy name = module name)
+    """``bellmodels.auditing(obj)`` as a plain dict with the JSON keys of DESIGN.md."""
+    from bellmodels.auditing import audit  # bm.audit: see the report (lazy name = module name)
 
     report = audit(obj)
     for method in ("to_dict", "as_dict", "to_json"):

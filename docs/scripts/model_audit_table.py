@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bellmodels import models
-from bellmodels.audit import audit
+from bellmodels.auditing import audit
 from bellmodels.data import write_atomic
 
 OUT = Path(__file__).resolve().parents[1] / "generated" / "model_audit_table.md"

@@ -29,7 +29,7 @@ EXPECTED = {
     "local": ("local & measurement-independent",),
     "nonlocal": ("parameter-dependent (nonlocal)", "outcome-dependent (nonlocal)"),
     "retrocausal": ("local & measurement-dependent",),
-    "rbm": ("local & measurement-dependent",),
+    "measurement-dependent": ("local & measurement-dependent",),
 }
 
 

@@ -1,7 +1,7 @@
 """Compare every registered model on the shipped real data sets (Delft 2015, Weihs 1998).
 
 Writes ``docs/generated/real_data_comparison.md`` (atomically): for each data set the comparison
-table of :func:`bellmodels.compare` (exact per-trial PSIS-LOO, stacking weights, SMC log
+table of :func:`bellmodels.comparison` (exact per-trial PSIS-LOO, stacking weights, SMC log
 evidence, posterior S, the audit's MI / Hall M / classification, the diagnostics gate), plus the
 gate's reasons for every fit that failed it.
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     draws, chains, ev_draws = (200, 2, 300) if small else (1000, 4, 2000)
     # the machines' MI mixes slowest (a ridge of weights with equal behaviour): more draws
     machine_draws = draws if small else 2500
-    fit_options = {n: {"draws": machine_draws} for n in names if bm.models.get(n).family == "rbm"}
+    fit_options = {n: {"draws": machine_draws} for n in names if bm.models.get(n).trainable}
     parts = [provenance(COMMAND + (" --size small" if small else "")), ""]
     parts.append(
         f"Settings: {draws} draws x {chains} chains after {draws} tuning steps per fit "

@@ -43,8 +43,8 @@ no penalty.
 Example
 -------
 >>> from bellmodels import Counts, Scenario
->>> from bellmodels.models.rbm import RBM
->>> from bellmodels.rbm_training import fit_machine
+>>> from bellmodels.models.boltzmann import RBM
+>>> from bellmodels.models.boltzmann.training import fit_machine
 >>> counts = Counts((RBM.weinstein2017().behaviour() * 25_000).round().astype(int), Scenario.chsh())
 >>> result = fit_machine(RBM(seed=0), counts, objective="conditional", seed=0)
 >>> result.kl < 1e-3
@@ -59,18 +59,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from bellmodels.models.rbm import (
-    CRBM,
+from bellmodels.models.boltzmann._kernels import (
     MAX_ENUMERATED_HIDDEN,
-    RBM,
-    BoltzmannModel,
     MachineArrays,
     all_states,
     free_log,
+    gibbs_sweep,
     log_behaviour,
     log_joint_hidden,
     logsumexp,
@@ -78,6 +75,7 @@ from bellmodels.models.rbm import (
 
 if TYPE_CHECKING:
     from bellmodels.data import Counts
+    from bellmodels.models.boltzmann.base import BoltzmannModel
 
 METHODS = ("exact", "pcd", "cd")
 OBJECTIVES = ("joint", "conditional")
@@ -139,7 +137,7 @@ def sufficient_statistics(arr: MachineArrays, v: np.ndarray, weights: np.ndarray
     ``weights`` (``(M,)``) should sum to 1. Used for both phases by every training method.
 
     >>> import numpy as np
-    >>> from bellmodels.models.rbm import RBM
+    >>> from bellmodels.models.boltzmann import RBM
     >>> arr = RBM.weinstein2017().machine_arrays()
     >>> st = sufficient_statistics(arr, np.eye(4), np.full(4, 0.25))
     >>> st.W.shape, round(float(st.c.sum()), 6)
@@ -191,7 +189,7 @@ def kl_divergence(
     ``"conditional"``: ``sum_{s,x} q(s, x) log(q(x | s) / p(x | s))``.
 
     >>> from bellmodels import Counts, Scenario
-    >>> from bellmodels.models.rbm import RBM
+    >>> from bellmodels.models.boltzmann import RBM
     >>> m = RBM.weinstein2017()
     >>> exact = Counts((m.behaviour() * 10**6).round().astype(int), Scenario.chsh())
     >>> kl_divergence(m, exact, objective="conditional") < 1e-6
@@ -214,7 +212,7 @@ def mi_bits_and_gradient(
     linear in the weights, so the gradient is a contraction with the features
     ``(v h, v, h, s x)``.
 
-    >>> from bellmodels.models.rbm import RBM
+    >>> from bellmodels.models.boltzmann import RBM
     >>> m = RBM.weinstein2017()
     >>> mi, _ = mi_bits_and_gradient(m.machine_arrays(), m, gradient=False)
     >>> 0 < mi < 2
@@ -299,7 +297,6 @@ class FitResult:
     n_iter: int
     restarts: np.ndarray
     fit_time: float
-    converged: bool
     training: dict[str, Any] = field(default_factory=dict)
 
     def attributes(self) -> dict[str, Any]:
@@ -312,7 +309,6 @@ class FitResult:
             "n_iter_": self.n_iter,
             "restarts_": self.restarts,
             "fit_time_": self.fit_time,
-            "converged_": self.converged,
             "training_": self.training,
         }
 
@@ -362,7 +358,7 @@ def fit_machine(
     Parameters
     ----------
     model
-        An :class:`~bellmodels.models.rbm.RBM` or :class:`~bellmodels.models.rbm.CRBM`; its
+        An :class:`~bellmodels.models.boltzmann.RBM` or :class:`~bellmodels.models.boltzmann.CRBM`; its
         scenario must match the counts'. Not modified (``model.fit`` copies the result in).
     counts
         The data.
@@ -398,7 +394,7 @@ def fit_machine(
     FitResult
 
     >>> from bellmodels import Scenario
-    >>> from bellmodels.models.rbm import RBM
+    >>> from bellmodels.models.boltzmann import RBM
     >>> from bellmodels.simulate import simulate_singlet
     >>> counts = simulate_singlet(Scenario.chsh(), 100_000, seed=0).counts()
     >>> res = fit_machine(RBM(seed=3), counts, method="pcd", n_iter=1500, n_chains=500, k=2)
@@ -501,34 +497,13 @@ def _fit_exact(
         "kl": tr[:, 1],
         "mi_bits": tr[:, 2],
     }
-    return FitResult(
-        params, kl, loss, mi, history, int(res.nit), np.array(finals), 0.0, bool(res.success)
-    )
+    return FitResult(params, kl, loss, mi, history, int(res.nit), np.array(finals), 0.0)
 
 
 def _mi_or_nan(model: BoltzmannModel, params: Mapping[str, Any], mi_probs: Any) -> float:
     if model.n_hidden > MAX_ENUMERATED_HIDDEN:
         return float("nan")
     return mi_bits_and_gradient(model.machine_arrays(params), model, mi_probs, gradient=False)[0]
-
-
-def gibbs_sweep(
-    arr: MachineArrays, v: np.ndarray, rng: np.random.Generator, clamp_settings: bool
-) -> np.ndarray:
-    """One block-Gibbs sweep ``h ~ p(h | v)``, then ``v ~ p(v | h)`` (settings kept if clamped).
-
-    Vectorised over the rows of ``v`` (``(M, n_visible)``); returns the new visible states.
-    """
-    n_s = arr.n_settings
-    h = (rng.random((v.shape[0], arr.d.size)) < expit(arr.d + v @ arr.W)).astype(float)
-    if clamp_settings:
-        s = v[:, :n_s]
-        logit = arr.c[n_s:] + h @ arr.W[n_s:].T + s @ arr.A
-        x = (rng.random((v.shape[0], 2)) < expit(logit)).astype(float)
-        return np.concatenate([s, x], axis=1)
-    if np.any(arr.A):
-        raise ValueError("a joint Gibbs sweep needs A = 0 (an RBM)")
-    return (rng.random(v.shape) < expit(arr.c + h @ arr.W.T)).astype(float)
 
 
 def _fit_stochastic(
@@ -595,100 +570,7 @@ def _fit_stochastic(
     h = np.array(hist, dtype=float)
     history = {"iteration": h[:, 0].astype(int), "loss": h[:, 1], "kl": h[:, 2], "mi_bits": h[:, 3]}
     loss = kl + (beta * mi if beta else 0.0)
-    return FitResult(params, kl, loss, mi, history, n_iter, np.array([loss]), 0.0, True)
-
-
-# -- the frontier ------------------------------------------------------------------------------
-def _audit_numbers(model: BoltzmannModel) -> dict[str, float]:
-    """S, MI (bits, uniform settings) and Hall's M of a trained machine, from the audit."""
-    from bellmodels.audit import audit
-
-    report = audit(model)
-    return {
-        "S": float(report.S),
-        "mi_bits": float(report.mi_bits),
-        "hall_M": float(report.hall_M),
-    }
-
-
-def mi_frontier(
-    counts: Counts,
-    betas: Sequence[float],
-    n_hidden: int = 4,
-    seed: int | None = 0,
-    *,
-    model: str = "rbm",
-    objective: str | None = None,
-    n_restarts: int = 4,
-    **fit_options: Any,
-) -> xr.Dataset:
-    """Fit quality against measurement dependence: one trained machine per penalty ``beta``.
-
-    Each ``beta`` (in increasing order) is trained with ``loss = KL + beta * MI_bits``, warm
-    started from the previous ``beta``'s machine (plus ``n_restarts - 1`` random starts), and the
-    trained machine's ontic table is audited (:func:`bellmodels.audit.audit`).
-
-    Returns
-    -------
-    xarray.Dataset
-        Dims ``beta``; variables ``kl`` (nats, the training objective's KL), ``S``, ``mi_bits``
-        (MI(h; settings), uniform settings), ``hall_M``, ``loss``; attrs ``min_mi_bits`` (the
-        least MI any local model needs for the data's behaviour, from the audit of the counts),
-        ``n_hidden``, ``model``, ``objective``, ``seed``.
-
-    >>> from bellmodels import Counts, Scenario
-    >>> from bellmodels.models.rbm import RBM
-    >>> counts = Counts((RBM.weinstein2017().behaviour() * 25_000).round().astype(int),
-    ...                 Scenario.chsh())
-    >>> ds = mi_frontier(counts, [0.0, 0.1], n_hidden=4, seed=0, objective="conditional",
-    ...                  n_restarts=1)  # doctest: +SKIP
-    >>> ds.sizes["beta"]  # doctest: +SKIP
-    2
-    """
-    from bellmodels.audit import audit
-
-    classes = {"rbm": RBM, "crbm": CRBM}
-    if model not in classes:
-        raise ValueError(f"model must be one of {sorted(classes)}, got {model!r}")
-    betas_sorted = sorted(float(b) for b in betas)
-    if not betas_sorted or min(betas_sorted) < 0:
-        raise ValueError(f"betas must be a non-empty list of numbers >= 0, got {list(betas)}")
-    rows = []
-    prev: dict[str, np.ndarray] | None = None
-    machine = classes[model](counts.scenario, n_hidden, seed=seed)
-    objective = _check_objective(machine, objective)
-    for i, beta in enumerate(betas_sorted):
-        machine = classes[model](counts.scenario, n_hidden, seed=seed)
-        if prev is not None:
-            machine.values = dict(prev)
-        machine.fit(
-            counts,
-            objective=objective,
-            mi_penalty=beta,
-            seed=None if seed is None else seed + i,
-            n_restarts=n_restarts,
-            warm_start=prev is not None,
-            **fit_options,
-        )
-        prev = machine.params()
-        nums = _audit_numbers(machine)
-        rows.append((machine.kl_, nums["S"], nums["mi_bits"], nums["hall_M"], machine.loss_))
-    arr = np.array(rows)
-    data_report = audit(counts)
-    return xr.Dataset(
-        {
-            name: ("beta", arr[:, j])
-            for j, name in enumerate(("kl", "S", "mi_bits", "hall_M", "loss"))
-        },
-        coords={"beta": betas_sorted},
-        attrs={
-            "min_mi_bits": float(data_report.min_mi_bits),
-            "n_hidden": int(n_hidden),
-            "model": model,
-            "objective": objective,
-            "seed": -1 if seed is None else int(seed),
-        },
-    )
+    return FitResult(params, kl, loss, mi, history, n_iter, np.array([loss]), 0.0)
 
 
 __all__ = [
@@ -697,10 +579,8 @@ __all__ = [
     "EmpiricalData",
     "FitResult",
     "fit_machine",
-    "gibbs_sweep",
     "kl_divergence",
     "loss_and_gradient",
     "mi_bits_and_gradient",
-    "mi_frontier",
     "sufficient_statistics",
 ]

@@ -1,10 +1,14 @@
 """Compare hidden-variable models on the same counts: LOO, stacking, evidence, audit, gate.
 
-:func:`compare` fits every model (:func:`bellmodels.inference.fit`), computes the exact
-per-trial PSIS-LOO from counts (:func:`bellmodels.inference.loo`), hands the expanded pointwise
-values to ``az.compare`` (stacking weights, Yao et al., Bayesian Analysis 13, 917 (2018)),
-optionally estimates the log evidence by SMC, and joins the audit's posterior MI, Hall's M and
-classification. The result's ``table`` has exactly the JSON row keys of ``DESIGN.md``.
+Two layers. :func:`rank` is a pure function: it ranks already-computed per-cell LOO values
+(weighted by the cell counts) and the diagnostics gate's verdicts, and computes ``d_loo``,
+``dse`` and stacking weights (Yao et al., Bayesian Analysis 13, 917 (2018)) without ever
+expanding the counts into per-trial values. :func:`compare` fits every model
+(:func:`bellmodels.inference.fit`), computes each fit's LOO once
+(:func:`bellmodels.inference.loo`), optionally estimates the log evidence by SMC, ranks with
+:func:`rank` and joins the audit's posterior MI, Hall's M and classification. The study runner
+and the report use the same :func:`rank`. The result's ``table`` has exactly the JSON row keys of
+``DESIGN.md``.
 
 Ranking rule: fits that pass the diagnostics gate (:func:`bellmodels.inference.diagnostics`)
 are ranked first, best ``elpd_loo`` first, and only they receive stacking weights; fits that
@@ -14,11 +18,11 @@ sound.
 
 Example
 -------
->>> import bellmodels as bm                                                    # doctest: +SKIP
->>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=20_000, seed=0).counts()  # doctest: +SKIP
->>> res = bm.compare(["local-polytope", "quantum-singlet"], counts, seed=1)      # doctest: +SKIP
->>> res.table["model"].iloc[0]                                                  # doctest: +SKIP
-'quantum-singlet'
+>>> import numpy as np
+>>> cells = {"good": np.log([0.4, 0.1, 0.1, 0.4]), "flat": np.log([0.25] * 4)}
+>>> table = rank(cells, [40, 10, 10, 40], {"good": True, "flat": True})
+>>> list(table.index), [round(w, 3) for w in table["weight"]]
+(['good', 'flat'], [1.0, 0.0])
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +38,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 
 from bellmodels import _arviz
-from bellmodels._callable_module import make_callable
+from bellmodels._util import COMPARISON_COLUMNS, atomic_write, draw_seed, to_jsonable
 from bellmodels.data import Counts
 from bellmodels.inference import (
     EVIDENCE_SE_MAX,
@@ -49,25 +53,9 @@ from bellmodels.inference import (
     loo,
     resolve_model,
 )
+from bellmodels.inference.loo import weighted_sum_and_se
 
-ROW_KEYS: tuple[str, ...] = (
-    "model",
-    "elpd_loo",
-    "se",
-    "d_loo",
-    "dse",
-    "weight",
-    "p_loo",
-    "pareto_k_max",
-    "log_evidence",
-    "log_evidence_se",
-    "S_mean",
-    "S_hdi",
-    "mi_bits",
-    "hall_M",
-    "classification",
-    "diagnostics_ok",
-)
+ROW_KEYS: tuple[str, ...] = COMPARISON_COLUMNS
 """Columns of :attr:`Comparison.table`, in order (the JSON row keys of DESIGN.md)."""
 
 HDI_PROB = 0.94
@@ -106,7 +94,7 @@ class Comparison:
         >>> res.to_records()[0]["model"]   # doctest: +SKIP
         'quantum-singlet'
         """
-        return [{k: _jsonable(row[k]) for k in ROW_KEYS} for _, row in self.table.iterrows()]
+        return [{k: to_jsonable(row[k]) for k in ROW_KEYS} for _, row in self.table.iterrows()]
 
     def to_markdown(self, digits: int = 2) -> str:
         """The table as a GitHub-flavoured Markdown table (hand-formatted: no extra dependency).
@@ -158,18 +146,6 @@ class Comparison:
         return la - lb, math.hypot(sa, sb)
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
-    return v
-
-
 def _fmt(v: Any, digits: int) -> str:
     if v is None:
         return "–"
@@ -180,19 +156,6 @@ def _fmt(v: Any, digits: int) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_fmt(x, digits) for x in v) + "]"
     return str(v)
-
-
-def _write_atomic_netcdf(idata: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        _arviz.to_netcdf(idata, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _audit_means(idata: Any) -> tuple[float | None, float | None]:
@@ -219,10 +182,140 @@ def _check_fit_options(
     return out
 
 
-def _pairwise(ref: Any, other: Any) -> tuple[float, float]:
-    """d_loo and dse of ``other`` against ``ref`` from the expanded pointwise values (as ArviZ)."""
-    diff = ref["loo_i"].values - other["loo_i"].values
-    return float(diff.sum()), float(math.sqrt(diff.size * np.var(diff)))
+def _cells(values: Any, counts: np.ndarray) -> np.ndarray:
+    v = np.asarray([np.nan if x is None else x for x in np.ravel(values)], dtype=float)
+    if v.shape != counts.shape:
+        raise ValueError(f"{v.size} per-cell LOO values for {counts.size} cells")
+    if np.any(~np.isfinite(v[counts > 0])):
+        raise ValueError("a per-cell LOO value is missing or non-finite in an occupied cell")
+    return np.where(counts > 0, v, 0.0)
+
+
+def stacking_weights(loo_cells: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Stacking weights of K models from per-cell LOO values ``(n_cells, K)`` and cell counts.
+
+    Maximises sum_c n_c log sum_k w_k exp(elpd_ck) over the simplex (Yao, Vehtari, Simpson &
+    Gelman, Bayesian Analysis 13, 917 (2018)): the per-trial objective of ``az.compare``'s
+    ``method="stacking"``, with every trial of a cell counted once through its count. Hand-written
+    because ArviZ takes no frequency weights and expanding the counts to trials would make the
+    memory grow with the number of trials. Solved as ArviZ does (the first K - 1 weights free,
+    SLSQP from the uniform weights), on the objective divided by N so its scale does not grow
+    with the data.
+
+    >>> cells = np.log([[0.5, 0.25], [0.5, 0.75]])
+    >>> stacking_weights(cells, np.array([50, 50])).round(3).tolist()
+    [1.0, 0.0]
+    """
+    x = np.asarray(loo_cells, dtype=float)
+    n = np.asarray(counts, dtype=float)
+    occ = n > 0
+    x, n = x[occ], n[occ] / n[occ].sum()
+    n_models = x.shape[1]
+    if n_models == 1:
+        return np.ones(1)
+    shift = x.max(axis=1, keepdims=True)  # log-sum-exp: exp() of values <= 0 only
+    e = np.exp(x - shift)
+    km1 = n_models - 1
+
+    def full(w: np.ndarray) -> np.ndarray:
+        return np.concatenate((w, [max(1.0 - float(np.sum(w)), 0.0)]))
+
+    def score(w: np.ndarray) -> float:
+        return -float(np.dot(n, np.log(e @ full(w))))
+
+    def grad(w: np.ndarray) -> np.ndarray:
+        mix = e @ full(w)
+        return -((e[:, :km1] - e[:, km1:]) / mix[:, None]).T @ n
+
+    res = minimize(
+        score,
+        np.full(km1, 1.0 / n_models),
+        jac=grad,
+        bounds=[(0.0, 1.0)] * km1,
+        constraints=[
+            {"type": "ineq", "fun": lambda w: 1.0 - np.sum(w)},
+            {"type": "ineq", "fun": np.sum},
+        ],
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
+    return full(res.x)
+
+
+def rank(
+    loo_cells: Mapping[str, Any],
+    cell_counts: Any,
+    diagnostics_ok: Mapping[str, bool],
+) -> pd.DataFrame:
+    """The one ranking rule: order fits by ELPD-LOO, gate-passing fits first.
+
+    Parameters
+    ----------
+    loo_cells
+        Model name -> per-cell pointwise LOO values (the ``loo_cells`` of
+        :func:`bellmodels.inference.loo`; NaN or None where a cell has no trials).
+    cell_counts
+        The trials per cell (``cell_counts``), the same cells for every model.
+    diagnostics_ok
+        Model name -> whether its fit passed the diagnostics gate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model, best first: sound fits (best ``elpd_loo`` first, ties in the input
+        order), then failing fits (likewise). Columns ``rank`` (0 = best), ``elpd_loo``, ``se``,
+        ``d_loo`` and ``dse`` (against the best sound fit, or the best fit when none is sound),
+        ``weight`` (stacking over the sound fits only, :func:`stacking_weights`; NaN for the
+        others) and ``diagnostics_ok``. Every number comes from the cells weighted by their
+        counts, never from a per-trial expansion, and equals what ``az.compare`` gives on the
+        expanded trials.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cells = {"a": np.log([0.4, 0.1, 0.1, 0.4]), "b": np.log([0.3, 0.2, 0.2, 0.3])}
+    >>> t = rank(cells, [40, 10, 10, 40], {"a": False, "b": True})
+    >>> list(t.index), bool(np.isnan(t.loc["a", "weight"])), bool(t.loc["a", "d_loo"] < 0)
+    (['b', 'a'], True, True)
+    """
+    n = np.asarray(cell_counts, dtype=np.int64).ravel()
+    if n.sum() <= 0:
+        raise ValueError("rank needs counts with at least one trial")
+    names = list(loo_cells)
+    if not names:
+        raise ValueError("rank needs at least one model")
+    missing = [m for m in names if m not in diagnostics_ok]
+    if missing:
+        raise ValueError(f"no diagnostics verdict for {missing}")
+    x = {m: _cells(loo_cells[m], n) for m in names}
+    stats = {m: weighted_sum_and_se(x[m], n) for m in names}
+    ok = {m: bool(diagnostics_ok[m]) for m in names}
+
+    def by_elpd(group: list[str]) -> list[str]:
+        return sorted(group, key=lambda m: -stats[m][0])  # stable: ties keep the input order
+
+    sound = by_elpd([m for m in names if ok[m]])
+    order = sound + by_elpd([m for m in names if not ok[m]])
+    ref = order[0]
+    weights = dict.fromkeys(names, float("nan"))
+    if sound:
+        w = stacking_weights(np.column_stack([x[m] for m in sound]), n)
+        weights.update(zip(sound, (float(v) for v in w), strict=True))
+    rows = []
+    for i, m in enumerate(order):
+        d_loo, dse = weighted_sum_and_se(x[ref] - x[m], n) if m != ref else (0.0, 0.0)
+        rows.append(
+            {
+                "model": m,
+                "rank": i,
+                "elpd_loo": stats[m][0],
+                "se": stats[m][1],
+                "d_loo": d_loo,
+                "dse": dse,
+                "weight": weights[m],
+                "diagnostics_ok": ok[m],
+            }
+        )
+    return pd.DataFrame(rows).set_index("model")
 
 
 def compare(
@@ -298,7 +391,7 @@ def compare(
     if dupes:
         raise ValueError(f"model names must be distinct; repeated: {dupes}")
     # one seed for every model (common random numbers; see ``seed`` above)
-    s = int(np.random.SeedSequence().entropy % (2**31 - 1)) if seed is None else int(seed)
+    s = draw_seed(seed)
 
     def say(msg: str) -> None:
         if progress:
@@ -330,28 +423,15 @@ def compare(
         if not d["ok"]:
             say(f"{name} FAILS the diagnostics gate: {'; '.join(d['reasons'][:3])}")
 
-    sound = [n for n in names if res.diagnostics[n]["ok"]]
-    unsound = [n for n in names if n not in sound]
-    rows: list[dict[str, Any]] = []
-    ref = None
-    if sound:
-        table = _arviz.compare({n: res.loo[n] for n in sound}, seed=s)
-        ref = table.index[0]
-        for n in table.index:
-            rows.append(
-                {
-                    "model": n,
-                    "d_loo": float(table.loc[n, "elpd_diff"]),
-                    "dse": float(table.loc[n, "dse"]),
-                    "weight": float(table.loc[n, "weight"]),
-                }
-            )
-    if ref is None:
-        ref = max(unsound, key=lambda n: float(res.loo[n]["elpd_loo"]))
-    for n in sorted(unsound, key=lambda n: -float(res.loo[n]["elpd_loo"])):
-        dl, ds = _pairwise(res.loo[ref], res.loo[n])
-        rows.append({"model": n, "d_loo": dl, "dse": ds, "weight": float("nan")})
-
+    ranking = rank(
+        {n: res.loo[n]["loo_cells"] for n in names},
+        res.loo[names[0]]["cell_counts"],
+        {n: res.diagnostics[n]["ok"] for n in names},
+    )
+    rows: list[dict[str, Any]] = [
+        {"model": n, **{k: float(ranking.loc[n, k]) for k in ("d_loo", "dse", "weight")}}
+        for n in ranking.index
+    ]
     for row in rows:
         n = row["model"]
         idata, elpd = res.fits[n], res.loo[n]
@@ -386,14 +466,11 @@ def compare(
                 "comparison_row": json.dumps(row),
                 "diagnostics": json.dumps(res.diagnostics[n]),
             }
-            _write_atomic_netcdf(idata, out / f"{n}.nc")
+            atomic_write(
+                out / f"{n}.nc", lambda tmp, idata=idata: _arviz.to_netcdf(idata, str(tmp))
+            )
             say(f"wrote {out / (n + '.nc')}")
     return res
 
 
-__all__ = ["FIT_OPTION_KEYS", "ROW_KEYS", "Comparison", "compare"]
-
-
-# ``bellmodels.compare`` is both this module and DESIGN.md's ``bm.compare(models, counts)``:
-# calling the module calls :func:`compare` (see bellmodels/_callable_module.py for why).
-make_callable(__name__, compare)
+__all__ = ["FIT_OPTION_KEYS", "ROW_KEYS", "Comparison", "compare", "rank", "stacking_weights"]

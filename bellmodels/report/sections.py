@@ -1,9 +1,8 @@
-"""The report of a study run: ``DIR/report.md``, ``DIR/report.html`` and ``DIR/figures/*.png``.
+"""The sections of a study report, read from the results store (:mod:`bellmodels.study.store`):
+``DIR/report.md``, ``DIR/report.html`` and ``DIR/figures/*.png`` (:func:`write_report`).
 
-The report is built as a list of blocks (headings, paragraphs, tables, figures) rendered twice:
-to Markdown and to a small self-contained HTML page. The HTML is written here by hand (no
-Markdown package is a dependency): the blocks are already structured, so no Markdown parsing
-is needed.
+The model comparison is the ranking the runner stored in ``results.nc``
+(:func:`bellmodels.comparison.rank`): nothing is refitted and no LOO is recomputed here.
 
 Example
 -------
@@ -14,144 +13,21 @@ PosixPath('out/weinstein2017/report.md')
 
 from __future__ import annotations
 
-import html
 import json
-import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bellmodels.data import write_atomic
-from bellmodels.inference import EVIDENCE_SE_MAX, evidence_reliable
-
-__all__ = ["write_report"]
+from bellmodels._util import correlators, write_atomic
+from bellmodels.inference.evidence import EVIDENCE_SE_MAX, evidence_reliable
+from bellmodels.report.document import Document, _fmt, save_figure
+from bellmodels.report.sweeps import _coords_text, _md_section, _sweep_section
+from bellmodels.study.store import load_study, load_task, read_task_summary
 
 MAX_POINT_SECTIONS = 4
 """Sweep points with their own figures; larger sweeps get sweep figures and pivot tables."""
-
-
-@dataclass
-class _Doc:
-    blocks: list[tuple[str, Any]] = field(default_factory=list)
-
-    def h(self, level: int, text: str) -> None:
-        self.blocks.append(("h", (level, text)))
-
-    def p(self, text: str) -> None:
-        self.blocks.append(("p", text))
-
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        self.blocks.append(("table", (list(header), [list(r) for r in rows])))
-
-    def fig(self, path: str, caption: str) -> None:
-        self.blocks.append(("fig", (path, caption)))
-
-    def code(self, text: str) -> None:
-        self.blocks.append(("code", text))
-
-    # -- rendering ----------------------------------------------------------------------------
-    def markdown(self) -> str:
-        out: list[str] = []
-        for kind, val in self.blocks:
-            if kind == "h":
-                out.append("#" * val[0] + " " + val[1])
-            elif kind == "p":
-                out.append(val)
-            elif kind == "table":
-                header, rows = val
-                out.append("| " + " | ".join(header) + " |")
-                out.append("|" + "|".join("---" for _ in header) + "|")
-                out.extend("| " + " | ".join(_cell(c) for c in r) + " |" for r in rows)
-            elif kind == "fig":
-                out.append(f"![{val[1]}]({val[0]})\n\n*{val[1]}*")
-            elif kind == "code":
-                out.append("```\n" + val + "\n```")
-            out.append("")
-        return "\n".join(out)
-
-    def html(self, title: str) -> str:
-        body: list[str] = []
-        for kind, val in self.blocks:
-            if kind == "h":
-                body.append(f"<h{val[0]}>{html.escape(val[1])}</h{val[0]}>")
-            elif kind == "p":
-                body.append(f"<p>{_inline_html(val)}</p>")
-            elif kind == "table":
-                header, rows = val
-                head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-                trs = "".join(
-                    "<tr>" + "".join(f"<td>{_inline_html(_cell(c))}</td>" for c in r) + "</tr>"
-                    for r in rows
-                )
-                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>")
-            elif kind == "fig":
-                body.append(
-                    f'<figure><img src="{html.escape(val[0])}" alt="{html.escape(val[1])}">'
-                    f"<figcaption>{html.escape(val[1])}</figcaption></figure>"
-                )
-            elif kind == "code":
-                body.append(f"<pre>{html.escape(val)}</pre>")
-        style = (
-            "body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;"
-            "line-height:1.4}table{border-collapse:collapse;margin:1em 0;font-size:90%}"
-            "td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}"
-            "td:first-child,th:first-child{text-align:left}th{background:#f2f2f2}"
-            "img{max-width:100%}figure{margin:1.5em 0}figcaption{color:#444;font-size:90%}"
-            "pre{background:#f6f6f6;padding:.5em;overflow:auto}"
-        )
-        return (
-            "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n"
-            + "\n".join(body)
-            + "\n</body></html>\n"
-        )
-
-
-def _inline_html(text: str) -> str:
-    """Escape, then render ``**bold**`` and `` `code` `` (the only inline markup used)."""
-    out = html.escape(text)
-    parts = out.split("`")
-    out = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-    parts = out.split("**")
-    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
-
-
-def _cell(c: Any) -> str:
-    if c is None:
-        return ""
-    if isinstance(c, (bool, np.bool_)):
-        return "yes" if c else "no"
-    if isinstance(c, (float, np.floating)):
-        if not math.isfinite(float(c)):
-            return "–"
-        v = float(c)
-        if abs(v) >= 1e4:
-            return f"{v:.1f}"
-        if abs(v) < 1e-9:  # solver / round-off zeros
-            return "0"
-        if v != 0 and abs(v) < 1e-3:
-            return f"{v:.3g}"
-        return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
-    return str(c).replace("|", "\\|")
-
-
-def _fmt(v: Any, digits: int = 3) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    return "–" if not math.isfinite(f) else f"{f:.{digits}f}"
-
-
-def _save(fig: Any, path: Path) -> None:
-    """Save a figure (PNG, 110 dpi) atomically."""
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
 
 
 def write_report(out_dir: str | os.PathLike[str]) -> Path:
@@ -172,8 +48,6 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     >>> write_report("out/weinstein2017")  # doctest: +SKIP
     PosixPath('out/weinstein2017/report.md')
     """
-    from bellmodels.study import load_study
-
     out = Path(out_dir)
     ds = load_study(out)
     info = json.loads(ds.attrs["config"])
@@ -185,7 +59,7 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
         old.unlink()
     figures = config.get("report", {}).get("figures", True)
 
-    doc = _Doc()
+    doc = Document()
     title = config["study"].get("title") or f"Study {config['study']['name']}"
     doc.h(1, title)
     if config["study"].get("description"):
@@ -213,7 +87,7 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     return md
 
 
-def _setup_section(doc: _Doc, ds: Any, config: dict[str, Any], info: dict[str, Any]) -> None:
+def _setup_section(doc: Document, ds: Any, config: dict[str, Any], info: dict[str, Any]) -> None:
     # swept data fields hold the first point's value here: name the sweep instead
     swept = {a["key"][5:] for a in info["axes"] if a["key"].startswith("data.")}
     data = {k: "(swept, see below)" if k in swept else v for k, v in config["data"].items()}
@@ -255,7 +129,7 @@ def _setup_section(doc: _Doc, ds: Any, config: dict[str, Any], info: dict[str, A
         doc.p(f"**Wall time of the tasks**: {float(secs):.1f} s.")
 
 
-def _failures(doc: _Doc, ds: Any, axes: list[str], points: list[tuple[int, ...]]) -> None:
+def _failures(doc: Document, ds: Any, axes: list[str], points: list[tuple[int, ...]]) -> None:
     rows = []
     for idx in points:
         for j, m in enumerate(ds["model"].values):
@@ -269,10 +143,6 @@ def _failures(doc: _Doc, ds: Any, axes: list[str], points: list[tuple[int, ...]]
         doc.table(["model", "point", "status", "error"], rows)
 
 
-def _coords_text(ds: Any, axes: list[str], idx: tuple[int, ...]) -> str:
-    return ", ".join(f"{a} = {ds[a].values[i]}" for a, i in zip(axes, idx, strict=True)) or "–"
-
-
 def _task_ids(ds: Any, idx: tuple[int, ...]) -> dict[str, str]:
     return {
         str(m): str(ds["task"].values[(*idx, j)])
@@ -282,7 +152,7 @@ def _task_ids(ds: Any, idx: tuple[int, ...]) -> dict[str, str]:
 
 
 def _point_section(
-    doc: _Doc,
+    doc: Document,
     ds: Any,
     out: Path,
     axes: list[str],
@@ -292,8 +162,6 @@ def _point_section(
     figures: bool,
     fig_dir: Path,
 ) -> None:
-    from bellmodels.study import compare_point, load_task
-
     sel = {a: i for a, i in zip(axes, idx, strict=True)}
     pt = ds.isel(sel) if sel else ds
     label = _coords_text(ds, axes, idx)
@@ -304,7 +172,7 @@ def _point_section(
         f"S = {_fmt(s)} ± {_fmt(se)} (local bound 2, Tsirelson 2√2 = 2.828)."
     )
     task_ids = _task_ids(ds, idx)
-    rows, table = compare_point(out, task_ids) if task_ids else ({}, None)
+    rows = _stored_ranking(pt, task_ids)
 
     # comparison table
     if rows:
@@ -464,9 +332,9 @@ def _point_section(
             corr[m] = {"mean": c.mean(axis=0), "lo": lo, "hi": hi}
         else:
             b = np.asarray(ex["behaviour"])
-            corr[m] = {"mean": b[..., 0, 0] + b[..., 1, 1] - b[..., 0, 1] - b[..., 1, 0]}
+            corr[m] = {"mean": correlators(b)}
     f = plots.plot_correlators(scn, counts.values, corr, colors=colors)
-    _save(f, fig_dir / f"correlators_{tag}.png")
+    save_figure(f, fig_dir / f"correlators_{tag}.png")
     doc.fig(
         f"figures/correlators_{tag}.png",
         "Correlators E per setting pair against θ = angle_a − angle_b: data (black squares, ±1 "
@@ -483,7 +351,7 @@ def _point_section(
         else:
             samples[m] = np.array([float(pt.sel(model=m)["S"])])
     f = plots.plot_S_posterior(samples, data_S=s, data_S_se=se, colors=colors)
-    _save(f, fig_dir / f"S_posterior_{tag}.png")
+    save_figure(f, fig_dir / f"S_posterior_{tag}.png")
     doc.fig(
         f"figures/S_posterior_{tag}.png",
         "CHSH S per model. Left: posterior mean and 94% interval on the whole range, against "
@@ -500,7 +368,7 @@ def _point_section(
             tables[m] = (p, lam or list(range(p.shape[2])))
     if tables:
         f = plots.plot_p_lambda(tables, scn)
-        _save(f, fig_dir / f"p_lambda_{tag}.png")
+        save_figure(f, fig_dir / f"p_lambda_{tag}.png")
         doc.fig(
             f"figures/p_lambda_{tag}.png",
             "p(λ | setting pair) for the models with a finite λ (at their parameters). Identical "
@@ -508,9 +376,9 @@ def _point_section(
             "its λ depends on the settings (Weinstein 2017).",
         )
 
-    if table is not None and len(table) > 1:
-        f = plots.plot_compare(table)
-        _save(f, fig_dir / f"compare_{tag}.png")
+    if len(rows) > 1:
+        f = plots.plot_compare(_ranking_frame(rows))
+        save_figure(f, fig_dir / f"compare_{tag}.png")
         doc.fig(
             f"figures/compare_{tag}.png",
             "Left: ArviZ plot_compare (ELPD-LOO ± SE per model). Right: each model's ELPD "
@@ -529,8 +397,33 @@ def _point_section(
         idata = fits[m]
         f = plots.plot_diagnostics(idata, counts.values, scn, title=m)
         name = f"diagnostics_{tag}_{m}.png"
-        _save(f, fig_dir / name)
+        save_figure(f, fig_dir / name)
         doc.fig(f"figures/{name}", f"{m}: rank plots, energy plot, posterior predictive check.")
+
+
+def _stored_ranking(pt: Any, task_ids: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The ranking of the fitted models at one point, as the runner stored it in the store."""
+    rows = {}
+    for m in task_ids:
+        q = pt.sel(model=m)
+        if not np.isfinite(float(q["rank"])):
+            continue  # audited only
+        rows[m] = {
+            "rank": int(q["rank"]),
+            "elpd_loo": float(q["elpd_loo"]),
+            "se": float(q["elpd_se"]),
+            "d_loo": float(q["d_loo"]),
+            "dse": float(q["dse"]),
+            "weight": float(q["weight"]),
+            "p_loo": float(q["p_loo"]),
+        }
+    return rows
+
+
+def _ranking_frame(rows: dict[str, dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame.from_dict(rows, orient="index").sort_values("rank")
 
 
 def _equivalent_groups(rows: dict[str, dict[str, Any]]) -> list[list[str]]:
@@ -550,11 +443,9 @@ def _equivalent_groups(rows: dict[str, dict[str, Any]]) -> list[list[str]]:
 
 
 def _diagnostics_table(
-    doc: _Doc, out: Path, task_ids: dict[str, str], rows: dict[str, dict[str, Any]]
+    doc: Document, out: Path, task_ids: dict[str, str], rows: dict[str, dict[str, Any]]
 ) -> None:
     """Why each fit passed or failed the diagnostics gate (from the task summaries)."""
-    from bellmodels.study import read_task_summary
-
     body = []
     for m in sorted(rows, key=lambda k: rows[k]["rank"]):
         fit = read_task_summary(out / "tasks" / f"{task_ids[m]}.nc").get("fit") or {}
@@ -585,171 +476,7 @@ def _diagnostics_table(
         )
 
 
-def _sweep_section(
-    doc: _Doc,
-    ds: Any,
-    out: Path,
-    axes: list[str],
-    points: list[tuple[int, ...]],
-    colors: dict[str, Any],
-    figures: bool,
-    fig_dir: Path,
-) -> None:
-    doc.h(2, "Sweep")
-    models = [str(m) for m in ds["model"].values]
-    ok = ds["diagnostics_ok"].values
-    if np.isfinite(ok).any():  # the gate, as the point sections have it: name every failing fit
-        bad = [
-            f"`{models[j]}` at {_coords_text(ds, axes, idx)}"
-            for idx in points
-            for j in range(len(models))
-            if ok[(*idx, j)] == 0.0
-        ]
-        n_fit = int(np.isfinite(ok).sum())
-        doc.h(3, "Diagnostics gate")
-        doc.p(
-            f"All {n_fit} fits pass (R-hat, bulk and tail ESS, divergences)."
-            if not bad
-            else f"{len(bad)} of {n_fit} fits fail (reasons in each task's NetCDF): "
-            + "; ".join(bad)
-            + "."
-        )
-
-    def constant(var: str) -> bool:  # e.g. S or MI at the model's default parameters
-        v = ds[var].values
-        flat = v.reshape(-1, v.shape[-1]) if "model" in ds[var].dims else v.reshape(-1, 1)
-        return bool(np.all(np.nanmax(flat, axis=0) - np.nanmin(flat, axis=0) < 1e-12))
-
-    for var, what in (
-        ("weight", "stacking weight"),
-        ("d_loo", "ELPD difference to the best"),
-        ("S_mean", "posterior mean of S"),
-        ("S", "S of the model at its parameters"),
-        ("mi_bits", "MI(λ; settings) in bits at the model's parameters"),
-        ("train_kl", "KL(data ‖ trained model) in nats"),
-    ):
-        if not np.isfinite(ds[var].values).any() or constant(var):
-            continue
-        doc.h(3, f"{what} (`{var}`) per point")
-        body = []
-        for idx in points:
-            row: list[Any] = [_coords_text(ds, axes, idx), float(ds["data_S"].values[idx])]
-            row += [float(ds[var].values[(*idx, j)]) for j in range(len(models))]
-            body.append(row)
-        doc.table(["point", "data S", *models], body)
-    if not figures:
-        return
-    for axis in axes:
-        if ds.sizes[axis] < 2 or not np.issubdtype(ds[axis].dtype, np.number):
-            continue
-        min_mi = np.nanmax(ds["data_min_mi_bits"].values) if len(axes) == 1 else None
-        specs = [
-            ("weight", "stacking weight", ()),
-            ("d_loo", "ELPD difference to the best (nats)", ((0.0, ""),)),
-            ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
-            ("S_mean", "posterior mean of S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
-            ("S", "S of the model", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
-            (
-                "mi_bits",
-                "MI(λ; settings) (bits)",
-                ((float(min_mi), "least MI a local model needs for the data"),)
-                if min_mi is not None and np.isfinite(min_mi)
-                else (),
-            ),
-            ("train_kl", "KL(data ‖ trained model) (nats)", ()),
-        ]
-        for var, label, hl in specs:
-            vals = ds[var].values
-            if not np.isfinite(vals).any():
-                continue
-            if constant(var):
-                continue  # the same value at every point: nothing to plot
-            from bellmodels import plots
-
-            f = plots.plot_sweep(ds, axis, var, colors=colors, ylabel=label, hlines=hl)
-            if var == "d_loo":  # from ~1 nat to 10^4 nats: linear hides where the models cross
-                for a in f.axes:
-                    a.set_yscale("symlog", linthresh=1.0)
-                    a.set_ylim(bottom=-0.3)  # differences to the best are >= 0
-            name = f"sweep_{var}_vs_{axis}.png"
-            _save(f, fig_dir / name)
-            doc.fig(f"figures/{name}", f"{label} against {axis}.")
-
-
-def _md_section(
-    doc: _Doc,
-    ds: Any,
-    out: Path,
-    axes: list[str],
-    points: list[tuple[int, ...]],
-    colors: dict[str, Any],
-    fig_dir: Path,
-    config: dict[str, Any],
-) -> None:
-    from bellmodels import plots
-
-    pts = []
-    for idx in points:
-        for j, m in enumerate(ds["model"].values):
-            at = (*idx, j)
-            if str(ds["status"].values[at]) != "done":
-                continue
-            pts.append(
-                {
-                    "model": str(m),
-                    "family": str(ds["family"].values[at]),
-                    "S": float(ds["S"].values[at]),
-                    "mi_bits": float(ds["mi_bits"].values[at]),
-                    "hall_M": float(ds["hall_M"].values[at]),
-                    "label": (
-                        f"{ds[axes[0]].values[idx[0]]:g}"
-                        if len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
-                        else ""
-                    ),
-                }
-            )
-            post = [float(ds[k].values[at]) for k in ("S_mean", "mi_bits_mean", "hall_M_mean")]
-            if all(np.isfinite(post)):
-                pts.append(
-                    {
-                        "model": str(m),
-                        "family": str(ds["family"].values[at]),
-                        "S": post[0],
-                        "mi_bits": post[1],
-                        "hall_M": post[2],
-                        "hollow": True,
-                    }
-                )
-    if not pts:
-        return
-    n_curve = int(config.get("report", {}).get("min_mi_points", 11))
-    v = np.linspace(1 / math.sqrt(2), 1.0, n_curve)
-    curve = plots.min_mi_curve(visibilities=v)
-    data_S = float(ds["data_S"].values.ravel()[0]) if len(points) == 1 else None
-    f = plots.plot_measurement_dependence(pts, curve=curve, data_S=data_S, colors=colors)
-    _save(f, fig_dir / "measurement_dependence.png")
-    doc.h(2, "Measurement dependence")
-    doc.p(
-        "Each model at its parameters (filled markers; every sweep point) and, when fitted, at "
-        "its posterior means (open markers): MI(λ; settings) and Hall's M against its S. The black curve is the least MI any local model needs to reproduce the singlet "
-        "at visibility V (S = 2√2 V), from the convex programme `min_mi_bits`; Hall's bound "
-        "|S| ≤ 2 + 3M (Hall 2010) is tight for local models. Nonlocal models (triangles) are not "
-        "bound by either. A local model below the curve cannot reproduce the "
-        "data's S; one on or above it can."
-    )
-    labelled = len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
-    doc.fig(
-        "figures/measurement_dependence.png",
-        "Measurement dependence against S"
-        + (f" (numbers next to the markers: {axes[0]})." if labelled else "."),
-    )
-
-
-def _is_num(da: Any) -> bool:
-    return bool(np.issubdtype(da.dtype, np.number))
-
-
-def _provenance(doc: _Doc, ds: Any) -> None:
+def _provenance(doc: Document, ds: Any) -> None:
     doc.h(2, "Provenance")
     wall = ds["seconds"].values
     if np.isfinite(wall).any() and "cpu_seconds" in ds:
@@ -775,3 +502,6 @@ def _provenance(doc: _Doc, ds: Any) -> None:
         "model's behaviour and ontic table, the resolved configuration and these versions)."
     )
     doc.code(json.dumps(json.loads(ds.attrs["config"])["config"], indent=2))
+
+
+__all__ = ["MAX_POINT_SECTIONS", "write_report"]

@@ -1,0 +1,211 @@
+"""Small utilities every room of the package shares, one copy each.
+
+JSON conversion (:func:`to_jsonable`), atomic writes (:func:`atomic_write`, :func:`write_atomic`,
+:func:`write_json_atomic`), package versions (:func:`versions`), seed drawing
+(:func:`draw_seed`), the correlator formula (:func:`correlators`), the cvxpy solve with
+fallbacks (:func:`solve_convex`) and the comparison column list (:data:`COMPARISON_COLUMNS`).
+
+>>> to_jsonable({"a": (1, float("nan")), "b": np.float64(2.5)})
+{'a': [1, None], 'b': 2.5}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "model",
+    "elpd_loo",
+    "se",
+    "d_loo",
+    "dse",
+    "weight",
+    "p_loo",
+    "pareto_k_max",
+    "log_evidence",
+    "log_evidence_se",
+    "S_mean",
+    "S_hdi",
+    "mi_bits",
+    "hall_M",
+    "classification",
+    "diagnostics_ok",
+)
+"""Columns of a model comparison, in order (the JSON row keys of DESIGN.md)."""
+
+
+# -- JSON --------------------------------------------------------------------------------------
+def to_jsonable(value: Any) -> Any:
+    """``value`` as strict-JSON-ready Python: tuples and arrays -> lists, numpy scalars ->
+    Python, NaN and +-inf -> ``None``, dict keys -> ``str``.
+
+    >>> to_jsonable([np.int64(3), float("inf"), np.array([True, False])])
+    [3, None, [True, False]]
+    """
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(float(value)) else None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# -- atomic writes -----------------------------------------------------------------------------
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[Path], Any], *, parents: bool = True
+) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then ``os.replace``.
+
+    A reader never sees a half-written file and an interrupted write leaves the old one intact.
+    Parent directories are created (with ``parents=False`` a missing one raises
+    ``FileNotFoundError``); the file gets the usual ``0o666 & ~umask`` mode (not
+    ``mkstemp``'s 0600).
+
+    >>> p = atomic_write(Path(tempfile.mkdtemp()) / "x.txt", lambda t: t.write_text("hi"))
+    >>> p.read_text()
+    'hi'
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if parents:
+        parent.mkdir(parents=True, exist_ok=True)
+    elif not parent.is_dir():
+        raise FileNotFoundError(f"directory {parent} does not exist (writing {path})")
+    fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return path
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write text (UTF-8) or bytes to ``path`` atomically (:func:`atomic_write`).
+
+    >>> p = write_atomic(Path(tempfile.mkdtemp()) / "sub" / "table.md", "| a |")
+    >>> p.read_text()
+    '| a |'
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(payload))
+
+
+def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write ``obj`` as indented strict JSON (:func:`to_jsonable`) to ``path`` atomically.
+
+    >>> p = Path(tempfile.mkdtemp()) / "x.json"
+    >>> _ = write_json_atomic(p, {"a": float("nan")}); json.loads(p.read_text())
+    {'a': None}
+    """
+    return write_atomic(path, json.dumps(to_jsonable(obj), indent=2, default=str))
+
+
+# -- provenance --------------------------------------------------------------------------------
+_REQUIRED = ("bellmodels", "numpy", "scipy", "xarray", "pymc", "pytensor", "arviz", "cvxpy")
+_OPTIONAL = ("nutpie", "numpyro")
+
+
+def versions() -> dict[str, str]:
+    """Python, platform and the versions of the packages a result depends on.
+
+    Optional samplers are listed only when installed.
+
+    >>> sorted(versions())[:3]
+    ['arviz', 'bellmodels', 'cvxpy']
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for pkg in (*_REQUIRED, *_OPTIONAL):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            if pkg in _REQUIRED:
+                out[pkg] = "not installed"
+    return out
+
+
+def draw_seed(seed: int | None = None) -> int:
+    """``seed`` checked (a non-negative integer), or a fresh one from OS entropy if ``None``.
+
+    >>> draw_seed(7), 0 <= draw_seed() < 2**31 - 1
+    (7, True)
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**31 - 1))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return int(seed)
+
+
+# -- physics formula shared by behaviour, inference and plots -----------------------------------
+_SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])  # x_a * x_b in array order (index 0 <-> -1)
+
+
+def correlators(p: Any) -> np.ndarray:
+    """E(s_a, s_b) = P(same) - P(different) over the last two axes ``(2, 2)`` (outcome index
+    0 <-> -1), vectorised over leading axes (a behaviour, a stack of draws, or counts).
+
+    >>> p = np.zeros((2, 2, 2, 2)); p[..., 0, 0] = p[..., 1, 1] = 0.5
+    >>> correlators(p).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
+    return np.einsum("...xy,xy->...", np.asarray(p, dtype=float), _SIGN)
+
+
+# -- convex programmes -------------------------------------------------------------------------
+def solve_convex(problem: Any) -> None:
+    """Solve a cvxpy problem: Clarabel with tight tolerances, then default Clarabel, then SCS.
+
+    The first attempt that reports ``optimal`` is kept; ``optimal_inaccurate`` is accepted only
+    from the last attempt. Raises ``RuntimeError`` if no attempt succeeds.
+    """
+    import warnings
+
+    import cvxpy as cp
+
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        (cp.CLARABEL, {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}),
+        (cp.CLARABEL, {}),
+        (cp.SCS, {"eps": 1e-9, "max_iters": 200_000}),
+    ]
+    status = "not solved"
+    for solver, options in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=solver, **options)
+        except (cp.error.SolverError, ValueError):
+            continue
+        status = problem.status
+        if status == "optimal":
+            return
+    if status != "optimal_inaccurate":
+        raise RuntimeError(f"convex solver failed: status {status}")

@@ -1,0 +1,61 @@
+"""Bayesian inference for hidden-variable models on Bell-test counts.
+
+Five rooms, re-exported here: :mod:`~bellmodels.inference.fit` (the PyMC model and
+:func:`fit`), :mod:`~bellmodels.inference.loo` (exact per-trial PSIS-LOO from counts),
+:mod:`~bellmodels.inference.evidence` (SMC log evidence),
+:mod:`~bellmodels.inference.diagnostics` (the convergence gate) and
+:mod:`~bellmodels.inference.posterior_audit` (the audit of every posterior draw).
+
+References
+----------
+- Vehtari, Gelman & Gabry, Stat. Comput. 27, 1413 (2017) — PSIS-LOO.
+- Vehtari, Gelman, Simpson, Carpenter & Bürkner, Bayesian Analysis 16, 667 (2021) — the R-hat /
+  ESS thresholds of the gate.
+- Yao, Vehtari, Simpson & Gelman, Bayesian Analysis 13, 917 (2018) — stacking weights (in
+  :mod:`bellmodels.comparison`).
+- Del Moral, Doucet & Jasra, JRSS B 68, 411 (2006); PyMC's ``sample_smc`` — the evidence.
+"""
+
+from __future__ import annotations
+
+from bellmodels.inference.diagnostics import ESS_MIN, GATE_QUANTITIES, RHAT_MAX, diagnostics
+from bellmodels.inference.evidence import (
+    EVIDENCE_SE_MAX,
+    evidence_reliable,
+    log_evidence,
+    log_multinomial_coefficient,
+)
+from bellmodels.inference.fit import (
+    P_FLOOR,
+    SAMPLERS,
+    available_samplers,
+    build_model,
+    choose_sampler,
+    fit,
+    load_fit,
+    resolve_model,
+)
+from bellmodels.inference.loo import loo
+from bellmodels.inference.posterior_audit import AUDIT_TIME_BUDGET, invariant_draws
+
+__all__ = [
+    "AUDIT_TIME_BUDGET",
+    "ESS_MIN",
+    "EVIDENCE_SE_MAX",
+    "GATE_QUANTITIES",
+    "P_FLOOR",
+    "RHAT_MAX",
+    "SAMPLERS",
+    "available_samplers",
+    "build_model",
+    "choose_sampler",
+    "diagnostics",
+    "evidence_reliable",
+    "fit",
+    "invariant_draws",
+    "load_fit",
+    "log_evidence",
+    "log_multinomial_coefficient",
+    "loo",
+    "resolve_model",
+]

@@ -1,0 +1,98 @@
+"""The audit of a posterior: one ontic table per draw, audited all at once.
+
+:func:`fit` calls :func:`_audit_posterior` to store MI and Hall's M per draw;
+:func:`invariant_draws` reads them back whichever group holds them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+AUDIT_TIME_BUDGET = 10.0
+"""Seconds the per-draw audit may take before the draws are thinned (see :func:`fit`)."""
+
+
+def _audit_posterior(
+    model: Any, posterior: xr.Dataset, max_draws: int | None
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Per-draw audit (MI, Hall M, classification) of the posterior ontic tables.
+
+    One ontic table per draw from the model, then :func:`bellmodels.auditing.audit_draws` on all
+    of them at once. Returns arrays ``(chain, draw)`` for ``mi_bits`` and ``hall_M`` (over
+    thinned draws if the tables would take longer than :data:`AUDIT_TIME_BUDGET` to build, see
+    ``attrs``) and attrs describing what was done.
+    """
+    try:
+        model.ontic_table(model.params())
+    except NotImplementedError as exc:
+        return {}, {"audit": f"not computed: model has no finite ontic table ({exc})"}
+    from bellmodels.auditing import audit_draws
+
+    names = list(model.parameters)
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = {n: posterior[n].values for n in names}
+
+    def table(c: int, d: int) -> Any:
+        return model.ontic_table({n: values[n][c, d] for n in names})
+
+    t0 = time.perf_counter()
+    probe = [table(0, d) for d in range(min(3, n_draw))]
+    per = (time.perf_counter() - t0) / len(probe)
+    step = 1
+    if max_draws is not None and max_draws < n_draw:
+        step = math.ceil(n_draw / max_draws)
+    elif per * n_chain * n_draw > AUDIT_TIME_BUDGET:
+        step = math.ceil(per * n_chain * n_draw / AUDIT_TIME_BUDGET)
+    idx = np.arange(0, n_draw, step)
+    tables = [
+        probe[d] if c == 0 and d < len(probe) else table(c, int(d))
+        for c in range(n_chain)
+        for d in idx
+    ]
+    out = audit_draws(tables)
+    classes = Counter(str(c) for c in out["classification"])
+    attrs = {
+        "audit": "bellmodels.audit.audit_draws of the ontic table of each posterior draw",
+        "audit_thinning": str(step),
+        "audit_seconds_per_draw": f"{per:.4g}",
+        "classification_counts": json.dumps(dict(classes)),
+        "classification": classes.most_common(1)[0][0],
+    }
+    shape = (n_chain, idx.size)
+    return {
+        "mi_bits": out["mi_bits"].reshape(shape),
+        "hall_M": out["hall_M"].reshape(shape),
+        "_audit_draws": idx,
+    }, attrs
+
+
+def invariant_draws(idata: Any) -> xr.Dataset:
+    """S, MI and Hall's M per posterior draw, on one ``(chain, draw)`` grid.
+
+    MI and M live in ``posterior`` when every draw was audited and in ``audit_posterior`` (dim
+    ``audit_draw``) when :func:`fit` thinned the audit; this returns them, with ``S`` at the same
+    draws, whichever it was, so that summaries and plots of the audit never miss a thinned fit.
+    Variables a fit lacks (no ontic table, no S) are left out.
+
+    >>> ds = invariant_draws(idata)        # doctest: +SKIP
+    >>> float(ds["mi_bits"].mean())        # doctest: +SKIP
+    1.09
+    """
+    post = idata.posterior
+    out = xr.Dataset({k: post[k] for k in ("S", "mi_bits", "hall_M") if k in post})
+    if "audit_posterior" in idata.groups():
+        aud = idata.audit_posterior.rename({"audit_draw": "draw"})
+        idx = aud["draw"].values
+        out = out.isel(draw=idx).assign_coords(draw=idx) if "S" in out else xr.Dataset()
+        out = out.assign({k: aud[k] for k in ("mi_bits", "hall_M") if k in aud})
+    return out
+
+
+__all__ = ["AUDIT_TIME_BUDGET", "invariant_draws"]

@@ -1,0 +1,184 @@
+"""The report's sections for sweeps: pivot tables and sweep figures when a study has more points
+than get sections of their own, and the measurement-dependence frontier.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bellmodels.report.document import Document, save_figure
+
+
+def _coords_text(ds: Any, axes: list[str], idx: tuple[int, ...]) -> str:
+    return ", ".join(f"{a} = {ds[a].values[i]}" for a, i in zip(axes, idx, strict=True)) or "–"
+
+
+def _sweep_section(
+    doc: Document,
+    ds: Any,
+    out: Path,
+    axes: list[str],
+    points: list[tuple[int, ...]],
+    colors: dict[str, Any],
+    figures: bool,
+    fig_dir: Path,
+) -> None:
+    doc.h(2, "Sweep")
+    models = [str(m) for m in ds["model"].values]
+    ok = ds["diagnostics_ok"].values
+    if np.isfinite(ok).any():  # the gate, as the point sections have it: name every failing fit
+        bad = [
+            f"`{models[j]}` at {_coords_text(ds, axes, idx)}"
+            for idx in points
+            for j in range(len(models))
+            if ok[(*idx, j)] == 0.0
+        ]
+        n_fit = int(np.isfinite(ok).sum())
+        doc.h(3, "Diagnostics gate")
+        doc.p(
+            f"All {n_fit} fits pass (R-hat, bulk and tail ESS, divergences)."
+            if not bad
+            else f"{len(bad)} of {n_fit} fits fail (reasons in each task's NetCDF): "
+            + "; ".join(bad)
+            + "."
+        )
+
+    def constant(var: str) -> bool:  # e.g. S or MI at the model's default parameters
+        v = ds[var].values
+        flat = v.reshape(-1, v.shape[-1]) if "model" in ds[var].dims else v.reshape(-1, 1)
+        return bool(np.all(np.nanmax(flat, axis=0) - np.nanmin(flat, axis=0) < 1e-12))
+
+    for var, what in (
+        ("weight", "stacking weight"),
+        ("d_loo", "ELPD difference to the best"),
+        ("S_mean", "posterior mean of S"),
+        ("S", "S of the model at its parameters"),
+        ("mi_bits", "MI(λ; settings) in bits at the model's parameters"),
+        ("train_kl", "KL(data ‖ trained model) in nats"),
+    ):
+        if not np.isfinite(ds[var].values).any() or constant(var):
+            continue
+        doc.h(3, f"{what} (`{var}`) per point")
+        body = []
+        for idx in points:
+            row: list[Any] = [_coords_text(ds, axes, idx), float(ds["data_S"].values[idx])]
+            row += [float(ds[var].values[(*idx, j)]) for j in range(len(models))]
+            body.append(row)
+        doc.table(["point", "data S", *models], body)
+    if not figures:
+        return
+    for axis in axes:
+        if ds.sizes[axis] < 2 or not np.issubdtype(ds[axis].dtype, np.number):
+            continue
+        min_mi = np.nanmax(ds["data_min_mi_bits"].values) if len(axes) == 1 else None
+        specs = [
+            ("weight", "stacking weight", ()),
+            ("d_loo", "ELPD difference to the best (nats)", ((0.0, ""),)),
+            ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            ("S_mean", "posterior mean of S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            ("S", "S of the model", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            (
+                "mi_bits",
+                "MI(λ; settings) (bits)",
+                ((float(min_mi), "least MI a local model needs for the data"),)
+                if min_mi is not None and np.isfinite(min_mi)
+                else (),
+            ),
+            ("train_kl", "KL(data ‖ trained model) (nats)", ()),
+        ]
+        for var, label, hl in specs:
+            vals = ds[var].values
+            if not np.isfinite(vals).any():
+                continue
+            if constant(var):
+                continue  # the same value at every point: nothing to plot
+            from bellmodels import plots
+
+            f = plots.plot_sweep(ds, axis, var, colors=colors, ylabel=label, hlines=hl)
+            if var == "d_loo":  # from ~1 nat to 10^4 nats: linear hides where the models cross
+                for a in f.axes:
+                    a.set_yscale("symlog", linthresh=1.0)
+                    a.set_ylim(bottom=-0.3)  # differences to the best are >= 0
+            name = f"sweep_{var}_vs_{axis}.png"
+            save_figure(f, fig_dir / name)
+            doc.fig(f"figures/{name}", f"{label} against {axis}.")
+
+
+def _md_section(
+    doc: Document,
+    ds: Any,
+    out: Path,
+    axes: list[str],
+    points: list[tuple[int, ...]],
+    colors: dict[str, Any],
+    fig_dir: Path,
+    config: dict[str, Any],
+) -> None:
+    from bellmodels import plots
+
+    pts = []
+    for idx in points:
+        for j, m in enumerate(ds["model"].values):
+            at = (*idx, j)
+            if str(ds["status"].values[at]) != "done":
+                continue
+            pts.append(
+                {
+                    "model": str(m),
+                    "family": str(ds["family"].values[at]),
+                    "S": float(ds["S"].values[at]),
+                    "mi_bits": float(ds["mi_bits"].values[at]),
+                    "hall_M": float(ds["hall_M"].values[at]),
+                    "label": (
+                        f"{ds[axes[0]].values[idx[0]]:g}"
+                        if len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
+                        else ""
+                    ),
+                }
+            )
+            post = [float(ds[k].values[at]) for k in ("S_mean", "mi_bits_mean", "hall_M_mean")]
+            if all(np.isfinite(post)):
+                pts.append(
+                    {
+                        "model": str(m),
+                        "family": str(ds["family"].values[at]),
+                        "S": post[0],
+                        "mi_bits": post[1],
+                        "hall_M": post[2],
+                        "hollow": True,
+                    }
+                )
+    if not pts:
+        return
+    n_curve = int(config.get("report", {}).get("min_mi_points", 11))
+    v = np.linspace(1 / math.sqrt(2), 1.0, n_curve)
+    curve = plots.min_mi_curve(visibilities=v)
+    data_S = float(ds["data_S"].values.ravel()[0]) if len(points) == 1 else None
+    f = plots.plot_measurement_dependence(pts, curve=curve, data_S=data_S, colors=colors)
+    save_figure(f, fig_dir / "measurement_dependence.png")
+    doc.h(2, "Measurement dependence")
+    doc.p(
+        "Each model at its parameters (filled markers; every sweep point) and, when fitted, at "
+        "its posterior means (open markers): MI(λ; settings) and Hall's M against its S. The black curve is the least MI any local model needs to reproduce the singlet "
+        "at visibility V (S = 2√2 V), from the convex programme `min_mi_bits`; Hall's bound "
+        "|S| ≤ 2 + 3M (Hall 2010) is tight for local models. Nonlocal models (triangles) are not "
+        "bound by either. A local model below the curve cannot reproduce the "
+        "data's S; one on or above it can."
+    )
+    labelled = len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
+    doc.fig(
+        "figures/measurement_dependence.png",
+        "Measurement dependence against S"
+        + (f" (numbers next to the markers: {axes[0]})." if labelled else "."),
+    )
+
+
+def _is_num(da: Any) -> bool:
+    return bool(np.issubdtype(da.dtype, np.number))
+
+
+__all__: list[str] = []

@@ -1,0 +1,61 @@
+"""Studies: a TOML file -> validated configuration -> tasks -> runner -> per-task NetCDF -> results.
+
+Four rooms, re-exported here: :mod:`~bellmodels.study.config` (the schema, sweep axes and tasks),
+:mod:`~bellmodels.study.worker` (one task in one worker process),
+:mod:`~bellmodels.study.runner` (process pool or Dask, the ranking at every point) and
+:mod:`~bellmodels.study.store` (the task files and ``results.nc``, and their readers). The report
+(:mod:`bellmodels.report`) reads the store; nothing here imports it. ``bm.run_study`` runs a
+study and then writes its report.
+
+>>> from bellmodels.study import parse_study
+>>> cfg = parse_study('''
+... [data]
+... source = "simulate"
+... visibility = [0.7, 1.0]
+... [models]
+... include = ["quantum-singlet"]
+... [inference]
+... fit = false
+... ''', source="inline.toml")
+>>> [a.name for a in cfg.axes], len(cfg.tasks())
+(['visibility'], 2)
+"""
+
+from __future__ import annotations
+
+from bellmodels.study.config import Axis, StudyConfig, Task, load_study_file, parse_study
+from bellmodels.study.runner import StudyInterrupted, run_study, run_tasks
+from bellmodels.study.store import (
+    aggregate,
+    collect_summaries,
+    load_study,
+    load_task,
+    rank_point,
+    read_task_summary,
+    task_done,
+    write_results,
+)
+from bellmodels.study.worker import build_counts, default_compile_base, run_task, setup_worker
+
+__all__ = [
+    "Axis",
+    "StudyConfig",
+    "StudyInterrupted",
+    "Task",
+    "aggregate",
+    "build_counts",
+    "collect_summaries",
+    "default_compile_base",
+    "load_study",
+    "load_study_file",
+    "load_task",
+    "parse_study",
+    "rank_point",
+    "read_task_summary",
+    "run_study",
+    "run_task",
+    "run_tasks",
+    "setup_worker",
+    "task_done",
+    "write_results",
+]

@@ -1,0 +1,614 @@
+"""Study configuration: a TOML file -> validated configuration -> tasks -> runner -> per-task NetCDF -> results.
+
+A study file names a data source, the models, the inference settings and the seeds. **Any field
+can be a list**: a list where the field takes one value is a *sweep axis*, and the study is the
+product of its axes (a field that already takes a list, such as ``models.include`` or
+``data.setting_probs``, sweeps when given a list of lists). Every mistake is reported with the
+file and the key (``ValueError``). Example::
+
+    [study]
+    name = "noise"
+
+    [data]
+    source = "simulate"        # "simulate" | "dataset" | "file"
+    trials = [1000, 100000]    # sweep axis "trials"
+    visibility = [0.6, 0.8, 1.0]
+    seed = 0
+
+    [models]
+    include = ["local-polytope", "quantum-singlet"]
+
+    [models.rbm]               # options of one model (it must be in include)
+    train = true               # exact maximum-likelihood training before the audit
+    train_options = { }        # keyword arguments of the model's fit(counts, ...)
+    params = { }               # constructor values (parameters of the model)
+    fit = true                 # Bayesian fit of this model (default: [inference].fit)
+
+    [inference]
+    fit = true
+    draws = 500
+    tune = 500
+    chains = 2
+    seed = 1
+    evidence = true
+
+The study expands into **tasks**, one per (sweep point, model); a task's identity is a hash of the
+configuration it depends on (data, inference, that model's options), so a task shared by several
+sweep points runs once. The runner executes the tasks on a local process pool (default, no
+server) or on Dask (``dask=True`` for a ``LocalCluster``, ``scheduler="tcp://..."`` for a running
+cluster). Each task builds its model inside the worker with its own PyTensor compile directory
+(compilation is not thread-safe), writes one NetCDF (the InferenceData of the fit, if any, plus a
+``bellmodels`` group with the audit, the model's behaviour and ontic table, the resolved
+configuration and package versions) atomically (temp file + :func:`os.replace`), and returns a
+small JSON summary. Re-running a study skips every task whose NetCDF exists; a failing task is
+recorded with its error (``tasks/<id>.failed.json``) and the rest go on; ``SIGTERM`` stops the
+workers and leaves no partial file. At the end the summaries are aggregated into one
+:class:`xarray.Dataset` indexed by the sweep axes and ``model`` (``results.nc``; see
+:func:`load_study`), with the fitted models ranked at every sweep point
+(:func:`bellmodels.comparison.rank`); ``bm.run_study`` then writes the report
+(:mod:`bellmodels.report`). This module is the configuration: the schema, the sweep axes and
+the tasks.
+
+See :mod:`bellmodels.study` for an example.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import hashlib
+import itertools
+import json
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------
+
+_SCALAR = "scalar"
+_LIST = "list"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    """One key of the study schema: its type(s), default, choices and whether it takes a list."""
+
+    types: tuple[type, ...]
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+    kind: str = _SCALAR  # "scalar" or "list" (a list value of a list field is one value)
+    item_types: tuple[type, ...] = ()
+    required: bool = False
+    doc: str = ""
+    minimum: float | None = None
+
+
+_NUM = (int, float)
+
+SCHEMA: dict[str, dict[str, _Field]] = {
+    "study": {
+        "name": _Field((str,), None, doc="study name (default: the file's stem)"),
+        "title": _Field((str,), "", doc="title of the report"),
+        "description": _Field((str,), "", doc="free text shown at the top of the report"),
+    },
+    "data": {
+        "source": _Field((str,), None, ("simulate", "dataset", "file"), required=True),
+        "trials": _Field((int,), 100_000, minimum=1, doc="simulated trials"),
+        "visibility": _Field(_NUM, 1.0, minimum=0.0, doc="singlet visibility V in [0, 1]"),
+        "seed": _Field((int,), 0, minimum=0, doc="seed of the simulation"),
+        "scenario": _Field((str,), "chsh", doc='"chsh" or "chained-K"'),
+        "setting_probs": _Field(
+            (list,), None, kind=_LIST, item_types=(list,), doc="p(s_a, s_b), K_a x K_b"
+        ),
+        "dataset": _Field((str,), None, doc="name of a shipped dataset (bellmodels.datasets)"),
+        "path": _Field((str,), None, doc="count / per-trial file, relative to the study file"),
+    },
+    "models": {
+        "include": _Field((list,), None, kind=_LIST, item_types=(str,), required=True),
+    },
+    "inference": {
+        "fit": _Field((bool,), True, doc="Bayesian fit (PyMC) of every model"),
+        "draws": _Field((int,), 1000, minimum=1),
+        "tune": _Field((int,), 1000, minimum=0),
+        "chains": _Field((int,), 4, minimum=1),
+        "seed": _Field((int,), 1, minimum=0),
+        "sampler": _Field((str,), "auto"),
+        "init": _Field((str,), "auto"),
+        "target_accept": _Field(
+            _NUM, 0.9, minimum=0.5, doc="NUTS target acceptance, below 1 (raise it on divergences)"
+        ),
+        "evidence": _Field((bool,), True, doc="log marginal likelihood (SMC)"),
+        "evidence_draws": _Field((int,), 2000, minimum=10, doc="SMC particles per chain"),
+        "evidence_chains": _Field((int,), 4, minimum=2, doc="SMC chains (SE from their spread)"),
+        "cores": _Field(
+            (int,), 1, minimum=1, doc="processes per fit (the runner's pool is the parallelism)"
+        ),
+    },
+    "report": {
+        "figures": _Field((bool,), True),
+        "min_mi_points": _Field((int,), 11, minimum=2, doc="visibilities of the min-MI curve"),
+    },
+}
+
+MODEL_OPTIONS: dict[str, _Field] = {
+    "train": _Field((bool,), False, doc="exact maximum-likelihood training (model.fit(counts))"),
+    "train_options": _Field((dict,), None, kind=_LIST, doc="keyword arguments of model.fit"),
+    "params": _Field((dict,), None, kind=_LIST, doc="constructor values of the model"),
+    "fit": _Field((bool,), None, doc="Bayesian fit of this model (default: [inference].fit)"),
+    "inference": _Field(
+        (dict,), None, kind=_LIST, doc="[inference] keys overridden for this model"
+    ),
+}
+
+# Keys whose value is itself a free-form table (their entries may be sweep axes).
+_FREE_TABLES = ("params", "train_options")
+
+
+def _where(source: str, path: Sequence[str]) -> str:
+    return f"{source}: key '{'.'.join(path)}'"
+
+
+def _suggest(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
+    names.update({list: "a list", dict: "a table"})
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
+
+
+def _check_value(value: Any, fld: _Field, source: str, path: Sequence[str]) -> Any:
+    """Validate one (non-sweep) value against a field; returns it (ints widened to float)."""
+    where = _where(source, path)
+    ok = isinstance(value, fld.types) and not (isinstance(value, bool) and bool not in fld.types)
+    if not ok:
+        raise ValueError(
+            f"{where} must be {_type_name(fld.types)}, got {type(value).__name__} {value!r}"
+        )
+    if fld.kind == _LIST and isinstance(value, list):
+        if not value and path[-1] == "include":
+            raise ValueError(f"{where} is an empty list: name at least one model")
+        for item in value:
+            if fld.item_types and not isinstance(item, fld.item_types):
+                raise ValueError(
+                    f"{where} must hold {_type_name(fld.item_types)} items, got {item!r}"
+                )
+    if fld.choices is not None and value not in fld.choices:
+        raise ValueError(
+            f"{where} is {value!r}; expected one of {', '.join(map(repr, fld.choices))}"
+        )
+    if fld.minimum is not None and isinstance(value, _NUM) and value < fld.minimum:
+        raise ValueError(f"{where} is {value!r}; it must be >= {fld.minimum:g}")
+    if float in fld.types and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return value
+
+
+def _is_sweep(value: Any, fld: _Field) -> bool:
+    """A list where the field takes one value; for list fields, a list of lists."""
+    if not isinstance(value, list):
+        return False
+    if fld.kind == _LIST and list in fld.types:
+        return (
+            bool(value)
+            and all(isinstance(v, list) for v in value)
+            and (fld.item_types != (list,) or all(isinstance(w, list) for v in value for w in v))
+        )
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Axis:
+    """One sweep axis: the dotted key it comes from, its dimension name and its values."""
+
+    key: tuple[str, ...]
+    name: str
+    values: tuple[Any, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One unit of work: a model at one resolved configuration (data, inference, options)."""
+
+    id: str
+    model: str
+    config: dict[str, Any]
+
+    def to_json(self) -> str:
+        """The task as JSON text (what the worker receives and the NetCDF records)."""
+        return json.dumps({"id": self.id, "model": self.model, "config": self.config})
+
+
+@dataclasses.dataclass
+class StudyConfig:
+    """A validated study: the configuration (defaults filled in), its sweep axes and its source.
+
+    Use :func:`load_study_file` or :func:`parse_study` to build one; :meth:`points` yields the
+    resolved configuration of every sweep point and :meth:`tasks` the tasks to run.
+    """
+
+    config: dict[str, Any]
+    axes: list[Axis]
+    source: str
+    base_dir: Path
+
+    @property
+    def name(self) -> str:
+        """The study's name."""
+        return str(self.config["study"]["name"])
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of values along each sweep axis."""
+        return tuple(len(a.values) for a in self.axes)
+
+    def points(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """``(coords, resolved_config)`` for every sweep point, in C order over the axes."""
+        for combo in itertools.product(*(a.values for a in self.axes)):
+            cfg = copy.deepcopy(self.config)
+            coords = {}
+            for axis, value in zip(self.axes, combo, strict=True):
+                _set_path(cfg, axis.key, copy.deepcopy(value))
+                coords[axis.name] = value
+            yield coords, cfg
+
+    def task_for(self, cfg: Mapping[str, Any], model: str) -> Task:
+        """The task of ``model`` at the resolved configuration ``cfg`` (hash of what it uses)."""
+        options = {k: v for k, v in MODEL_OPTIONS.items()}
+        opts = dict(cfg["models"].get("options", {}).get(model, {}))
+        for key, fld in options.items():
+            opts.setdefault(key, copy.deepcopy(fld.default))
+        inference = dict(cfg["inference"], **(opts.pop("inference") or {}))
+        if opts["fit"] is None:
+            opts["fit"] = bool(inference["fit"])
+        opts["params"] = opts["params"] or {}
+        opts["train_options"] = opts["train_options"] or {}
+        relevant = {
+            "data": cfg["data"],
+            "inference": inference if opts["fit"] else {},
+            "model": model,
+            "options": opts,
+        }
+        digest = hashlib.sha1(
+            json.dumps(relevant, sort_keys=True, default=str).encode()
+        ).hexdigest()[:10]
+        config = dict(relevant, base_dir=str(self.base_dir), study=cfg["study"]["name"])
+        config["inference"] = inference
+        return Task(id=f"{model}-{digest}", model=model, config=config)
+
+    def grid(self) -> list[tuple[dict[str, Any], list[Task]]]:
+        """``(coords, tasks at that point)`` for every sweep point."""
+        return [
+            (coords, [self.task_for(cfg, m) for m in cfg["models"]["include"]])
+            for coords, cfg in self.points()
+        ]
+
+    def tasks(self) -> list[Task]:
+        """The distinct tasks of the study (a task shared by several points appears once)."""
+        seen: dict[str, Task] = {}
+        for _, tasks in self.grid():
+            for t in tasks:
+                seen.setdefault(t.id, t)
+        return list(seen.values())
+
+    def models(self) -> list[str]:
+        """Every model named anywhere in the study, in order of appearance."""
+        names: dict[str, None] = {}
+        for _, cfg in self.points():
+            names.update(dict.fromkeys(cfg["models"]["include"]))
+        return list(names)
+
+    def to_json(self) -> str:
+        """The resolved configuration with its axes (stored in every result)."""
+        return json.dumps(
+            {
+                "config": self.config,
+                "axes": [
+                    {"key": ".".join(a.key), "name": a.name, "values": list(a.values)}
+                    for a in self.axes
+                ],
+                "source": self.source,
+            },
+            default=str,
+        )
+
+
+def _set_path(d: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    for key in path[:-1]:
+        d = d.setdefault(key, {})
+    d[path[-1]] = value
+
+
+def load_study_file(path: str | os.PathLike[str]) -> StudyConfig:
+    """Read and validate a study TOML file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        On any mistake, naming the file and the key (unknown key, wrong type, unknown model,
+        empty sweep axis, bad TOML syntax).
+
+    Examples
+    --------
+    >>> cfg = load_study_file("studies/weinstein2017.toml")  # doctest: +SKIP
+    >>> cfg.name  # doctest: +SKIP
+    'weinstein2017'
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"study file {str(p)!r} does not exist")
+    text = p.read_text(encoding="utf-8")
+    return parse_study(text, source=str(p), base_dir=p.resolve().parent, default_name=p.stem)
+
+
+def parse_study(
+    text: str,
+    *,
+    source: str = "<study>",
+    base_dir: str | os.PathLike[str] | None = None,
+    default_name: str = "study",
+) -> StudyConfig:
+    """Validate study TOML text (see the module docstring for the format).
+
+    Parameters
+    ----------
+    text
+        TOML text.
+    source
+        Name used in error messages (the file's path).
+    base_dir
+        Directory relative data paths are resolved against (default: current directory).
+    default_name
+        Study name when ``[study] name`` is absent.
+
+    Returns
+    -------
+    StudyConfig
+
+    Examples
+    --------
+    >>> parse_study('[data]\\nsource = "simulate"\\n[models]\\ninclude = ["bell1964"]\\n').name
+    'study'
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: not valid TOML: {exc}") from None
+    for key in raw:
+        if key not in SCHEMA:
+            raise ValueError(
+                f"{source}: unknown section or key '{key}'{_suggest(key, SCHEMA)}; "
+                f"known sections: {', '.join(SCHEMA)}"
+            )
+        if not isinstance(raw[key], dict):
+            raise ValueError(f"{_where(source, [key])} must be a table ([{key}])")
+    for section in ("data", "models"):
+        if section not in raw:
+            raise ValueError(f"{source}: missing section [{section}]")
+
+    config: dict[str, Any] = {}
+    axes: list[Axis] = []
+
+    def add_axis(
+        path: tuple[str, ...], values: list[Any], store: tuple[str, ...] | None = None
+    ) -> None:
+        if not values:
+            raise ValueError(f"{_where(source, path)} is an empty sweep axis (an empty list)")
+        axes.append(Axis(store or path, path[-1], tuple(values)))
+
+    for section, fields in SCHEMA.items():
+        given = dict(raw.get(section, {}))
+        out: dict[str, Any] = {}
+        known = set(fields)
+        if section == "models":
+            options = {k: given.pop(k) for k in list(given) if isinstance(given[k], dict)}
+        for key, value in given.items():
+            if key not in known:
+                raise ValueError(
+                    f"{_where(source, [section, key])} is unknown{_suggest(key, known)}; "
+                    f"known keys in [{section}]: {', '.join(sorted(known))}"
+                )
+            fld = fields[key]
+            if isinstance(value, list) and not value:
+                if fld.kind == _LIST and key != "include":
+                    out[key] = value
+                    continue
+                if fld.kind != _LIST:
+                    add_axis((section, key), [])
+            if _is_sweep(value, fld):
+                values = [_check_value(v, fld, source, (section, key)) for v in value]
+                add_axis((section, key), values)
+                out[key] = values[0]
+            else:
+                out[key] = _check_value(value, fld, source, (section, key))
+        for key, fld in fields.items():
+            if key not in out:
+                if fld.required:
+                    raise ValueError(f"{_where(source, [section, key])} is required")
+                out[key] = copy.deepcopy(fld.default)
+        if section == "models":
+            out["options"] = _parse_model_options(options, source, add_axis)
+        config[section] = out
+
+    if config["study"]["name"] is None:
+        config["study"]["name"] = default_name
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    cfg = StudyConfig(config, axes, source, base)
+    _check_semantics(cfg)
+    return cfg
+
+
+def _parse_model_options(
+    options: dict[str, dict[str, Any]], source: str, add_axis: Callable[..., None]
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for model, opts in options.items():
+        parsed: dict[str, Any] = {}
+        for key, value in opts.items():
+            path = ("models", model, key)
+            if key not in MODEL_OPTIONS:
+                raise ValueError(
+                    f"{_where(source, path)} is unknown{_suggest(key, MODEL_OPTIONS)}; "
+                    f"known model options: {', '.join(MODEL_OPTIONS)}"
+                )
+            fld = MODEL_OPTIONS[key]
+            if key == "inference":
+                value = _check_value(value, fld, source, path)
+                table = {}
+                for name, v in value.items():
+                    sub = SCHEMA["inference"].get(name)
+                    if sub is None:
+                        raise ValueError(
+                            f"{_where(source, (*path, name))} is unknown"
+                            f"{_suggest(name, SCHEMA['inference'])}; known keys: "
+                            f"{', '.join(SCHEMA['inference'])}"
+                        )
+                    if _is_sweep(v, sub):
+                        vals = [_check_value(x, sub, source, (*path, name)) for x in v]
+                        add_axis((*path, name), vals, ("models", "options", model, key, name))
+                        table[name] = vals[0] if vals else None
+                    else:
+                        table[name] = _check_value(v, sub, source, (*path, name))
+                parsed[key] = table
+            elif key in _FREE_TABLES:
+                value = _check_value(value, fld, source, path)
+                table = {}
+                for name, v in value.items():
+                    if isinstance(v, list) and _free_is_sweep(model, key, name, v):
+                        add_axis((*path, name), list(v), ("models", "options", model, key, name))
+                        table[name] = v[0] if v else None
+                    else:
+                        table[name] = v
+                parsed[key] = table
+            elif isinstance(value, list):
+                values = [_check_value(v, fld, source, path) for v in value]
+                add_axis(path, values, ("models", "options", model, key))
+                parsed[key] = values[0] if values else None
+            else:
+                parsed[key] = _check_value(value, fld, source, path)
+        out[model] = parsed
+    return out
+
+
+def _free_is_sweep(model: str, table: str, name: str, value: list[Any]) -> bool:
+    """A list in ``params`` sweeps unless the model's parameter takes an array of that rank."""
+    if table != "params":
+        return True
+    try:
+        from bellmodels import models
+
+        spec = models.get(model).parameters.get(name)
+    except Exception:  # unknown model: reported by the semantic check
+        return True
+    if spec is None or not spec.shape:
+        return True
+    return np.asarray(value, dtype=object).ndim > len(spec.shape)
+
+
+def _check_semantics(cfg: StudyConfig) -> None:
+    """Checks across keys: data source completeness, model names and options, scenario."""
+    from bellmodels import models
+
+    source = cfg.source
+    names = set(models.names())
+    seen_models: set[str] = set()
+    # dimension names must be unique: fall back to the dotted key
+    counts: dict[str, int] = {}
+    for a in cfg.axes:
+        counts[a.name] = counts.get(a.name, 0) + 1
+    cfg.axes[:] = [
+        a if counts[a.name] == 1 else Axis(a.key, "_".join(a.key), a.values) for a in cfg.axes
+    ]
+    for _coords, c in cfg.points():
+        data = c["data"]
+        src = data["source"]
+        if src == "dataset" and not data["dataset"]:
+            raise ValueError(f"{_where(source, ['data', 'dataset'])} is required for a dataset")
+        if src == "file":
+            if not data["path"]:
+                raise ValueError(f"{_where(source, ['data', 'path'])} is required for a file")
+            p = Path(data["path"])
+            if not p.is_absolute():
+                p = cfg.base_dir / p
+            if not p.is_file():
+                raise ValueError(f"{_where(source, ['data', 'path'])}: no file {str(p)!r}")
+        if src == "simulate":
+            if not 0.0 <= float(data["visibility"]) <= 1.0:
+                raise ValueError(
+                    f"{_where(source, ['data', 'visibility'])} is {data['visibility']}; "
+                    "it must be in [0, 1]"
+                )
+            try:
+                _scenario(data["scenario"])
+            except ValueError as exc:
+                raise ValueError(f"{_where(source, ['data', 'scenario'])}: {exc}") from None
+        for m in c["models"]["include"]:
+            if m not in names:
+                raise ValueError(
+                    f"{_where(source, ['models', 'include'])}: unknown model {m!r}"
+                    f"{_suggest(m, names)}; known models: {', '.join(sorted(names))}"
+                )
+            seen_models.add(m)
+    for m in cfg.config["models"]["options"]:
+        if m not in seen_models:
+            raise ValueError(
+                f"{_where(source, ['models', m])}: options for a model not in "
+                f"models.include{_suggest(m, seen_models)}"
+            )
+        for _coords, c in cfg.points():
+            o = c["models"]["options"].get(m, {})
+            try:
+                model = models.get(m, **(o.get("params") or {}))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{_where(source, ['models', m, 'params'])}: {exc}") from None
+            if o.get("train") and not callable(getattr(model, "fit", None)):
+                raise ValueError(
+                    f"{_where(source, ['models', m, 'train'])}: model {m!r} has no fit() "
+                    "(only trainable models, such as the RBM, can be trained)"
+                )
+
+
+def _scenario(spec: str) -> Any:
+    from bellmodels.scenario import Scenario
+
+    if spec == "chsh":
+        return Scenario.chsh()
+    if spec.startswith("chained-") and spec[8:].isdigit():
+        return Scenario.chained(int(spec[8:]))
+    raise ValueError(f'unknown scenario {spec!r}: expected "chsh" or "chained-K" (K >= 2)')
+
+
+__all__ = [
+    "MODEL_OPTIONS",
+    "SCHEMA",
+    "Axis",
+    "StudyConfig",
+    "Task",
+    "load_study_file",
+    "parse_study",
+]

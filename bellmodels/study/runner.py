@@ -1,0 +1,387 @@
+"""The runner of a study: run the pending tasks on a process pool or Dask, then rank the fitted
+models at every sweep point and write the results store (:func:`run_study`).
+
+The runner, the task hashing and the results store are written here by hand: no library maps a
+TOML sweep onto per-task NetCDF files; the pools themselves are :mod:`concurrent.futures` and
+``dask.distributed``. The report is not the runner's business: :func:`bellmodels.run_study`
+runs the study and then writes the report (:mod:`bellmodels.report`), which reads the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bellmodels._util import write_json_atomic
+from bellmodels.study.config import Task, load_study_file
+from bellmodels.study.store import (
+    aggregate,
+    collect_summaries,
+    journal,
+    rank_point,
+    task_done,
+    write_results,
+)
+from bellmodels.study.worker import _init_pool_worker, default_compile_base, task_entry
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """Raised in the runner when it receives SIGTERM (or SIGINT)."""
+
+
+@contextlib.contextmanager
+def _exclusive(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir/.lock``: one runner per study directory at a time."""
+    import fcntl
+
+    fd = os.open(out_dir / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ValueError(
+                f"another runner is using {str(out_dir)!r} (lock {out_dir / '.lock'})"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into :class:`StudyInterrupted` in the main thread while running."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise StudyInterrupted(f"received signal {signum}")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _clean_temp(tasks_dir: Path) -> int:
+    n = 0
+    for tmp in tasks_dir.glob("*.tmp"):
+        tmp.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
+def _cost_guess(task: Task) -> float:
+    """A rough relative cost, to start the longest tasks first (fewer idle workers at the end):
+    a Bayesian fit costs more than an audit, and more with more free parameters."""
+    if not task.config["options"].get("fit"):
+        return 0.0
+    try:
+        from bellmodels import models
+
+        model = models.get(task.model, **(task.config["options"].get("params") or {}))
+        size = sum(int(np.prod(p.shape)) for p in model.parameters.values())
+    except Exception:
+        size = 1
+    return 1.0 + size
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    out_dir: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    dask: bool = False,
+    scheduler: str | None = None,
+    progress: bool = True,
+    compile_base: str | os.PathLike[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run the tasks that have no NetCDF yet; return ``{task id: summary}`` of those run.
+
+    Parameters
+    ----------
+    tasks
+        Tasks (from :meth:`StudyConfig.tasks`).
+    out_dir
+        Study directory; task files go to ``out_dir/tasks``.
+    workers
+        Processes (default: the number of CPUs, at most the number of pending tasks).
+    dask
+        Run on a ``dask.distributed.LocalCluster`` of ``workers`` single-threaded processes.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``); ``out_dir`` must be on a file
+        system the workers share. Run its workers single-threaded (``--nthreads 1``).
+    progress
+        Show a rich progress bar over tasks.
+    compile_base
+        Root of the per-process PyTensor compile directories (default
+        :func:`default_compile_base`; on a remote cluster each worker's own default).
+
+    Examples
+    --------
+    >>> cfg = load_study_file("studies/weinstein2017.toml")  # doctest: +SKIP
+    >>> summaries = run_tasks(cfg.tasks(), "out/weinstein2017", workers=2)  # doctest: +SKIP
+    """
+    out = Path(out_dir)
+    tasks_dir = out / "tasks"
+    tasks_dir.mkdir(parents=True, exist_ok=True)
+    _clean_temp(tasks_dir)
+    pending = sorted((t for t in tasks if not task_done(out, t.id)), key=_cost_guess, reverse=True)
+    for t in tasks:
+        if t not in pending:
+            journal(out, "skipped", task=t.id)
+    if not pending:
+        return {}
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+    base = None if compile_base is None else str(compile_base)
+    if base is None and not scheduler:
+        base = str(default_compile_base())
+    results: dict[str, dict[str, Any]] = {}
+    with _progress(progress, len(tasks), len(tasks) - len(pending)) as bar:
+
+        def record(summary: dict[str, Any]) -> None:
+            results[summary["task"]] = summary
+            bar(summary)
+
+        if dask or scheduler:
+            _run_dask(pending, out, n_workers, scheduler, base, record)
+        else:
+            _run_pool(pending, out, n_workers, base, record)
+    return results
+
+
+def _run_pool(
+    pending: Sequence[Task],
+    out: Path,
+    n_workers: int,
+    base: str | None,
+    record: Callable[[dict[str, Any]], None],
+) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = mp.get_context("spawn")  # a fresh interpreter: nothing (PyTensor) imported before
+    pool = ProcessPoolExecutor(
+        max_workers=n_workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(base,)
+    )
+    futures = {}
+    try:
+        with _terminate_on_sigterm():
+            futures = {pool.submit(task_entry, t.to_json(), str(out), base): t for t in pending}
+            remaining = set(futures)
+            while remaining:
+                done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = futures[fut]
+                    try:
+                        record(fut.result())
+                    except BrokenProcessPool as exc:
+                        record(_crash_summary(out, task, exc))
+        pool.shutdown(wait=True)
+    except BaseException:
+        _stop_pool(pool)
+        _clean_temp(out / "tasks")
+        journal(out, "interrupted", pending=[t.id for f, t in futures.items() if not f.done()])
+        raise
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel queued tasks and terminate the pool's worker processes (no partial output: every
+    file a worker writes is a temp file until its final rename)."""
+    import multiprocessing as mp
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in mp.active_children():
+        child.terminate()
+    for child in mp.active_children():
+        child.join(timeout=10)
+
+
+def _crash_summary(out: Path, task: Task, exc: BaseException) -> dict[str, Any]:
+    summary = {
+        "task": task.id,
+        "model": task.model,
+        "status": "failed",
+        "error": f"worker process died: {type(exc).__name__}: {exc}",
+        "traceback": "",
+        "seconds": None,
+    }
+    write_json_atomic(out / "tasks" / f"{task.id}.failed.json", summary)
+    journal(out, "failed", task=task.id, error=summary["error"])
+    return summary
+
+
+def _run_dask(
+    pending: Sequence[Task],
+    out: Path,
+    n_workers: int,
+    scheduler: str | None,
+    base: str | None,
+    record: Callable[[dict[str, Any]], None],
+) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - optional dependency
+        raise ValueError(
+            "the Dask runner needs dask.distributed: pip install 'bellmodels[distributed]'"
+        ) from exc
+
+    cluster = None
+    with _terminate_on_sigterm():
+        try:
+            if scheduler:
+                client = Client(scheduler)
+            else:
+                cluster = LocalCluster(
+                    n_workers=n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
+                client = Client(cluster)
+            try:
+                futures = [
+                    client.submit(
+                        task_entry,
+                        t.to_json(),
+                        str(out),
+                        base,
+                        key=f"bellmodels-{t.id}",
+                        pure=False,
+                    )
+                    for t in pending
+                ]
+                by_key = {f.key: t for f, t in zip(futures, pending, strict=True)}
+                for fut in as_completed(futures):
+                    try:
+                        record(fut.result())
+                    except Exception as exc:  # worker died, lost, or cancelled
+                        record(_crash_summary(out, by_key[fut.key], exc))
+            except BaseException:
+                journal(out, "interrupted")
+                raise
+            finally:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+            _clean_temp(out / "tasks")
+
+
+@contextlib.contextmanager
+def _progress(show: bool, total: int, completed: int) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A rich progress bar over tasks (or nothing when ``show`` is false)."""
+    if not show:
+        yield lambda summary: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]tasks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=False,
+    ) as prog:
+        bar = prog.add_task("", total=total, completed=completed)
+
+        def update(summary: dict[str, Any]) -> None:
+            status = summary["status"]
+            if status != "done":
+                console.print(f"[red]task {summary['task']} failed:[/] {summary.get('error')}")
+            prog.update(bar, advance=1, description=f"{summary['model']} {status}")
+
+        yield update
+
+
+def run_study(
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    workers: int | None = None,
+    dask: bool = False,
+    scheduler: str | None = None,
+    progress: bool = True,
+    compile_base: str | os.PathLike[str] | None = None,
+) -> Any:
+    """Run a study file: its tasks, the ranking at every sweep point, the results store.
+
+    Parameters
+    ----------
+    path
+        The study's TOML file.
+    out
+        Output directory (default ``out/<study name>``). Re-running with the same directory skips
+        the tasks already done.
+    workers, dask, scheduler, progress, compile_base
+        See :func:`run_tasks`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The aggregated results (also in ``out/results.nc``).
+
+    Examples
+    --------
+    >>> from bellmodels.study import run_study
+    >>> ds = run_study("studies/weinstein2017.toml")  # doctest: +SKIP
+    >>> float(ds["data_S"])  # doctest: +SKIP
+    2.83...
+    """
+    cfg = load_study_file(path)
+    out_dir = Path(out) if out is not None else Path("out") / cfg.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out_dir):
+        write_json_atomic(out_dir / "study.json", json.loads(cfg.to_json()))
+        tasks = cfg.tasks()
+        journal(out_dir, "start", tasks=len(tasks), study=cfg.name)
+        t0 = time.perf_counter()
+        run_tasks(
+            tasks,
+            out_dir,
+            workers=workers,
+            dask=dask,
+            scheduler=scheduler,
+            progress=progress,
+            compile_base=compile_base,
+        )
+        summaries = collect_summaries(cfg, out_dir)
+        comparisons = {}
+        for i, (_coords, point_tasks) in enumerate(cfg.grid()):
+            done = {
+                t.model: summaries[t.id]
+                for t in point_tasks
+                if summaries[t.id].get("status") == "done"
+            }
+            comparisons[i] = rank_point(done)
+        ds = aggregate(cfg, out_dir, comparisons)
+        ds.attrs["tasks_seconds"] = time.perf_counter() - t0
+        write_results(ds, out_dir)
+        journal(out_dir, "finished", seconds=time.perf_counter() - t0)
+    return ds
+
+
+__all__ = ["StudyInterrupted", "run_study", "run_tasks"]

@@ -1,0 +1,327 @@
+"""The results store of a study: ``tasks/<id>.nc`` (one per task), ``journal.jsonl`` and
+``results.nc`` (every task's numbers and the ranking at every sweep point, dims = sweep axes +
+``model``). Readers (:func:`load_study`, :func:`load_task`, :func:`read_task_summary`) are what
+the report uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bellmodels._util import atomic_write, to_jsonable
+from bellmodels.study.config import StudyConfig
+
+
+def task_done(out_dir: str | os.PathLike[str], task_id: str) -> bool:
+    """Whether ``task_id`` has a complete NetCDF in ``out_dir/tasks`` (files are written
+    atomically, so existence means complete).
+
+    >>> task_done("/nonexistent", "bell1964-0123456789")
+    False
+    """
+    return (Path(out_dir) / "tasks" / f"{task_id}.nc").is_file()
+
+
+def journal(out_dir: Path, event: str, **fields: Any) -> None:
+    line = json.dumps({"time": time.time(), "event": event, **to_jsonable(fields)}) + "\n"
+    fd = os.open(out_dir / "journal.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, line.encode())  # one short O_APPEND write: never interleaved
+    finally:
+        os.close(fd)
+
+
+_AUDIT_VARS = (
+    "S",
+    "mi_bits",
+    "hall_M",
+    "hall_M_a",
+    "hall_M_b",
+    "hall_bound",
+    "min_mi_bits",
+    "ch_J",
+    "parameter_independence_violation",
+    "outcome_independence_violation",
+)
+_FIT_VARS = (
+    "S_mean",
+    "mi_bits_mean",
+    "hall_M_mean",
+    "elpd_loo",
+    "elpd_se",
+    "p_loo",
+    "pareto_k_max",
+    "log_evidence",
+    "log_evidence_se",
+)
+
+
+def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The summary a task stored in its NetCDF (``bellmodels`` group attrs).
+
+    >>> read_task_summary("out/weinstein2017/tasks/rbm-c8a134e1b5.nc")["status"]  # doctest: +SKIP
+    'done'
+    """
+    import xarray as xr
+
+    with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
+        return json.loads(ds.attrs["summary"])
+
+
+def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """``{task id: summary}`` from the task files (done) and failure records (failed); tasks
+    with neither have status ``"missing"``.
+
+    >>> from bellmodels.study import load_study_file
+    >>> cfg = load_study_file("studies/md_frontier.toml")  # doctest: +SKIP
+    >>> {s["status"] for s in collect_summaries(cfg, "out/md_frontier").values()}  # doctest: +SKIP
+    {'done'}
+    """
+    tasks_dir = Path(out_dir) / "tasks"
+    out: dict[str, Any] = {}
+    for t in cfg.tasks():
+        nc = tasks_dir / f"{t.id}.nc"
+        failed = tasks_dir / f"{t.id}.failed.json"
+        if nc.is_file():
+            out[t.id] = read_task_summary(nc)
+        elif failed.is_file():
+            out[t.id] = json.loads(failed.read_text(encoding="utf-8"))
+        else:
+            out[t.id] = {"task": t.id, "model": t.model, "status": "missing"}
+    return out
+
+
+def aggregate(
+    cfg: StudyConfig,
+    out_dir: str | os.PathLike[str],
+    comparisons: Mapping[int, Mapping[str, Mapping[str, Any]]] | None = None,
+) -> Any:
+    """Build the results :class:`xarray.Dataset`: dims = sweep axes + ``model``.
+
+    Per (point, model): the audit numbers (``S``, ``mi_bits``, ``hall_M``, ...,
+    ``classification``), the fit summaries (``S_mean``, ``S_hdi_low/high``, ``elpd_loo``,
+    ``log_evidence``, ``diagnostics_ok``), the comparison (``d_loo``, ``weight``, ``rank``),
+    ``status``, ``error``, ``task``, ``seconds``; per point: the data's ``data_S`` and
+    ``data_S_se`` and ``n_trials``. Attributes: the resolved configuration and package versions
+    (JSON).
+
+    >>> cfg = load_study_file("studies/md_frontier.toml")  # doctest: +SKIP
+    >>> aggregate(cfg, "out/md_frontier")["mi_bits"].dims  # doctest: +SKIP
+    ('mi_penalty', 'model')
+    """
+    import xarray as xr
+
+    summaries = collect_summaries(cfg, out_dir)
+    grid = cfg.grid()
+    models = cfg.models()
+    shape = (*cfg.shape, len(models))
+    dims = (*(a.name for a in cfg.axes), "model")
+
+    def empty(kind: str) -> np.ndarray:
+        if kind == "f":
+            return np.full(shape, np.nan)
+        return np.full(shape, "", dtype=object)
+
+    fvars = {k: empty("f") for k in (*_AUDIT_VARS, *_FIT_VARS, "S_hdi_low", "S_hdi_high")}
+    fvars.update(
+        {k: empty("f") for k in ("d_loo", "dse", "weight", "rank", "seconds", "cpu_seconds")}
+    )
+    fvars.update({k: empty("f") for k in ("train_kl", "train_mi_bits")})
+    fvars["diagnostics_ok"] = empty("f")
+    svars = {k: empty("s") for k in ("classification", "family", "status", "error", "task")}
+    data_shape = cfg.shape
+    data_vars = {
+        k: np.full(data_shape, np.nan)
+        for k in ("data_S", "data_S_se", "data_min_mi_bits", "n_trials")
+    }
+    flat_points = list(np.ndindex(*data_shape)) if data_shape else [()]
+    versions: dict[str, str] = {}
+    for point, (idx, (_coords, tasks)) in enumerate(zip(flat_points, grid, strict=True)):
+        comp = (comparisons or {}).get(point, {})
+        for t in tasks:
+            j = models.index(t.model)
+            at = (*idx, j)
+            s = summaries[t.id]
+            svars["task"][at] = t.id
+            svars["status"][at] = s.get("status", "missing")
+            svars["error"][at] = s.get("error", "") or ""
+            for key in ("seconds", "cpu_seconds"):
+                if s.get(key) is not None:
+                    fvars[key][at] = s[key]
+            if s.get("status") != "done":
+                continue
+            versions = s.get("versions", versions)
+            a = s["audit"]
+            for k in _AUDIT_VARS:
+                v = a.get(k)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    fvars[k][at] = v
+            svars["classification"][at] = a.get("classification", "")
+            svars["family"][at] = s.get("family", "")
+            train = s.get("train") or {}
+            for k in ("kl", "mi_bits"):
+                if isinstance(train.get(k), (int, float)):
+                    fvars[f"train_{k}"][at] = train[k]
+            f = s.get("fit") or {}
+            for k in _FIT_VARS:
+                if f.get(k) is not None:
+                    fvars[k][at] = f[k]
+            if f.get("S_hdi"):
+                fvars["S_hdi_low"][at], fvars["S_hdi_high"][at] = f["S_hdi"]
+            if "diagnostics_ok" in f:
+                fvars["diagnostics_ok"][at] = float(bool(f["diagnostics_ok"]))
+            row = comp.get(t.model)
+            if row:
+                for k in ("d_loo", "dse", "weight", "rank"):
+                    if row.get(k) is not None:
+                        fvars[k][at] = row[k]
+            d = s["data_audit"]
+            data_vars["data_S"][idx] = d.get("S", np.nan)
+            mm = d.get("min_mi_bits")
+            data_vars["data_min_mi_bits"][idx] = np.nan if mm is None else mm
+            se = d.get("S_se")
+            data_vars["data_S_se"][idx] = np.nan if se is None else se
+            data_vars["n_trials"][idx] = s.get("n_trials", np.nan)
+    coords: dict[str, Any] = {a.name: _coord(a.values) for a in cfg.axes}
+    coords["model"] = np.array(models, dtype=object)
+    ds = xr.Dataset(coords=coords)
+    for k, v in fvars.items():
+        ds[k] = (dims, v)
+    for k, v in svars.items():
+        ds[k] = (dims, v.astype(str))
+    for k, v in data_vars.items():
+        ds[k] = (dims[:-1], v)
+    ds.attrs = {
+        "study": cfg.name,
+        "config": cfg.to_json(),
+        "versions": json.dumps(versions),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return ds
+
+
+def _coord(values: Sequence[Any]) -> np.ndarray:
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values)
+    if all(isinstance(v, str) for v in values):
+        return np.asarray(values, dtype=str)
+    return np.asarray([json.dumps(v) for v in values], dtype=str)
+
+
+def rank_point(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The ranking of the fitted models of one sweep point, from their task summaries.
+
+    :func:`bellmodels.comparison.rank` (gate-passing fits first, stacking weights only over
+    them) on the per-cell LOO values each task stored with its fit: no fit is read again and no
+    LOO is computed again.
+
+    Parameters
+    ----------
+    summaries
+        ``{model: task summary}`` of the point; models without a fit are left out.
+
+    Returns
+    -------
+    dict
+        ``{model: {"rank", "elpd_loo", "se", "d_loo", "dse", "weight", "diagnostics_ok"}}``,
+        empty when no model was fitted.
+
+    >>> rank_point({"bell1964": {"status": "done"}})
+    {}
+    """
+    from bellmodels.comparison import rank
+
+    fits = {m: s["fit"] for m, s in summaries.items() if s.get("fit")}
+    if not fits:
+        return {}
+    counts = next(iter(fits.values()))["cell_counts"]
+    table = rank(
+        {m: f["loo_cells"] for m, f in fits.items()},
+        counts,
+        {m: bool(f.get("diagnostics_ok", False)) for m, f in fits.items()},
+    )
+    return {
+        str(m): {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for m, row in table.to_dict(orient="index").items()
+    }
+
+
+def write_results(ds: Any, out_dir: str | os.PathLike[str]) -> Path:
+    """Write the results Dataset to ``out_dir/results.nc`` atomically.
+
+    >>> write_results(aggregate(cfg, "out/x"), "out/x")  # doctest: +SKIP
+    PosixPath('out/x/results.nc')
+    """
+    final = Path(out_dir) / "results.nc"
+    atomic_write(final, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    return final
+
+
+def load_study(out_dir: str | os.PathLike[str]) -> Any:
+    """The results of a study run: an :class:`xarray.Dataset` indexed by sweep axes and model.
+
+    Parameters
+    ----------
+    out_dir
+        The directory :func:`run_study` wrote (it holds ``results.nc``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Loaded into memory; ``attrs["config"]`` is the resolved study configuration (JSON),
+        ``attrs["versions"]`` the package versions.
+
+    Examples
+    --------
+    >>> ds = load_study("out/weinstein2017")  # doctest: +SKIP
+    >>> ds["elpd_loo"].to_series().sort_values()  # doctest: +SKIP
+    """
+    import xarray as xr
+
+    path = Path(out_dir) / "results.nc"
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} does not exist: run the study first")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
+    """``(bellmodels group Dataset, InferenceData or None)`` of one task of a study run.
+
+    >>> ds = load_study("out/weinstein2017")  # doctest: +SKIP
+    >>> extra, idata = load_task("out/weinstein2017", str(ds["task"].sel(model="rbm").values))  # doctest: +SKIP
+    >>> idata.posterior["S"].mean().item()  # doctest: +SKIP
+    2.82...
+    """
+    import xarray as xr
+
+    path = Path(out_dir) / "tasks" / f"{task_id}.nc"
+    with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
+        extra = ds.load()
+    summary = json.loads(extra.attrs["summary"])
+    idata = None
+    if summary.get("fit"):
+        from bellmodels import _arviz
+
+        idata = _arviz.from_netcdf(str(path))
+    return extra, idata
+
+
+__all__ = [
+    "aggregate",
+    "collect_summaries",
+    "journal",
+    "load_study",
+    "load_task",
+    "rank_point",
+    "read_task_summary",
+    "task_done",
+    "write_results",
+]

@@ -1,0 +1,371 @@
+"""The worker side of a study: one process per task, with its own PyTensor compile directory.
+
+A worker process holds one piece of state, :data:`WORKER` (the compile directory it claimed and
+the lock that keeps it), set once by :func:`setup_worker`; :func:`run_task` runs one task and
+writes ``tasks/<id>.nc``; :func:`task_entry` is what the runner's pools call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bellmodels._util import atomic_write, to_jsonable, versions, write_json_atomic
+from bellmodels.study.config import Task, _scenario
+from bellmodels.study.store import journal
+
+
+@dataclasses.dataclass
+class WorkerState:
+    """What one worker process remembers between tasks (one instance per process: :data:`WORKER`).
+
+    Attributes
+    ----------
+    compile_base
+        Root of the compile directories the runner asked for (``None``: the default).
+    compiledir
+        The compile directory this process claimed (``None`` until :func:`setup_worker`).
+    lock_fd
+        File descriptor of the ``flock`` that keeps ``compiledir`` this process's own.
+    """
+
+    compile_base: str | None = None
+    compiledir: str | None = None
+    lock_fd: int | None = None
+
+
+WORKER = WorkerState()
+"""This process's worker state (module-level on purpose: a pool initializer sets it once)."""
+
+
+def default_compile_base() -> Path:
+    """Root of the per-process PyTensor compile directories (``$BELLMODELS_COMPILEDIR`` or
+    ``~/.cache/bellmodels/pytensor``).
+
+    >>> default_compile_base().name
+    'pytensor'
+    """
+    env = os.environ.get("BELLMODELS_COMPILEDIR")
+    if env:
+        return Path(env)
+    return (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bellmodels" / "pytensor"
+    )
+
+
+def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
+    """Give this process its own PyTensor compile directory (call before importing PyTensor).
+
+    PyTensor compilation is not thread-safe, so each worker process claims a numbered slot
+    ``<base>/slot<i>`` by holding an exclusive ``flock`` on ``slot<i>.lock`` for its lifetime: no two
+    live processes share a directory, and a later run reuses the compiled code of an earlier
+    one. Also pins BLAS/OpenMP to one thread per process (the pool provides the parallelism).
+
+    Returns
+    -------
+    str
+        The compile directory in use.
+
+    Examples
+    --------
+    >>> setup_worker("/tmp/bm-compile")  # doctest: +SKIP
+    '/tmp/bm-compile/slot0'
+    """
+    if WORKER.compiledir is not None:
+        return WORKER.compiledir
+    import fcntl
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    base = Path(compile_base) if compile_base is not None else default_compile_base()
+    base.mkdir(parents=True, exist_ok=True)
+    for i in itertools.count():
+        fd = os.open(base / f"slot{i}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        WORKER.lock_fd = fd
+        compiledir = base / f"slot{i}"
+        break
+    compiledir.mkdir(exist_ok=True)
+    if "pytensor" in sys.modules:  # too late to move it: say so in the task record
+        import pytensor
+
+        WORKER.compiledir = str(pytensor.config.compiledir) + " (preset)"
+        return WORKER.compiledir
+    flags = [f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f]
+    flags = [f for f in flags if not f.startswith(("compiledir=", "base_compiledir="))]
+    os.environ["PYTENSOR_FLAGS"] = ",".join([*flags, f"compiledir={compiledir}"])
+    WORKER.compiledir = str(compiledir)
+    return str(compiledir)
+
+
+def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = ".") -> Any:
+    """The :class:`~bellmodels.data.Counts` a study's ``[data]`` section describes: simulated
+    singlet trials, a shipped dataset, or a file (relative paths against ``base_dir``).
+
+    Examples
+    --------
+    >>> c = build_counts({"source": "simulate", "trials": 1000, "visibility": 1.0, "seed": 0,
+    ...                   "scenario": "chsh", "setting_probs": None})  # doctest: +SKIP
+    >>> c.total  # doctest: +SKIP
+    1000
+    """
+    source = data["source"]
+    if source == "simulate":
+        from bellmodels.simulate import simulate_singlet
+
+        scn = _scenario(data.get("scenario", "chsh"))
+        trials = simulate_singlet(
+            scn,
+            n=int(data["trials"]),
+            seed=int(data["seed"]),
+            visibility=float(data["visibility"]),
+            setting_probs=data.get("setting_probs"),
+        )
+        return trials.counts(
+            provenance={
+                "source": "simulate_singlet",
+                "trials": int(data["trials"]),
+                "visibility": float(data["visibility"]),
+                "seed": int(data["seed"]),
+            }
+        )
+    if source == "dataset":
+        from bellmodels import datasets
+
+        return datasets.load(data["dataset"])
+    from bellmodels.data import read_counts
+
+    p = Path(data["path"])
+    return read_counts(p if p.is_absolute() else Path(base_dir) / p)
+
+
+def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Execute one task in this process and write ``<out_dir>/tasks/<id>.nc``; return a summary.
+
+    The task simulates or loads its data, builds its model (training it by exact maximum
+    likelihood if asked), audits it, fits it with PyMC if asked (LOO, evidence, diagnostics), and
+    writes one NetCDF atomically. Exceptions propagate (see :func:`_task_entry` for the
+    recording wrapper the runner uses).
+
+    Examples
+    --------
+    >>> cfg = parse_study('[data]\\nsource = "simulate"\\ntrials = 1000\\n'
+    ...                   '[models]\\ninclude = ["bell1964"]\\n[inference]\\nfit = false\\n')
+    >>> summary = run_task(cfg.tasks()[0], "/tmp/bm-study")  # doctest: +SKIP
+    >>> summary["status"]  # doctest: +SKIP
+    'done'
+    """
+    if isinstance(task, Mapping):
+        task = Task(task["id"], task["model"], dict(task["config"]))
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    compiledir = setup_worker(WORKER.compile_base)
+    import xarray as xr
+
+    from bellmodels import models
+    from bellmodels.auditing import audit
+
+    cfg = task.config
+    counts = build_counts(cfg["data"], cfg.get("base_dir", "."))
+    opts = cfg["options"]
+    kwargs = dict(opts.get("params") or {})
+    from bellmodels.scenario import Scenario
+
+    if counts.scenario != Scenario.chsh():
+        kwargs["scenario"] = counts.scenario
+    model = models.get(task.model, **kwargs)
+    train_info: dict[str, Any] = {}
+    if opts.get("train"):
+        t_train = time.perf_counter()
+        fitted = model.fit(counts, **(opts.get("train_options") or {}))
+        model = fitted if fitted is not None else model
+        train_info = {"train_seconds": time.perf_counter() - t_train}
+        for attr in ("kl_", "loss_", "mi_bits_", "n_iter_", "fit_time_", "restarts_"):
+            if hasattr(model, attr):
+                train_info[attr.rstrip("_")] = to_jsonable(getattr(model, attr))
+    report = audit(model)
+    audit_dict = to_jsonable(report.to_dict())
+    data_audit = to_jsonable(audit(counts).to_dict())
+    table = model.ontic_table()
+    behaviour = np.asarray(model.behaviour(), dtype=float)
+
+    summary: dict[str, Any] = {
+        "task": task.id,
+        "model": task.model,
+        "family": model.family,
+        "status": "done",
+        "audit": audit_dict,
+        "data_audit": data_audit,
+        "train": train_info,
+        "n_trials": counts.total,
+    }
+    idata = None
+    if opts.get("fit"):
+        import pymc  # noqa: F401  (its import sets its logger to INFO; quieten it after)
+
+        from bellmodels import inference
+
+        # PyMC logs every sampler start at INFO; in a pool those lines tear through the
+        # runner's progress bar and ignore --quiet. The task's summary records what they say.
+        logging.getLogger("pymc").setLevel(logging.WARNING)
+
+        inf = cfg["inference"]
+        idata = inference.fit(
+            model,
+            counts,
+            draws=int(inf["draws"]),
+            tune=int(inf["tune"]),
+            chains=int(inf["chains"]),
+            seed=int(inf["seed"]),
+            sampler=str(inf["sampler"]),
+            init=str(inf["init"]),
+            target_accept=float(inf["target_accept"]),
+            progressbar=False,
+            cores=int(inf["cores"]),
+        )
+        summary["fit"] = _fit_summary(inference, model, counts, idata, inf)
+
+    summary["seconds"] = time.perf_counter() - t0
+    summary["cpu_seconds"] = time.process_time() - c0  # this process only (cores = 1)
+    summary["compiledir"] = compiledir
+    summary["versions"] = versions()
+
+    ds = xr.Dataset(
+        {
+            "counts": counts.array,
+            "behaviour": (("setting_a", "setting_b", "outcome_a", "outcome_b"), behaviour),
+            "p_lambda": table.p_lambda.assign_coords(lam=np.arange(table.n_lambda)),
+        }
+    ).drop_vars([c for c in ("label_a", "label_b")], errors="ignore")
+    ds.attrs = {
+        "summary": json.dumps(to_jsonable(summary), default=str),
+        "task": task.to_json(),
+        "lam_labels": json.dumps([str(v) for v in table.p_lambda["lam"].values]),
+        "model": json.dumps(to_jsonable(model.describe()), default=str),
+        "versions": json.dumps(summary["versions"]),
+    }
+    final = Path(out_dir) / "tasks" / f"{task.id}.nc"
+
+    def write(tmp: Path) -> None:
+        if idata is not None:
+            idata.attrs.update({"task": task.to_json(), "study": cfg.get("study", "")})
+            from bellmodels import _arviz
+
+            _arviz.to_netcdf(idata, str(tmp))
+            ds.to_netcdf(tmp, mode="a", group="bellmodels", engine="h5netcdf")
+        else:
+            ds.to_netcdf(tmp, mode="w", group="bellmodels", engine="h5netcdf")
+
+    atomic_write(final, write)
+    return to_jsonable(summary)
+
+
+def _fit_summary(
+    inference: Any, model: Any, counts: Any, idata: Any, inf: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Scalars of a fit: posterior S (mean, 94% HDI), MI, Hall M, LOO, evidence, diagnostics."""
+    post = idata.posterior
+    out: dict[str, Any] = {}
+    if "S" in post:
+        s = np.asarray(post["S"]).ravel()
+        from bellmodels import _arviz
+
+        lo, hi = _arviz.hdi(s, 0.94)
+        out.update(S_mean=float(s.mean()), S_hdi=[lo, hi])
+    inv = inference.invariant_draws(idata)
+    for var in ("mi_bits", "hall_M"):
+        if var in inv:
+            out[f"{var}_mean"] = float(np.asarray(inv[var]).mean())
+    # the fit's one LOO: its per-cell values and counts go into the summary, so the runner
+    # ranks the models of a point without reading the fits again
+    loo = inference.loo(idata)
+    out.update(
+        elpd_loo=float(loo["elpd_loo"]),
+        elpd_se=float(loo["se"]),
+        p_loo=float(loo["p_loo"]),
+        pareto_k_max=float(np.nanmax(np.asarray(loo["pareto_k_cells"], dtype=float))),
+        loo_cells=np.asarray(loo["loo_cells"], dtype=float).tolist(),
+        cell_counts=np.asarray(loo["cell_counts"]).tolist(),
+    )
+    if inf.get("evidence", True):
+        mean, se, _ = inference.log_evidence(
+            model,
+            counts,
+            draws=int(inf["evidence_draws"]),
+            chains=int(inf["evidence_chains"]),
+            seed=int(inf["seed"]),
+            cores=int(inf["cores"]),
+        )
+        out.update(log_evidence=float(mean), log_evidence_se=float(se))
+    diag = inference.diagnostics(idata)
+    out["diagnostics"] = to_jsonable(diag)
+    out["diagnostics_ok"] = bool(diag.get("ok", False))
+    return out
+
+
+def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) -> dict[str, Any]:
+    """Runner entry point: run the task; on an exception record ``<id>.failed.json`` instead."""
+    if compile_base is not None and WORKER.compile_base is None:
+        WORKER.compile_base = compile_base
+    d = json.loads(task_json)
+    t0 = time.perf_counter()
+    try:
+        summary = run_task(d, out_dir)
+        (Path(out_dir) / "tasks" / f"{d['id']}.failed.json").unlink(missing_ok=True)
+        # journalled here, right after the file's rename, so the journal has one "done" per
+        # file written even if the runner is killed before it hears back
+        journal(Path(out_dir), "done", task=d["id"], seconds=summary.get("seconds"))
+        return summary
+    except Exception as exc:
+        summary = {
+            "task": d["id"],
+            "model": d["model"],
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+            "seconds": time.perf_counter() - t0,
+        }
+        tasks_dir = Path(out_dir) / "tasks"
+        tasks_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(tasks_dir / f"{d['id']}.failed.json", summary)
+        journal(Path(out_dir), "failed", task=d["id"], error=summary["error"])
+        return summary
+
+
+def _init_pool_worker(compile_base: str | None) -> None:
+    """Initializer of the process pool: claim a compile directory before anything imports it."""
+    WORKER.compile_base = compile_base
+    setup_worker(compile_base)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C for everyone
+
+
+# --------------------------------------------------------------------------------------------
+# Runner
+# --------------------------------------------------------------------------------------------
+
+
+__all__ = [
+    "WORKER",
+    "WorkerState",
+    "build_counts",
+    "default_compile_base",
+    "run_task",
+    "setup_worker",
+    "task_entry",
+]
