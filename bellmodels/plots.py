@@ -795,7 +795,7 @@ def plot_compare(table: Any, title: str = "") -> Figure:
     n = len(table)
     fig = Figure(figsize=(12.0, 0.42 * n + 1.6), layout="constrained")
     ax, axd = fig.subplots(1, 2, width_ratios=(1.0, 1.0))
-    az_table = table.rename(columns={"d_loo": "elpd_diff"})  # ArviZ's column names
+    az_table = table.rename(columns={"d_loo": "elpd_diff"}).assign(scale="log")  # ArviZ's
     _arviz.plot_compare(az_table, ax=ax, insample_dev=False, legend=False)
     ax.set_title(title or "az.plot_compare: ELPD-LOO ± SE (higher is better)", fontsize=9)
     _shrink_fonts(ax)

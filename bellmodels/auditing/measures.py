@@ -160,10 +160,10 @@ def audit_draws(
     ``parameter_independence_violation``, ``outcome_independence_violation``,
     ``no_signalling`` and ``classification`` (the same numbers and classes :func:`audit` gives
     each table; the behaviour-level statistics and the convex programmes are not computed).
-    Vectorised with numpy: a 10,000-draw posterior of 16-lambda tables takes a fraction of a
-    second, where one :func:`audit` per draw takes seconds.
+    Vectorised with numpy over the tables, so a whole posterior is audited in one pass.
 
     >>> from bellmodels import models
+    >>> from bellmodels.auditing import audit
     >>> rbm = models.get("rbm-weinstein2017")
     >>> out = audit_draws([rbm.ontic_table()] * 3)
     >>> bool(np.isclose(out["mi_bits"][0], audit(rbm).mi_bits)), str(out["classification"][2])

@@ -107,8 +107,9 @@ def weighted_sum_and_se(x: Any, counts: Any) -> tuple[float, float]:
     and the ``dse`` of a difference of two; each cell counts once with its weight, so the cost
     does not grow with N. Cells with zero count drop out.
 
-    >>> weighted_sum_and_se(np.array([-1.0, -2.0]), np.array([1, 1]))
-    (-3.0, 1.0)
+    >>> total, se = weighted_sum_and_se(np.array([-1.0, -2.0]), np.array([3, 1]))
+    >>> total, round(se, 6)
+    (-5.0, 0.866025)
     """
     x = np.asarray(x, dtype=float)
     n = np.asarray(counts, dtype=float)

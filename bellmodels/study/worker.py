@@ -165,6 +165,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
 
     Examples
     --------
+    >>> from bellmodels.study import parse_study
     >>> cfg = parse_study('[data]\\nsource = "simulate"\\ntrials = 1000\\n'
     ...                   '[models]\\ninclude = ["bell1964"]\\n[inference]\\nfit = false\\n')
     >>> summary = run_task(cfg.tasks()[0], "/tmp/bm-study")  # doctest: +SKIP

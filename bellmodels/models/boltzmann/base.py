@@ -177,6 +177,7 @@ class BoltzmannModel(HiddenVariableModel):
     def free_values(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The free PyMC variables' values at ``params`` (``<name>_spin`` under the spin prior).
 
+        >>> from bellmodels.models.boltzmann import RBM
         >>> m = RBM.weinstein2017()
         >>> round(float(m.free_values(m.params())["W_spin"][2, 1]), 3)   # 5.587 / 4
         -1.397
