@@ -197,7 +197,7 @@ def min_hall_M(behaviour: Any, scenario: Scenario | None = None) -> float:
     local deterministic strategies D_lambda (Hall, PRL 105, 250404 (2010); the L1 distance, like
     MI, only shrinks under the coarse-graining to strategies). By Hall's bound the
     result is at least (S - 2) / 3. Solved with cvxpy; every setting pair is needed. Cost grows
-    as (number of setting pairs)^2 2^(K_a + K_b): about 0.5 s for 3 x 3 settings, 20 s for 4 x 4.
+    as (number of setting pairs)^2 2^(K_a + K_b).
 
     Examples
     --------
@@ -232,8 +232,8 @@ def min_hall_M_model(behaviour: Any, scenario: Scenario | None = None) -> OnticT
     )
 
 
-_MIN_MI_SIZE = 5_000  # K_a K_b 2^(K_a + K_b) variables: 4 x 4 settings (4096) take about 1 s
-_MIN_M_SIZE = 5_000  # pairs x strategies in the LP: 3 x 3 (2304) ~0.5 s, 4 x 4 (30720) ~20 s
+_MIN_MI_SIZE = 5_000  # K_a K_b 2^(K_a + K_b) variables: up to 4 x 4 settings (4096)
+_MIN_M_SIZE = 5_000  # setting-pair pairs x strategies in the LP: up to 3 x 3 (2304)
 
 
 def _programmes(
