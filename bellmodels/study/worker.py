@@ -7,6 +7,7 @@ writes ``tasks/<id>.nc``; :func:`task_entry` is what the runner's pools call.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -16,7 +17,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,22 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
     return read_counts(p if p.is_absolute() else Path(base_dir) / p)
 
 
+@contextlib.contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """Block SIGTERM in this thread while the body runs; a pending one is delivered after."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Execute one task in this process and write ``<out_dir>/tasks/<id>.nc``; return a summary.
 
     The task simulates or loads its data, builds its model (training it by exact maximum
     likelihood if asked), audits it, fits it with PyMC if asked (LOO, evidence, diagnostics), and
-    writes one NetCDF atomically. Exceptions propagate (see :func:`_task_entry` for the
+    writes one NetCDF atomically. Exceptions propagate (see :func:`task_entry` for the
     recording wrapper the runner uses).
 
     Examples
@@ -273,7 +284,12 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         else:
             ds.to_netcdf(tmp, mode="w", group="bellmodels", engine="h5netcdf")
 
-    atomic_write(final, write)
+    # the file and its journal line land together: the runner stops a pool with SIGTERM, and a
+    # worker killed between the rename and the journal write would leave a task done but not
+    # journalled, so SIGTERM waits (blocked in this thread) until both are written
+    with _sigterm_deferred():
+        atomic_write(final, write)
+        journal(Path(out_dir), "done", task=task.id, seconds=summary["seconds"])
     return to_jsonable(summary)
 
 
@@ -329,9 +345,6 @@ def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) ->
     try:
         summary = run_task(d, out_dir)
         (Path(out_dir) / "tasks" / f"{d['id']}.failed.json").unlink(missing_ok=True)
-        # journalled here, right after the file's rename, so the journal has one "done" per
-        # file written even if the runner is killed before it hears back
-        journal(Path(out_dir), "done", task=d["id"], seconds=summary.get("seconds"))
         return summary
     except Exception as exc:
         summary = {
