@@ -18,7 +18,7 @@ from bellmodels.models.boltzmann import BoltzmannModel
 from bellmodels.ontic import OnticTable
 
 NAMES = models.names()
-EXPECTED = {  # the explicit models of issue 7 must all be registered
+EXPECTED = {  # the explicit models, each of which must be registered
     "local-polytope",
     "bell1964",
     "quantum-singlet",
@@ -66,7 +66,7 @@ def prior_draws(model: HiddenVariableModel, n: int, seed: int) -> list[dict[str,
     ]
 
 
-def test_issue7_models_registered() -> None:
+def test_every_explicit_model_is_registered() -> None:
     assert EXPECTED <= set(NAMES)
 
 
