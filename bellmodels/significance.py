@@ -914,6 +914,49 @@ def significance(
     )
 
 
+def audit_section(counts: Counts, *, as_json: bool = False) -> Any:
+    """The significance block of the data-level audit (``bellmodels audit --data``).
+
+    Without bootstrap (fast): a dict for the audit's JSON (key ``significance``) or the text
+    block printed under the audit table. The one call the audit output needs.
+
+    >>> from bellmodels import datasets
+    >>> print(audit_section(datasets.load("delft2015")).splitlines()[1][:40])
+    CHSH game                       196 wins
+    """
+    r = significance(counts, bootstrap=0)
+    if as_json:
+        return r.to_dict()
+    return "significance (p-values of local realism valid with memory; `bellmodels test`)\n" + str(
+        r
+    )
+
+
+def report_table(
+    data_config: dict[str, Any], axes: list[dict[str, Any]]
+) -> tuple[str, list[str], list[list[str]]] | None:
+    """(title, header, rows) of a study report's significance table, or None.
+
+    Only for a study on one shipped dataset (``data.source = "dataset"``, not swept); the one
+    call a study report needs.
+
+    >>> title, header, rows = report_table({"source": "dataset", "dataset": "delft2015"}, [])
+    >>> title, header, rows[0][0]
+    ('Significance', ['test', 'result'], 'CHSH game')
+    """
+    from bellmodels import datasets
+
+    swept = any(a.get("key") == "data.dataset" for a in axes)
+    if data_config.get("source") != "dataset" or swept:
+        return None
+    r = significance(datasets.load(str(data_config["dataset"])), bootstrap=0)
+    rows = [[k, v] for k, v in r.summary_rows()]
+    rows.append(
+        ["command", f"`bellmodels test --data {data_config['dataset']}` (adds a bootstrap)"]
+    )
+    return "Significance", ["test", "result"], rows
+
+
 def significance_section(counts: Counts, *, bootstrap: int = 0, seed: int = 0) -> list[str]:
     """Markdown lines of a "Significance" section for the data-level audit / report.
 
@@ -939,6 +982,7 @@ __all__ = [
     "LikelihoodRatioResult",
     "Significance",
     "TestFactorResult",
+    "audit_section",
     "bayesian_answers",
     "chsh_game",
     "likelihood_ratio_test",
@@ -947,6 +991,7 @@ __all__ = [
     "log_evidence",
     "optimal_test_factors",
     "random_split",
+    "report_table",
     "significance",
     "significance_section",
     "test_factor_test",
