@@ -24,7 +24,7 @@ Bayesian answer the package already gives:
 - **Likelihood ratio** (:func:`likelihood_ratio_test`) of the local polytope against the
   no-signalling polytope (R. D. Gill, arXiv:2209.00702 (2022)): G = 2 [max_NS loglik -
   max_local loglik], both maxima convex programmes (cvxpy), its p-value by parametric bootstrap
-  from the best local fit.
+  from the best local fit (this one assumes i.i.d. trials: it is not valid with memory).
 
 and, with ``bayesian=True``, the posterior P(S > 2) of a fitted no-signalling model and the log
 Bayes factor of the local polytope against no-signalling (:func:`significance`).
@@ -684,6 +684,11 @@ def likelihood_ratio_test(
     the fitted behaviours. The p-value is a parametric bootstrap: ``bootstrap`` replicate tables
     drawn from the best local fit with the data's trials per setting pair (the least favourable
     local behaviour, asymptotically), each refitted.
+
+    Unlike the CHSH game and the test factors, this p-value assumes i.i.d. trials (it is not
+    valid with memory) and is approximate (the bootstrap draws from the *estimated* least
+    favourable local behaviour); it is the efficient test under i.i.d. sampling, which is why
+    Gill (2022) proposes it beside the martingale tests.
 
     Parameters
     ----------

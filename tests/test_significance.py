@@ -341,3 +341,18 @@ def test_trials_input_equals_counts_for_the_game():
     t = Trials(SCN, [0, 0, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1], [1, 1, 1, -1])
     assert chsh_game(t).wins == chsh_game(t.counts()).wins == 4
     assert tracemalloc.is_tracing() is False
+
+
+def test_audit_output_and_report_table_carry_the_significance(capsys):
+    assert main(["audit", "--data", "delft2015", "--json", "--skip-min-mi"]) == 0
+    sig = json.loads(capsys.readouterr().out)["significance"]
+    assert sig["chsh_game"]["wins"] == 196 and sig["likelihood_ratio"]["bootstrap"] == 0
+    assert main(["audit", "--data", "delft2015", "--skip-min-mi"]) == 0
+    assert "196 wins of 245" in capsys.readouterr().out
+    from bellmodels.significance import report_table
+
+    title, header, rows = report_table({"source": "dataset", "dataset": "delft2015"}, [])
+    assert (title, header, rows[0][0]) == ("Significance", ["test", "result"], "CHSH game")
+    swept = [{"key": "data.dataset", "values": ["delft2015", "weihs1998"]}]
+    assert report_table({"source": "dataset", "dataset": "delft2015"}, swept) is None
+    assert report_table({"source": "simulate"}, []) is None

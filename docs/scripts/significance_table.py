@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         "models, settings drawn uniformly and independently of the past). The CHSH game and "
         "the test-factor product are valid with memory; the random training split of a count "
         "table assumes exchangeable trials (see `bellmodels.significance.test_factor_test`); "
-        "the bootstrap p-value is never below 1 / (B + 1). Weihs et al. counted coincidences "
+        "the likelihood ratio assumes i.i.d. trials and its bootstrap p-value is never below "
+        "1 / (B + 1). Weihs et al. counted coincidences "
         "only, so its rows assume fair sampling.\n"
     )
     args.out.mkdir(parents=True, exist_ok=True)
