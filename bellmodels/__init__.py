@@ -12,6 +12,7 @@ See ``DESIGN.md`` for the architecture. The public surface::
     report = bm.audit(model)
     idata  = bm.fit(model, counts, seed=1)
     table  = bm.compare(["local-polytope", "quantum-singlet", "rbm-weinstein2017"], counts)
+    sig    = bm.significance(counts)     # p-values of local realism valid with memory
     bm.run_study("studies/weinstein2017.toml")
 
 Names other than the core data types are imported on first use, so ``import bellmodels`` does not
@@ -27,6 +28,11 @@ from typing import Any
 from bellmodels.data import Counts, Trials
 from bellmodels.ontic import OnticTable
 from bellmodels.scenario import Scenario
+
+# ``bm.significance`` is a plain function named like its module: imported here, before anything
+# else can import the submodule, so the package attribute is the function whatever is imported
+# later (a submodule already in sys.modules is not re-bound onto its package). No cvxpy / PyMC.
+from bellmodels.significance import significance
 
 __version__ = "0.1.0"
 
@@ -105,4 +111,13 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["Counts", "OnticTable", "Scenario", "Trials", "__version__", "run_study", *_LAZY]
+__all__ = [
+    "Counts",
+    "OnticTable",
+    "Scenario",
+    "Trials",
+    "__version__",
+    "run_study",
+    "significance",
+    *_LAZY,
+]

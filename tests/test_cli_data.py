@@ -133,7 +133,7 @@ def test_datasets_list_and_show(capsys):
     code, out, _ = run(capsys, "datasets", "list")
     assert code == 0 and "delft2015" in out and "weihs1998" in out and "2.42 ± 0.20" in out
     code, out, _ = run(capsys, "datasets", "list", "--json")
-    assert {r["name"] for r in json.loads(out)} == {"delft2015", "weihs1998"}
+    assert {r["name"] for r in json.loads(out)} == {"delft2015", "vienna2015", "weihs1998"}
     code, out, _ = run(capsys, "datasets", "show", "delft2015")
     assert code == 0 and "10.1038/nature15759" in out and "(a', b'): 4, 20, 21, 6" in out
     code, out, _ = run(capsys, "datasets", "show", "weihs1998", "--json")

@@ -1,8 +1,8 @@
 """The ``bellmodels`` command.
 
 Each group of sub-commands lives in its own module of this package (``bellmodels.cli.data``,
-``...audit``, ``...rbm``, ``...compare``, ``...study``) with a function ``add_commands(subparsers)``
-that adds its parsers and sets ``func`` on each; ``COMMAND_MODULES`` lists them in help order. Errors a user can fix (bad file, unknown model, bad option) print one line to
+``...audit``, ``...significance``, ``...rbm``, ``...compare``, ``...study``) with a function
+``add_commands(subparsers)`` that adds its parsers and sets ``func`` on each; ``COMMAND_MODULES`` lists them in help order. Errors a user can fix (bad file, unknown model, bad option) print one line to
 stderr and exit 2; ``--debug`` shows the traceback instead. Heavy imports happen inside the
 commands so ``bellmodels --help`` stays fast.
 
@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   bellmodels audit rbm-weinstein2017 --json
   bellmodels audit --data delft2015
   bellmodels audit --data counts.csv --json
+  bellmodels test --data delft2015 --json
   bellmodels train-rbm --data counts.csv --hidden 4
   bellmodels compare --data weihs1998 --models local-polytope,quantum-singlet,rbm --json
   bellmodels run studies/weinstein2017.toml
@@ -44,7 +45,7 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-COMMAND_MODULES: tuple[str, ...] = ("data", "audit", "rbm", "compare", "study")
+COMMAND_MODULES: tuple[str, ...] = ("data", "audit", "significance", "rbm", "compare", "study")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -96,8 +96,15 @@ def _audit(args: argparse.Namespace) -> int:
         obj = models.get(args.model, **({"scenario": scenario} if scenario else {}))
     skip = args.skip_min_mi
     report = audit(obj, compute_min_mi=not skip, compute_min_hall_M=not skip)
+    from bellmodels.significance import audit_section  # data only: p-values of local realism
+
     if args.json:
-        print_json(report.to_dict())
+        out = report.to_dict()
+        if args.data is not None:
+            out["significance"] = audit_section(obj, as_json=True)
+        print_json(out)
     else:
         print(report)
+        if args.data is not None:
+            print("\n" + audit_section(obj))
     return 0

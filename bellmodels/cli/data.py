@@ -187,9 +187,12 @@ def _datasets_list(args: argparse.Namespace) -> int:
         return 0
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        print(
-            f"{r['name'].ljust(width)}  n = {r['n']:>6}  S = {r['S']:.2f} ± {r['S_se']:.2f}  doi:{r['doi']}"
-        )
+        if r["S"] is not None:
+            summary = f"S = {r['S']:.2f} ± {r['S_se']:.2f}"
+        else:  # a CH/Eberhard table (vienna2015) publishes J and a p-value, not S
+            pub = datasets.info(r["name"])["published"]
+            summary = f"J {pub.get('J_sign', '?')}, p = {pub.get('p_value_local_realism')}"
+        print(f"{r['name'].ljust(width)}  n = {r['n']:>6}  {summary}  doi:{r['doi']}")
         print(f"{''.ljust(width)}  {r['paper']}")
     return 0
 

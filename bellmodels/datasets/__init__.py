@@ -14,12 +14,15 @@ Datasets
 ``weihs1998``
     Weihs et al., PRL 81, 5039 (1998), doi:10.1103/PhysRevLett.81.5039 -- 14,573 coincidences,
     S = 2.73 +- 0.02.
+``vienna2015``
+    Giustina et al., PRL 115, 250401 (2015), doi:10.1103/PhysRevLett.115.250401 -- a CH/Eberhard
+    table of 3,502,784,150 trials (outcome +1 = detection, -1 = no detection), J = 7.27e-6.
 
 Example
 -------
 >>> from bellmodels import datasets
 >>> datasets.names()
-['delft2015', 'weihs1998']
+['delft2015', 'vienna2015', 'weihs1998']
 >>> c = datasets.load("delft2015")
 >>> c.total, c.pair_totals().tolist()
 (245, [[53, 79], [62, 51]])

@@ -65,6 +65,11 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     if config["study"].get("description"):
         doc.p(config["study"]["description"])
     _setup_section(doc, ds, config, info)
+    from bellmodels.significance import report_table  # one shipped dataset: its p-values
+
+    if (sig := report_table(config["data"], info["axes"])) is not None:
+        doc.h(2, sig[0])
+        doc.table(sig[1], sig[2])
     models = [str(m) for m in ds["model"].values]
     from bellmodels.plots import model_colors
 

@@ -3,11 +3,11 @@
 Runs, in order: ``concepts_numbers.py``, ``model_cards.py``, each demonstration at
 ``--size full`` (or ``--size small`` with ``--small``), then the tables owned by the model and
 inference scripts in this directory when they exist (``model_audit_table.py``,
-``rbm_labelling.py``, ``real_data_comparison.py``). Each runs in its own process with ``OMP_NUM_THREADS=1``; the first
+``rbm_labelling.py``, ``real_data_comparison.py``, ``significance_table.py``). Each runs in its own process with ``OMP_NUM_THREADS=1``; the first
 failure stops the run with that script's exit code.
 
 Run: ``python docs/scripts/generate_all.py [--small] [--skip-slow]``; ``--skip-slow`` leaves out
-the fits (``equivalence.py``, ``rbm_labelling.py``, ``real_data_comparison.py``).
+the fits (``equivalence.py``, ``rbm_labelling.py``, ``real_data_comparison.py``, ``significance_table.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent
-SLOW = {"equivalence.py", "rbm_labelling.py", "real_data_comparison.py"}
+SLOW = {"equivalence.py", "rbm_labelling.py", "real_data_comparison.py", "significance_table.py"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         ],
         *[
             [str(DOCS / "scripts" / s)]
-            for s in ("model_audit_table.py", "rbm_labelling.py", "real_data_comparison.py")
+            for s in (
+                "model_audit_table.py",
+                "rbm_labelling.py",
+                "real_data_comparison.py",
+                "significance_table.py",
+            )
             if (DOCS / "scripts" / s).exists()
         ],
     ]
