@@ -34,6 +34,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "pareto_k_max",
     "log_evidence",
     "log_evidence_se",
+    "log_evidence_method",
     "S_mean",
     "S_hdi",
     "mi_bits",

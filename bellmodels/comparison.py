@@ -5,7 +5,7 @@ Two layers. :func:`rank` is a pure function: it ranks already-computed per-cell 
 ``dse`` and stacking weights (Yao et al., Bayesian Analysis 13, 917 (2018)) without ever
 expanding the counts into per-trial values. :func:`compare` fits every model
 (:func:`bellmodels.inference.fit`), computes each fit's LOO once
-(:func:`bellmodels.inference.loo`), optionally estimates the log evidence by SMC, ranks with
+(:func:`bellmodels.inference.loo`), optionally estimates the log evidence (bridge sampling or SMC), ranks with
 :func:`rank` and joins the audit's posterior MI, Hall's M and classification. The study runner
 and the report use the same :func:`rank`. The result's ``table`` has exactly the JSON row keys of
 ``DESIGN.md``.
@@ -46,10 +46,10 @@ from bellmodels.data import Counts
 from bellmodels.inference import (
     EVIDENCE_SE_MAX,
     diagnostics,
+    estimate_log_evidence,
     evidence_reliable,
     fit,
     invariant_draws,
-    log_evidence,
     loo,
     resolve_model,
 )
@@ -80,6 +80,9 @@ class Comparison:
         Model name -> the gate's dict.
     evidence
         Model name -> ``(log_evidence, se)`` (empty when ``evidence=False``).
+    evidence_estimates
+        Model name -> the full :class:`~bellmodels.inference.EvidenceEstimate` (method,
+        repetitions, diagnostics).
     """
 
     table: pd.DataFrame
@@ -87,6 +90,7 @@ class Comparison:
     loo: dict[str, Any] = field(default_factory=dict)
     diagnostics: dict[str, dict] = field(default_factory=dict)
     evidence: dict[str, tuple[float, float]] = field(default_factory=dict)
+    evidence_estimates: dict[str, Any] = field(default_factory=dict)
 
     def to_records(self) -> list[dict[str, Any]]:
         """The table as JSON-ready dicts (NaN -> None, numpy scalars -> Python).
@@ -124,10 +128,10 @@ class Comparison:
     ) -> tuple[float, float]:
         """log Bayes factor of model ``a`` over ``b`` and its Monte Carlo error.
 
-        The difference of the SMC log evidences; it depends on the priors (see
-        :func:`bellmodels.inference.log_evidence`). Raises ``ValueError`` when either evidence
-        has a Monte Carlo error above :data:`~bellmodels.inference.EVIDENCE_SE_MAX` (the SMC
-        chains disagree), unless ``allow_unreliable``.
+        The difference of the log evidences; it depends on the priors (see
+        :func:`bellmodels.inference.estimate_log_evidence`). Raises ``ValueError`` when either
+        evidence has a Monte Carlo error above :data:`~bellmodels.inference.EVIDENCE_SE_MAX`,
+        unless ``allow_unreliable``.
 
         >>> res.bayes_factor("quantum-singlet", "local-polytope")   # doctest: +SKIP
         (3201.7, 0.6)
@@ -138,12 +142,46 @@ class Comparison:
         bad = [n for n, se in ((a, sa), (b, sb)) if not evidence_reliable(se)]
         if bad and not allow_unreliable:
             raise ValueError(
-                f"the SMC log evidence of {bad} has Monte Carlo error above "
-                f"{EVIDENCE_SE_MAX} nat (its chains disagree), so a Bayes factor from it is "
-                "unreliable; raise evidence_draws / evidence_chains, or pass "
-                "allow_unreliable=True"
+                f"the log evidence of {bad} has Monte Carlo error above "
+                f"{EVIDENCE_SE_MAX} nat, so a Bayes factor from it is unreliable; give the fit "
+                "more draws or try evidence_method='smc', or pass allow_unreliable=True"
             )
         return la - lb, math.hypot(sa, sb)
+
+    def bayes_factors(self) -> pd.DataFrame:
+        """log Bayes factors of every row model over every column model, with their errors.
+
+        A DataFrame with a two-level column index (``"log_bf"``, ``"se"``) over the models;
+        entries involving an unreliable evidence (:func:`~bellmodels.inference.evidence_reliable`)
+        are NaN. The Bayes factors depend on the models' stated priors.
+
+        >>> res.bayes_factors()["log_bf"].loc["quantum-singlet", "local-polytope"]  # doctest: +SKIP
+        """
+        names = list(self.evidence)
+        ok = {n: evidence_reliable(self.evidence[n][1]) for n in names}
+        lbf = pd.DataFrame(np.nan, index=names, columns=names)
+        se = lbf.copy()
+        for a in names:
+            for b in names:
+                if ok[a] and ok[b]:
+                    lbf.loc[a, b], se.loc[a, b] = self.bayes_factor(a, b)
+        return pd.concat({"log_bf": lbf, "se": se}, axis=1)
+
+    def model_probabilities(self) -> pd.Series:
+        """Posterior model probabilities under a uniform prior over the models compared.
+
+        ``p(m | data) = Z_m / sum_k Z_k`` over the models whose evidence is reliable (the others
+        are NaN and take no share: their evidence is not known well enough to normalise with).
+
+        >>> res.model_probabilities().idxmax()   # doctest: +SKIP
+        'quantum-singlet'
+        """
+        out = pd.Series(np.nan, index=list(self.evidence), name="p_model", dtype=float)
+        ok = [n for n, (_, se) in self.evidence.items() if evidence_reliable(se)]
+        if ok:
+            lz = np.array([self.evidence[n][0] for n in ok])
+            out[ok] = np.exp(lz - np.logaddexp.reduce(lz))
+        return out
 
 
 def _fmt(v: Any, digits: int) -> str:
@@ -330,7 +368,8 @@ def compare(
     out_dir: str | os.PathLike | None = None,
     progress: bool = True,
     sampler: str = "auto",
-    evidence_draws: int = 2000,
+    evidence_method: str = "bridge",
+    evidence_draws: int = 1000,
     evidence_chains: int = 4,
     fit_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Comparison:
@@ -350,8 +389,12 @@ def compare(
         (quantum-singlet and hall2010, say) get identical fits and tie exactly, and a difference
         between models is never Monte Carlo noise from different streams. A rerun with the same
         seed gives the same table.
-    evidence
-        Also estimate the log evidence by SMC (``evidence_draws`` x ``evidence_chains``).
+    evidence, evidence_method
+        Also estimate the log evidence, by ``"bridge"`` sampling on the fit's draws (default),
+        ``"smc"`` tempered from a reference fitted to them, or ``"smc-prior"``
+        (:func:`bellmodels.inference.estimate_log_evidence`).
+    evidence_draws, evidence_chains
+        Particles and independent chains of the SMC methods.
     out_dir
         If given, each fit is written there as ``<model>.nc`` (atomically), with the model's LOO,
         evidence and diagnostics in its attrs.
@@ -408,17 +451,19 @@ def compare(
         res.loo[name] = loo(idata)
         res.diagnostics[name] = diagnostics(idata)
         if evidence:
-            say(f"evidence of {name} (SMC)")
-            # the chains in parallel, like the fits' (SMC's default here is one process)
-            mean, se, _ = log_evidence(
+            say(f"evidence of {name} ({evidence_method})")
+            est = estimate_log_evidence(
                 model,
                 counts,
-                draws=evidence_draws,
-                chains=evidence_chains,
+                idata,
+                method=evidence_method,
                 seed=s,
+                smc_draws=evidence_draws,
+                smc_chains=evidence_chains,
                 cores=min(evidence_chains, os.cpu_count() or 1),
             )
-            res.evidence[name] = (mean, se)
+            res.evidence[name] = (est.log_evidence, est.se)
+            res.evidence_estimates[name] = est
         d = res.diagnostics[name]
         if not d["ok"]:
             say(f"{name} FAILS the diagnostics gate: {'; '.join(d['reasons'][:3])}")
@@ -447,6 +492,7 @@ def compare(
                 "pareto_k_max": float(np.nanmax(k_cells)),
                 "log_evidence": ev[0],
                 "log_evidence_se": ev[1],
+                "log_evidence_method": evidence_method if n in res.evidence else None,
                 "S_mean": float(s.mean()) if s is not None else float("nan"),
                 "S_hdi": list(_arviz.hdi(s, HDI_PROB)) if s is not None else None,
                 "mi_bits": mi,

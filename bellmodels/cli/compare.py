@@ -27,7 +27,7 @@ def add_commands(subparsers: Any) -> None:
         help="fit models to data and compare them (LOO, stacking, evidence, audit, gate)",
         description=(
             "Fit every model with PyMC, compare by exact per-trial PSIS-LOO (ArviZ stacking "
-            "weights), SMC log evidence, and the audit's MI / Hall M / classification. Fits that "
+            "weights), the log evidence (bridge sampling by default), and the audit's MI / Hall M / classification. Fits that "
             "fail the convergence gate are listed last with diagnostics_ok = false."
         ),
         epilog=(
@@ -48,7 +48,14 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--chains", type=int, default=4, help="chains (4)")
     p.add_argument("--seed", type=int, default=None, help="master seed (default: random)")
     p.add_argument("--sampler", default="auto", help="auto | pymc | nutpie | numpyro")
-    p.add_argument("--no-evidence", action="store_true", help="skip the SMC log evidence")
+    p.add_argument("--no-evidence", action="store_true", help="skip the log evidence")
+    p.add_argument(
+        "--evidence-method",
+        choices=("bridge", "smc", "smc-prior"),
+        default="bridge",
+        help="bridge sampling on each fit's draws (default), SMC tempered from a reference "
+        "fitted to them, or SMC from the prior",
+    )
     p.add_argument(
         "--scenario-json", metavar="JSON", help="scenario (JSON text or file) for a CSV file"
     )
@@ -81,6 +88,7 @@ def _compare(args: argparse.Namespace) -> int:
         chains=args.chains,
         seed=args.seed,
         evidence=not args.no_evidence,
+        evidence_method=args.evidence_method,
         out_dir=args.out,
         progress=True,
         sampler=args.sampler,

@@ -2,7 +2,7 @@
 
 Five rooms, re-exported here: :mod:`~bellmodels.inference.fit` (the PyMC model and
 :func:`fit`), :mod:`~bellmodels.inference.loo` (exact per-trial PSIS-LOO from counts),
-:mod:`~bellmodels.inference.evidence` (SMC log evidence),
+:mod:`~bellmodels.inference.evidence` (the log evidence: bridge sampling and SMC),
 :mod:`~bellmodels.inference.diagnostics` (the convergence gate) and
 :mod:`~bellmodels.inference.posterior_audit` (the audit of every posterior draw).
 
@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from bellmodels.inference.diagnostics import ESS_MIN, GATE_QUANTITIES, RHAT_MAX, diagnostics
 from bellmodels.inference.evidence import (
+    EVIDENCE_METHODS,
     EVIDENCE_SE_MAX,
+    EvidenceEstimate,
+    estimate_log_evidence,
     evidence_reliable,
     log_evidence,
     log_multinomial_coefficient,
@@ -41,15 +44,18 @@ from bellmodels.inference.posterior_audit import AUDIT_TIME_BUDGET, invariant_dr
 __all__ = [
     "AUDIT_TIME_BUDGET",
     "ESS_MIN",
+    "EVIDENCE_METHODS",
     "EVIDENCE_SE_MAX",
     "GATE_QUANTITIES",
     "P_FLOOR",
     "RHAT_MAX",
     "SAMPLERS",
+    "EvidenceEstimate",
     "available_samplers",
     "build_model",
     "choose_sampler",
     "diagnostics",
+    "estimate_log_evidence",
     "evidence_reliable",
     "fit",
     "invariant_draws",

@@ -19,6 +19,7 @@ Array convention: outcome index 0 <-> -1, index 1 <-> +1 (``bellmodels.scenario.
 from __future__ import annotations
 
 import inspect
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,6 +75,31 @@ class Parameter:
         """The default value as a float array of the declared shape."""
         value = np.asarray(self.default, dtype=float)
         return np.broadcast_to(value, self.shape).copy() if value.shape != self.shape else value
+
+
+@dataclass(frozen=True)
+class UnitSymmetry:
+    """Exchangeable units: permuting them (and, with ``sign_flip``, negating one) changes nothing.
+
+    A model declares these in :meth:`HiddenVariableModel.parameter_symmetries` so that the
+    evidence estimators count every symmetric image of the mode a sampler explores
+    (:mod:`bellmodels.inference.evidence`). ``axes`` maps each free PyMC variable carrying a
+    per-unit index to that axis: for an RBM ``{"W_spin": 1, "d_spin": 0}`` (hidden unit ``j`` is
+    column ``j`` of ``W_spin`` and entry ``j`` of ``d_spin``). With ``sign_flip`` all of a unit's
+    entries may change sign together (a +-1-coded unit relabelled on <-> off).
+
+    >>> UnitSymmetry(4, {"W_spin": 1, "d_spin": 0}).order   # 4! permutations x 2^4 flips
+    384
+    """
+
+    n_units: int
+    axes: Mapping[str, int]
+    sign_flip: bool = True
+
+    @property
+    def order(self) -> int:
+        """The number of group elements."""
+        return math.factorial(self.n_units) * (2**self.n_units if self.sign_flip else 1)
 
 
 class HiddenVariableModel(ABC):
@@ -205,6 +231,18 @@ class HiddenVariableModel(ABC):
                 out[p.name] = getattr(self, p.name)
         return out
 
+    def parameter_symmetries(self) -> tuple[UnitSymmetry, ...]:
+        """Exact symmetries of the prior and the likelihood in the free PyMC variables.
+
+        Default: none. A model with exchangeable units (the Boltzmann machines' hidden units)
+        must declare them, or its evidence misses the modes its sampler did not visit.
+
+        >>> from bellmodels import models
+        >>> models.get("quantum-singlet").parameter_symmetries()
+        ()
+        """
+        return ()
+
     def describe(self) -> dict[str, Any]:
         """The model's declared claims, parameters and everything needed to rebuild it, JSON-ready
         (for attrs and reports): its registry ``name``, ``scenario``, constructor ``options``
@@ -233,4 +271,4 @@ class HiddenVariableModel(ABC):
         return f"{type(self).__name__}(name={self.name!r}, family={self.family!r})"
 
 
-__all__ = ["FAMILIES", "HiddenVariableModel", "Parameter"]
+__all__ = ["FAMILIES", "HiddenVariableModel", "Parameter", "UnitSymmetry"]

@@ -184,7 +184,9 @@ def _point_section(
         doc.h(3, "Model comparison (PSIS-LOO, best first)")
         doc.p(
             "`d_loo`: ELPD difference to the best model (in nats, with its SE `dse`); `weight`: "
-            "stacking weight; `log_evidence`: log marginal likelihood (SMC) with its SE; "
+            "stacking weight; `log_evidence`: log marginal likelihood of the ordered trials "
+            "(bridge sampling on the fit's draws unless the study says otherwise) with its "
+            "Monte Carlo error; "
             "`S_mean` and `S 94% HDI`: posterior of the model's CHSH value; `diag ok`: the "
             "diagnostics gate (R-hat, ESS, divergences) passed."
         )
@@ -241,12 +243,14 @@ def _point_section(
         ]
         if shaky:
             doc.p(
-                "**Unreliable evidence**: the SMC log evidence of "
+                "**Unreliable evidence**: the log evidence of "
                 + ", ".join(f"`{m}`" for m in shaky)
-                + f" has a Monte Carlo error above {EVIDENCE_SE_MAX:g} nat or none at all (its "
-                "chains disagree: tempering from the prior lost the thin posterior), so no Bayes "
-                "factor should be formed from it; rank these models by LOO."
+                + f" has a Monte Carlo error above {EVIDENCE_SE_MAX:g} nat (the spread of "
+                "independent repetitions, plus how far the estimate moves when the bridge "
+                "proposal is widened: a Gaussian proposal that misses a curved posterior moves "
+                "it), so no Bayes factor is formed from it; rank these models by LOO."
             )
+        _bayes_factor_table(doc, pt, rows)
         not_fitted = [
             str(m)
             for m in pt["model"].values
@@ -445,6 +449,32 @@ def _equivalent_groups(rows: dict[str, dict[str, Any]]) -> list[list[str]]:
         else:
             groups.append([m])
     return [g for g in groups if len(g) > 1]
+
+
+def _bayes_factor_table(doc: Any, pt: Any, rows: dict[str, Any]) -> None:
+    """log Bayes factors against the model of highest evidence, and model probabilities."""
+    ev = {
+        m: (float(pt.sel(model=m)["log_evidence"]), float(pt.sel(model=m)["log_evidence_se"]))
+        for m in rows
+    }
+    ok = {m: v for m, v in ev.items() if np.isfinite(v[0]) and evidence_reliable(v[1])}
+    if len(ok) < 2:
+        return
+    best = max(ok, key=lambda m: ok[m][0])
+    lz = np.array([v[0] for v in ok.values()])
+    prob = np.exp(lz - np.logaddexp.reduce(lz))
+    doc.h(3, "Bayes factors")
+    doc.p(
+        f"log Bayes factor of `{best}` (highest evidence) over each model, with its Monte Carlo "
+        "error, and the posterior probability of each model under a uniform prior over the "
+        "models with reliable evidence. Bayes factors depend on each model's stated priors "
+        "(the model cards give them); LOO above does not."
+    )
+    body = [
+        [m, ok[best][0] - v[0], float(np.hypot(ok[best][1], v[1])), p]
+        for (m, v), p in sorted(zip(ok.items(), prob, strict=True), key=lambda kv: -kv[0][1][0])
+    ]
+    doc.table(["model", f"log BF({best} : model)", "se", "p(model | data)"], body)
 
 
 def _diagnostics_table(

@@ -124,8 +124,14 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "target_accept": _Field(
             _NUM, 0.9, minimum=0.5, doc="NUTS target acceptance, below 1 (raise it on divergences)"
         ),
-        "evidence": _Field((bool,), True, doc="log marginal likelihood (SMC)"),
-        "evidence_draws": _Field((int,), 2000, minimum=10, doc="SMC particles per chain"),
+        "evidence": _Field((bool,), True, doc="log marginal likelihood"),
+        "evidence_method": _Field(
+            (str,),
+            "bridge",
+            ("bridge", "smc", "smc-prior"),
+            doc="bridge sampling on the fit's draws, or SMC (bellmodels.inference.evidence)",
+        ),
+        "evidence_draws": _Field((int,), 1000, minimum=10, doc="SMC particles per chain"),
         "evidence_chains": _Field((int,), 4, minimum=2, doc="SMC chains (SE from their spread)"),
         "cores": _Field(
             (int,), 1, minimum=1, doc="processes per fit (the runner's pool is the parallelism)"

@@ -321,15 +321,22 @@ def _fit_summary(
         cell_counts=np.asarray(loo["cell_counts"]).tolist(),
     )
     if inf.get("evidence", True):
-        mean, se, _ = inference.log_evidence(
+        est = inference.estimate_log_evidence(
             model,
             counts,
-            draws=int(inf["evidence_draws"]),
-            chains=int(inf["evidence_chains"]),
+            idata,
+            method=str(inf.get("evidence_method", "bridge")),
             seed=int(inf["seed"]),
+            smc_draws=int(inf["evidence_draws"]),
+            smc_chains=int(inf["evidence_chains"]),
             cores=int(inf["cores"]),
         )
-        out.update(log_evidence=float(mean), log_evidence_se=float(se))
+        out.update(
+            log_evidence=est.log_evidence,
+            log_evidence_se=est.se,
+            log_evidence_method=est.method,
+            evidence=to_jsonable(est.to_dict()),
+        )
     diag = inference.diagnostics(idata)
     out["diagnostics"] = to_jsonable(diag)
     out["diagnostics_ok"] = bool(diag.get("ok", False))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bellmodels.data import Trials
-from bellmodels.models.base import HiddenVariableModel, Parameter
+from bellmodels.models.base import HiddenVariableModel, Parameter, UnitSymmetry
 from bellmodels.models.boltzmann._kernels import (
     MAX_ENUMERATED_HIDDEN,
     MAX_ENUMERATED_VISIBLE,
@@ -188,6 +188,26 @@ class BoltzmannModel(HiddenVariableModel):
         if self.prior == "binary":
             return p
         return {f"{n}_spin": v for n, v in self._to_spin(p).items()}
+
+    _HIDDEN_AXES: ClassVar[dict[str, int]] = {}
+    """Parameter -> its hidden-unit axis, for the parameters that carry a hidden index."""
+
+    def parameter_symmetries(self) -> tuple[UnitSymmetry, ...]:
+        """Permutations of the hidden units and, under ``prior="spin"``, their sign flips.
+
+        Relabelling hidden units permutes the hidden columns of the weights; under the
+        +-1-coded prior, relabelling a hidden unit on <-> off negates its +-1 weights and bias.
+        Prior and likelihood are unchanged by both, so every posterior mode has ``n! 2^n``
+        images (384 for 4 hidden units). Under ``prior="binary"`` only the permutations are
+        exact (a 0/1 flip shifts the visible biases).
+
+        >>> from bellmodels.models import RBM
+        >>> RBM.weinstein2017().parameter_symmetries()[0].order
+        384
+        """
+        spin = self.prior == "spin"
+        axes = {(f"{k}_spin" if spin else k): a for k, a in self._HIDDEN_AXES.items()}
+        return (UnitSymmetry(self.n_hidden, axes, sign_flip=spin),)
 
     def _random_default(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Seeded small random initial weights (Hinton's practical guide: N(0, 0.01^2))."""

@@ -137,6 +137,8 @@ class CRBM(BoltzmannModel):
         }
         return {k: self._parameter(k, s, defaults[k], desc[k]) for k, s in shapes.items()}
 
+    _HIDDEN_AXES: ClassVar[dict[str, int]] = {"W": 1, "U": 1, "d": 0}
+
     _SPIN_FORMULA: ClassVar[dict[str, str]] = {
         "W": "4 W_spin",
         "U": "4 U_spin",

@@ -149,6 +149,8 @@ class RBM(BoltzmannModel):
         }
         return {k: self._parameter(k, shapes[k], defaults[k], desc[k]) for k in shapes}
 
+    _HIDDEN_AXES: ClassVar[dict[str, int]] = {"W": 1, "d": 0}
+
     _SPIN_FORMULA: ClassVar[dict[str, str]] = {
         "W": "4 W_spin",
         "c": "2 c_spin - 2 sum_j W_spin[:, j]",

@@ -1,0 +1,183 @@
+"""The evidence estimators against exact answers: closed forms, quadrature, exact sums over the
+vertices of a mixture, brute-force importance sampling of a tiny machine, and the counting of
+symmetric modes."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from scipy.special import gammaln, logsumexp
+from scipy.stats import norm
+
+import bellmodels as bm
+from bellmodels.inference import _evidence_kernels as kern
+from bellmodels.inference import build_model, estimate_log_evidence, log_multinomial_coefficient
+from bellmodels.models import CRBM, RBM
+
+
+def _counts(n: int, seed: int = 0) -> bm.Counts:
+    return bm.simulate_singlet(bm.Scenario.chsh(), n=n, seed=seed).counts()
+
+
+def _agree(est, exact: float, extra_se: float = 0.0) -> None:
+    tol = 3 * math.hypot(est.se, extra_se) + 1e-3
+    assert abs(est.log_evidence - exact) <= tol, (est.log_evidence, est.se, exact)
+
+
+# -- the symmetry group ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("model", "order"),
+    [(RBM(), 384), (CRBM(), 384), (RBM(prior="binary"), 24), (RBM(n_hidden=2), 8)],
+)
+def test_declared_symmetries_form_a_group_that_leaves_prior_and_likelihood_unchanged(model, order):
+    space = kern.FreeSpace(build_model(model, _counts(200)))
+    group = kern.parameter_group(model.parameter_symmetries(), space)
+    assert group.order == order
+    rows = {(tuple(i), tuple(s)) for i, s in zip(group.index, group.sign, strict=True)}
+    assert len(rows) == order  # distinct elements
+    # closed under composition: a product of two elements is an element
+    prod = kern.SignedPermutations(group.index[[3]], group.sign[[3]]).compose(
+        kern.SignedPermutations(group.index[[order - 2]], group.sign[[order - 2]])
+    )
+    assert (tuple(prod.index[0]), tuple(prod.sign[0])) in rows
+    z = np.random.default_rng(0).normal(0.0, 1.0, size=(5, space.dim))
+    lp = space.logp(z)
+    images = group.images(z)
+    for g in np.random.default_rng(1).choice(order, size=min(order, 12), replace=False):
+        np.testing.assert_allclose(space.logp(images[g]), lp, rtol=0, atol=1e-8)
+
+
+def test_models_without_exchangeable_units_declare_no_symmetry():
+    assert bm.models.get("local-polytope").parameter_symmetries() == ()
+
+
+# -- the bridge itself ----------------------------------------------------------------------------
+class _TwoModes:
+    """log p = log Z0 + log(mixture of N(+m, s^2 I) and N(-m, s^2 I)): invariant under z -> -z."""
+
+    def __init__(self, log_z0: float, m: float = 6.0, s: float = 0.7, dim: int = 2) -> None:
+        self.log_z0, self.m, self.s, self.dim = log_z0, m, s, dim
+
+    def logp(self, z: np.ndarray) -> np.ndarray:
+        a = norm.logpdf(z, self.m, self.s).sum(-1)
+        b = norm.logpdf(z, -self.m, self.s).sum(-1)
+        return self.log_z0 + np.logaddexp(a, b) - math.log(2)
+
+
+def test_bridge_counts_the_mode_the_chains_never_visited():
+    target = _TwoModes(log_z0=3.0)
+    rng = np.random.default_rng(0)
+    draws = target.m + target.s * rng.standard_normal((2, 2000, 2))  # one mode only
+    flip = kern.SignedPermutations(np.array([[0, 1], [0, 1]]), np.array([[1.0, 1], [-1, -1]]))
+    est, _, _ = kern.bridge_sampling(target, draws, flip, seed=1)
+    assert abs(np.mean(est) - 3.0) < 0.02
+    naive, _, _ = kern.bridge_sampling(target, draws, kern.SignedPermutations.identity(2), seed=1)
+    assert abs(np.mean(naive) - (3.0 - math.log(2))) < 0.02  # misses half the mass
+
+
+def test_dirichlet_multinomial_evidence_matches_its_closed_form():
+    import pymc as pm
+
+    counts = np.array([7, 1, 2, 10])
+    n = int(counts.sum())
+    with pm.Model() as model:
+        p = pm.Dirichlet("p", a=np.ones(4))
+        pm.Multinomial("y", n=n, p=p, observed=counts)
+        idata = pm.sample(1000, tune=500, chains=2, random_seed=3, progressbar=False)
+    space = kern.FreeSpace(model)
+    draws = space.from_posterior(idata.posterior)
+    est, sens, _ = kern.bridge_sampling(space, draws, kern.SignedPermutations.identity(3), seed=0)
+    exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)  # 3! n! / (n + 3)!
+    se = np.std(est, ddof=1) / math.sqrt(len(est))
+    assert abs(np.mean(est) - exact) <= 3 * math.hypot(se, sens) + 1e-3
+
+
+# -- registered models against brute force ---------------------------------------------------------
+def test_quantum_singlet_evidence_matches_quadrature_at_50_trials():
+    counts = _counts(50, seed=2)
+    idata = bm.fit("quantum-singlet", counts, draws=1000, tune=500, chains=2, seed=1)
+    est = estimate_log_evidence("quantum-singlet", counts, idata, seed=1)
+    space = kern.FreeSpace(build_model("quantum-singlet", counts))
+    assert space.rv_names == ["visibility", "offset_a", "offset_b"]
+    # visibility (logit) on a fine grid; each offset, prior N(0, 0.05), by Gauss-Hermite
+    zv = np.linspace(-12.0, 10.0, 441)
+    x, w = np.polynomial.hermite_e.hermegauss(7)
+    nodes = np.array(list(itertools.product(x, repeat=4)))
+    weights = np.prod(np.array(list(itertools.product(w, repeat=4))), axis=1) / (2 * np.pi) ** 2
+    o = 0.05 * nodes
+    grid = np.concatenate([np.repeat(zv, len(o))[:, None], np.tile(o, (len(zv), 1))], axis=1)
+    log_phi = norm.logpdf(o, 0, 0.05).sum(-1)
+    lf = space.logp(grid).reshape(len(zv), len(o)) - log_phi + np.log(weights)
+    inner = logsumexp(lf, axis=1)
+    exact = logsumexp(inner) + math.log(zv[1] - zv[0]) - log_multinomial_coefficient(counts)
+    _agree(est, exact)
+    assert est.se < 0.05
+
+
+def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices():
+    counts = _counts(12, seed=4)
+    model = bm.models.get("local-polytope", scenario=counts.scenario)
+    k = model.parameters["weights"].shape[0]
+    vertex = np.array([model.behaviour({"weights": np.eye(k)[i]}) for i in range(k)])
+    # E_Dirichlet(1) prod_c (sum_k w_k a_ck)^n_c, expanded exactly over the vertices
+    cells = np.argwhere(counts.values > 0)
+    terms: dict[tuple[int, ...], float] = {(0,) * k: 1.0}
+    for cell in cells:
+        a = vertex[(slice(None), *cell)]
+        for _ in range(int(counts.values[tuple(cell)])):
+            new: dict[tuple[int, ...], float] = defaultdict(float)
+            for m, coef in terms.items():
+                for j in np.flatnonzero(a > 0):
+                    mm = list(m)
+                    mm[j] += 1
+                    new[tuple(mm)] += coef * a[j]
+            terms = new
+    n = int(counts.values.sum())
+    log_terms = [
+        math.log(c) + gammaln(k) + gammaln(np.array(m) + 1).sum() - gammaln(k + n)
+        for m, c in terms.items()
+    ]
+    exact = float(logsumexp(log_terms))
+    idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
+    _agree(estimate_log_evidence(model, counts, idata, seed=1), exact)
+
+
+def test_tiny_machine_evidence_with_its_symmetries_matches_prior_importance_sampling():
+    counts = _counts(50, seed=5)
+    model = RBM(n_hidden=2)
+    space = kern.FreeSpace(build_model(model, counts))
+    # the +-1 prior: every free variable iid Normal(0, 0.75); sample it exactly
+    rng = np.random.default_rng(0)
+    z = 0.75 * rng.standard_normal((200_000, space.dim))
+    log_lik = space.logp(z) - norm.logpdf(z, 0, 0.75).sum(-1)
+    lw = log_lik - log_multinomial_coefficient(counts)
+    exact = float(logsumexp(lw) - math.log(lw.size))
+    w = np.exp(lw - lw.max())
+    is_se = float(np.std(w) / math.sqrt(w.size) / np.mean(w))
+    idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
+    est = estimate_log_evidence(model, counts, idata, seed=1)
+    assert est.details["symmetry_order"] == 8
+    _agree(est, exact, extra_se=is_se)
+
+
+def test_estimator_arguments_are_checked():
+    counts = _counts(20)
+    with pytest.raises(ValueError, match="unknown evidence method"):
+        estimate_log_evidence("quantum-singlet", counts, None, method="harmonic")
+    with pytest.raises(ValueError, match="needs the model's NUTS fit"):
+        estimate_log_evidence("quantum-singlet", counts, None, method="bridge")
+
+
+@pytest.mark.slow
+def test_smc_from_a_reference_agrees_with_bridge_sampling():
+    counts = _counts(5_000, seed=6)
+    idata = bm.fit("local-polytope", counts, draws=1000, tune=500, chains=2, seed=1)
+    bridge = estimate_log_evidence("local-polytope", counts, idata, seed=1)
+    smc = estimate_log_evidence(
+        "local-polytope", counts, idata, method="smc", seed=1, smc_draws=1000, smc_chains=4
+    )
+    assert abs(bridge.log_evidence - smc.log_evidence) <= 3 * math.hypot(bridge.se, smc.se)
