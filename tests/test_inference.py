@@ -181,19 +181,19 @@ def test_smc_evidence_matches_the_analytic_dirichlet_multinomial(tmp_path):
 
 def test_ragged_smc_stats_are_cleaned_per_chain():
     """Chains with different numbers of tempering stages: PyMC's (1, chain) list layout."""
-    from bellmodels.inference.evidence import _clean_smc_stats
+    from bellmodels.inference._evidence_kernels import clean_smc_stats
 
     ragged = np.empty((1, 3), dtype=object)
     ragged[0, 0] = [np.nan, np.nan, -5.0]
     ragged[0, 1] = [np.nan, -6.0]
     ragged[0, 2] = [np.nan, np.nan, np.nan, -7.0]
     stats = xr.Dataset({"log_marginal_likelihood": (("chain", "draw"), ragged)})
-    ds, final = _clean_smc_stats(stats, 3)
+    ds, final = clean_smc_stats(stats, 3)
     assert final.tolist() == [-5.0, -6.0, -7.0]
     assert ds["log_marginal_likelihood"].shape == (3, 4)
     square = np.empty((2, 2), dtype=object)
     square[:] = [[np.nan, -1.0], [np.nan, -2.0]]
-    _, final2 = _clean_smc_stats(xr.Dataset({"log_marginal_likelihood": (("c", "d"), square)}), 2)
+    _, final2 = clean_smc_stats(xr.Dataset({"log_marginal_likelihood": (("c", "d"), square)}), 2)
     assert final2.tolist() == [-1.0, -2.0]
 
 

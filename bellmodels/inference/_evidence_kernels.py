@@ -304,6 +304,41 @@ def bridge_sampling(
     return estimates, sensitivity, details
 
 
+def clean_smc_stats(stats: xr.Dataset, n_chains: int) -> tuple[xr.Dataset, np.ndarray]:
+    """Float arrays (dims ``chain, stage``) from SMC's ragged object stats; final log-ML/chain.
+
+    PyMC stores the per-stage SMC statistics as object arrays in two layouts: ``(chain, stage)``
+    of scalars when every chain ran the same number of tempering stages, and ``(1, chain)`` of
+    per-chain lists when they did not. Both become NaN-padded float arrays.
+    """
+    out = {}
+    final = None
+    for name, da in stats.data_vars.items():
+        vals = da.values
+        flat = list(vals.ravel())
+        if len(flat) == n_chains and all(np.ndim(v) >= 1 for v in flat):
+            rows = [np.ravel(np.asarray(v, dtype=float)) for v in flat]
+        else:
+            rows = [np.ravel(np.asarray(list(row), dtype=float)) for row in vals]
+        if len(rows) != n_chains:
+            raise RuntimeError(
+                f"cannot read SMC statistic {name!r}: {len(rows)} rows for {n_chains} chains"
+            )
+        width = max(r.size for r in rows)
+        arr = np.full((n_chains, width), np.nan)
+        for i, r in enumerate(rows):
+            arr[i, : r.size] = r
+        if name == "log_marginal_likelihood":
+            final = np.array([r[~np.isnan(r)][-1] if np.any(~np.isnan(r)) else np.nan for r in arr])
+        out[name] = xr.DataArray(arr, dims=("chain", "stage"))
+    if final is None:
+        raise RuntimeError("pm.sample_smc returned no log_marginal_likelihood")
+    ds = xr.Dataset(out, coords={"chain": np.arange(n_chains)})
+    ds["log_marginal_likelihood_final"] = xr.DataArray(final, dims=("chain",))
+    ds.attrs = {k: str(v) for k, v in stats.attrs.items()}
+    return ds, final
+
+
 # -- tempered SMC ----------------------------------------------------------------------------------------
 def smc_from_reference(
     space: FreeSpace,
@@ -345,9 +380,7 @@ def smc_from_reference(
                 progressbar=False,
                 compute_convergence_checks=False,
             )
-    from bellmodels.inference.evidence import _clean_smc_stats
-
-    stats, final = _clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
+    stats, final = clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
     n_stages = int(np.isfinite(stats["log_marginal_likelihood"].values).sum(axis=1).max())
     details = {"particles": draws, "chains": chains, "stages_max": n_stages}
     return [float(x) for x in final], details
@@ -389,6 +422,7 @@ __all__ = [
     "align_to_one_mode",
     "bridge_iteration",
     "bridge_sampling",
+    "clean_smc_stats",
     "parameter_group",
     "smc_from_reference",
 ]

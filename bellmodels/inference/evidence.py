@@ -70,12 +70,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 from scipy.special import gammaln
 
 from bellmodels import _arviz
 from bellmodels._util import draw_seed, versions
 from bellmodels.data import Counts
+from bellmodels.inference._evidence_kernels import clean_smc_stats
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
 
 if TYPE_CHECKING:
@@ -102,41 +102,6 @@ def log_multinomial_coefficient(counts: Counts) -> float:
     v = counts.values.astype(float)
     n = v.sum(axis=(2, 3))
     return float(gammaln(n + 1).sum() - gammaln(v + 1).sum())
-
-
-def _clean_smc_stats(stats: xr.Dataset, n_chains: int) -> tuple[xr.Dataset, np.ndarray]:
-    """Float arrays (dims ``chain, stage``) from SMC's ragged object stats; final log-ML/chain.
-
-    PyMC stores the per-stage SMC statistics as object arrays in two layouts: ``(chain, stage)``
-    of scalars when every chain ran the same number of tempering stages, and ``(1, chain)`` of
-    per-chain lists when they did not. Both become NaN-padded float arrays.
-    """
-    out = {}
-    final = None
-    for name, da in stats.data_vars.items():
-        vals = da.values
-        flat = list(vals.ravel())
-        if len(flat) == n_chains and all(np.ndim(v) >= 1 for v in flat):
-            rows = [np.ravel(np.asarray(v, dtype=float)) for v in flat]
-        else:
-            rows = [np.ravel(np.asarray(list(row), dtype=float)) for row in vals]
-        if len(rows) != n_chains:
-            raise RuntimeError(
-                f"cannot read SMC statistic {name!r}: {len(rows)} rows for {n_chains} chains"
-            )
-        width = max(r.size for r in rows)
-        arr = np.full((n_chains, width), np.nan)
-        for i, r in enumerate(rows):
-            arr[i, : r.size] = r
-        if name == "log_marginal_likelihood":
-            final = np.array([r[~np.isnan(r)][-1] if np.any(~np.isnan(r)) else np.nan for r in arr])
-        out[name] = xr.DataArray(arr, dims=("chain", "stage"))
-    if final is None:
-        raise RuntimeError("pm.sample_smc returned no log_marginal_likelihood")
-    ds = xr.Dataset(out, coords={"chain": np.arange(n_chains)})
-    ds["log_marginal_likelihood_final"] = xr.DataArray(final, dims=("chain",))
-    ds.attrs = {k: str(v) for k, v in stats.attrs.items()}
-    return ds, final
 
 
 def log_evidence(
@@ -191,7 +156,7 @@ def log_evidence(
             progressbar=False,
             compute_convergence_checks=False,
         )
-    stats, final = _clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
+    stats, final = clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
     const = log_multinomial_coefficient(counts)
     per_chain = final - const
     if not np.all(np.isfinite(per_chain)):
