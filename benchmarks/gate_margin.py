@@ -30,9 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bellmodels.data import write_atomic
-
 ROOT = Path(__file__).resolve().parents[1]
+# measure the tree this script sits in, not whichever bellmodels the environment installed
+sys.path.insert(0, str(ROOT))
+
+from bellmodels.data import write_atomic  # noqa: E402
+
 STUDY = ROOT / "studies" / "weinstein2017.toml"
 DOC = ROOT / "docs" / "generated" / "gate_margin.md"
 MARGIN = 1.25
@@ -61,11 +64,15 @@ def margins(idata) -> dict:
     """Gate numbers of one fit, and its margin: min over gate components of ESS / bar."""
     from bellmodels import _arviz, inference
 
+    try:  # the gate's quantities, wherever the inference package keeps them
+        from bellmodels.inference.diagnostics import _gate_arrays
+    except ImportError:
+        _gate_arrays = inference._gate_arrays
     diag = inference.diagnostics(idata)
     strict = inference.diagnostics(idata, ess_min=MARGIN * inference.ESS_MIN)
     thin = int(idata.attrs.get("audit_thinning", "1"))
     worst, where = np.inf, ""
-    for name, arr in inference._gate_arrays(idata).items():
+    for name, arr in _gate_arrays(idata).items():
         bar = inference.ESS_MIN / (thin if name in ("mi_bits", "hall_M") else 1)
         for k in range(arr.shape[-1]):
             x = arr[:, :, k]
