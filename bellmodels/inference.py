@@ -336,6 +336,7 @@ def _sample(
     initvals: dict[str, np.ndarray] | None,
     cores: int | None,
     target_accept: float,
+    mass_matrix: str = "diag",
 ) -> Any:
     import pymc as pm
 
@@ -374,7 +375,7 @@ def _sample(
                 random_seed=seed,
                 progressbar=progressbar,
                 initvals=initvals,
-                init="adapt_diag" if initvals else "jitter+adapt_diag",
+                init=("" if initvals else "jitter+") + f"adapt_{mass_matrix}",
                 nuts_sampler=sampler,
                 target_accept=target_accept,
                 compute_convergence_checks=False,
@@ -547,6 +548,11 @@ def fit(
     The log-likelihood is always computed from the posterior ``behaviour`` (so it exists for
     every sampler; nutpie, for one, returns none).
 
+    **Mass matrix.** PyMC's NUTS adapts a diagonal mass matrix unless the model declares
+    ``mass_matrix = "full"`` (:class:`~bellmodels.models.base.HiddenVariableModel`); then a dense
+    one (``init="jitter+adapt_full"``), recorded in ``attrs["sampler_settings"]``. Inference
+    does not ask why: the model's docstring says (``no-signalling``).
+
     **RBM posteriors.** The weights of a restricted Boltzmann machine are not identifiable:
     permuting hidden units, flipping a hidden unit's sign convention (with a bias shift) and other
     symmetries give many modes with identical behaviour, so chains may sit in different modes and
@@ -582,6 +588,8 @@ def fit(
         raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
     seed = _seed(seed)
     sampler = choose_sampler(sampler, model.family)
+    # declared by the model (HiddenVariableModel.mass_matrix); PyMC's NUTS only
+    mass_matrix = getattr(model, "mass_matrix", "diag") if sampler == "pymc" else "diag"
     pmodel = build_model(model, counts)
     initvals, init_source = _initvals(model, counts, init, pmodel)
     t0 = time.perf_counter()
@@ -596,6 +604,7 @@ def fit(
         initvals=initvals,
         cores=cores,
         target_accept=target_accept,
+        mass_matrix=mass_matrix,
     )
     wall = time.perf_counter() - t0
     return _assemble(
@@ -609,6 +618,7 @@ def fit(
             "tune": int(tune),
             "chains": int(chains),
             "target_accept": target_accept,
+            "mass_matrix": mass_matrix,
             "cores": cores or min(int(chains), 2),
             "wall_seconds": round(wall, 3),
         },

@@ -85,6 +85,9 @@ class HiddenVariableModel(ABC):
     family: ClassVar[str]
     assumption_dropped: ClassVar[str]
     citation: ClassVar[str]
+    mass_matrix: ClassVar[str] = "diag"
+    """NUTS mass matrix PyMC adapts for this model's posterior: ``"diag"`` or ``"full"`` (dense,
+    for a posterior whose data-pinned directions mix many free variables; see ``no-signalling``)."""
 
     def __init__(self, scenario: Scenario | None = None, **values: Any) -> None:
         self.scenario = scenario if scenario is not None else Scenario.chsh()
@@ -108,6 +111,8 @@ class HiddenVariableModel(ABC):
                 raise TypeError(f"{cls.__name__} must declare the class attribute {attr!r}")
         if cls.family not in FAMILIES:
             raise TypeError(f"{cls.__name__}.family must be one of {FAMILIES}, got {cls.family!r}")
+        if cls.mass_matrix not in ("diag", "full"):
+            raise TypeError(f"{cls.__name__}.mass_matrix must be 'diag' or 'full'")
 
     # -- declared -----------------------------------------------------------------------------
     @property
