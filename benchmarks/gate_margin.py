@@ -100,13 +100,18 @@ def margins(idata) -> dict:
     }
 
 
-def run_seed(seed: int, out: Path, evidence: bool, models: list[str] | None) -> list[dict]:
+def run_seed(
+    seed: int, out: Path, evidence: bool, models: list[str] | None, reuse_only: bool = False
+) -> list[dict]:
     from bellmodels.study import load_task, run_task
 
     rows = []
     seed_dir = out / f"seed{seed}"
     for task in study_tasks(STUDY, seed, evidence, models):
         done = (seed_dir / "tasks" / f"{task.id}.nc").is_file()
+        if reuse_only and not done:
+            print(f"--- seed {seed} {task.model:18s} not run (--reuse-only)", flush=True)
+            continue
         t0 = time.perf_counter()
         if not done:
             run_task(task, seed_dir)
@@ -159,6 +164,11 @@ def render(rows: list[dict], seeds: list[int], load0: float, evidence: bool) -> 
             f"{'yes' if r['ok'] else '**no**'} |"
         )
     lines += ["", f"{len(rows) - len(fails)} of {len(rows)} fits pass with margin."]
+    fitted = [t.model for t in study_tasks(STUDY, seeds[0], evidence, None)]
+    for seed in seeds:
+        missing = [m for m in fitted if (m, seed) not in {(r["model"], r["seed"]) for r in rows}]
+        if missing:
+            lines += ["", f"Seed {seed}, not run this time: {', '.join(missing)}."]
     if fails:
         lines += ["", "Short of the margin:", ""]
         lines += [f"- {r['model']}, seed {r['seed']}: {'; '.join(r['reasons'])}" for r in fails]
@@ -183,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default="", help="comma-separated subset of the fitted models")
     ap.add_argument("--evidence", action="store_true", help="also run the SMC evidence")
     ap.add_argument(
+        "--reuse-only", action="store_true", help="report the finished tasks in --out, run none"
+    )
+    ap.add_argument(
         "--doc",
         type=Path,
         default=DOC,
@@ -193,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     load0 = os.getloadavg()[0]
     rows = []
     for seed in args.seeds:
-        rows += run_seed(seed, args.out, args.evidence, models)
+        rows += run_seed(seed, args.out, args.evidence, models, args.reuse_only)
     if str(args.doc) != "-":
         write_atomic(args.doc, render(rows, args.seeds, load0, args.evidence))
         print(f"wrote {args.doc}")
