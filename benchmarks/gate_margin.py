@@ -163,7 +163,7 @@ def render(rows: list[dict], seeds: list[int], load0: float, evidence: bool) -> 
             f"{r['divergences']} | {r['margin']:.2f} | {r['weakest']}{stride} | "
             f"{'yes' if r['ok'] else '**no**'} |"
         )
-    lines += ["", f"{len(rows) - len(fails)} of {len(rows)} fits pass with margin."]
+    lines += ["", f"{len(rows) - len(fails)} of the {len(rows)} fits run pass with margin."]
     fitted = [t.model for t in study_tasks(STUDY, seeds[0], evidence, None)]
     for seed in seeds:
         missing = [m for m in fitted if (m, seed) not in {(r["model"], r["seed"]) for r in rows}]
