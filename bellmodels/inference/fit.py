@@ -205,6 +205,7 @@ def _sample(
     initvals: dict[str, np.ndarray] | None,
     cores: int | None,
     target_accept: float,
+    mass_matrix: str = "diag",
 ) -> Any:
     import pymc as pm
 
@@ -243,7 +244,7 @@ def _sample(
                 random_seed=seed,
                 progressbar=progressbar,
                 initvals=initvals,
-                init="adapt_diag" if initvals else "jitter+adapt_diag",
+                init=("" if initvals else "jitter+") + f"adapt_{mass_matrix}",
                 nuts_sampler=sampler,
                 target_accept=target_accept,
                 compute_convergence_checks=False,
@@ -377,6 +378,8 @@ def fit(
         raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
     seed = draw_seed(seed)
     sampler = choose_sampler(sampler, model.samplers)
+    # declared by the model (HiddenVariableModel.mass_matrix); PyMC's NUTS only
+    mass_matrix = model.mass_matrix if sampler == "pymc" else "diag"
     pmodel = build_model(model, counts)
     initvals, init_source = _initvals(model, counts, init, pmodel)
     t0 = time.perf_counter()
@@ -391,6 +394,7 @@ def fit(
         initvals=initvals,
         cores=cores,
         target_accept=target_accept,
+        mass_matrix=mass_matrix,
     )
     wall = time.perf_counter() - t0
     return _assemble(
@@ -404,6 +408,7 @@ def fit(
             "tune": int(tune),
             "chains": int(chains),
             "target_accept": target_accept,
+            "mass_matrix": mass_matrix,
             "cores": cores or min(int(chains), 2),
             "wall_seconds": round(wall, 3),
         },

@@ -114,6 +114,9 @@ class HiddenVariableModel(ABC):
     """The assumption family the model claims (one of :data:`FAMILIES`); the audit checks it."""
     assumption_dropped: ClassVar[str]
     citation: ClassVar[str]
+    mass_matrix: ClassVar[str] = "diag"
+    """NUTS mass matrix PyMC adapts for this model's posterior: ``"diag"`` or ``"full"`` (dense,
+    for a posterior whose data-pinned directions mix many free variables; see ``no-signalling``)."""
 
     # -- capabilities inference reads (declared, never inferred from the family) --------------
     samplers: ClassVar[tuple[str, ...]] = ("pymc", "nutpie", "numpyro")
@@ -146,6 +149,8 @@ class HiddenVariableModel(ABC):
                 raise TypeError(f"{cls.__name__} must declare the class attribute {attr!r}")
         if cls.family not in FAMILIES:
             raise TypeError(f"{cls.__name__}.family must be one of {FAMILIES}, got {cls.family!r}")
+        if cls.mass_matrix not in ("diag", "full"):
+            raise TypeError(f"{cls.__name__}.mass_matrix must be 'diag' or 'full'")
 
     # -- declared -----------------------------------------------------------------------------
     @property

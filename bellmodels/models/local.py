@@ -111,7 +111,8 @@ def dirichlet_parameter(name: str, n: int, description: str) -> Parameter:
     ``<name>``): the same Dirichlet law (Devroye, *Non-Uniform Random Variate Generation*,
     Springer 1986, ch. XI.4), but a geometry NUTS handles better than PyMC's stick-breaking
     simplex: with many trials most weights sit near the simplex's faces, where stick-breaking
-    made NUTS diverge and the gamma form does not.
+    made NUTS diverge and the gamma form does not. (``no-signalling`` uses
+    :func:`bellmodels.models.nonlocal_.dirichlet_probit_parameter`, the same law.)
 
     >>> dirichlet_parameter("weights", 16, "").prior_repr
     'Dirichlet(ones(16))'
