@@ -339,6 +339,28 @@ def clean_smc_stats(stats: xr.Dataset, n_chains: int) -> tuple[xr.Dataset, np.nd
     return ds, final
 
 
+def run_smc(
+    *, draws: int, chains: int, cores: int | None, seed: int, threshold: float = 0.5
+) -> tuple[Any, xr.Dataset, np.ndarray]:
+    """PyMC's ``sample_smc`` in the current model context, quietly: ``(idata, float stats,
+    each chain's final log marginal likelihood)``."""
+    import pymc as pm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = pm.sample_smc(
+            draws=draws,
+            chains=chains,
+            cores=cores,
+            random_seed=seed,
+            threshold=threshold,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+    stats, final = clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
+    return idata, stats, final
+
+
 # -- tempered SMC ----------------------------------------------------------------------------------------
 def smc_from_reference(
     space: FreeSpace,
@@ -369,18 +391,9 @@ def smc_from_reference(
         log_q = -0.5 * pt.sum(w**2, axis=-1) - logdet - 0.5 * space.dim * math.log(2 * math.pi)
         log_qg = pt.logsumexp(log_q) - math.log(g.order)
         pm.Potential("log_ratio", space.logp_tensor(z) - log_qg)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = pm.sample_smc(
-                draws=draws,
-                chains=chains,
-                cores=cores,
-                random_seed=seed,
-                threshold=threshold,
-                progressbar=False,
-                compute_convergence_checks=False,
-            )
-    stats, final = clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
+        _, stats, final = run_smc(
+            draws=draws, chains=chains, cores=cores, seed=seed, threshold=threshold
+        )
     n_stages = int(np.isfinite(stats["log_marginal_likelihood"].values).sum(axis=1).max())
     details = {"particles": draws, "chains": chains, "stages_max": n_stages}
     return [float(x) for x in final], details
@@ -424,5 +437,6 @@ __all__ = [
     "bridge_sampling",
     "clean_smc_stats",
     "parameter_group",
+    "run_smc",
     "smc_from_reference",
 ]

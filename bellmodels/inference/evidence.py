@@ -65,7 +65,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +74,7 @@ from scipy.special import gammaln
 from bellmodels import _arviz
 from bellmodels._util import draw_seed, versions
 from bellmodels.data import Counts
-from bellmodels.inference._evidence_kernels import clean_smc_stats
+from bellmodels.inference._evidence_kernels import run_smc
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
 
 if TYPE_CHECKING:
@@ -138,7 +137,6 @@ def log_evidence(
     --------
     >>> lz, se, _ = log_evidence("quantum-singlet", counts, seed=1)   # doctest: +SKIP
     """
-    import pymc as pm
 
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
@@ -146,17 +144,8 @@ def log_evidence(
         raise ValueError(f"log_evidence needs chains >= 2 for its Monte Carlo error, got {chains}")
     seed = draw_seed(seed)
     pmodel = build_model(model, counts)
-    with pmodel, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = pm.sample_smc(
-            draws=draws,
-            chains=chains,
-            cores=cores,
-            random_seed=seed,
-            progressbar=False,
-            compute_convergence_checks=False,
-        )
-    stats, final = clean_smc_stats(idata.sample_stats, idata.posterior.sizes["chain"])
+    with pmodel:
+        idata, stats, final = run_smc(draws=draws, chains=chains, cores=cores, seed=seed)
     const = log_multinomial_coefficient(counts)
     per_chain = final - const
     if not np.all(np.isfinite(per_chain)):
