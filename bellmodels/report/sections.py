@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels._util import correlators, write_atomic
+from bellmodels._util import COMPARISON_COLUMNS, correlators, write_atomic
 from bellmodels.inference.evidence import EVIDENCE_SE_MAX, evidence_reliable
 from bellmodels.report.document import Document, _fmt, save_figure
 from bellmodels.report.sweeps import _coords_text, _md_section, _sweep_section
@@ -190,16 +190,9 @@ def _point_section(
             "`S_mean` and `S 94% HDI`: posterior of the model's CHSH value; `diag ok`: the "
             "diagnostics gate (R-hat, ESS, divergences) passed."
         )
+        # the comparison's own column names up to log_evidence, then shorter display labels
         hdr = [
-            "model",
-            "elpd_loo",
-            "se",
-            "d_loo",
-            "dse",
-            "weight",
-            "p_loo",
-            "pareto_k_max",
-            "log_evidence",
+            *COMPARISON_COLUMNS[: COMPARISON_COLUMNS.index("log_evidence") + 1],
             "log_ev_se",
             "S_mean",
             "S 94% HDI",
