@@ -391,7 +391,7 @@ def compare(
         seed gives the same table.
     evidence, evidence_method
         Also estimate the log evidence, by ``"bridge"`` sampling on the fit's draws (default),
-        ``"smc"`` tempered from a reference fitted to them, or ``"smc-prior"``
+        ``"smc"`` tempered from the prior with HMC moves, ``"reverse-smc"`` or ``"pymc-smc"``
         (:func:`bellmodels.inference.estimate_log_evidence`).
     evidence_draws, evidence_chains
         Particles and independent chains of the SMC methods.

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads((study_dir / "study.json").read_text())["config"]
     counts = build_counts(config["data"], config.get("base_dir", "."))
     wanted = [m for m in args.models.split(",") if m]
-    methods = ["bridge", "smc"] + (["smc-prior"] if args.with_prior_smc else [])
+    methods = ["bridge", "smc"] + (["pymc-smc"] if args.with_prior_smc else [])
     rows = []
     for m in [str(x) for x in ds["model"].values]:
         if wanted and m not in wanted:
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", "PyMC's prior-started SMC on the same data:", ""]
         lines += ["| model | log evidence | se | s |", "|---|---|---|---|"]
         for m, res, _ in rows:
-            e, t = res["smc-prior"]
+            e, t = res["pymc-smc"]
             lines.append(f"| {m} | {e.log_evidence:.2f} | {e.se:.2f} | {t:.0f} |")
     write_atomic(Path(args.out), "\n".join(lines) + "\n")
     print(f"wrote {args.out}")

@@ -173,12 +173,43 @@ def test_estimator_arguments_are_checked():
         estimate_log_evidence("quantum-singlet", counts, None, method="bridge")
 
 
-@pytest.mark.slow
-def test_smc_from_a_reference_agrees_with_bridge_sampling():
-    counts = _counts(5_000, seed=6)
-    idata = bm.fit("local-polytope", counts, draws=1000, tune=500, chains=2, seed=1)
-    bridge = estimate_log_evidence("local-polytope", counts, idata, seed=1)
-    smc = estimate_log_evidence(
-        "local-polytope", counts, idata, method="smc", seed=1, smc_draws=1000, smc_chains=4
-    )
-    assert abs(bridge.log_evidence - smc.log_evidence) <= 3 * math.hypot(bridge.se, smc.se)
+def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form():
+    import pymc as pm
+
+    from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
+
+    counts = np.array([70, 10, 20, 100])
+    n = int(counts.sum())
+    with pm.Model() as model:
+        p = pm.Dirichlet("p", a=np.ones(4))
+        pm.Multinomial("y", n=n, p=p, observed=counts)
+        idata = pm.sample(1000, tune=500, chains=2, random_seed=3, progressbar=False)
+    space = kern.FreeSpace(model)
+    exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)  # 3! n! / (n + 3)!
+    settings = SMCSettings(particles=500, hmc_steps=4)
+    fwd, info = smc_runs(space, runs=4, seed=0, settings=settings)
+    post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
+    rev, _ = smc_runs(space, runs=4, seed=0, posterior_draws=post, settings=settings)
+    assert info["stages_max"] > 1  # it tempered
+    for est in (fwd, rev):
+        se = np.std(est, ddof=1) / math.sqrt(len(est))
+        assert abs(np.mean(est) - exact) <= 3 * se + 0.02, (est, exact)
+
+
+def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling():
+    counts = _counts(50, seed=5)
+    model = RBM(n_hidden=2)
+    space = kern.FreeSpace(build_model(model, counts))
+    rng = np.random.default_rng(0)
+    z = 0.75 * rng.standard_normal((200_000, space.dim))
+    lw = space.logp(z) - norm.logpdf(z, 0, 0.75).sum(-1) - log_multinomial_coefficient(counts)
+    exact = float(logsumexp(lw) - math.log(lw.size))
+    w = np.exp(lw - lw.max())
+    is_se = float(np.std(w) / math.sqrt(w.size) / np.mean(w))
+    idata = bm.fit(model, counts, draws=500, tune=500, chains=2, seed=1)
+    for method in ("smc", "reverse-smc"):
+        est = estimate_log_evidence(
+            model, counts, idata, method=method, seed=1, smc_draws=500, hmc_steps=4
+        )
+        assert est.details["direction"] == ("reverse" if method == "reverse-smc" else "forward")
+        assert _agree(est, exact, extra_se=is_se), (method, est.log_evidence, est.se, exact)

@@ -51,10 +51,10 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--no-evidence", action="store_true", help="skip the log evidence")
     p.add_argument(
         "--evidence-method",
-        choices=("bridge", "smc", "smc-prior"),
+        choices=("bridge", "smc", "reverse-smc", "pymc-smc"),
         default="bridge",
-        help="bridge sampling on each fit's draws (default), SMC tempered from a reference "
-        "fitted to them, or SMC from the prior",
+        help="bridge sampling on each fit's draws (default), tempered SMC with HMC moves from "
+        "the prior (use it for the machines at large n) or back from the draws, or PyMC's SMC",
     )
     p.add_argument(
         "--scenario-json", metavar="JSON", help="scenario (JSON text or file) for a CSV file"

@@ -1,10 +1,10 @@
 """Kernels of the evidence estimators (:mod:`bellmodels.inference.evidence`): the model's
 unconstrained space, its symmetry group, the symmetrised Gaussian proposal, the bridge iteration
-and SMC from a reference.
+and the call of PyMC's SMC. (Tempered SMC with HMC moves is :mod:`._tempered_smc`.)
 
 Hand-written: no maintained Python library does bridge sampling on PyMC models. References:
 Meng & Wong, Statistica Sinica 6, 831 (1996); Gronau et al., J. Math. Psych. 81, 80 (2017);
-Del Moral, Doucet & Jasra, JRSS B 68, 411 (2006); Fan et al., Syst. Biol. 60, 150 (2011).
+Del Moral, Doucet & Jasra, JRSS B 68, 411 (2006).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ class FreeSpace:
     def __init__(self, pmodel: Any) -> None:
         import pytensor
         import pytensor.tensor as pt
-        from pytensor.graph.replace import graph_replace, vectorize_graph
+        from pymc.pytensorf import compile as compile_fn
+        from pytensor.graph.replace import vectorize_graph
 
         self.pmodel = pmodel
         point = pmodel.initial_point()
@@ -88,9 +89,8 @@ class FreeSpace:
             for v, n in zip(self.value_vars, self.rv_names, strict=True)
         }
         batched = vectorize_graph(logp, replace)
-        self._logp = pytensor.function([batch], batched)
-        self._graph_replace = graph_replace
-        self._logp_graph = logp
+        # PyMC's compile turns its parameter checks into -inf (pytensor.function would raise)
+        self._logp = compile_fn([batch], batched)
         # forward transforms (constrained draws -> value space), batched over draws
         self._forward: dict[str, Any] = {}
         for v, rv_name in zip(self.value_vars, self.rv_names, strict=True):
@@ -107,14 +107,6 @@ class FreeSpace:
             [np.asarray(self._logp(z[i : i + chunk])) for i in range(0, len(z), chunk)]
         )
         return np.where(np.isfinite(out), out, -np.inf)
-
-    def logp_tensor(self, z: Any) -> Any:
-        """The log density as a PyTensor expression of one flat vector ``z``."""
-        replace = {
-            v: z[self.slices[n]].reshape(self.shapes[n])
-            for v, n in zip(self.value_vars, self.rv_names, strict=True)
-        }
-        return self._graph_replace(self._logp_graph, replace)
 
     def from_posterior(self, posterior: xr.Dataset) -> np.ndarray:
         """The posterior draws as unconstrained flat vectors, ``(chain, draw, dim)``."""
@@ -361,44 +353,6 @@ def run_smc(
     return idata, stats, final
 
 
-# -- tempered SMC ----------------------------------------------------------------------------------------
-def smc_from_reference(
-    space: FreeSpace,
-    proposal: GaussianProposal,
-    *,
-    seed: int,
-    draws: int = 1000,
-    chains: int = 4,
-    cores: int = 1,
-    threshold: float = 0.5,
-) -> tuple[list[float], dict[str, Any]]:
-    """Per-chain log Z (no constant subtracted) by SMC from ``proposal`` to the posterior.
-
-    A PyMC model whose "prior" is the Gaussian reference ``q`` and whose "likelihood" is the
-    potential ``log p(z) - log q_G(z)``: its marginal likelihood ``integral q p / q_G`` is
-    ``Z`` exactly, because ``p / q_G`` is invariant under the group (module docstring).
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    g = proposal.group
-    inv_l = np.linalg.inv(proposal.chol)
-    logdet = float(np.log(np.diag(proposal.chol)).sum())
-    with pm.Model():
-        z = pm.MvNormal("z", mu=proposal.mean, chol=proposal.chol, shape=space.dim)
-        imgs = z[g.index] * g.sign  # (G, d)
-        w = pt.dot(imgs - proposal.mean, inv_l.T)
-        log_q = -0.5 * pt.sum(w**2, axis=-1) - logdet - 0.5 * space.dim * math.log(2 * math.pi)
-        log_qg = pt.logsumexp(log_q) - math.log(g.order)
-        pm.Potential("log_ratio", space.logp_tensor(z) - log_qg)
-        _, stats, final = run_smc(
-            draws=draws, chains=chains, cores=cores, seed=seed, threshold=threshold
-        )
-    n_stages = int(np.isfinite(stats["log_marginal_likelihood"].values).sum(axis=1).max())
-    details = {"particles": draws, "chains": chains, "stages_max": n_stages}
-    return [float(x) for x in final], details
-
-
 def parameter_group(symmetries: Sequence[UnitSymmetry], space: FreeSpace) -> SignedPermutations:
     """Declared symmetries (:meth:`HiddenVariableModel.parameter_symmetries`) as signed
     permutations of the flat free vector; the direct product when there are several."""
@@ -438,5 +392,4 @@ __all__ = [
     "clean_smc_stats",
     "parameter_group",
     "run_smc",
-    "smc_from_reference",
 ]

@@ -6,25 +6,32 @@ evidence of the model's prior and likelihood. Both subtract the multinomial coef
 count table, so the value is the evidence of the ordered trials given the settings, on the scale
 of the per-trial LOO.
 
-``"bridge"``
+``"smc"``
+    Tempered sequential Monte Carlo from the prior to the posterior with Hamiltonian moves
+    (Del Moral, Doucet & Jasra, JRSS B 68, 411 (2006); adaptive temperatures, HMC whose mass
+    matrix is the particles' covariance: :mod:`bellmodels.inference._tempered_smc`). Exact prior
+    draws start it, so it needs no fit and covers every symmetric mode; the gradient moves keep
+    the Boltzmann machines' thin curved ridge at 10^5 trials, where PyMC's random-walk and
+    independent-Metropolis SMC kernels lose it.
+``"reverse-smc"``
+    The same tempering run backwards, from the fit's NUTS draws to the prior: it estimates
+    ``1 / Z``. Forward and reverse are biased in opposite directions, so together they sandwich
+    the evidence (bidirectional Monte Carlo, Grosse, Ghahramani & Adams, arXiv:1511.02543); the
+    benchmark (``benchmarks/evidence.py``) reports their gap for every model.
+``"bridge"`` (default)
     Bridge sampling (Meng & Wong, Statistica Sinica 6, 831 (1996); the optimal bridge function,
     iterated as in Gronau et al., J. Math. Psych. 81, 80 (2017)) between the posterior draws of
-    the NUTS fit and a Gaussian proposal fitted to them. Cheap: it reuses the fit's draws and
-    evaluates the log density at a few thousand points.
-``"smc"``
-    Tempered sequential Monte Carlo (Del Moral, Doucet & Jasra, JRSS B 68, 411 (2006); PyMC's
-    ``sample_smc``: adaptive tempering, independent Metropolis-Hastings moves whose number per
-    stage adapts to the model) along the geometric path from a Gaussian *reference* fitted to the
-    posterior draws, rather than from the prior. At 10^5 trials the posterior of a Boltzmann
-    machine is a thin curved ridge that tempering from the prior loses (PyMC's prior-started SMC
-    gave Monte Carlo errors of hundreds of nats there); from a reference the path is short and
-    every stage keeps the ridge (the reference-distribution idea of Fan, Wu, Chen, Kuo & Lewis,
-    Syst. Biol. 60, 150 (2011)). ``"smc-prior"`` is PyMC's prior-started SMC, kept to show what
-    fails.
+    the NUTS fit and a Gaussian proposal fitted to them. Cheap and exact where the posterior is
+    close to Gaussian (the explicit models); on the machines' ridge at 10^5 trials a Gaussian
+    proposal misses the posterior and the estimate is off by tens of nats, which its measured
+    proposal sensitivity (below) flags as unreliable.
+``"pymc-smc"``
+    PyMC's ``sample_smc`` from the prior (independent-Metropolis moves), kept to show what fails
+    on the machines (Monte Carlo errors of hundreds of nats at 10^5 trials).
 
 **Monte Carlo errors are measured, not modelled.** ``bridge`` repeats the estimate on disjoint
 blocks of the posterior draws (each block with a proposal fitted without it and fresh proposal
-draws); ``smc`` runs independent chains; the estimate is the mean of the repetitions and the
+draws); the SMC methods run independently seeded runs; the estimate is the mean of the repetitions and the
 error their standard error. A Gaussian proposal that misses a curved posterior biases every
 block alike, so ``bridge`` also repeats each block with the proposal widened by 25% and adds the
 shift of the mean (the *proposal sensitivity*) to the error: where the proposal fits, the shift
@@ -35,18 +42,19 @@ and :func:`evidence_reliable` refuses the estimate.
 (:meth:`~bellmodels.models.base.HiddenVariableModel.parameter_symmetries`; for the Boltzmann
 machines the permutations of the hidden units and the sign flip of a +-1-coded hidden unit:
 ``n! 2^n`` images of every point). A sampler explores one mode, but the evidence integrates over
-all of them. Both estimators use the *symmetrised* proposal ``q_G(z) = mean_g q(g z)``: the
+all of them. The SMC methods need no correction (see :mod:`bellmodels.inference._tempered_smc`).
+Bridge sampling uses the *symmetrised* proposal ``q_G(z) = mean_g q(g z)``: the
 ratio ``p / q_G`` is invariant under the group, so draws from one mode stand for the whole
 posterior, and the estimate is right whether or not the images overlap (for well-separated
 modes it is the one-mode evidence plus ``log |G|``). The tests check this against brute force on
 a machine small enough to integrate exhaustively.
 
-Shared blind spot: both estimators build their proposal from the NUTS draws, so posterior mass
-the sampler never found (beyond the declared symmetric images) is missed by both; the gate's
-R-hat over chains is what guards against that.
+Forward SMC is the one estimator that does not start from the NUTS draws: posterior mass the
+sampler never found (beyond the declared symmetric images) is missed by ``bridge`` and
+``reverse-smc`` alike, but not by ``smc``, so their agreement also checks the fit.
 
-The bridge iteration, the block repetitions and the symmetrised proposal are hand-written: no
-maintained Python library does bridge sampling on PyMC models.
+The bridge iteration, the block repetitions, the symmetrised proposal and the HMC-moved SMC
+are hand-written: no maintained Python library does them on PyMC models.
 
 Example
 -------
@@ -55,9 +63,12 @@ Example
 >>> from bellmodels.inference import estimate_log_evidence
 >>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
 >>> idata = bm.fit("quantum-singlet", counts, draws=600, tune=400, chains=2, seed=1)
->>> ev = estimate_log_evidence("quantum-singlet", counts, idata, seed=1)
+>>> ev = estimate_log_evidence("quantum-singlet", counts, idata, method="smc", seed=1)
 >>> ev.method, bool(ev.se < 0.1), bool(2000 * math.log(0.25) < ev.log_evidence < -2000)
-('bridge', True, True)
+('smc', True, True)
+>>> br = estimate_log_evidence("quantum-singlet", counts, idata, method="bridge", seed=1)
+>>> bool(abs(br.log_evidence - ev.log_evidence) < 3 * math.hypot(br.se, ev.se) + 0.01)
+True
 """
 
 from __future__ import annotations
@@ -80,7 +91,7 @@ from bellmodels.inference.fit import _as_counts, build_model, resolve_model
 if TYPE_CHECKING:
     from bellmodels.models.base import HiddenVariableModel
 
-EVIDENCE_METHODS: tuple[str, ...] = ("bridge", "smc", "smc-prior")
+EVIDENCE_METHODS: tuple[str, ...] = ("smc", "reverse-smc", "bridge", "pymc-smc")
 """Estimators :func:`estimate_log_evidence` knows (see the module docstring)."""
 
 EVIDENCE_SE_MAX = 0.5
@@ -212,6 +223,7 @@ def estimate_log_evidence(
     proposal_draws: int = 4000,
     smc_draws: int = 1000,
     smc_chains: int = 4,
+    hmc_steps: int = 8,
     cores: int = 1,
 ) -> EvidenceEstimate:
     """log p(trials | settings, model) with a measured Monte Carlo error.
@@ -221,17 +233,22 @@ def estimate_log_evidence(
     model, counts
         The model (instance or registry name) and the data it was fitted to.
     idata
-        The model's NUTS fit to ``counts`` (:func:`bellmodels.inference.fit`); ``"bridge"`` and
-        ``"smc"`` fit their proposal / reference to its draws. Not used by ``"smc-prior"``.
+        The model's NUTS fit to ``counts`` (:func:`bellmodels.inference.fit`): ``"bridge"`` and
+        ``"reverse-smc"`` start from its draws; ``"smc"`` and ``"pymc-smc"`` need none (it only
+        checks that a given fit is of this model).
     method
-        ``"bridge"`` (default), ``"smc"`` (tempered from a reference) or ``"smc-prior"``.
+        ``"bridge"`` (default: cheapest; exact for the explicit models), ``"smc"``,
+        ``"reverse-smc"`` or ``"pymc-smc"`` (module docstring). Use ``"smc"`` for the
+        Boltzmann machines at large n, where the bridge's Gaussian proposal fails.
     seed
         Seed of the proposal draws or SMC (``None``: the fit's seed, else 0).
     blocks, proposal_draws
         Bridge sampling: disjoint blocks of posterior draws (the repetitions) and proposal
         draws per block.
-    smc_draws, smc_chains, cores
-        SMC: particles per chain, independent chains (the repetitions), processes.
+    smc_draws, smc_chains, hmc_steps
+        SMC: particles per run, independent runs (the repetitions), HMC transitions per stage.
+    cores
+        Processes for ``"pymc-smc"``.
 
     Returns
     -------
@@ -252,32 +269,36 @@ def estimate_log_evidence(
         seed = int(idata.attrs["seed"]) if idata is not None and "seed" in idata.attrs else 0
     const = log_multinomial_coefficient(counts)
     systematic = 0.0
-    if method == "smc-prior":
+    if idata is not None and idata.attrs.get("model") not in (None, model.name):
+        raise ValueError(f"idata is a fit of {idata.attrs['model']!r}, not of {model.name!r}")
+    if method in ("bridge", "reverse-smc") and idata is None:
+        raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
+    if method == "pymc-smc":
         _, _, smc = log_evidence(
             model, counts, draws=smc_draws, chains=smc_chains, seed=seed, cores=cores
         )
         reps = [float(x) for x in json.loads(smc.attrs["log_evidence_per_chain"])]
         details: dict[str, Any] = {"particles": smc_draws, "chains": smc_chains}
     else:
-        if idata is None:
-            raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
-        fitted = idata.attrs.get("model")
-        if fitted not in (None, model.name):
-            raise ValueError(f"idata is a fit of {fitted!r}, not of {model.name!r}")
         space = kern.FreeSpace(build_model(model, counts))
-        group = kern.parameter_group(model.parameter_symmetries(), space)
-        draws = space.from_posterior(idata.posterior)
         if method == "bridge":
+            group = kern.parameter_group(model.parameter_symmetries(), space)
+            draws = space.from_posterior(idata.posterior)
             raw, systematic, details = kern.bridge_sampling(
                 space, draws, group, seed=seed, blocks=blocks, proposal_draws=proposal_draws
             )
+            details["symmetry_order"] = group.order
         else:
-            flat = kern.align_to_one_mode(draws.reshape(-1, space.dim), group)
-            proposal = kern.GaussianProposal.fit(flat, group)
-            raw, details = kern.smc_from_reference(
-                space, proposal, seed=seed, draws=smc_draws, chains=smc_chains, cores=cores
+            from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
+
+            settings = SMCSettings(particles=smc_draws, hmc_steps=hmc_steps)
+            post = None
+            if method == "reverse-smc":
+                post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
+            raw, details = smc_runs(
+                space, runs=smc_chains, seed=seed, posterior_draws=post, settings=settings
             )
-        details |= {"symmetry_order": group.order, "dim": space.dim}
+        details["dim"] = space.dim
         reps = [x - const for x in raw]
     if not all(math.isfinite(x) for x in reps):
         raise FloatingPointError(f"{model.name}: a {method} repetition gave {reps}")

@@ -128,7 +128,7 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "evidence_method": _Field(
             (str,),
             "bridge",
-            ("bridge", "smc", "smc-prior"),
+            ("bridge", "smc", "reverse-smc", "pymc-smc"),
             doc="bridge sampling on the fit's draws, or SMC (bellmodels.inference.evidence)",
         ),
         "evidence_draws": _Field((int,), 1000, minimum=10, doc="SMC particles per chain"),
