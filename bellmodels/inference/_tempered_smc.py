@@ -202,7 +202,8 @@ def _hmc_step(
         lpn, lln, gpn, gln = parts(zn)
         grad = gpn + beta * gln
         pn = pn + (e if i < steps - 1 else 0.5 * e) * grad
-    h1 = -(lpn + beta * lln) + 0.5 * ((pn @ chol) ** 2).sum(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging path is rejected below
+        h1 = -(lpn + beta * lln) + 0.5 * ((pn @ chol) ** 2).sum(axis=1)
     log_a = np.where(np.isfinite(h1), h0 - h1, -np.inf)
     keep = np.log(rng.uniform(size=n)) < log_a
     out = [

@@ -207,7 +207,13 @@ class CRBM(BoltzmannModel):
         p = {k: pt.as_tensor_variable(v) for k, v in params.items()}
         n_s = self.layout.n_settings
         w = pt.concatenate([p["U"], p["W"]], axis=0)
-        c = pt.concatenate([pt.zeros((n_s,)), p["b"]])
+        # c = [0, b] as an embedding (a dot), not a concatenate with a constant: vectorised over a
+        # batch of parameter points (tempered SMC), a Join of batched and unbatched inputs falls
+        # back to a Python loop per point (Blockwise), which cost 86% of the CRBM's log density
+        n_x = self.layout.n_visible - n_s
+        embed = np.zeros((n_s + n_x, n_x))
+        embed[n_s + np.arange(n_x), np.arange(n_x)] = 1.0
+        c = pt.dot(embed, p["b"])
         return w, c, p["d"], self._full_a(p, xp=pt)
 
 
