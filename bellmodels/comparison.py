@@ -5,7 +5,7 @@ Two layers. :func:`rank` is a pure function: it ranks already-computed per-cell 
 ``dse`` and stacking weights (Yao et al., Bayesian Analysis 13, 917 (2018)) without ever
 expanding the counts into per-trial values. :func:`compare` fits every model
 (:func:`bellmodels.inference.fit`), computes each fit's LOO once
-(:func:`bellmodels.inference.loo`), optionally estimates the log evidence (bridge sampling or SMC), ranks with
+(:func:`bellmodels.inference.loo`), optionally estimates the log evidence (tempered SMC or bridge sampling), ranks with
 :func:`rank` and joins the audit's posterior MI, Hall's M and classification. The study runner
 and the report use the same :func:`rank`. The result's ``table`` has exactly the JSON row keys of
 ``DESIGN.md``.
@@ -44,6 +44,7 @@ from bellmodels import _arviz
 from bellmodels._util import COMPARISON_COLUMNS, atomic_write, draw_seed, to_jsonable
 from bellmodels.data import Counts
 from bellmodels.inference import (
+    DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_SE_MAX,
     diagnostics,
     estimate_log_evidence,
@@ -144,7 +145,8 @@ class Comparison:
             raise ValueError(
                 f"the log evidence of {bad} has Monte Carlo error above "
                 f"{EVIDENCE_SE_MAX} nat, so a Bayes factor from it is unreliable; give the fit "
-                "more draws or try evidence_method='smc', or pass allow_unreliable=True"
+                "more SMC particles or runs (evidence_draws, evidence_chains), or pass "
+                "allow_unreliable=True"
             )
         return la - lb, math.hypot(sa, sb)
 
@@ -368,9 +370,10 @@ def compare(
     out_dir: str | os.PathLike | None = None,
     progress: bool = True,
     sampler: str = "auto",
-    evidence_method: str = "bridge",
+    evidence_method: str = DEFAULT_EVIDENCE_METHOD,
     evidence_draws: int = 1000,
     evidence_chains: int = 4,
+    evidence_hmc_steps: int = 8,
     fit_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Comparison:
     """Fit every model to ``counts`` and compare them; best first.
@@ -390,11 +393,12 @@ def compare(
         between models is never Monte Carlo noise from different streams. A rerun with the same
         seed gives the same table.
     evidence, evidence_method
-        Also estimate the log evidence, by ``"bridge"`` sampling on the fit's draws (default),
-        ``"smc"`` tempered from the prior with HMC moves, ``"reverse-smc"`` or ``"pymc-smc"``
-        (:func:`bellmodels.inference.estimate_log_evidence`).
-    evidence_draws, evidence_chains
-        Particles and independent chains of the SMC methods.
+        Also estimate the log evidence, by ``"smc"`` tempered from the prior with HMC moves
+        (default), ``"reverse-smc"`` back from the fit's draws, ``"bridge"`` sampling on the
+        draws or ``"pymc-smc"`` (:func:`bellmodels.inference.estimate_log_evidence`).
+    evidence_draws, evidence_chains, evidence_hmc_steps
+        Particles, independent runs (the Monte Carlo error is their spread) and HMC transitions
+        per stage of the SMC methods.
     out_dir
         If given, each fit is written there as ``<model>.nc`` (atomically), with the model's LOO,
         evidence and diagnostics in its attrs.
@@ -460,6 +464,7 @@ def compare(
                 seed=s,
                 smc_draws=evidence_draws,
                 smc_chains=evidence_chains,
+                hmc_steps=evidence_hmc_steps,
                 cores=min(evidence_chains, os.cpu_count() or 1),
             )
             res.evidence[name] = (est.log_evidence, est.se)

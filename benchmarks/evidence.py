@@ -1,18 +1,24 @@
-"""Both evidence estimators on every fit of a study run: estimate, Monte Carlo error, agreement, time.
+"""The evidence estimators side by side on every fit of study runs: estimate, error, agreement, time.
 
-Reads the fits a study stored (``bellmodels run STUDY --out DIR`` keeps each task's NetCDF) and,
-for each fitted model, runs bridge sampling (``"bridge"``) and SMC tempered from a reference
-(``"smc"``) on the same posterior draws (:func:`bellmodels.inference.estimate_log_evidence`),
-optionally also PyMC's prior-started SMC (``--with-prior-smc``). Prints one row per model and
-writes ``docs/generated/evidence_benchmark.md`` (atomically) with:
+Reads the tasks a study stored (``bellmodels run STUDY --out DIR`` keeps each task's NetCDF, with
+the task's configuration and its forward-SMC evidence) and, for each fitted model at each sweep
+point, adds SMC run backwards from the fit's NUTS draws (``"reverse-smc"``) and bridge sampling
+on the same draws (``"bridge"``), with the SMC sizes the study used for that model
+(:func:`bellmodels.inference.estimate_log_evidence`). Prints one row per fit and writes
+``docs/generated/evidence_benchmark.md`` (atomically) with:
 
 - each estimator's log evidence, its error (the spread of independent repetitions; for bridge
-  plus the proposal sensitivity), seconds;
-- the difference in units of the combined error (agreement: |z| <= 3);
-- whether each estimate meets the 0.5-nat target.
+  plus the proposal sensitivity) and seconds;
+- forward minus reverse SMC, in nats and in units of the combined error (bidirectional Monte
+  Carlo: forward sits below log Z and reverse above it in expectation, so the gap bounds what
+  either misses); bridge minus forward SMC in combined errors;
+- whether every error meets the 0.5-nat target and the two SMC directions agree (|z| <= 3).
 
     python benchmarks/evidence.py --study-dir results/weinstein2017
-    python benchmarks/evidence.py --study-dir results/weinstein2017 --models rbm,quantum-singlet
+    python benchmarks/evidence.py --study-dir out/weinstein2017 --study-dir out/real_data
+    python benchmarks/evidence.py --study-dir out/weinstein2017 --models rbm,quantum-singlet
+
+Exit code 1 if some forward and reverse estimates disagree (|z| > 3) or miss the target.
 """
 
 from __future__ import annotations
@@ -29,89 +35,136 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "generated" / "evidence_benchmark.md"
 
 
+def _data_label(data: dict) -> str:
+    if data.get("source") == "dataset":
+        return str(data["dataset"])
+    if data.get("source") == "simulate":
+        return f"{int(data['trials']):,} simulated (V = {data.get('visibility', 1.0)})"
+    return str(data.get("path"))
+
+
+def _z(a, b) -> float:
+    return (a.log_evidence - b.log_evidence) / math.hypot(a.se, b.se)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--study-dir", required=True, help="output folder of `bellmodels run`")
+    ap.add_argument("--study-dir", action="append", required=True, help="`bellmodels run` output")
     ap.add_argument("--models", default="", help="comma-separated subset (default: every fit)")
-    ap.add_argument("--smc-draws", type=int, default=1000, help="SMC particles per chain")
-    ap.add_argument("--smc-chains", type=int, default=4, help="independent SMC chains")
-    ap.add_argument("--with-prior-smc", action="store_true", help="also PyMC's prior SMC")
+    ap.add_argument("--no-bridge", action="store_true", help="skip bridge sampling")
     ap.add_argument("--out", default=str(OUT), help="Markdown file to write")
     args = ap.parse_args(argv)
 
-    from bellmodels import load_study
+    import xarray as xr
+
     from bellmodels.data import write_atomic
-    from bellmodels.inference import EVIDENCE_SE_MAX, estimate_log_evidence, load_fit
-    from bellmodels.study.store import load_task
+    from bellmodels.inference import (
+        EVIDENCE_SE_MAX,
+        EvidenceEstimate,
+        estimate_log_evidence,
+        load_fit,
+    )
     from bellmodels.study.worker import build_counts
 
-    study_dir = Path(args.study_dir)
-    ds = load_study(study_dir)
-    config = json.loads((study_dir / "study.json").read_text())["config"]
-    counts = build_counts(config["data"], config.get("base_dir", "."))
     wanted = [m for m in args.models.split(",") if m]
-    methods = ["bridge", "smc"] + (["pymc-smc"] if args.with_prior_smc else [])
     rows = []
-    for m in [str(x) for x in ds["model"].values]:
-        if wanted and m not in wanted:
-            continue
-        task_id = str(ds["task"].sel(model=m).values.ravel()[0])
-        _, idata = load_task(study_dir, task_id)
-        if idata is None:
-            continue
-        model, _ = load_fit(study_dir / "tasks" / f"{task_id}.nc")
-        res = {}
-        for method in methods:
-            t0 = time.perf_counter()
-            est = estimate_log_evidence(
-                model,
-                counts,
-                idata,
-                method=method,
-                smc_draws=args.smc_draws,
-                smc_chains=args.smc_chains,
-                cores=min(args.smc_chains, 2),
+    for study_dir in map(Path, args.study_dir):
+        for path in sorted((study_dir / "tasks").glob("*.nc")):
+            with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
+                task = json.loads(ds.attrs["task"])
+                summary = json.loads(ds.attrs["summary"])
+            cfg, fit = task["config"], summary.get("fit") or {}
+            if (wanted and task["model"] not in wanted) or "evidence" not in fit:
+                continue
+            inf = cfg["inference"]
+            if fit["evidence"]["log_evidence_method"] != "smc":
+                print(f"{path.name}: its evidence is not forward SMC; skipped", file=sys.stderr)
+                continue
+            counts = build_counts(cfg["data"], cfg.get("base_dir", "."))
+            model, idata = load_fit(path)
+            ev = fit["evidence"]
+            res = {
+                "smc": (
+                    EvidenceEstimate(
+                        ev["log_evidence"],
+                        ev["log_evidence_se"],
+                        "smc",
+                        tuple(ev["repetitions"]),
+                        ev["seconds"],
+                    ),
+                    ev["seconds"],
+                )
+            }
+            for method in ["reverse-smc"] + ([] if args.no_bridge else ["bridge"]):
+                t0 = time.perf_counter()
+                est = estimate_log_evidence(
+                    model,
+                    counts,
+                    idata,
+                    method=method,
+                    seed=int(inf["seed"]),
+                    smc_draws=int(inf["evidence_draws"]),
+                    smc_chains=int(inf["evidence_chains"]),
+                    hmc_steps=int(inf["evidence_hmc_steps"]),
+                )
+                res[method] = (est, time.perf_counter() - t0)
+            label = _data_label(cfg["data"])
+            sizes = (inf["evidence_chains"], inf["evidence_draws"], inf["evidence_hmc_steps"])
+            rows.append((label, task["model"], sizes, res))
+            f, r = res["smc"][0], res["reverse-smc"][0]
+            print(
+                f"{label:28s} {task['model']:16s} smc {f.log_evidence:.2f} ± {f.se:.2f}  "
+                f"reverse {r.log_evidence:.2f} ± {r.se:.2f}  z = {_z(f, r):+.2f}"
+                + (
+                    ""
+                    if args.no_bridge
+                    else f"  bridge {res['bridge'][0].log_evidence:.2f} ± {res['bridge'][0].se:.2f}"
+                ),
+                flush=True,
             )
-            res[method] = (est, time.perf_counter() - t0)
-        b, s = res["bridge"][0], res["smc"][0]
-        z = (b.log_evidence - s.log_evidence) / math.hypot(b.se, s.se)
-        rows.append((m, res, z))
-        print(
-            f"{m:18s} bridge {b.log_evidence:.2f} ± {b.se:.2f} ({res['bridge'][1]:.0f} s)  "
-            f"smc {s.log_evidence:.2f} ± {s.se:.2f} ({res['smc'][1]:.0f} s)  z = {z:+.2f}",
-            flush=True,
-        )
 
     lines = [
-        "# Evidence: bridge sampling and SMC from a reference on the same fits",
+        "# Evidence: tempered SMC forward and backward, and bridge sampling, on the same fits",
         "",
-        f"Generated by `python benchmarks/evidence.py --study-dir {args.study_dir}` on "
-        f"{platform.node() or 'this machine'} ({platform.python_version()}); data: "
-        f"{counts.total:,} trials. Each error is the spread of independent repetitions (bridge: "
-        f"8 blocks of posterior draws, plus the proposal sensitivity; SMC: {args.smc_chains} "
-        f"chains of {args.smc_draws} particles). Target: error <= {EVIDENCE_SE_MAX} nat, "
-        "agreement |z| <= 3. Times are wall seconds on a possibly shared machine.",
+        "Generated by `python benchmarks/evidence.py "
+        + " ".join(f"--study-dir {d}" for d in args.study_dir)
+        + f"` on {platform.machine()} (Python {platform.python_version()}). Forward SMC is the "
+        "estimate each study stored (tempered from the prior); reverse SMC runs the same sizes "
+        "backwards from the fit's NUTS draws; bridge sampling uses the same draws. Each error is "
+        "the spread of independent repetitions (SMC: the runs; bridge: 8 blocks of draws, plus "
+        f"the proposal sensitivity). Target: error <= {EVIDENCE_SE_MAX} nat; forward and reverse "
+        "agree within 3 combined errors. Forward sits below log Z in expectation and reverse "
+        "above it, so a small gap bounds what either run misses. Times are wall seconds on a "
+        "shared machine.",
         "",
-        "| model | bridge | se | s | SMC | se | s | z | both <= target | agree |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| data | model | SMC runs x particles x HMC | forward SMC | se | s | reverse SMC | se "
+        "| s | forward - reverse | z | bridge | se | z (bridge - forward) | target | agree |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for m, res, z in rows:
-        (b, tb), (s, ts) = res["bridge"], res["smc"]
-        target = b.se <= EVIDENCE_SE_MAX and s.se <= EVIDENCE_SE_MAX
+    bad = []
+    for label, m, sizes, res in rows:
+        (f, tf), (r, tr) = res["smc"], res["reverse-smc"]
+        z = _z(f, r)
+        ests = [f, r] + ([] if args.no_bridge else [res["bridge"][0]])
+        target = all(e.se <= EVIDENCE_SE_MAX for e in ests[:2])
+        agree = abs(z) <= 3
+        if not (target and agree):
+            bad.append((label, m))
+        if args.no_bridge:
+            bridge = "| — | — | — "
+        else:
+            b = res["bridge"][0]
+            bridge = f"| {b.log_evidence:.2f} | {b.se:.2f} | {_z(b, f):+.1f} "
         lines.append(
-            f"| {m} | {b.log_evidence:.2f} | {b.se:.2f} | {tb:.0f} | {s.log_evidence:.2f} | "
-            f"{s.se:.2f} | {ts:.0f} | {z:+.2f} | {'yes' if target else '**no**'} | "
-            f"{'yes' if abs(z) <= 3 else '**no**'} |"
+            f"| {label} | {m} | {sizes[0]} x {sizes[1]} x {sizes[2]} | {f.log_evidence:.2f} | "
+            f"{f.se:.2f} | {tf:.0f} | {r.log_evidence:.2f} | {r.se:.2f} | {tr:.0f} | "
+            f"{f.log_evidence - r.log_evidence:+.2f} | {z:+.2f} {bridge}| "
+            f"{'yes' if target else '**no**'} | {'yes' if agree else '**no**'} |"
         )
-    if args.with_prior_smc:
-        lines += ["", "PyMC's prior-started SMC on the same data:", ""]
-        lines += ["| model | log evidence | se | s |", "|---|---|---|---|"]
-        for m, res, _ in rows:
-            e, t = res["pymc-smc"]
-            lines.append(f"| {m} | {e.log_evidence:.2f} | {e.se:.2f} | {t:.0f} |")
     write_atomic(Path(args.out), "\n".join(lines) + "\n")
     print(f"wrote {args.out}")
-    bad = [m for m, res, z in rows if abs(z) > 3]
+    if bad:
+        print(f"disagree or miss the target: {bad}", file=sys.stderr)
     return 1 if bad else 0
 
 

@@ -97,10 +97,11 @@ def test_dirichlet_multinomial_evidence_matches_its_closed_form():
 
 
 # -- registered models against brute force ---------------------------------------------------------
-def test_quantum_singlet_evidence_matches_quadrature_at_50_trials():
+@pytest.mark.parametrize("method", ["smc", "bridge"])
+def test_quantum_singlet_evidence_matches_quadrature_at_50_trials(method):
     counts = _counts(50, seed=2)
     idata = bm.fit("quantum-singlet", counts, draws=1000, tune=500, chains=2, seed=1)
-    est = estimate_log_evidence("quantum-singlet", counts, idata, seed=1)
+    est = estimate_log_evidence("quantum-singlet", counts, idata, method=method, seed=1)
     space = kern.FreeSpace(build_model("quantum-singlet", counts))
     assert space.rv_names == ["visibility", "offset_a", "offset_b"]
     # visibility (logit) on a fine grid; each offset, prior N(0, 0.05), by Gauss-Hermite
@@ -118,7 +119,8 @@ def test_quantum_singlet_evidence_matches_quadrature_at_50_trials():
     assert est.se < 0.05
 
 
-def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices():
+@pytest.mark.parametrize("method", ["smc", "bridge"])
+def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices(method):
     counts = _counts(12, seed=4)
     model = bm.models.get("local-polytope", scenario=counts.scenario)
     k = model.parameters["weights"].shape[0]
@@ -143,11 +145,11 @@ def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices():
     ]
     exact = float(logsumexp(log_terms))
     idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
-    est = estimate_log_evidence(model, counts, idata, seed=1)
+    est = estimate_log_evidence(model, counts, idata, method=method, seed=1)
     assert _agree(est, exact), (est.log_evidence, est.se, exact)
 
 
-def test_tiny_machine_evidence_with_its_symmetries_matches_prior_importance_sampling():
+def test_bridge_on_a_tiny_machine_counts_its_symmetries_as_prior_importance_sampling_does():
     counts = _counts(50, seed=5)
     model = RBM(n_hidden=2)
     space = kern.FreeSpace(build_model(model, counts))
@@ -160,7 +162,7 @@ def test_tiny_machine_evidence_with_its_symmetries_matches_prior_importance_samp
     w = np.exp(lw - lw.max())
     is_se = float(np.std(w) / math.sqrt(w.size) / np.mean(w))
     idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
-    est = estimate_log_evidence(model, counts, idata, seed=1)
+    est = estimate_log_evidence(model, counts, idata, method="bridge", seed=1)
     assert est.details["symmetry_order"] == 8
     assert _agree(est, exact, extra_se=is_se), (est.log_evidence, est.se, exact, is_se)
 

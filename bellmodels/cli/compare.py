@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bellmodels.cli import UsageError, print_json
+from bellmodels.inference.evidence import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 
 
 def add_commands(subparsers: Any) -> None:
@@ -27,7 +28,7 @@ def add_commands(subparsers: Any) -> None:
         help="fit models to data and compare them (LOO, stacking, evidence, audit, gate)",
         description=(
             "Fit every model with PyMC, compare by exact per-trial PSIS-LOO (ArviZ stacking "
-            "weights), the log evidence (bridge sampling by default), and the audit's MI / Hall M / classification. Fits that "
+            "weights), the log evidence (tempered SMC by default), and the audit's MI / Hall M / classification. Fits that "
             "fail the convergence gate are listed last with diagnostics_ok = false."
         ),
         epilog=(
@@ -51,10 +52,10 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--no-evidence", action="store_true", help="skip the log evidence")
     p.add_argument(
         "--evidence-method",
-        choices=("bridge", "smc", "reverse-smc", "pymc-smc"),
-        default="bridge",
-        help="bridge sampling on each fit's draws (default), tempered SMC with HMC moves from "
-        "the prior (use it for the machines at large n) or back from the draws, or PyMC's SMC",
+        choices=EVIDENCE_METHODS,
+        default=DEFAULT_EVIDENCE_METHOD,
+        help=f"tempered SMC with HMC moves from the prior ({DEFAULT_EVIDENCE_METHOD}, default) or "
+        "back from each fit's draws, bridge sampling on the draws, or PyMC's SMC",
     )
     p.add_argument(
         "--scenario-json", metavar="JSON", help="scenario (JSON text or file) for a CSV file"

@@ -2,7 +2,7 @@
 
 Five rooms, re-exported here: :mod:`~bellmodels.inference.fit` (the PyMC model and
 :func:`fit`), :mod:`~bellmodels.inference.loo` (exact per-trial PSIS-LOO from counts),
-:mod:`~bellmodels.inference.evidence` (the log evidence: bridge sampling and SMC),
+:mod:`~bellmodels.inference.evidence` (the log evidence: tempered SMC and bridge sampling),
 :mod:`~bellmodels.inference.diagnostics` (the convergence gate) and
 :mod:`~bellmodels.inference.posterior_audit` (the audit of every posterior draw).
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bellmodels.inference.diagnostics import ESS_MIN, GATE_QUANTITIES, RHAT_MAX, diagnostics
 from bellmodels.inference.evidence import (
+    DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_METHODS,
     EVIDENCE_SE_MAX,
     EvidenceEstimate,
@@ -43,6 +44,7 @@ from bellmodels.inference.posterior_audit import AUDIT_TIME_BUDGET, invariant_dr
 
 __all__ = [
     "AUDIT_TIME_BUDGET",
+    "DEFAULT_EVIDENCE_METHOD",
     "ESS_MIN",
     "EVIDENCE_METHODS",
     "EVIDENCE_SE_MAX",

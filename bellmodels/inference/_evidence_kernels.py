@@ -9,6 +9,7 @@ Del Moral, Doucet & Jasra, JRSS B 68, 411 (2006).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -65,8 +66,6 @@ class FreeSpace:
     def __init__(self, pmodel: Any) -> None:
         import pytensor
         import pytensor.tensor as pt
-        from pymc.pytensorf import compile as compile_fn
-        from pytensor.graph.replace import vectorize_graph
 
         self.pmodel = pmodel
         point = pmodel.initial_point()
@@ -82,23 +81,33 @@ class FreeSpace:
             self.slices[rv_name] = slice(start, start + size)
             start += size
         self.dim = start
-        logp = pmodel.logp(jacobian=True, sum=True)
-        batch = pt.matrix("z_batch")
-        replace = {
-            v: batch[:, self.slices[n]].reshape((batch.shape[0], *self.shapes[n]))
-            for v, n in zip(self.value_vars, self.rv_names, strict=True)
-        }
-        batched = vectorize_graph(logp, replace)
-        # PyMC's compile turns its parameter checks into -inf (pytensor.function would raise)
-        self._logp = compile_fn([batch], batched)
-        # forward transforms (constrained draws -> value space), batched over draws
+        # forward transforms (constrained draws -> value space), batched over draws; applied
+        # once per set of draws, so compiled without the C backend (no compiler run)
         self._forward: dict[str, Any] = {}
         for v, rv_name in zip(self.value_vars, self.rv_names, strict=True):
             rv = pmodel.values_to_rvs[v]
             tr = pmodel.rvs_to_transforms.get(rv)
             if tr is not None:
                 x = pt.tensor(f"{rv_name}_x", shape=(None,) * (1 + rv.ndim))
-                self._forward[rv_name] = pytensor.function([x], tr.forward(x, *rv.owner.inputs))
+                self._forward[rv_name] = pytensor.function(
+                    [x], tr.forward(x, *rv.owner.inputs), mode="FAST_COMPILE"
+                )
+
+    @functools.cached_property
+    def _logp(self) -> Any:
+        """The batched log density, compiled on first use (tempered SMC compiles its own)."""
+        import pytensor.tensor as pt
+        from pymc.pytensorf import compile as compile_fn
+        from pytensor.graph.replace import vectorize_graph
+
+        logp = self.pmodel.logp(jacobian=True, sum=True)
+        batch = pt.matrix("z_batch")
+        replace = {
+            v: batch[:, self.slices[n]].reshape((batch.shape[0], *self.shapes[n]))
+            for v, n in zip(self.value_vars, self.rv_names, strict=True)
+        }
+        # PyMC's compile turns its parameter checks into -inf (pytensor.function would raise)
+        return compile_fn([batch], vectorize_graph(logp, replace))
 
     def logp(self, z: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """log density at each row of ``z`` (``(N, dim)``); ``-inf`` where it is not finite."""

@@ -94,7 +94,8 @@ class TemperedParts:
         import xarray as xr
 
         pmodel = self.space.pmodel
-        values = pm.draw(pmodel.free_RVs, draws=n, random_seed=seed)
+        # drawn once per run: no C compile for it
+        values = pm.draw(pmodel.free_RVs, draws=n, random_seed=seed, mode="FAST_COMPILE")
         ds = xr.Dataset(
             {
                 rv.name: (

@@ -185,7 +185,7 @@ def _point_section(
         doc.p(
             "`d_loo`: ELPD difference to the best model (in nats, with its SE `dse`); `weight`: "
             "stacking weight; `log_evidence`: log marginal likelihood of the ordered trials "
-            "(bridge sampling on the fit's draws unless the study says otherwise) with its "
+            "(tempered SMC from the prior unless the study says otherwise) with its "
             "Monte Carlo error; "
             "`S_mean` and `S 94% HDI`: posterior of the model's CHSH value; `diag ok`: the "
             "diagnostics gate (R-hat, ESS, divergences) passed."
@@ -239,9 +239,9 @@ def _point_section(
                 "**Unreliable evidence**: the log evidence of "
                 + ", ".join(f"`{m}`" for m in shaky)
                 + f" has a Monte Carlo error above {EVIDENCE_SE_MAX:g} nat (the spread of "
-                "independent repetitions, plus how far the estimate moves when the bridge "
-                "proposal is widened: a Gaussian proposal that misses a curved posterior moves "
-                "it), so no Bayes factor is formed from it; rank these models by LOO."
+                "independent SMC runs or bridge blocks; for bridge sampling also how far the "
+                "estimate moves when its proposal is widened), so no Bayes factor is formed "
+                "from it; rank these models by LOO, or rerun with more SMC particles."
             )
         _bayes_factor_table(doc, pt, rows)
         not_fitted = [

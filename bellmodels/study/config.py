@@ -68,6 +68,8 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels.inference.evidence import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
+
 # --------------------------------------------------------------------------------------------
 # Schema
 # --------------------------------------------------------------------------------------------
@@ -127,12 +129,18 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "evidence": _Field((bool,), True, doc="log marginal likelihood"),
         "evidence_method": _Field(
             (str,),
-            "bridge",
-            ("bridge", "smc", "reverse-smc", "pymc-smc"),
-            doc="bridge sampling on the fit's draws, or SMC (bellmodels.inference.evidence)",
+            DEFAULT_EVIDENCE_METHOD,
+            EVIDENCE_METHODS,
+            doc="tempered SMC from the prior, back from the fit, or bridge sampling on the fit "
+            "(bellmodels.inference.evidence)",
         ),
-        "evidence_draws": _Field((int,), 1000, minimum=10, doc="SMC particles per chain"),
-        "evidence_chains": _Field((int,), 4, minimum=2, doc="SMC chains (SE from their spread)"),
+        "evidence_draws": _Field((int,), 1000, minimum=10, doc="SMC particles per run"),
+        "evidence_chains": _Field(
+            (int,), 4, minimum=2, doc="independent SMC runs (the error is their spread)"
+        ),
+        "evidence_hmc_steps": _Field(
+            (int,), 8, minimum=1, doc="HMC transitions per SMC stage (bellmodels.inference)"
+        ),
         "cores": _Field(
             (int,), 1, minimum=1, doc="processes per fit (the runner's pool is the parallelism)"
         ),

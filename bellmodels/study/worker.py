@@ -325,10 +325,11 @@ def _fit_summary(
             model,
             counts,
             idata,
-            method=str(inf.get("evidence_method", "bridge")),
+            method=str(inf["evidence_method"]),
             seed=int(inf["seed"]),
             smc_draws=int(inf["evidence_draws"]),
             smc_chains=int(inf["evidence_chains"]),
+            hmc_steps=int(inf["evidence_hmc_steps"]),
             cores=int(inf["cores"]),
         )
         out.update(
