@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from bellmodels._util import atomic_write, to_jsonable, versions, write_json_atomic
-from bellmodels.study.config import Task, _scenario
+from bellmodels.study.config import Task
+from bellmodels.study.schema import _scenario
 from bellmodels.study.store import journal
 
 
