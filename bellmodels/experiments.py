@@ -82,7 +82,7 @@ def mi_frontier(
         machine = classes[model](counts.scenario, n_hidden, seed=seed)
         if prev is not None:
             machine.values = dict(prev)
-        machine.fit(
+        machine.train(
             counts,
             objective=objective,
             mi_penalty=beta,

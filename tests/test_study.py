@@ -55,7 +55,7 @@ def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
         (GOOD.replace("fit = false", 'fit = "no"'), "inference.fit", "true/false"),
         (GOOD.replace('source = "simulate"', 'source = "simulated"'), "data.source", "expected"),
         (GOOD + "[models.rbm]\ntrain = true\n", "models.rbm", "not in models.include"),
-        (GOOD + "[models.bell1964]\ntrain = true\n", "models.bell1964.train", "has no fit()"),
+        (GOOD + "[models.bell1964]\ntrain = true\n", "models.bell1964.train", "has no train()"),
         (GOOD + "[models.bell1964]\ntrian = true\n", "models.bell1964.trian", "unknown"),
         (
             GOOD.replace('"quantum-singlet"]', '"quantum-singlet", 3]'),

@@ -105,7 +105,7 @@ def _train(args: argparse.Namespace) -> int:
         options["n_restarts"] = args.restarts
     else:
         options["n_iter"] = args.iterations
-    model.fit(counts, **options)
+    model.train(counts, **options)
     report = audit(model)
     p = model.behaviour()
     e = p[:, :, 0, 0] + p[:, :, 1, 1] - p[:, :, 0, 1] - p[:, :, 1, 0]

@@ -180,8 +180,7 @@ def _initvals(
         return model.free_values(model.params()), "model.params()"
     import pymc as pm
 
-    fitted = copy.deepcopy(model).fit(counts)
-    fitted = fitted if fitted is not None else model
+    fitted = copy.deepcopy(model).train(counts)
     start = model.free_values(fitted.params())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -189,7 +188,7 @@ def _initvals(
     mode = {k: np.asarray(found[k], dtype=float) for k in start}
     # L-BFGS returns its best point, never one worse than the start; only non-finite values fail
     if not all(np.isfinite(v).all() for v in mode.values()):
-        return start, "exact maximum-likelihood fit (model.fit(counts)); the MAP search failed"
+        return start, "exact maximum-likelihood fit (model.train(counts)); the MAP search failed"
     return mode, "posterior mode (pm.find_MAP) from the exact maximum-likelihood fit"
 
 
@@ -309,7 +308,7 @@ def fit(
         ``model.params()``. ``"auto"``: the model's declared ``init``: ``"prior"``, or
         ``"mode"`` (the Boltzmann machines), which starts every chain, unjittered, at the
         posterior mode found by ``pm.find_MAP`` from the exact maximum-likelihood fit
-        ``model.fit(counts)`` (on a copy), or at ``model.params()`` if the model is not
+        ``model.train(counts)`` (on a copy), or at ``model.params()`` if the model is not
         ``trainable``. ``attrs["init"]`` records which.
     cores
         Processes for the chains (default ``min(chains, 2)``).

@@ -20,7 +20,7 @@ file and the key (``ValueError``). Example::
 
     [models.rbm]               # options of one model (it must be in include)
     train = true               # exact maximum-likelihood training before the audit
-    train_options = { }        # keyword arguments of the model's fit(counts, ...)
+    train_options = { }        # keyword arguments of the model's train(counts, ...)
     params = { }               # constructor values (parameters of the model)
     fit = true                 # Bayesian fit of this model (default: [inference].fit)
 
@@ -386,9 +386,9 @@ def _check_semantics(cfg: StudyConfig) -> None:
                 model = models.get(m, **(o.get("params") or {}))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{_where(source, ['models', m, 'params'])}: {exc}") from None
-            if o.get("train") and not callable(getattr(model, "fit", None)):
+            if o.get("train") and not model.trainable:
                 raise ValueError(
-                    f"{_where(source, ['models', m, 'train'])}: model {m!r} has no fit() "
+                    f"{_where(source, ['models', m, 'train'])}: model {m!r} has no train() "
                     "(only trainable models, such as the RBM, can be trained)"
                 )
 

@@ -93,8 +93,8 @@ SCHEMA: dict[str, dict[str, _Field]] = {
 
 
 MODEL_OPTIONS: dict[str, _Field] = {
-    "train": _Field((bool,), False, doc="exact maximum-likelihood training (model.fit(counts))"),
-    "train_options": _Field((dict,), None, kind=_LIST, doc="keyword arguments of model.fit"),
+    "train": _Field((bool,), False, doc="exact maximum-likelihood training (model.train(counts))"),
+    "train_options": _Field((dict,), None, kind=_LIST, doc="keyword arguments of model.train"),
     "params": _Field((dict,), None, kind=_LIST, doc="constructor values of the model"),
     "fit": _Field((bool,), None, doc="Bayesian fit of this model (default: [inference].fit)"),
     "inference": _Field(

@@ -206,8 +206,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     train_info: dict[str, Any] = {}
     if opts.get("train"):
         t_train = time.perf_counter()
-        fitted = model.fit(counts, **(opts.get("train_options") or {}))
-        model = fitted if fitted is not None else model
+        model = model.train(counts, **(opts.get("train_options") or {}))
         train_info = {"train_seconds": time.perf_counter() - t_train}
         for attr in ("kl_", "loss_", "mi_bits_", "n_iter_", "fit_time_", "restarts_"):
             if hasattr(model, attr):
