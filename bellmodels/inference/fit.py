@@ -439,15 +439,14 @@ def _assemble(
     audit_vals, audit_attrs = _audit_posterior(model, posterior, audit_max_draws)
     posterior = posterior.assign(derived)
     groups: dict[str, xr.Dataset] = {}
-    if audit_vals:
-        idx = audit_vals.pop("_audit_draws")
-        if idx.size == posterior.sizes["draw"]:
-            posterior = posterior.assign({k: (("chain", "draw"), v) for k, v in audit_vals.items()})
-        else:
-            groups["audit_posterior"] = xr.Dataset(
-                {k: (("chain", "audit_draw"), v) for k, v in audit_vals.items()},
-                coords={"chain": posterior["chain"].values, "audit_draw": idx},
-            )
+    idx = audit_vals.pop("_audit_draws")
+    if idx.size == posterior.sizes["draw"]:
+        posterior = posterior.assign({k: (("chain", "draw"), v) for k, v in audit_vals.items()})
+    else:
+        groups["audit_posterior"] = xr.Dataset(
+            {k: (("chain", "audit_draw"), v) for k, v in audit_vals.items()},
+            coords={"chain": posterior["chain"].values, "audit_draw": idx},
+        )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
     loglik = xr.Dataset({"trial": np.log(beh)})
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))

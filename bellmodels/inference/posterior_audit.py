@@ -29,10 +29,6 @@ def _audit_posterior(
     thinned draws if the tables would take longer than :data:`AUDIT_TIME_BUDGET` to build, see
     ``attrs``) and attrs describing what was done.
     """
-    try:
-        model.ontic_table(model.params())
-    except NotImplementedError as exc:
-        return {}, {"audit": f"not computed: model has no finite ontic table ({exc})"}
     from bellmodels.auditing import audit_draws
 
     names = list(model.parameters)
