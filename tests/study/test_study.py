@@ -19,7 +19,7 @@ import xarray as xr
 from bellmodels import run_study
 from bellmodels.study import load_study, load_study_file, parse_study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = """
 [study]
