@@ -120,9 +120,9 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     ``setting_a, setting_b, outcome_a, outcome_b``), from which every derived quantity and the
     per-cell log-likelihood are computed, whatever the sampler.
 
-    >>> import bellmodels as bm                                     # doctest: +SKIP
-    >>> c = bm.simulate_singlet(bm.Scenario.chsh(), 100, seed=0).counts()   # doctest: +SKIP
-    >>> "behaviour" in build_model("quantum-singlet", c).named_vars          # doctest: +SKIP
+    >>> import bellmodels as bm
+    >>> c = bm.simulate_singlet(bm.Scenario.chsh(), 100, seed=0).counts()
+    >>> "behaviour" in build_model("quantum-singlet", c).named_vars
     True
     """
     import pymc as pm

@@ -222,9 +222,13 @@ def load_study_file(path: str | os.PathLike[str]) -> StudyConfig:
 
     Examples
     --------
-    >>> cfg = load_study_file("studies/weinstein2017.toml")  # doctest: +SKIP
-    >>> cfg.name  # doctest: +SKIP
-    'weinstein2017'
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "tiny.toml"
+    ...     _ = path.write_text('[data]\\nsource = "simulate"\\n[models]\\ninclude = ["bell1964"]\\n')
+    ...     cfg = load_study_file(path)
+    >>> cfg.name, cfg.config["models"]["include"]
+    ('tiny', ['bell1964'])
     """
     p = Path(path)
     if not p.is_file():
