@@ -177,12 +177,14 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
 
     Examples
     --------
+    >>> import tempfile
     >>> from bellmodels.study import parse_study
     >>> cfg = parse_study('[data]\\nsource = "simulate"\\ntrials = 1000\\n'
     ...                   '[models]\\ninclude = ["bell1964"]\\n[inference]\\nfit = false\\n')
-    >>> summary = run_task(cfg.tasks()[0], "/tmp/bm-study")  # doctest: +SKIP
-    >>> summary["status"]  # doctest: +SKIP
-    'done'
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     summary = run_task(cfg.tasks()[0], out)
+    >>> summary["status"], summary["audit"]["classification"]
+    ('done', 'local & measurement-independent')
     """
     if isinstance(task, Mapping):
         task = Task(task["id"], task["model"], dict(task["config"]))
