@@ -434,8 +434,10 @@ def compare(
 
     Examples
     --------
-    >>> res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)  # doctest: +SKIP
-    >>> res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]            # doctest: +SKIP
+    Two fits take a minute, so ``tests/test_compare.py`` checks this::
+
+        res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)
+        res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]
     """
     if not isinstance(counts, Counts):
         raise ValueError(f"counts must be a bellmodels Counts table, got {type(counts).__name__}")

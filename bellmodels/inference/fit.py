@@ -8,11 +8,13 @@ for numerical safety only). Inference knows nothing about a model beyond the
 
 Example
 -------
->>> import bellmodels as bm
->>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()  # doctest: +SKIP
->>> idata = bm.fit("quantum-singlet", counts, draws=500, chains=2, seed=1)       # doctest: +SKIP
->>> bm.loo(idata)["elpd_loo"] < 0                                                # doctest: +SKIP
-True
+A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
+
+    import bellmodels as bm
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+    idata = bm.fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
+    bm.loo(idata)["elpd_loo"] < 0
+    # -> True
 """
 
 from __future__ import annotations
@@ -362,11 +364,13 @@ def fit(
 
     Examples
     --------
-    >>> import bellmodels as bm                                                   # doctest: +SKIP
-    >>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=5000, seed=0).counts()  # doctest: +SKIP
-    >>> idata = fit("quantum-singlet", counts, draws=500, chains=2, seed=1)         # doctest: +SKIP
-    >>> float(idata.posterior["S"].mean()) > 2                                      # doctest: +SKIP
-    True
+    A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
+
+        import bellmodels as bm
+        counts = bm.simulate_singlet(bm.Scenario.chsh(), n=5000, seed=0).counts()
+        idata = fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
+        float(idata.posterior["S"].mean()) > 2
+        # -> True
     """
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
@@ -506,7 +510,9 @@ def load_fit(path: Any) -> tuple[Any, Any]:
     options, is rebuilt by name and scenario). ``attrs`` also hold the sampler settings, the
     seed and the package versions.
 
-    >>> model, idata = load_fit("fits/rbm.nc")  # doctest: +SKIP
+    On a saved fit (``tests/test_compare.py`` checks that one rebuilds its model)::
+
+        model, idata = load_fit("fits/rbm.nc")
     """
     from bellmodels import models
     from bellmodels.scenario import Scenario

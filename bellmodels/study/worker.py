@@ -82,8 +82,11 @@ def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
 
     Examples
     --------
-    >>> setup_worker("/tmp/bm-compile")  # doctest: +SKIP
-    '/tmp/bm-compile/slot0'
+    In a fresh worker process, before PyTensor is imported (the runner's pool does this, so
+    ``tests/study/test_study.py`` runs it)::
+
+        setup_worker("/tmp/bm-compile")
+        # -> '/tmp/bm-compile/slot0'
     """
     if WORKER.compiledir is not None:
         return WORKER.compiledir
