@@ -84,7 +84,10 @@ def run_study(
     Examples
     --------
     >>> import bellmodels as bm
-    >>> ds = bm.run_study("studies/weinstein2017.toml")  # doctest: +SKIP
+
+    A study takes minutes (``tests/study/test_study.py`` runs small ones)::
+
+        ds = bm.run_study("studies/weinstein2017.toml")
     """
     from pathlib import Path
 

@@ -96,8 +96,11 @@ class Comparison:
     def to_records(self) -> list[dict[str, Any]]:
         """The table as JSON-ready dicts (NaN -> None, numpy scalars -> Python).
 
-        >>> res.to_records()[0]["model"]   # doctest: +SKIP
-        'quantum-singlet'
+        >>> row = {k: None for k in ROW_KEYS} | {"model": "quantum-singlet", "elpd_loo": -1.5}
+        >>> res = Comparison(pd.DataFrame([row], columns=list(ROW_KEYS)))
+        >>> rec = res.to_records()[0]
+        >>> rec["model"], rec["elpd_loo"]
+        ('quantum-singlet', -1.5)
         """
         return [{k: to_jsonable(row[k]) for k in ROW_KEYS} for _, row in self.table.iterrows()]
 
@@ -107,7 +110,11 @@ class Comparison:
         Evidence whose Monte Carlo error exceeds :data:`~bellmodels.inference.EVIDENCE_SE_MAX`
         is named in a line under the table: no Bayes factor should be read from it.
 
-        >>> print(res.to_markdown())   # doctest: +SKIP
+        >>> row = {k: None for k in ROW_KEYS} | {"model": "quantum-singlet", "elpd_loo": -1.5}
+        >>> res = Comparison(pd.DataFrame([row], columns=list(ROW_KEYS)))
+        >>> line = res.to_markdown().splitlines()[2]        # header, rule, then the rows
+        >>> [cell.strip() for cell in line.split("|")[1:3]]
+        ['quantum-singlet', '-1.50']
         """
         lines = [
             "| " + " | ".join(ROW_KEYS) + " |",
@@ -134,8 +141,10 @@ class Comparison:
         evidence has a Monte Carlo error above :data:`~bellmodels.inference.EVIDENCE_SE_MAX`,
         unless ``allow_unreliable``.
 
-        >>> res.bayes_factor("quantum-singlet", "local-polytope")   # doctest: +SKIP
-        (3201.7, 0.6)
+        >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
+        ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
+        >>> res.bayes_factor("quantum-singlet", "local-polytope")
+        (4.0, 0.5)
         """
         if a not in self.evidence or b not in self.evidence:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")
@@ -157,7 +166,10 @@ class Comparison:
         entries involving an unreliable evidence (:func:`~bellmodels.inference.evidence_reliable`)
         are NaN. The Bayes factors depend on the models' stated priors.
 
-        >>> res.bayes_factors()["log_bf"].loc["quantum-singlet", "local-polytope"]  # doctest: +SKIP
+        >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
+        ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
+        >>> float(res.bayes_factors()["log_bf"].loc["quantum-singlet", "local-polytope"])
+        4.0
         """
         names = list(self.evidence)
         ok = {n: evidence_reliable(self.evidence[n][1]) for n in names}
@@ -175,8 +187,11 @@ class Comparison:
         ``p(m | data) = Z_m / sum_k Z_k`` over the models whose evidence is reliable (the others
         are NaN and take no share: their evidence is not known well enough to normalise with).
 
-        >>> res.model_probabilities().idxmax()   # doctest: +SKIP
-        'quantum-singlet'
+        >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
+        ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
+        >>> p = res.model_probabilities()
+        >>> p.idxmax(), round(float(p["local-polytope"]), 4)
+        ('quantum-singlet', 0.018)
         """
         out = pd.Series(np.nan, index=list(self.evidence), name="p_model", dtype=float)
         ok = [n for n, (_, se) in self.evidence.items() if evidence_reliable(se)]
@@ -423,8 +438,10 @@ def compare(
 
     Examples
     --------
-    >>> res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)  # doctest: +SKIP
-    >>> res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]            # doctest: +SKIP
+    Two fits take a minute, so ``tests/test_compare.py`` checks this::
+
+        res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)
+        res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]
     """
     if not isinstance(counts, Counts):
         raise ValueError(f"counts must be a bellmodels Counts table, got {type(counts).__name__}")

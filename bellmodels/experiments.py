@@ -60,8 +60,8 @@ def mi_frontier(
     >>> counts = Counts((RBM.weinstein2017().behaviour() * 25_000).round().astype(int),
     ...                 Scenario.chsh())
     >>> ds = mi_frontier(counts, [0.0, 0.1], n_hidden=4, seed=0, objective="conditional",
-    ...                  n_restarts=1)  # doctest: +SKIP
-    >>> ds.sizes["beta"]  # doctest: +SKIP
+    ...                  n_restarts=1)
+    >>> ds.sizes["beta"]
     2
     """
     from bellmodels.auditing import audit
@@ -82,7 +82,7 @@ def mi_frontier(
         machine = classes[model](counts.scenario, n_hidden, seed=seed)
         if prev is not None:
             machine.values = dict(prev)
-        machine.fit(
+        machine.train(
             counts,
             objective=objective,
             mi_penalty=beta,

@@ -50,11 +50,11 @@ def main() -> None:
 
     rows = []
     t = time.perf_counter()
-    exact = RBM(scn, n_hidden=4, seed=0).fit(counts, method="exact", objective="joint", seed=0)
+    exact = RBM(scn, n_hidden=4, seed=0).train(counts, method="exact", objective="joint", seed=0)
     rows.append(("exact (ours, L-BFGS-B, 8 starts)", time.perf_counter() - t, exact.kl_))
 
     t = time.perf_counter()
-    pcd = RBM(scn, n_hidden=4, seed=0).fit(
+    pcd = RBM(scn, n_hidden=4, seed=0).train(
         counts, method="pcd", objective="joint", seed=0, n_iter=5000, n_chains=1000
     )
     rows.append(("PCD (ours, 5000 updates, 1000 chains)", time.perf_counter() - t, pcd.kl_))

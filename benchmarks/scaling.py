@@ -192,7 +192,7 @@ def hidden_axis(sizes: Sequence[int], cfg: dict, seed: int) -> list[dict]:
     for h in sizes:
         model = models.get("rbm", n_hidden=h, seed=seed)
         t0 = time.perf_counter()
-        model.fit(counts, method="exact", n_restarts=1, seed=seed)
+        model.train(counts, method="exact", n_restarts=1, seed=seed)
         t_train = time.perf_counter() - t0
         t_table, table = timed(model.ontic_table, reps)
         t_audit, report = timed(lambda m=model: bm.audit(m), reps)

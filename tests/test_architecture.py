@@ -1,4 +1,4 @@
-"""The package's shape: no import cycle between its modules, none of the split modules too long.
+"""The package's shape: no import cycle between its modules, no module too long.
 
 Imports are read from the source (an AST walk), both at module level and inside functions, so a
 cycle hidden behind a lazy import counts too; imports under ``if TYPE_CHECKING:`` (never run)
@@ -104,12 +104,16 @@ def test_study_never_imports_the_report():
     assert not {m: v for m, v in bad.items() if m.startswith("bellmodels.study") and v}
 
 
-def test_the_split_modules_stay_short():
-    rooms = ("auditing", "inference", "study", "report", "comparison.py", "_util.py")
+MAX_MODULE_LINES = 600
+# plots.py is being split into a package on another branch (issue #14); it leaves this list then.
+LONG_MODULE_EXCEPTIONS = frozenset({"plots.py"})
+
+
+def test_no_module_is_over_600_lines():
     long = {
-        str(p.relative_to(PKG)): n
-        for room in rooms
-        for p in ((PKG / room).rglob("*.py") if (PKG / room).is_dir() else [PKG / room])
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 650
+        rel: n
+        for p in sorted(PKG.rglob("*.py"))
+        if (rel := p.relative_to(PKG).as_posix()) not in LONG_MODULE_EXCEPTIONS
+        and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
     }
     assert not long, long

@@ -132,7 +132,8 @@ def _simulate(args: argparse.Namespace) -> int:
         "visibility": args.visibility,
     }
     if args.out is None:
-        from bellmodels.data import COUNT_COLUMNS, OUTCOMES
+        from bellmodels.data.format import COUNT_COLUMNS
+        from bellmodels.scenario import OUTCOMES
 
         counts = trials.counts()
         sys.stdout.write(",".join(COUNT_COLUMNS) + "\n")

@@ -86,6 +86,7 @@ def _non_negative_float(text: str) -> float:
 def _train(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from bellmodels._util import correlators
     from bellmodels.auditing import audit
     from bellmodels.cli.audit import resolve_data
     from bellmodels.models.boltzmann import CRBM, RBM
@@ -105,12 +106,11 @@ def _train(args: argparse.Namespace) -> int:
         options["n_restarts"] = args.restarts
     else:
         options["n_iter"] = args.iterations
-    model.fit(counts, **options)
+    model.train(counts, **options)
     report = audit(model)
     p = model.behaviour()
-    e = p[:, :, 0, 0] + p[:, :, 1, 1] - p[:, :, 0, 1] - p[:, :, 1, 0]
-    q = counts.values / np.maximum(counts.pair_totals(), 1)[:, :, None, None]
-    e_data = q[:, :, 0, 0] + q[:, :, 1, 1] - q[:, :, 0, 1] - q[:, :, 1, 0]
+    e = correlators(p)
+    e_data = correlators(counts.values / np.maximum(counts.pair_totals(), 1)[:, :, None, None])
     out = {
         "model": model.name,
         "n_hidden": model.n_hidden,

@@ -150,7 +150,9 @@ def log_evidence(
 
     Examples
     --------
-    >>> lz, se, _ = log_evidence("quantum-singlet", counts, seed=1)   # doctest: +SKIP
+    SMC takes seconds to minutes, so ``tests/inference/test_evidence.py`` checks this::
+
+        lz, se, _ = log_evidence("quantum-singlet", counts, seed=1)
     """
 
     counts = _as_counts(counts)

@@ -8,11 +8,13 @@ for numerical safety only). Inference knows nothing about a model beyond the
 
 Example
 -------
->>> import bellmodels as bm
->>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()  # doctest: +SKIP
->>> idata = bm.fit("quantum-singlet", counts, draws=500, chains=2, seed=1)       # doctest: +SKIP
->>> bm.loo(idata)["elpd_loo"] < 0                                                # doctest: +SKIP
-True
+A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
+
+    import bellmodels as bm
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+    idata = bm.fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
+    bm.loo(idata)["elpd_loo"] < 0
+    # -> True
 """
 
 from __future__ import annotations
@@ -120,9 +122,9 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     ``setting_a, setting_b, outcome_a, outcome_b``), from which every derived quantity and the
     per-cell log-likelihood are computed, whatever the sampler.
 
-    >>> import bellmodels as bm                                     # doctest: +SKIP
-    >>> c = bm.simulate_singlet(bm.Scenario.chsh(), 100, seed=0).counts()   # doctest: +SKIP
-    >>> "behaviour" in build_model("quantum-singlet", c).named_vars          # doctest: +SKIP
+    >>> import bellmodels as bm
+    >>> c = bm.simulate_singlet(bm.Scenario.chsh(), 100, seed=0).counts()
+    >>> "behaviour" in build_model("quantum-singlet", c).named_vars
     True
     """
     import pymc as pm
@@ -180,8 +182,7 @@ def _initvals(
         return model.free_values(model.params()), "model.params()"
     import pymc as pm
 
-    fitted = copy.deepcopy(model).fit(counts)
-    fitted = fitted if fitted is not None else model
+    fitted = copy.deepcopy(model).train(counts)
     start = model.free_values(fitted.params())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -189,7 +190,7 @@ def _initvals(
     mode = {k: np.asarray(found[k], dtype=float) for k in start}
     # L-BFGS returns its best point, never one worse than the start; only non-finite values fail
     if not all(np.isfinite(v).all() for v in mode.values()):
-        return start, "exact maximum-likelihood fit (model.fit(counts)); the MAP search failed"
+        return start, "exact maximum-likelihood fit (model.train(counts)); the MAP search failed"
     return mode, "posterior mode (pm.find_MAP) from the exact maximum-likelihood fit"
 
 
@@ -309,7 +310,7 @@ def fit(
         ``model.params()``. ``"auto"``: the model's declared ``init``: ``"prior"``, or
         ``"mode"`` (the Boltzmann machines), which starts every chain, unjittered, at the
         posterior mode found by ``pm.find_MAP`` from the exact maximum-likelihood fit
-        ``model.fit(counts)`` (on a copy), or at ``model.params()`` if the model is not
+        ``model.train(counts)`` (on a copy), or at ``model.params()`` if the model is not
         ``trainable``. ``attrs["init"]`` records which.
     cores
         Processes for the chains (default ``min(chains, 2)``).
@@ -363,11 +364,13 @@ def fit(
 
     Examples
     --------
-    >>> import bellmodels as bm                                                   # doctest: +SKIP
-    >>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=5000, seed=0).counts()  # doctest: +SKIP
-    >>> idata = fit("quantum-singlet", counts, draws=500, chains=2, seed=1)         # doctest: +SKIP
-    >>> float(idata.posterior["S"].mean()) > 2                                      # doctest: +SKIP
-    True
+    A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
+
+        import bellmodels as bm
+        counts = bm.simulate_singlet(bm.Scenario.chsh(), n=5000, seed=0).counts()
+        idata = fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
+        float(idata.posterior["S"].mean()) > 2
+        # -> True
     """
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
@@ -440,15 +443,14 @@ def _assemble(
     audit_vals, audit_attrs = _audit_posterior(model, posterior, audit_max_draws)
     posterior = posterior.assign(derived)
     groups: dict[str, xr.Dataset] = {}
-    if audit_vals:
-        idx = audit_vals.pop("_audit_draws")
-        if idx.size == posterior.sizes["draw"]:
-            posterior = posterior.assign({k: (("chain", "draw"), v) for k, v in audit_vals.items()})
-        else:
-            groups["audit_posterior"] = xr.Dataset(
-                {k: (("chain", "audit_draw"), v) for k, v in audit_vals.items()},
-                coords={"chain": posterior["chain"].values, "audit_draw": idx},
-            )
+    idx = audit_vals.pop("_audit_draws")
+    if idx.size == posterior.sizes["draw"]:
+        posterior = posterior.assign({k: (("chain", "draw"), v) for k, v in audit_vals.items()})
+    else:
+        groups["audit_posterior"] = xr.Dataset(
+            {k: (("chain", "audit_draw"), v) for k, v in audit_vals.items()},
+            coords={"chain": posterior["chain"].values, "audit_draw": idx},
+        )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
     loglik = xr.Dataset({"trial": np.log(beh)})
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
@@ -508,7 +510,9 @@ def load_fit(path: Any) -> tuple[Any, Any]:
     options, is rebuilt by name and scenario). ``attrs`` also hold the sampler settings, the
     seed and the package versions.
 
-    >>> model, idata = load_fit("fits/rbm.nc")  # doctest: +SKIP
+    On a saved fit (``tests/test_compare.py`` checks that one rebuilds its model)::
+
+        model, idata = load_fit("fits/rbm.nc")
     """
     from bellmodels import models
     from bellmodels.scenario import Scenario

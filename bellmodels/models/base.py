@@ -125,7 +125,7 @@ class HiddenVariableModel(ABC):
     """Start of ``fit(..., init="auto")``: ``"prior"`` (PyMC's jittered default) or ``"mode"``
     (the posterior mode found from the maximum-likelihood fit, when :attr:`trainable`)."""
     trainable: ClassVar[bool] = False
-    """Whether the model has a maximum-likelihood ``fit(counts)`` (scikit-learn style)."""
+    """Whether the model has a maximum-likelihood ``train(counts)`` (returns self, as scikit-learn's ``fit``)."""
 
     def __init__(self, scenario: Scenario | None = None, **values: Any) -> None:
         self.scenario = scenario if scenario is not None else Scenario.chsh()

@@ -367,24 +367,17 @@ class NoSignalling(VertexMixture, HiddenVariableModel):
         likelihood pins 8 linear combinations of the 24 weights (to ~0.003) and leaves the
         other 15 directions of the simplex to the prior (uniform on the fibre of weights with
         one behaviour); most weights sit near 0 (~0.01), one PR box near 0.68 on singlet data.
-        Sampled as normalised Exponentials on the log scale
-        (:func:`~bellmodels.models.local.dirichlet_parameter`) NUTS diverged now and then
-        (main job, 2 x 1,500 draws: 3 divergences for ``inference.seed = 3``), always at draws
-        where some box's log weight was deep in its left tail (-6 .. -8): that tail is long
-        and linear (log density ``u - e^u``), so chains wander into it, and the pinned
-        combinations are oblique to the free variables (each mixes the heavy PR box with most
-        local boxes), so a diagonal metric had to take small steps (~0.025; ~190 leapfrog steps
-        per draw). A dense metric alone (``mass_matrix = "full"``) still diverged once (seed
-        1). Two changes together removed it: the weights' free variables are standard normals
-        mapped through the Exponential quantile (:func:`dirichlet_probit_parameter`: the
-        same Dirichlet law, a Gaussian instead of a linear tail towards w = 0), and the model
-        declares ``mass_matrix = "full"`` so that PyMC adapts a dense metric that rescales the
-        oblique pinned combinations. Measured on the main job: no divergence for seeds 1-3, step
-        ~0.064, ~90 leapfrog steps per draw (half the old cost), bulk ESS ~1,300 of 3,000
-        (``benchmarks/gate_margin.py``). Same prior, so the same evidence and LOO up to
-        Monte Carlo error. Tried and not kept: Gamma(1) as half the squared norm of a 2-D
-        standard normal (no boundary at w = 0 either) had no divergence for seed 3 but needed
-        step ~0.008 and ~510 leapfrog steps per draw.
+        Sampled as normalised Exponentials on the log scale, NUTS diverged now and then, at
+        draws where some box's log weight was deep in its long, linear left tail (log density
+        ``u - e^u``), and the pinned combinations are oblique to the free variables (each mixes
+        the heavy PR box with most local boxes), so a diagonal metric had to take small steps.
+        Hence two choices: the weights' free variables are standard normals mapped through the
+        Exponential quantile (:func:`dirichlet_probit_parameter`: the same Dirichlet law, a
+        Gaussian instead of a linear tail towards w = 0), and the model declares
+        ``mass_matrix = "full"`` so that PyMC adapts a dense metric that rescales the oblique
+        pinned combinations. Same prior, so the same evidence and LOO up to Monte Carlo
+        error. The main job's measured ESS, R-hat and divergences, per seed, are in
+        ``docs/generated/gate_margin.md`` (``python benchmarks/gate_margin.py``).
     Citation
         S. Popescu & D. Rohrlich, "Quantum nonlocality as an axiom", Found. Phys. 24, 379
         (1994); J. Barrett et al., PRA 71, 022101 (2005).

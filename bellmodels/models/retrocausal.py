@@ -57,6 +57,29 @@ class _SphereSignModel(PlanarModel):
         lo, hi = arc_partition(a, b)
         return a, b, lo, hi, arc_signs(lo, hi, a), -arc_signs(lo, hi, b)
 
+    def _draw_directions(
+        self, n: int, rng: np.random.Generator, setting_probs: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(a, b, s_a, s_b, v_a, v_b)``: the angles, ``n`` trials' settings, their directions."""
+        a, b = self.angles()
+        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
+        return a, b, sa, sb, planar_vectors(a)[sa.astype(int)], planar_vectors(b)[sb.astype(int)]
+
+    def _sign_trials(
+        self,
+        rng: np.random.Generator,
+        sa: np.ndarray,
+        sb: np.ndarray,
+        va: np.ndarray,
+        vb: np.ndarray,
+        lam: np.ndarray,
+    ) -> Trials:
+        """The trials with A = sgn(a . lambda), B = -sgn(b . lambda), then the visibility's noise."""
+        xa = sign(np.einsum("ni,ni->n", va, lam))
+        xb = -sign(np.einsum("ni,ni->n", vb, lam))
+        visibility = float(self.params()["visibility"])
+        return self._finish_trials(rng, sa, sb, xa, xb, visibility)
+
     def _table(
         self, params: Mapping[str, Any] | None, p_arc: np.ndarray, xa: np.ndarray, xb: np.ndarray
     ) -> OnticTable:
@@ -191,11 +214,7 @@ class Hall2010(_SphereSignModel, HiddenVariableModel):
 
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)
-        p = self.params()
-        a, b = self.angles()
-        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
-        va = planar_vectors(a)[sa.astype(int)]
-        vb = planar_vectors(b)[sb.astype(int)]
+        a, b, sa, sb, va, vb = self._draw_directions(n, rng, setting_probs)
         phi = _angle_between(a, b)[sa.astype(int), sb.astype(int)]
         want_same = rng.random(n) < 0.5 * (1.0 + np.cos(phi))
         lam = np.empty((n, 3))
@@ -207,9 +226,7 @@ class Hall2010(_SphereSignModel, HiddenVariableModel):
             ok = (s_a == s_b) == want_same[todo]
             lam[todo[ok]] = cand[ok]
             todo = todo[~ok]
-        xa = sign(np.einsum("ni,ni->n", va, lam))
-        xb = -sign(np.einsum("ni,ni->n", vb, lam))
-        return self._finish_trials(rng, sa, sb, xa, xb, float(p["visibility"]))
+        return self._sign_trials(rng, sa, sb, va, vb, lam)
 
 
 @register()
@@ -264,19 +281,13 @@ class DLROneSided(_SphereSignModel, HiddenVariableModel):
 
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)
-        p = self.params()
-        a, b = self.angles()
-        sa, sb = self.scenario.draw_settings(n, rng, setting_probs)
-        va = planar_vectors(a)[sa.astype(int)]
-        vb = planar_vectors(b)[sb.astype(int)]
+        _, _, sa, sb, va, vb = self._draw_directions(n, rng, setting_probs)
         l1 = uniform_sphere(rng, n)
         l2 = uniform_sphere(rng, n)
         d1 = np.abs(np.einsum("ni,ni->n", va, l1))
         d2 = np.abs(np.einsum("ni,ni->n", va, l2))
         lam = np.where((d1 >= d2)[:, None], l1, l2)
-        xa = sign(np.einsum("ni,ni->n", va, lam))
-        xb = -sign(np.einsum("ni,ni->n", vb, lam))
-        return self._finish_trials(rng, sa, sb, xa, xb, float(p["visibility"]))
+        return self._sign_trials(rng, sa, sb, va, vb, lam)
 
 
 __all__ = ["Brans", "DLROneSided", "Hall2010"]

@@ -7,8 +7,11 @@ The model comparison is the ranking the runner stored in ``results.nc``
 Example
 -------
 >>> from bellmodels.report import write_report
->>> write_report("out/weinstein2017")  # doctest: +SKIP
-PosixPath('out/weinstein2017/report.md')
+
+On a finished study (``tests/study/test_study.py`` checks the report of small ones)::
+
+    write_report("out/weinstein2017")
+    # -> PosixPath('out/weinstein2017/report.md')
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
-    >>> write_report("out/weinstein2017")  # doctest: +SKIP
-    PosixPath('out/weinstein2017/report.md')
+    On a finished study (``tests/study/test_study.py`` checks the report of small ones)::
+
+        write_report("out/weinstein2017")
+        # -> PosixPath('out/weinstein2017/report.md')
     """
     out = Path(out_dir)
     ds = load_study(out)

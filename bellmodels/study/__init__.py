@@ -1,6 +1,7 @@
 """Studies: a TOML file -> validated configuration -> tasks -> runner -> per-task NetCDF -> results.
 
-Four rooms, re-exported here: :mod:`~bellmodels.study.config` (the schema, sweep axes and tasks),
+Five rooms, re-exported here: :mod:`~bellmodels.study.schema` (the keys a study file may set),
+:mod:`~bellmodels.study.config` (the validated configuration, its sweep axes and tasks),
 :mod:`~bellmodels.study.worker` (one task in one worker process),
 :mod:`~bellmodels.study.runner` (process pool or Dask, the ranking at every point) and
 :mod:`~bellmodels.study.store` (the task files and ``results.nc``, and their readers). The report

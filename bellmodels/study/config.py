@@ -20,7 +20,7 @@ file and the key (``ValueError``). Example::
 
     [models.rbm]               # options of one model (it must be in include)
     train = true               # exact maximum-likelihood training before the audit
-    train_options = { }        # keyword arguments of the model's fit(counts, ...)
+    train_options = { }        # keyword arguments of the model's train(counts, ...)
     params = { }               # constructor values (parameters of the model)
     fit = true                 # Bayesian fit of this model (default: [inference].fit)
 
@@ -46,8 +46,8 @@ workers and leaves no partial file. At the end the summaries are aggregated into
 :class:`xarray.Dataset` indexed by the sweep axes and ``model`` (``results.nc``; see
 :func:`load_study`), with the fitted models ranked at every sweep point
 (:func:`bellmodels.comparison.rank`); ``bm.run_study`` then writes the report
-(:mod:`bellmodels.report`). This module is the configuration: the schema, the sweep axes and
-the tasks.
+(:mod:`bellmodels.report`). This module is the configuration: the sweep axes and the tasks;
+:mod:`bellmodels.study.schema` holds the keys a study file may set and checks their values.
 
 See :mod:`bellmodels.study` for an example.
 """
@@ -56,173 +56,26 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import hashlib
 import itertools
 import json
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from bellmodels.inference.evidence import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
-
-# --------------------------------------------------------------------------------------------
-# Schema
-# --------------------------------------------------------------------------------------------
-
-_SCALAR = "scalar"
-_LIST = "list"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Field:
-    """One key of the study schema: its type(s), default, choices and whether it takes a list."""
-
-    types: tuple[type, ...]
-    default: Any = None
-    choices: tuple[Any, ...] | None = None
-    kind: str = _SCALAR  # "scalar" or "list" (a list value of a list field is one value)
-    item_types: tuple[type, ...] = ()
-    required: bool = False
-    doc: str = ""
-    minimum: float | None = None
-
-
-_NUM = (int, float)
-
-SCHEMA: dict[str, dict[str, _Field]] = {
-    "study": {
-        "name": _Field((str,), None, doc="study name (default: the file's stem)"),
-        "title": _Field((str,), "", doc="title of the report"),
-        "description": _Field((str,), "", doc="free text shown at the top of the report"),
-    },
-    "data": {
-        "source": _Field((str,), None, ("simulate", "dataset", "file"), required=True),
-        "trials": _Field((int,), 100_000, minimum=1, doc="simulated trials"),
-        "visibility": _Field(_NUM, 1.0, minimum=0.0, doc="singlet visibility V in [0, 1]"),
-        "seed": _Field((int,), 0, minimum=0, doc="seed of the simulation"),
-        "scenario": _Field((str,), "chsh", doc='"chsh" or "chained-K"'),
-        "setting_probs": _Field(
-            (list,), None, kind=_LIST, item_types=(list,), doc="p(s_a, s_b), K_a x K_b"
-        ),
-        "dataset": _Field((str,), None, doc="name of a shipped dataset (bellmodels.datasets)"),
-        "path": _Field((str,), None, doc="count / per-trial file, relative to the study file"),
-    },
-    "models": {
-        "include": _Field((list,), None, kind=_LIST, item_types=(str,), required=True),
-    },
-    "inference": {
-        "fit": _Field((bool,), True, doc="Bayesian fit (PyMC) of every model"),
-        "draws": _Field((int,), 1000, minimum=1),
-        "tune": _Field((int,), 1000, minimum=0),
-        "chains": _Field((int,), 4, minimum=1),
-        "seed": _Field((int,), 1, minimum=0),
-        "sampler": _Field((str,), "auto"),
-        "init": _Field((str,), "auto"),
-        "target_accept": _Field(
-            _NUM, 0.9, minimum=0.5, doc="NUTS target acceptance, below 1 (raise it on divergences)"
-        ),
-        "evidence": _Field((bool,), True, doc="log marginal likelihood"),
-        "evidence_method": _Field(
-            (str,),
-            DEFAULT_EVIDENCE_METHOD,
-            EVIDENCE_METHODS,
-            doc="tempered SMC from the prior, back from the fit, or bridge sampling on the fit "
-            "(bellmodels.inference.evidence)",
-        ),
-        "evidence_draws": _Field((int,), 1000, minimum=10, doc="SMC particles per run"),
-        "evidence_chains": _Field(
-            (int,), 4, minimum=2, doc="independent SMC runs (the error is their spread)"
-        ),
-        "evidence_hmc_steps": _Field(
-            (int,), 8, minimum=1, doc="HMC transitions per SMC stage (bellmodels.inference)"
-        ),
-        "cores": _Field(
-            (int,), 1, minimum=1, doc="processes per fit (the runner's pool is the parallelism)"
-        ),
-    },
-    "report": {
-        "figures": _Field((bool,), True),
-        "min_mi_points": _Field((int,), 11, minimum=2, doc="visibilities of the min-MI curve"),
-    },
-}
-
-MODEL_OPTIONS: dict[str, _Field] = {
-    "train": _Field((bool,), False, doc="exact maximum-likelihood training (model.fit(counts))"),
-    "train_options": _Field((dict,), None, kind=_LIST, doc="keyword arguments of model.fit"),
-    "params": _Field((dict,), None, kind=_LIST, doc="constructor values of the model"),
-    "fit": _Field((bool,), None, doc="Bayesian fit of this model (default: [inference].fit)"),
-    "inference": _Field(
-        (dict,), None, kind=_LIST, doc="[inference] keys overridden for this model"
-    ),
-}
-
-# Keys whose value is itself a free-form table (their entries may be sweep axes).
-_FREE_TABLES = ("params", "train_options")
-
-
-def _where(source: str, path: Sequence[str]) -> str:
-    return f"{source}: key '{'.'.join(path)}'"
-
-
-def _suggest(key: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _type_name(types: tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
-    names.update({list: "a list", dict: "a table"})
-    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
-
-
-def _check_value(value: Any, fld: _Field, source: str, path: Sequence[str]) -> Any:
-    """Validate one (non-sweep) value against a field; returns it (ints widened to float)."""
-    where = _where(source, path)
-    ok = isinstance(value, fld.types) and not (isinstance(value, bool) and bool not in fld.types)
-    if not ok:
-        raise ValueError(
-            f"{where} must be {_type_name(fld.types)}, got {type(value).__name__} {value!r}"
-        )
-    if fld.kind == _LIST and isinstance(value, list):
-        if not value and path[-1] == "include":
-            raise ValueError(f"{where} is an empty list: name at least one model")
-        for item in value:
-            if fld.item_types and not isinstance(item, fld.item_types):
-                raise ValueError(
-                    f"{where} must hold {_type_name(fld.item_types)} items, got {item!r}"
-                )
-    if fld.choices is not None and value not in fld.choices:
-        raise ValueError(
-            f"{where} is {value!r}; expected one of {', '.join(map(repr, fld.choices))}"
-        )
-    if fld.minimum is not None and isinstance(value, _NUM) and value < fld.minimum:
-        raise ValueError(f"{where} is {value!r}; it must be >= {fld.minimum:g}")
-    if float in fld.types and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    return value
-
-
-def _is_sweep(value: Any, fld: _Field) -> bool:
-    """A list where the field takes one value; for list fields, a list of lists."""
-    if not isinstance(value, list):
-        return False
-    if fld.kind == _LIST and list in fld.types:
-        return (
-            bool(value)
-            and all(isinstance(v, list) for v in value)
-            and (fld.item_types != (list,) or all(isinstance(w, list) for v in value for w in v))
-        )
-    return True
-
-
-# --------------------------------------------------------------------------------------------
-# Configuration
-# --------------------------------------------------------------------------------------------
+from bellmodels.study.schema import (
+    _LIST,
+    MODEL_OPTIONS,
+    SCHEMA,
+    _check_value,
+    _is_sweep,
+    _parse_model_options,
+    _scenario,
+    _suggest,
+    _where,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -369,9 +222,13 @@ def load_study_file(path: str | os.PathLike[str]) -> StudyConfig:
 
     Examples
     --------
-    >>> cfg = load_study_file("studies/weinstein2017.toml")  # doctest: +SKIP
-    >>> cfg.name  # doctest: +SKIP
-    'weinstein2017'
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "tiny.toml"
+    ...     _ = path.write_text('[data]\\nsource = "simulate"\\n[models]\\ninclude = ["bell1964"]\\n')
+    ...     cfg = load_study_file(path)
+    >>> cfg.name, cfg.config["models"]["include"]
+    ('tiny', ['bell1964'])
     """
     p = Path(path)
     if not p.is_file():
@@ -477,73 +334,6 @@ def parse_study(
     return cfg
 
 
-def _parse_model_options(
-    options: dict[str, dict[str, Any]], source: str, add_axis: Callable[..., None]
-) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for model, opts in options.items():
-        parsed: dict[str, Any] = {}
-        for key, value in opts.items():
-            path = ("models", model, key)
-            if key not in MODEL_OPTIONS:
-                raise ValueError(
-                    f"{_where(source, path)} is unknown{_suggest(key, MODEL_OPTIONS)}; "
-                    f"known model options: {', '.join(MODEL_OPTIONS)}"
-                )
-            fld = MODEL_OPTIONS[key]
-            if key == "inference":
-                value = _check_value(value, fld, source, path)
-                table = {}
-                for name, v in value.items():
-                    sub = SCHEMA["inference"].get(name)
-                    if sub is None:
-                        raise ValueError(
-                            f"{_where(source, (*path, name))} is unknown"
-                            f"{_suggest(name, SCHEMA['inference'])}; known keys: "
-                            f"{', '.join(SCHEMA['inference'])}"
-                        )
-                    if _is_sweep(v, sub):
-                        vals = [_check_value(x, sub, source, (*path, name)) for x in v]
-                        add_axis((*path, name), vals, ("models", "options", model, key, name))
-                        table[name] = vals[0] if vals else None
-                    else:
-                        table[name] = _check_value(v, sub, source, (*path, name))
-                parsed[key] = table
-            elif key in _FREE_TABLES:
-                value = _check_value(value, fld, source, path)
-                table = {}
-                for name, v in value.items():
-                    if isinstance(v, list) and _free_is_sweep(model, key, name, v):
-                        add_axis((*path, name), list(v), ("models", "options", model, key, name))
-                        table[name] = v[0] if v else None
-                    else:
-                        table[name] = v
-                parsed[key] = table
-            elif isinstance(value, list):
-                values = [_check_value(v, fld, source, path) for v in value]
-                add_axis(path, values, ("models", "options", model, key))
-                parsed[key] = values[0] if values else None
-            else:
-                parsed[key] = _check_value(value, fld, source, path)
-        out[model] = parsed
-    return out
-
-
-def _free_is_sweep(model: str, table: str, name: str, value: list[Any]) -> bool:
-    """A list in ``params`` sweeps unless the model's parameter takes an array of that rank."""
-    if table != "params":
-        return True
-    try:
-        from bellmodels import models
-
-        spec = models.get(model).parameters.get(name)
-    except Exception:  # unknown model: reported by the semantic check
-        return True
-    if spec is None or not spec.shape:
-        return True
-    return np.asarray(value, dtype=object).ndim > len(spec.shape)
-
-
 def _check_semantics(cfg: StudyConfig) -> None:
     """Checks across keys: data source completeness, model names and options, scenario."""
     from bellmodels import models
@@ -600,26 +390,14 @@ def _check_semantics(cfg: StudyConfig) -> None:
                 model = models.get(m, **(o.get("params") or {}))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{_where(source, ['models', m, 'params'])}: {exc}") from None
-            if o.get("train") and not callable(getattr(model, "fit", None)):
+            if o.get("train") and not model.trainable:
                 raise ValueError(
-                    f"{_where(source, ['models', m, 'train'])}: model {m!r} has no fit() "
+                    f"{_where(source, ['models', m, 'train'])}: model {m!r} has no train() "
                     "(only trainable models, such as the RBM, can be trained)"
                 )
 
 
-def _scenario(spec: str) -> Any:
-    from bellmodels.scenario import Scenario
-
-    if spec == "chsh":
-        return Scenario.chsh()
-    if spec.startswith("chained-") and spec[8:].isdigit():
-        return Scenario.chained(int(spec[8:]))
-    raise ValueError(f'unknown scenario {spec!r}: expected "chsh" or "chained-K" (K >= 2)')
-
-
 __all__ = [
-    "MODEL_OPTIONS",
-    "SCHEMA",
     "Axis",
     "StudyConfig",
     "Task",

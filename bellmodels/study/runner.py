@@ -130,8 +130,10 @@ def run_tasks(
 
     Examples
     --------
-    >>> cfg = load_study_file("studies/weinstein2017.toml")  # doctest: +SKIP
-    >>> summaries = run_tasks(cfg.tasks(), "out/weinstein2017", workers=2)  # doctest: +SKIP
+    A study takes minutes (``tests/study/test_study.py`` runs small ones)::
+
+        cfg = load_study_file("studies/weinstein2017.toml")
+        summaries = run_tasks(cfg.tasks(), "out/weinstein2017", workers=2)
     """
     out = Path(out_dir)
     tasks_dir = out / "tasks"
@@ -347,9 +349,12 @@ def run_study(
     Examples
     --------
     >>> from bellmodels.study import run_study
-    >>> ds = run_study("studies/weinstein2017.toml")  # doctest: +SKIP
-    >>> float(ds["data_S"])  # doctest: +SKIP
-    2.83...
+
+    A study takes minutes (``tests/study/test_study.py`` runs small ones)::
+
+        ds = run_study("studies/weinstein2017.toml")
+        float(ds["data_S"])
+        # -> 2.83...
     """
     cfg = load_study_file(path)
     out_dir = Path(out) if out is not None else Path("out") / cfg.name

@@ -66,8 +66,10 @@ _FIT_VARS = (
 def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The summary a task stored in its NetCDF (``bellmodels`` group attrs).
 
-    >>> read_task_summary("out/weinstein2017/tasks/rbm-c8a134e1b5.nc")["status"]  # doctest: +SKIP
-    'done'
+    On a finished run (``tests/study/test_store.py`` checks this on a small one)::
+
+        read_task_summary("out/weinstein2017/tasks/rbm-c8a134e1b5.nc")["status"]
+        # -> 'done'
     """
     import xarray as xr
 
@@ -79,10 +81,12 @@ def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict
     """``{task id: summary}`` from the task files (done) and failure records (failed); tasks
     with neither have status ``"missing"``.
 
-    >>> from bellmodels.study import load_study_file
-    >>> cfg = load_study_file("studies/md_frontier.toml")  # doctest: +SKIP
-    >>> {s["status"] for s in collect_summaries(cfg, "out/md_frontier").values()}  # doctest: +SKIP
-    {'done'}
+    On a finished run (``tests/study/test_store.py`` checks this on a small one)::
+
+        from bellmodels.study import load_study_file
+        cfg = load_study_file("studies/md_frontier.toml")
+        {s["status"] for s in collect_summaries(cfg, "out/md_frontier").values()}
+        # -> {'done'}
     """
     tasks_dir = Path(out_dir) / "tasks"
     out: dict[str, Any] = {}
@@ -112,9 +116,11 @@ def aggregate(
     ``data_S_se`` and ``n_trials``. Attributes: the resolved configuration and package versions
     (JSON).
 
-    >>> cfg = load_study_file("studies/md_frontier.toml")  # doctest: +SKIP
-    >>> aggregate(cfg, "out/md_frontier")["mi_bits"].dims  # doctest: +SKIP
-    ('mi_penalty', 'model')
+    On a finished run (``tests/study/test_store.py`` checks this on a small one)::
+
+        cfg = load_study_file("studies/md_frontier.toml")
+        aggregate(cfg, "out/md_frontier")["mi_bits"].dims
+        # -> ('mi_penalty', 'model')
     """
     import xarray as xr
 
@@ -256,8 +262,10 @@ def rank_point(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
 def write_results(ds: Any, out_dir: str | os.PathLike[str]) -> Path:
     """Write the results Dataset to ``out_dir/results.nc`` atomically.
 
-    >>> write_results(aggregate(cfg, "out/x"), "out/x")  # doctest: +SKIP
-    PosixPath('out/x/results.nc')
+    On a finished run (``tests/study/test_store.py`` checks this on a small one)::
+
+        write_results(aggregate(cfg, "out/x"), "out/x")
+        # -> PosixPath('out/x/results.nc')
     """
     final = Path(out_dir) / "results.nc"
     atomic_write(final, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
@@ -280,8 +288,10 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
 
     Examples
     --------
-    >>> ds = load_study("out/weinstein2017")  # doctest: +SKIP
-    >>> ds["elpd_loo"].to_series().sort_values()  # doctest: +SKIP
+    On a finished run (``tests/study/test_store.py`` checks this on a small one)::
+
+        ds = load_study("out/weinstein2017")
+        ds["elpd_loo"].to_series().sort_values()
     """
     import xarray as xr
 
@@ -295,10 +305,12 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
 def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
     """``(bellmodels group Dataset, InferenceData or None)`` of one task of a study run.
 
-    >>> ds = load_study("out/weinstein2017")  # doctest: +SKIP
-    >>> extra, idata = load_task("out/weinstein2017", str(ds["task"].sel(model="rbm").values))  # doctest: +SKIP
-    >>> idata.posterior["S"].mean().item()  # doctest: +SKIP
-    2.82...
+    On a finished run (``tests/study/test_store.py`` checks this on a small one)::
+
+        ds = load_study("out/weinstein2017")
+        extra, idata = load_task("out/weinstein2017", str(ds["task"].sel(model="rbm").values))
+        idata.posterior["S"].mean().item()
+        # -> 2.82...
     """
     import xarray as xr
 

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from bellmodels._util import atomic_write, to_jsonable, versions, write_json_atomic
-from bellmodels.study.config import Task, _scenario
+from bellmodels.study.config import Task
+from bellmodels.study.schema import _scenario
 from bellmodels.study.store import journal
 
 
@@ -81,8 +82,11 @@ def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
 
     Examples
     --------
-    >>> setup_worker("/tmp/bm-compile")  # doctest: +SKIP
-    '/tmp/bm-compile/slot0'
+    In a fresh worker process, before PyTensor is imported (the runner's pool does this, so
+    ``tests/study/test_study.py`` runs it)::
+
+        setup_worker("/tmp/bm-compile")
+        # -> '/tmp/bm-compile/slot0'
     """
     if WORKER.compiledir is not None:
         return WORKER.compiledir
@@ -122,8 +126,8 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
     Examples
     --------
     >>> c = build_counts({"source": "simulate", "trials": 1000, "visibility": 1.0, "seed": 0,
-    ...                   "scenario": "chsh", "setting_probs": None})  # doctest: +SKIP
-    >>> c.total  # doctest: +SKIP
+    ...                   "scenario": "chsh", "setting_probs": None})
+    >>> int(c.total)
     1000
     """
     source = data["source"]
@@ -176,12 +180,14 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
 
     Examples
     --------
+    >>> import tempfile
     >>> from bellmodels.study import parse_study
     >>> cfg = parse_study('[data]\\nsource = "simulate"\\ntrials = 1000\\n'
     ...                   '[models]\\ninclude = ["bell1964"]\\n[inference]\\nfit = false\\n')
-    >>> summary = run_task(cfg.tasks()[0], "/tmp/bm-study")  # doctest: +SKIP
-    >>> summary["status"]  # doctest: +SKIP
-    'done'
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     summary = run_task(cfg.tasks()[0], out)
+    >>> summary["status"], summary["audit"]["classification"]
+    ('done', 'local & measurement-independent')
     """
     if isinstance(task, Mapping):
         task = Task(task["id"], task["model"], dict(task["config"]))
@@ -205,8 +211,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     train_info: dict[str, Any] = {}
     if opts.get("train"):
         t_train = time.perf_counter()
-        fitted = model.fit(counts, **(opts.get("train_options") or {}))
-        model = fitted if fitted is not None else model
+        model = model.train(counts, **(opts.get("train_options") or {}))
         train_info = {"train_seconds": time.perf_counter() - t_train}
         for attr in ("kl_", "loss_", "mi_bits_", "n_iter_", "fit_time_", "restarts_"):
             if hasattr(model, attr):

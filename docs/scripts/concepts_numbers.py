@@ -190,7 +190,7 @@ def rbm_ridge(out: Path, counts: Any) -> dict[str, str]:
     from bellmodels.inference import build_model
 
     rbm = bm.models.get("rbm")
-    ml = bm.models.get("rbm").fit(counts)
+    ml = bm.models.get("rbm").train(counts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = pm.find_MAP(

@@ -4,6 +4,7 @@ the machine, exact enumeration, Gibbs sampling and maximum-likelihood training.
 
 from __future__ import annotations
 
+import warnings
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -307,22 +308,22 @@ class BoltzmannModel(HiddenVariableModel):
         objective = objective or ("joint" if self.supports_joint else "conditional")
         return kl_divergence(self, counts, params, objective)
 
-    def fit(self, counts: Counts, **options: Any) -> BoltzmannModel:
-        """Train on ``counts`` by maximum likelihood (scikit-learn style: returns ``self``).
+    def train(self, counts: Counts, **options: Any) -> BoltzmannModel:
+        """Train on ``counts`` by maximum likelihood (returns ``self``, as scikit-learn's ``fit``).
 
         See :func:`bellmodels.models.boltzmann.training.fit_machine` for the options (``method``
         = "exact" | "pcd" | "cd", ``objective``, ``mi_penalty``, ``n_restarts``, ``seed``, ...).
         The constructor's arguments are never overwritten: the fitted parameters go to
         ``params_``, which :meth:`params` returns from then on (use them as initial values for
         PyMC), and ``kl_``, ``loss_``, ``mi_bits_``, ``history_``, ``n_iter_``, ``restarts_``,
-        ``fit_time_``, ``training_`` describe the fit. This is the maximum-likelihood verb; the
-        Bayesian one is :func:`bellmodels.fit` (NUTS).
+        ``fit_time_``, ``training_`` describe the fit. ``train`` is the maximum-likelihood verb;
+        the Bayesian one is :func:`bellmodels.fit` (NUTS).
 
         >>> from bellmodels import Counts, Scenario
         >>> from bellmodels.models.boltzmann import RBM
         >>> truth = RBM.weinstein2017()
         >>> counts = Counts((truth.behaviour() * 25_000).round().astype(int), Scenario.chsh())
-        >>> fitted = RBM(n_hidden=4, seed=1).fit(counts, objective="conditional")
+        >>> fitted = RBM(n_hidden=4, seed=1).train(counts, objective="conditional")
         >>> fitted.kl_ < 1e-3
         True
         """
@@ -333,6 +334,19 @@ class BoltzmannModel(HiddenVariableModel):
         for key, value in result.attributes().items():
             setattr(self, key, value)
         return self
+
+    def fit(self, counts: Counts, **options: Any) -> BoltzmannModel:
+        """Deprecated name of :meth:`train` (``fit`` is the Bayesian verb, :func:`bellmodels.fit`).
+
+        Warns (:class:`DeprecationWarning`) and calls :meth:`train` with the same arguments.
+        """
+        warnings.warn(
+            f"{type(self).__name__}.fit(counts) is deprecated: maximum-likelihood training is "
+            f"{type(self).__name__}.train(counts); bellmodels.fit is the Bayesian (NUTS) fit",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.train(counts, **options)
 
     # -- sampling -----------------------------------------------------------------------------
     def gibbs_transition(self, params: Mapping[str, Any] | None = None) -> np.ndarray:

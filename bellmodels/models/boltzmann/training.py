@@ -359,7 +359,7 @@ def fit_machine(
     ----------
     model
         An :class:`~bellmodels.models.boltzmann.RBM` or :class:`~bellmodels.models.boltzmann.CRBM`; its
-        scenario must match the counts'. Not modified (``model.fit`` copies the result in).
+        scenario must match the counts'. Not modified (``model.train`` copies the result in).
     counts
         The data.
     method

@@ -1,192 +1,19 @@
-"""Behaviours p(x_a, x_b | s_a, s_b) and the statistics Bell tests read from them.
-
-A :class:`Behaviour` holds a ``(K_a, K_b, 2, 2)`` array of conditional outcome probabilities
-(outcome index 0 <-> -1, index 1 <-> +1) with its :class:`~bellmodels.scenario.Scenario`, and,
-when it comes from data, the counts it was estimated from (so that statistics carry standard
-errors and tests carry p-values).
-
-Statistics
-----------
-- correlators E(s_a, s_b) = P(same) - P(different), marginals, no-signalling;
-- the four CHSH variants (Clauser, Horne, Shimony & Holt, PRL 23, 880 (1969)) and
-  S = max_k |S_k|, with local bound 2, Tsirelson's bound 2 sqrt(2) (Tsirelson, Lett. Math.
-  Phys. 4, 93 (1980)) and the algebraic bound 4 (Popescu & Rohrlich, Found. Phys. 24, 379
-  (1994));
-- the CH / Eberhard value J = P(++|00) - P(+-|01) - P(-+|10) - P(++|11) <= 0 (Clauser & Horne,
-  PRD 10, 526 (1974); Eberhard, PRA 47, R747 (1993));
-- for K > 2 settings, CHSH over every 2 x 2 sub-choice and the chained Bell inequality of
-  Braunstein & Caves, Ann. Phys. 202, 22 (1990).
-
-CHSH variant order
-------------------
-The four terms are E(a, b), E(a, b'), E(a', b), E(a', b') (setting index 0 is unprimed).
-Variant ``S_k`` puts the single minus sign on the term ``CHSH_MINUS_PAIRS[k]``::
-
-    S_0 = E(a,b) + E(a,b') + E(a',b) - E(a',b')      (the textbook CHSH expression)
-    S_1 = E(a,b) + E(a,b') - E(a',b) + E(a',b')
-    S_2 = E(a,b) - E(a,b') + E(a',b) + E(a',b')
-    S_3 = -E(a,b) + E(a,b') + E(a',b) + E(a',b')
-
-i.e. ``S_k`` has the minus on the pair ``(1 - k // 2, 1 - k % 2)``. For the singlet,
-E = -cos(angle_a - angle_b), at :meth:`Scenario.chsh` this gives ``S_0 = -2 sqrt(2)``.
-
-Example
--------
->>> import numpy as np
->>> from bellmodels import Scenario
->>> from bellmodels.behaviour import Behaviour
->>> scn = Scenario.chsh()
->>> E = -np.cos(scn.angle_differences())
->>> p = (1 + np.multiply.outer(E, [[1, -1], [-1, 1]])) / 4    # unbiased singlet statistics
->>> b = Behaviour(p, scn)
->>> round(float(b.chsh_values()[0]), 4), round(b.S, 4)
-(-2.8284, 2.8284)
-"""
+"""The :class:`Behaviour` container: one table p(x_a, x_b | s_a, s_b) with its scenario (and counts, for data) and the statistics Bell tests read from it."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from scipy import stats
 
-from bellmodels._util import correlators, solve_convex
+from bellmodels._util import correlators
+from bellmodels.behaviour.arrays import ALGEBRAIC, LOCAL_BOUND, TSIRELSON, CHSHChoice, chsh_values
+from bellmodels.behaviour.no_signalling import NoSignallingTest, _ns_mle, no_signalling_violation
 from bellmodels.scenario import DIMS_BEHAVIOUR, Scenario
-
-LOCAL_BOUND: float = 2.0
-"""CHSH bound of every local, measurement-independent model (Bell 1964; CHSH 1969)."""
-TSIRELSON: float = float(2.0 * np.sqrt(2.0))
-"""Largest quantum CHSH value (Tsirelson, Lett. Math. Phys. 4, 93 (1980))."""
-ALGEBRAIC: float = 4.0
-"""Largest no-signalling CHSH value, reached by the PR box (Popescu & Rohrlich 1994)."""
-
-CHSH_MINUS_PAIRS: tuple[tuple[int, int], ...] = ((1, 1), (1, 0), (0, 1), (0, 0))
-"""Setting pair (index into the 2 x 2 sub-choice) that carries the minus sign in ``S_k``."""
-
-
-def no_signalling_violation(p: np.ndarray) -> np.ndarray:
-    """Largest change of one party's marginal across the other's settings, vectorised.
-
-    ``p`` is ``(..., K_a, K_b, 2, 2)``: p(x_a, x_b | s_a, s_b) for one behaviour or a stack
-    (e.g. one per posterior draw). Returns ``max(max_{s_a} [max_{s_b} pA - min_{s_b} pA],
-    max_{s_b} [max_{s_a} pB - min_{s_a} pB])`` with pA = p(x_a = +1 | s_a, s_b), shape ``...``;
-    zero for every no-signalling behaviour. :meth:`Behaviour.no_signalling_violation` is this
-    for one behaviour.
-
-    >>> p = np.full((2, 2, 2, 2), 0.25)
-    >>> p[1, 1] = [[0.5, 0.0], [0.0, 0.5]]          # still no-signalling
-    >>> float(no_signalling_violation(p))
-    0.0
-    >>> p[1, 1] = [[0.6, 0.1], [0.0, 0.3]]          # A's marginal at a' moves with b
-    >>> round(float(no_signalling_violation(p)), 6)
-    0.2
-    """
-    p = np.asarray(p, dtype=float)
-    ma = p[..., 1, :].sum(axis=-1)  # (..., Ka, Kb)
-    mb = p[..., :, 1].sum(axis=-1)
-    da = (ma.max(axis=-1) - ma.min(axis=-1)).max(axis=-1)
-    db = (mb.max(axis=-2) - mb.min(axis=-2)).max(axis=-1)
-    return np.maximum(da, db)
-
-
-def chsh_values(corr: Any) -> np.ndarray:
-    """The four CHSH variants ``S_k`` from ``(..., 2, 2)`` correlators (order: module docstring).
-
-    Vectorised over leading axes: one behaviour's correlators or a stack of them (one per
-    posterior draw). :meth:`Behaviour.chsh_values` is this for one sub-choice of one behaviour.
-
-    >>> e = -np.cos(np.subtract.outer([0, np.pi / 2], [np.pi / 4, -np.pi / 4]))
-    >>> round(float(chsh_values(e)[0]), 6)
-    -2.828427
-    """
-    e = np.asarray(corr, dtype=float)
-    if e.shape[-2:] != (2, 2):
-        raise ValueError(f"CHSH needs 2x2 settings, got correlators of shape {e.shape}")
-    out = []
-    for mi, mj in CHSH_MINUS_PAIRS:
-        sign = np.ones((2, 2))
-        sign[mi, mj] = -1.0
-        out.append((sign * e).sum(axis=(-2, -1)))
-    return np.stack(out, axis=-1)
-
-
-def chsh_max_values(corr: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(S, S_values)`` from ``(..., K_a, K_b)`` correlators, vectorised over leading axes.
-
-    S = max_k |S_k|, maximised over every 2 x 2 sub-choice of settings when K > 2 (as
-    :attr:`Behaviour.S`); ``S_values`` are the four variants of the maximising sub-choice (the
-    first one on ties, as :meth:`Behaviour.chsh_max`).
-
-    >>> s, v = chsh_max_values(np.ones((3, 2, 2)))
-    >>> s.tolist()
-    [2.0, 2.0, 2.0]
-    """
-    e = np.asarray(corr, dtype=float)
-    ka, kb = e.shape[-2:]
-    best_s = best_v = None
-    for sa in itertools.combinations(range(ka), 2):
-        for sb in itertools.combinations(range(kb), 2):
-            v = chsh_values(e[..., list(sa), :][..., list(sb)])
-            s = np.abs(v).max(axis=-1)
-            if best_s is None or best_v is None:
-                best_s, best_v = s, v
-            else:
-                better = s > best_s
-                best_s = np.where(better, s, best_s)
-                best_v = np.where(better[..., None], v, best_v)
-    if best_s is None or best_v is None:
-        raise ValueError(f"CHSH needs at least 2 settings per party, got {ka} x {kb}")
-    return best_s, best_v
-
-
-@dataclass(frozen=True)
-class CHSHChoice:
-    """One 2 x 2 sub-choice of settings and its four CHSH variants.
-
-    Attributes
-    ----------
-    settings_a, settings_b
-        Setting indices ``(unprimed, primed)`` of each party.
-    labels_a, labels_b
-        Their labels.
-    values
-        The four variants ``S_k`` (see the module docstring for the order).
-    S
-        ``max_k |S_k|``.
-    """
-
-    settings_a: tuple[int, int]
-    settings_b: tuple[int, int]
-    labels_a: tuple[str, str]
-    labels_b: tuple[str, str]
-    values: tuple[float, float, float, float]
-    S: float
-
-
-@dataclass(frozen=True)
-class NoSignallingTest:
-    """Likelihood-ratio test of no-signalling on count data.
-
-    Attributes
-    ----------
-    G
-        ``2 (log L_max - log L_max under no-signalling)``.
-    df
-        Number of independent no-signalling constraints, ``K_a (K_b - 1) + K_b (K_a - 1)``.
-    p_value
-        ``chi2.sf(G, df)`` (Wilks' asymptotic distribution).
-    max_difference
-        The largest observed marginal difference (as :meth:`Behaviour.no_signalling_violation`).
-    """
-
-    G: float
-    df: int
-    p_value: float
-    max_difference: float
 
 
 class Behaviour:
@@ -398,7 +225,7 @@ class Behaviour:
     def chsh_values(
         self, settings_a: Sequence[int] = (0, 1), settings_b: Sequence[int] = (0, 1)
     ) -> np.ndarray:
-        """The four CHSH variants ``S_k`` of one 2 x 2 sub-choice (order: module docstring).
+        """The four CHSH variants ``S_k`` of one 2 x 2 sub-choice (order: :mod:`bellmodels.behaviour`).
 
         Parameters
         ----------
@@ -659,59 +486,6 @@ class Behaviour:
         return f"Behaviour({kind}, settings={self.scenario.n_a}x{self.scenario.n_b})"
 
 
-def _ns_mle(n: np.ndarray) -> np.ndarray:
-    """Maximum-likelihood no-signalling behaviour for counts ``n`` (K_a, K_b, 2, 2)."""
-    import cvxpy as cp
-
-    ka, kb = n.shape[:2]
-    m = ka * kb
-    flat = n.reshape(m * 4)
-    tot = flat.sum()
-    # scale so that the objective is O(1); weights of cells with zero counts drop out
-    w = flat / tot
-    idx = np.arange(m * 4).reshape(ka, kb, 2, 2)
-    var = cp.Variable(m * 4, nonneg=True)
-    cons = []
-    rows = []
-    # normalisation per pair
-    for i, j in itertools.product(range(ka), range(kb)):
-        row = np.zeros(m * 4)
-        row[idx[i, j].ravel()] = 1.0
-        rows.append(row)
-    norm = np.array(rows)
-    cons.append(norm @ var == 1.0)
-    ns_rows = []
-    for i in range(ka):  # A's marginal p(x_a=+1 | i, j) equal for all j
-        for j in range(1, kb):
-            row = np.zeros(m * 4)
-            row[idx[i, j, 1, :]] = 1.0
-            row[idx[i, 0, 1, :]] = -1.0
-            ns_rows.append(row)
-    for j in range(kb):  # B's marginal p(x_b=+1 | i, j) equal for all i
-        for i in range(1, ka):
-            row = np.zeros(m * 4)
-            row[idx[i, j, :, 1]] = 1.0
-            row[idx[0, j, :, 1]] = -1.0
-            ns_rows.append(row)
-    cons.append(np.array(ns_rows) @ var == 0.0)
-    pos = np.flatnonzero(w > 0)
-    objective = cp.Maximize(cp.sum(cp.multiply(w[pos], cp.log(var[pos]))))
-    problem = cp.Problem(objective, cons)
-    solve_convex(problem)
-    p = np.clip(np.asarray(var.value, dtype=float), 1e-300, None).reshape(ka, kb, 2, 2)
-    return p / p.sum(axis=(2, 3), keepdims=True)
-
-
 __all__ = [
-    "ALGEBRAIC",
-    "CHSH_MINUS_PAIRS",
-    "LOCAL_BOUND",
-    "TSIRELSON",
     "Behaviour",
-    "CHSHChoice",
-    "NoSignallingTest",
-    "chsh_max_values",
-    "chsh_values",
-    "correlators",
-    "no_signalling_violation",
 ]

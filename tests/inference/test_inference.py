@@ -235,7 +235,7 @@ def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
     pmodel = build_model(model, counts)
     mode, source = _initvals(model, counts, "auto", pmodel)
     assert source.startswith("posterior mode")
-    ml = bm.models.get("rbm").fit(counts)
+    ml = bm.models.get("rbm").train(counts)
     logp = pmodel.compile_logp()
     # the chains' start is in the free variables (the +-1-coded machine)
     assert set(mode) == {"W_spin", "c_spin", "d_spin"}

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from bellmodels import Scenario, models
-from tests.test_models_local import audit, chsh_values
-from tests.test_models_nonlocal import TSIRELSON, correlators, sample_s
+from tests.models.test_models_local import audit, chsh_values
+from tests.models.test_models_nonlocal import TSIRELSON, correlators, sample_s
 
 MD_MODELS = ["brans", "hall2010", "dlr-one-sided"]
 HALL_CHSH_M = (2 * np.sqrt(2) - 2) / 3  # least M a local model needs for S = 2 sqrt 2

@@ -102,7 +102,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path, chsh, monkeypatch):
         Path(tmp).write_text("half a fi")
         raise OSError("disk full")
 
-    monkeypatch.setattr("bellmodels.data._write_csv", broken_write)
+    monkeypatch.setattr("bellmodels.data.files._write_csv", broken_write)
     with pytest.raises(OSError, match="disk full"):
         write_counts(other, target)
     assert target.read_text() == before  # the old file is untouched

@@ -19,7 +19,7 @@ import xarray as xr
 from bellmodels import run_study
 from bellmodels.study import load_study, load_study_file, parse_study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = """
 [study]
@@ -55,7 +55,7 @@ def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
         (GOOD.replace("fit = false", 'fit = "no"'), "inference.fit", "true/false"),
         (GOOD.replace('source = "simulate"', 'source = "simulated"'), "data.source", "expected"),
         (GOOD + "[models.rbm]\ntrain = true\n", "models.rbm", "not in models.include"),
-        (GOOD + "[models.bell1964]\ntrain = true\n", "models.bell1964.train", "has no fit()"),
+        (GOOD + "[models.bell1964]\ntrain = true\n", "models.bell1964.train", "has no train()"),
         (GOOD + "[models.bell1964]\ntrian = true\n", "models.bell1964.trian", "unknown"),
         (
             GOOD.replace('"quantum-singlet"]', '"quantum-singlet", 3]'),

@@ -19,7 +19,6 @@ from bellmodels.behaviour import Behaviour
 from bellmodels.cli import main
 from bellmodels.ontic import local_deterministic_strategies
 from bellmodels.significance import (
-    _win_table,
     chsh_game,
     likelihood_ratio_test,
     local_win_bound,
@@ -28,6 +27,7 @@ from bellmodels.significance import (
     significance,
     test_factor_test,
 )
+from bellmodels.significance.games import _win_table
 from bellmodels.simulate import singlet_behaviour
 
 SCN = Scenario.chsh()

@@ -92,7 +92,7 @@ def test_exact_ml_on_weinstein_training_set(singlet_counts):
     """Acceptance: KL <= 1e-3 nats and every correlator within 0.01 of the data's."""
     data_e = correlators(singlet_counts.values / singlet_counts.pair_totals()[:, :, None, None])
     for objective in ("joint", "conditional"):
-        model = RBM(n_hidden=4, seed=0).fit(singlet_counts, objective=objective, seed=0)
+        model = RBM(n_hidden=4, seed=0).train(singlet_counts, objective=objective, seed=0)
         assert model.kl_ <= 1e-3
         assert np.abs(correlators(model.behaviour()) - data_e).max() <= 0.01
         assert model.kl_ == pytest.approx(model.kl(singlet_counts, objective=objective))
@@ -106,18 +106,28 @@ def test_exact_ml_on_weinstein_training_set(singlet_counts):
 
 
 def test_exact_fit_is_reproducible_and_beats_the_published_machine(singlet_counts):
-    a = RBM(seed=0).fit(singlet_counts, seed=3)
-    b = RBM(seed=0).fit(singlet_counts, seed=3)
+    a = RBM(seed=0).train(singlet_counts, seed=3)
+    b = RBM(seed=0).train(singlet_counts, seed=3)
     np.testing.assert_array_equal(a.params()["W"], b.params()["W"])
     published = RBM.weinstein2017().kl(singlet_counts, objective="joint")
     assert a.kl_ < published / 10
 
 
+def test_fit_warns_it_is_deprecated_and_trains_like_train(singlet_counts):
+    """``fit`` is the Bayesian verb (bm.fit); the machines' old ML ``fit`` warns and trains."""
+    trained = RBM(seed=0).train(singlet_counts, seed=3, n_restarts=1)
+    old = RBM(seed=0)
+    with pytest.warns(DeprecationWarning, match=r"RBM\.train"):
+        returned = old.fit(singlet_counts, seed=3, n_restarts=1)
+    assert returned is old
+    np.testing.assert_array_equal(old.params_["W"], trained.params_["W"])
+
+
 def test_crbm_fits_conditionally(singlet_counts):
-    model = CRBM(seed=0).fit(singlet_counts, seed=0)
+    model = CRBM(seed=0).train(singlet_counts, seed=0)
     assert model.kl_ <= 1e-3
     with pytest.raises(ValueError, match="conditional"):
-        CRBM().fit(singlet_counts, objective="joint")
+        CRBM().train(singlet_counts, objective="joint")
 
 
 def test_trained_machine_on_exact_singlet_is_local_and_measurement_dependent():
@@ -127,7 +137,7 @@ def test_trained_machine_on_exact_singlet_is_local_and_measurement_dependent():
 
     scn = Scenario.chsh()
     counts = Counts(np.round(singlet_behaviour(scn) * 1e9).astype(np.int64), scn)
-    model = CRBM(seed=0).fit(counts, seed=1)
+    model = CRBM(seed=0).train(counts, seed=1)
     report = audit(model, tol=1e-6, compute_min_mi=False, compute_min_hall_M=False)
     assert report.classification == "local & measurement-dependent"
     assert report.S == pytest.approx(2 * np.sqrt(2), abs=1e-3)
@@ -138,14 +148,14 @@ def test_trained_machine_on_exact_singlet_is_local_and_measurement_dependent():
 def test_stochastic_methods_learn(singlet_counts, method):
     model = RBM(seed=0)
     start_kl = model.kl(singlet_counts, params={k: 0 * v for k, v in model.params().items()})
-    model.fit(singlet_counts, method=method, seed=0, n_iter=1500, n_chains=500, k=2)
+    model.train(singlet_counts, method=method, seed=0, n_iter=1500, n_chains=500, k=2)
     assert model.kl_ < 0.02 < start_kl
     assert model.history_["kl"][-1] == pytest.approx(model.kl_)
 
 
 def test_mi_penalty_lowers_mi(singlet_counts):
-    free = RBM(seed=0).fit(singlet_counts, objective="conditional", seed=0, n_restarts=2)
-    penalised = RBM(seed=0).fit(
+    free = RBM(seed=0).train(singlet_counts, objective="conditional", seed=0, n_restarts=2)
+    penalised = RBM(seed=0).train(
         singlet_counts, objective="conditional", mi_penalty=1.0, seed=0, n_restarts=2
     )
     assert penalised.mi_bits_ < free.mi_bits_ - 0.1
@@ -169,13 +179,13 @@ def test_kl_definitions(singlet_counts):
 
 def test_bad_training_input(singlet_counts):
     with pytest.raises(ValueError, match="scenario"):
-        RBM(Scenario.chained(3)).fit(singlet_counts)
+        RBM(Scenario.chained(3)).train(singlet_counts)
     with pytest.raises(ValueError, match="method"):
-        RBM().fit(singlet_counts, method="sgd")
+        RBM().train(singlet_counts, method="sgd")
     with pytest.raises(ValueError, match="mi_penalty"):
-        RBM().fit(singlet_counts, mi_penalty=-1)
+        RBM().train(singlet_counts, mi_penalty=-1)
     with pytest.raises(ValueError, match="empty"):
-        RBM().fit(Counts(np.zeros((2, 2, 2, 2), dtype=int), Scenario.chsh()))
+        RBM().train(Counts(np.zeros((2, 2, 2, 2), dtype=int), Scenario.chsh()))
 
 
 def test_frontier_dataset(singlet_counts):

@@ -7,7 +7,7 @@ import pytest
 
 from bellmodels import Scenario, models
 from bellmodels.models.nonlocal_ import pr_boxes, ratio_cdf
-from tests.test_models_local import audit, chsh_values
+from tests.models.test_models_local import audit, chsh_values
 
 TSIRELSON = 2.0 * np.sqrt(2.0)
 

@@ -14,7 +14,7 @@ import pytest
 from bellmodels import models
 from bellmodels.study import load_study_file
 
-STUDIES = Path(__file__).resolve().parents[1] / "studies"
+STUDIES = Path(__file__).resolve().parents[2] / "studies"
 # The gate wants bulk and tail ESS >= 400; the explicit models give 0.2-0.9 ESS per draw, the
 # machines less. Fewer than 2 x 1000 draws per fit cannot pass it reliably (measured: the
 # headers of real_data.toml and noise_sweep.toml).

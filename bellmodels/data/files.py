@@ -1,33 +1,4 @@
-"""Bell-test data: per-trial arrays (:class:`Trials`), count tables (:class:`Counts`), and files.
-
-Files
------
-Two CSV forms (``DESIGN.md``) and NetCDF:
-
-* **count table** -- header ``setting_a,setting_b,outcome_a,outcome_b,count``; one row per
-  cell; a cell that has no row has count 0; a cell listed twice is an error (never summed);
-* **per-trial rows** -- the same header without ``count``; one row per trial; read in chunks of
-  ``chunk_rows`` rows, so 10^8 rows need memory for one chunk only;
-* **NetCDF** (``.nc``) -- the :attr:`Counts.array` DataArray as :func:`write_counts` writes it,
-  with the scenario and provenance in its attrs.
-
-Settings are indices ``0..K-1`` or the scenario's labels (``a``, ``a'`` ...); outcomes are
-``+1`` / ``-1`` (``1`` is read as ``+1``); a number in a setting column is an index (so labels
-that look like numbers are read as indices). Counts must be whole and non-negative (``3.0`` is
-read as 3; ``2.5``, ``-1`` and ``abc`` are errors). A CSV file cannot carry its scenario, so
-:func:`read_counts` takes ``scenario=`` (default :meth:`Scenario.chsh`); a NetCDF file carries
-its own. Every bad cell raises :class:`DataFormatError` naming the file, the line (1-based, the
-header is line 1) and the column; nothing is silently dropped or repaired.
-
-Example
--------
->>> import numpy as np
->>> from bellmodels import Scenario, Trials
->>> t = Trials(Scenario.chsh(), [0, 0, 1], [1, 1, 0], [1, -1, 1], [-1, -1, 1])
->>> c = t.counts()
->>> int(c.total), c.pair_totals().tolist()
-(3, [[0, 2], [1, 0]])
-"""
+"""Reading and writing count tables and per-trial rows: CSV (in chunks) and NetCDF."""
 
 from __future__ import annotations
 
@@ -37,249 +8,26 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from bellmodels._util import atomic_write, write_atomic
+from bellmodels._util import atomic_write
+from bellmodels.data.format import (
+    COUNT_COLUMNS,
+    OUTCOME_COLUMNS,
+    SETTING_COLUMNS,
+    TRIAL_COLUMNS,
+    DataFormatError,
+    FileForm,
+    _cell_name,
+    _is_netcdf,
+    _outcome_value,
+    _setting_value,
+)
+from bellmodels.data.tables import Counts, Trials
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
-
-
-class Trials:
-    """Per-trial records: settings as indices, outcomes as +1 / -1.
-
-    Parameters
-    ----------
-    scenario
-        The scenario the setting indices refer to.
-    setting_a, setting_b
-        Integer setting indices, one per trial.
-    outcome_a, outcome_b
-        Outcomes, +1 or -1, one per trial.
-    """
-
-    def __init__(
-        self,
-        scenario: Scenario,
-        setting_a: Any,
-        setting_b: Any,
-        outcome_a: Any,
-        outcome_b: Any,
-    ) -> None:
-        arrays = {
-            "setting_a": np.asarray(setting_a),
-            "setting_b": np.asarray(setting_b),
-            "outcome_a": np.asarray(outcome_a),
-            "outcome_b": np.asarray(outcome_b),
-        }
-        n = arrays["setting_a"].shape
-        for name, arr in arrays.items():
-            if arr.ndim != 1 or arr.shape != n:
-                raise ValueError(
-                    f"{name} must be 1-D of length {n[0] if n else '?'}, got {arr.shape}"
-                )
-            if arr.size and not np.issubdtype(arr.dtype, np.integer):
-                raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-        for name, k in (("setting_a", scenario.n_a), ("setting_b", scenario.n_b)):
-            arr = arrays[name]
-            bad = np.flatnonzero((arr < 0) | (arr >= k))
-            if bad.size:
-                raise ValueError(
-                    f"{name} of trial {bad[0]} is {arr[bad[0]]}: expected an index 0..{k - 1}"
-                )
-        for name in ("outcome_a", "outcome_b"):
-            arr = arrays[name]
-            bad = np.flatnonzero((arr != 1) & (arr != -1))
-            if bad.size:
-                raise ValueError(f"{name} of trial {bad[0]} is {arr[bad[0]]}: expected +1 or -1")
-        self.scenario = scenario
-        self.setting_a = arrays["setting_a"].astype(np.int8)
-        self.setting_b = arrays["setting_b"].astype(np.int8)
-        self.outcome_a = arrays["outcome_a"].astype(np.int8)
-        self.outcome_b = arrays["outcome_b"].astype(np.int8)
-
-    def __len__(self) -> int:
-        return int(self.setting_a.size)
-
-    def counts(self, provenance: dict[str, Any] | None = None) -> Counts:
-        """Tally the trials into a :class:`Counts` table (vectorised, one bincount)."""
-        ka, kb = self.scenario.n_a, self.scenario.n_b
-        xa = (self.outcome_a > 0).astype(np.int64)
-        xb = (self.outcome_b > 0).astype(np.int64)
-        flat = ((self.setting_a.astype(np.int64) * kb + self.setting_b) * 2 + xa) * 2 + xb
-        values = np.bincount(flat, minlength=ka * kb * 4).reshape(ka, kb, 2, 2)
-        return Counts(values, self.scenario, provenance=provenance)
-
-    def __repr__(self) -> str:
-        return f"Trials(n={len(self)}, settings={self.scenario.n_a}x{self.scenario.n_b})"
-
-
-class Counts:
-    """Counts n(s_a, s_b, x_a, x_b) as an int64 :class:`xarray.DataArray` with the scenario.
-
-    ``counts.array`` is the DataArray (dims ``setting_a, setting_b, outcome_a, outcome_b``,
-    outcome coords ``[-1, +1]``, attrs ``scenario`` and ``provenance`` as JSON text), so it saves
-    to NetCDF as it is.
-
-    Parameters
-    ----------
-    values
-        ``(K_a, K_b, 2, 2)`` non-negative integer counts (outcome index 0 <-> -1), or a DataArray
-        with those dims.
-    scenario
-        The scenario; taken from ``values.attrs["scenario"]`` when omitted and present.
-    provenance
-        Free-form description of where the data came from (kept in attrs).
-    """
-
-    def __init__(
-        self,
-        values: Any,
-        scenario: Scenario | None = None,
-        provenance: dict[str, Any] | None = None,
-    ) -> None:
-        if isinstance(values, xr.DataArray):
-            if scenario is None and "scenario" in values.attrs:
-                scenario = Scenario.from_json(values.attrs["scenario"])
-            if provenance is None and "provenance" in values.attrs:
-                provenance = json.loads(values.attrs["provenance"])
-            values = values.transpose(*DIMS_BEHAVIOUR).values
-        if scenario is None:
-            raise ValueError("Counts needs a scenario")
-        arr = np.asarray(values)
-        if arr.shape != scenario.shape:
-            raise ValueError(f"counts must have shape {scenario.shape}, got {arr.shape}")
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise ValueError("counts must be whole numbers")
-        if np.any(arr < 0):
-            raise ValueError("counts must be non-negative")
-        self.scenario = scenario
-        self.provenance: dict[str, Any] = dict(provenance or {})
-        self.array = xr.DataArray(
-            arr.astype(np.int64),
-            dims=DIMS_BEHAVIOUR,
-            coords=scenario.coords(),
-            attrs={"scenario": scenario.to_json(), "provenance": json.dumps(self.provenance)},
-            name="counts",
-        )
-
-    @property
-    def values(self) -> np.ndarray:
-        """The ``(K_a, K_b, 2, 2)`` int64 array."""
-        return self.array.values
-
-    @property
-    def total(self) -> int:
-        """Total number of trials."""
-        return int(self.values.sum())
-
-    def pair_totals(self) -> np.ndarray:
-        """Trials per setting pair, ``(K_a, K_b)``."""
-        return self.values.sum(axis=(2, 3))
-
-    def empty_pairs(self) -> list[tuple[str, str]]:
-        """Setting pairs (labels) with zero trials."""
-        n = self.pair_totals()
-        return [
-            (self.scenario.labels_a[i], self.scenario.labels_b[j]) for i, j in np.argwhere(n == 0)
-        ]
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Counts):
-            return NotImplemented
-        return self.scenario == other.scenario and np.array_equal(self.values, other.values)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Counts(total={self.total}, settings={self.scenario.n_a}x{self.scenario.n_b})"
-
-
-# ---------------------------------------------------------------------------------------------
-# Files: reading and writing (CSV count tables, per-trial CSV, NetCDF)
-# ---------------------------------------------------------------------------------------------
-
-SETTING_COLUMNS: tuple[str, str] = ("setting_a", "setting_b")
-OUTCOME_COLUMNS: tuple[str, str] = ("outcome_a", "outcome_b")
-TRIAL_COLUMNS: tuple[str, str, str, str] = (*SETTING_COLUMNS, *OUTCOME_COLUMNS)
-COUNT_COLUMNS: tuple[str, str, str, str, str] = (*TRIAL_COLUMNS, "count")
-NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf")
-
-FileForm = Literal["counts", "trials"]
-
-
-class DataFormatError(ValueError):
-    """A data file that cannot be read as Bell-test data; the message names the place.
-
-    Attributes
-    ----------
-    path
-        The file.
-    line
-        1-based line number in the file (the CSV header is line 1), or ``None`` when the problem
-        is not on one line (e.g. a NetCDF attribute).
-    field
-        The column (CSV) or variable / cell (NetCDF) at fault, or ``None``.
-
-    Example
-    -------
-    >>> err = DataFormatError("outcome 0 is not +1 or -1", path="t.csv", line=3, field="outcome_a")
-    >>> str(err)
-    "t.csv: line 3, column 'outcome_a': outcome 0 is not +1 or -1"
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | os.PathLike[str],
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        self.path = str(path)
-        self.line = line
-        self.field = field
-        self.reason = message
-        place = []
-        if line is not None:
-            place.append(f"line {line}")
-        if field is not None:
-            place.append(f"column {field!r}" if line is not None else f"field {field}")
-        prefix = f"{self.path}: " + "".join(p + ", " for p in place[:-1])
-        prefix += f"{place[-1]}: " if place else ""
-        super().__init__(prefix + message)
-
-
-def _is_netcdf(path: Path) -> bool:
-    return path.suffix.lower() in NETCDF_SUFFIXES
-
-
-def _outcome_value(value: Any) -> int | None:
-    """+1 / -1 from a parsed CSV cell (int, integral float or text such as '+1'), else None."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        return {"+1": 1, "1": 1, "-1": -1}.get(text)
-    if isinstance(value, (int, np.integer, float, np.floating)) and value in (1, -1):
-        return int(value)
-    return None
-
-
-def _setting_value(scenario: Scenario, party: str, value: Any) -> int | None:
-    """Setting index from a parsed CSV cell (index or label), else None."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (float, np.floating)):
-        if not float(value).is_integer():
-            return None
-        value = int(value)
-    try:
-        return scenario.setting_index(party, value)
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -606,14 +354,6 @@ def read_trials(
     return Trials(scn, **arrays)
 
 
-def _cell_name(scenario: Scenario, index: tuple[int, ...]) -> str:
-    sa, sb, xa, xb = (int(i) for i in index)
-    return (
-        f"counts[setting_a={scenario.labels_a[sa]}, setting_b={scenario.labels_b[sb]}, "
-        f"outcome_a={OUTCOMES[xa]:+d}, outcome_b={OUTCOMES[xb]:+d}]"
-    )
-
-
 def _read_netcdf(path: Path, scenario: Scenario | None) -> Counts:
     if not path.exists():
         raise FileNotFoundError(f"no such data file: {path}")
@@ -794,11 +534,7 @@ def write_counts(
 
 
 __all__ = [
-    "Counts",
-    "DataFormatError",
-    "Trials",
     "read_counts",
     "read_trials",
-    "write_atomic",
     "write_counts",
 ]

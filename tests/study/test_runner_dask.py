@@ -41,7 +41,12 @@ def test_dask_local_cluster_matches_process_pool(tmp_path):
     assert (pool["status"] == "done").all() and (dask["status"] == "done").all()
     assert list(dask["task"].values.ravel()) == list(pool["task"].values.ravel())
     for var in NUMBERS:
-        np.testing.assert_allclose(dask[var].values, pool[var].values, rtol=1e-10, err_msg=var)
+        # min_mi_bits is the optimum of a convex programme: its solver stops at a tolerance, so
+        # two processes may differ in the last digits (~1e-10 seen); 1e-6 is well below any
+        # difference a wrong result would make
+        tol = 1e-6 if var == "min_mi_bits" else 1e-10
+        a, b = dask[var].values, pool[var].values
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol if tol > 1e-10 else 0, err_msg=var)
     # the numbers are real: S grows with the visibility, the trained machine is measurement-
     # dependent, and the data are the same simulated trials in both runs
     assert float(pool["data_S"].sel(visibility=1.0)) > float(pool["data_S"].sel(visibility=0.8))

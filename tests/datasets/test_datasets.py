@@ -31,7 +31,7 @@ PUBLISHED = {
 
 
 def test_names():
-    # the CHSH tables above, and the CH/Eberhard table vienna2015 (tests/test_significance.py)
+    # the CHSH tables above, and the CH/Eberhard table vienna2015 (tests/significance/test_significance.py)
     assert datasets.names() == sorted([*PUBLISHED, "vienna2015"])
 
 
