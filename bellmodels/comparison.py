@@ -51,6 +51,7 @@ from bellmodels.inference import (
     evidence_reliable,
     fit,
     invariant_draws,
+    log_bayes_factor,
     loo,
     resolve_model,
 )
@@ -150,6 +151,7 @@ class Comparison:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")
         (la, sa), (lb, sb) = self.evidence[a], self.evidence[b]
         bad = [n for n, se in ((a, sa), (b, sb)) if not evidence_reliable(se)]
+        paired = a in self.evidence_estimates and b in self.evidence_estimates
         if bad and not allow_unreliable:
             raise ValueError(
                 f"the log evidence of {bad} has Monte Carlo error above "
@@ -157,6 +159,8 @@ class Comparison:
                 "more SMC particles or runs (evidence_draws, evidence_chains), or pass "
                 "allow_unreliable=True"
             )
+        if paired:  # runs that share random numbers: the paired error
+            return log_bayes_factor(self.evidence_estimates[a], self.evidence_estimates[b])
         return la - lb, math.hypot(sa, sb)
 
     def bayes_factors(self) -> pd.DataFrame:

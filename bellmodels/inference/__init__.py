@@ -26,6 +26,7 @@ from bellmodels.inference.evidence import (
     EvidenceEstimate,
     estimate_log_evidence,
     evidence_reliable,
+    log_bayes_factor,
     log_evidence,
     log_multinomial_coefficient,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "fit",
     "invariant_draws",
     "load_fit",
+    "log_bayes_factor",
     "log_evidence",
     "log_multinomial_coefficient",
     "loo",
