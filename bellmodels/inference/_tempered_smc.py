@@ -81,7 +81,8 @@ class TemperedParts:
         self._fn = compile_fn([batch], [b_prior, b_lik, g_prior, g_lik])
 
     def __call__(self, z: np.ndarray) -> tuple[np.ndarray, ...]:
-        lp, ll, gp, gl = (np.asarray(x, dtype=float) for x in self._fn(z))
+        with np.errstate(invalid="ignore", over="ignore"):  # a diverging point is -inf below
+            lp, ll, gp, gl = (np.asarray(x, dtype=float) for x in self._fn(z))
         bad = ~(np.isfinite(lp) & np.isfinite(ll))
         if bad.any():
             lp, ll = np.where(bad, -np.inf, lp), np.where(bad, -np.inf, ll)
