@@ -56,6 +56,9 @@ def _major(dist: str) -> int:
 ARVIZ_1: bool = _major("arviz") >= 1
 #: True on PyMC 6 (``find_MAP(initvals=)``), False on PyMC 5.
 PYMC_6: bool = _major("pymc") >= 6
+#: The ``ddof`` of the variance in ``az.loo``'s ``se = sqrt(N var(elpd_i))``: 0 on ArviZ 0.2x,
+#: 1 on ArviZ 1.x (``arviz_stats.base.diagnostics``, ``loo_summary``). bellmodels' own LOO keeps 0 on both lines.
+LOO_SE_DDOF: int = 1 if ARVIZ_1 else 0
 
 
 def line() -> str:
@@ -151,7 +154,8 @@ def add_groups(idata: Any, groups: Mapping[str, xr.Dataset]) -> None:
     """Add (or replace) groups of ``idata`` in place."""
     if isinstance(idata, xr.DataTree):
         for name, ds in groups.items():
-            idata[name] = xr.DataTree(dataset=ds)
+            data = ds.to_dataset() if isinstance(ds, xr.DataTree) else ds
+            idata[name] = xr.DataTree(dataset=data)
         return
     for name in groups:
         if name in idata.groups():
@@ -410,97 +414,131 @@ def find_map(model: Any, start: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
 # -- plots --------------------------------------------------------------------------------------
 # Each draws ArviZ's own plot (ArviZ 0.2x's on that line, arviz-plots' on ArviZ 1.x) into the
-# matplotlib axes it is given, so the figures keep bellmodels' layout on both lines.
-def _plot_collection(data: xr.DataTree, var_names: Sequence[str], axes: Sequence[Any]) -> Any:
-    """An arviz-plots ``PlotCollection`` facetting ``var_names`` one per axis of ``axes``."""
+# matplotlib axes it is given, so the figures keep bellmodels' layout on both lines. arviz-plots
+# takes no ``ax=``: it draws into the axes of a ``PlotCollection``, which is built here from ours
+# (the layout ``PlotCollection.wrap`` makes: a ``figure`` at the root, one ``plot`` per variable).
+def _plot_collection(
+    data: xr.Dataset, axes: Sequence[Any], aes: Mapping[str, list[str]] | None = None
+) -> Any:
+    """An arviz-plots ``PlotCollection`` facetting the variables of ``data``, one per axis."""
     from arviz_plots import PlotCollection
 
-    viz = xr.DataTree.from_dict(
-        {
-            "/": xr.Dataset({"figure": np.array(axes[0].figure, dtype=object)}),
-            **{
-                name: xr.Dataset({"plot": np.array(ax, dtype=object)})
-                for name, ax in zip(var_names, axes, strict=False)
-            },
-        }
+    names = list(data.data_vars)
+
+    def per_var(values: Sequence[Any]) -> xr.Dataset:
+        return xr.Dataset(
+            {n: xr.DataArray(np.array(v, dtype=object)) for n, v in zip(names, values, strict=True)}
+        )
+
+    viz = xr.DataTree(
+        xr.Dataset({"figure": np.array(axes[0].figure, dtype=object)}),
+        children={
+            "plot": xr.DataTree(per_var(list(axes))),
+            "row_index": xr.DataTree(per_var([0] * len(names))),
+            "col_index": xr.DataTree(per_var(list(range(len(names))))),
+        },
     )
-    return PlotCollection(data, viz, backend="matplotlib")
+    chain = {"color": ["chain"], "overlay": ["chain"]}
+    return PlotCollection(data, viz, backend="matplotlib", aes=dict(aes or chain))
 
 
-def _tree(data: Any, name: str = "posterior") -> xr.DataTree:
-    if isinstance(data, xr.DataTree):
-        return data
-    return xr.DataTree.from_dict({name: data})
+def _posterior_of(data: Any, var_names: Sequence[str]) -> xr.Dataset:
+    ds = data if isinstance(data, xr.Dataset) else group(data, "posterior")
+    return ds[list(var_names)]
 
 
 def plot_rank(data: Any, var_names: Sequence[str], axes: Sequence[Any]) -> None:
-    """Rank plots of ``var_names`` (a posterior Dataset or a fit), one per axis of ``axes``.
-
-    Rank plots are the convergence check for multimodal posteriors (Vehtari et al. 2021).
-    """
+    """Rank plots of ``var_names`` (of a posterior Dataset or a fit), one per axis of ``axes``:
+    rank histograms on ArviZ 0.2x, fractional-rank ECDF differences on ArviZ 1.x. Both are the
+    convergence check for multimodal posteriors (Vehtari et al. 2021)."""
     az = _az()
+    axes = list(np.ravel(np.asarray(axes, dtype=object)))
     if not ARVIZ_1:
         az.plot_rank(data, var_names=list(var_names), ax=np.asarray(axes))
         return
-    tree = _tree(data)
-    post = tree["posterior"].to_dataset()[list(var_names)]
-    sub = xr.DataTree.from_dict({"posterior": post})
-    az.plot_rank(sub, plot_collection=_plot_collection(sub, var_names, axes))
+    post = _posterior_of(data, var_names)
+    tree = xr.DataTree.from_dict({"posterior": post})
+    az.plot_rank(tree, plot_collection=_plot_collection(post, axes))
 
 
-def plot_trace(data: Any, var_names: Sequence[str], axes: np.ndarray) -> None:
+def plot_trace(data: Any, var_names: Sequence[str], axes: Any) -> None:
     """Trace plots of ``var_names``: row ``i`` of the ``(n, 2)`` ``axes`` holds variable ``i``'s
     per-chain densities (left) and its draws against the draw index (right)."""
     az = _az()
-    axes = np.atleast_2d(axes)
+    axes = np.atleast_2d(np.asarray(axes, dtype=object))
     if not ARVIZ_1:
         az.plot_trace(data, var_names=list(var_names), axes=axes, compact=True)
         return
-    tree = _tree(data)
-    sub = xr.DataTree.from_dict({"posterior": tree["posterior"].to_dataset()[list(var_names)]})
+    post = _posterior_of(data, var_names)
+    tree = xr.DataTree.from_dict({"posterior": post})
     az.plot_dist(
-        sub, kind="kde", plot_collection=_plot_collection(sub, var_names, list(axes[:, 0]))
+        tree,
+        kind="kde",
+        plot_collection=_plot_collection(post, list(axes[:, 0])),
+        visuals={"credible_interval": False, "point_estimate": False, "point_estimate_text": False},
     )
-    az.plot_trace(sub, plot_collection=_plot_collection(sub, var_names, list(axes[:, 1])))
+    az.plot_trace(tree, plot_collection=_plot_collection(post, list(axes[:, 1])))
 
 
 def plot_energy(idata: Any, ax: Any) -> None:
-    """NUTS energy plot (marginal vs transition energy; Betancourt 2017) into ``ax``, with a
-    legend."""
+    """NUTS energy plot (marginal vs transition energy; Betancourt 2017) into ``ax``; its curves
+    carry legend labels (``ax.get_legend_handles_labels()``)."""
     az = _az()
     if not ARVIZ_1:
         az.plot_energy(idata, ax=ax, legend=True, textsize=8)
         return
-    stats = group(idata, "sample_stats")[["energy"]]
-    sub = xr.DataTree.from_dict({"sample_stats": stats})
-    viz = xr.DataTree.from_dict(
-        {
-            "/": xr.Dataset({"figure": np.array(ax.figure, dtype=object)}),
-            "energy": xr.Dataset({"plot": np.array(ax, dtype=object)}),
-        }
-    )
     from arviz_plots import PlotCollection
+    from arviz_plots.plots.energy_plot import _get_energy_ds
 
-    pc = PlotCollection(sub, viz, backend="matplotlib")
-    az.plot_energy(sub, plot_collection=pc)
+    tree = xr.DataTree.from_dict({"sample_stats": group(idata, "sample_stats")[["energy"]]})
+    energy, _ = _get_energy_ds(tree["sample_stats"], sample_dims=["chain", "draw"])
+    data = energy.expand_dims(column=1).assign_coords(column=["energy"])
+    viz = xr.DataTree(
+        xr.Dataset(
+            {
+                "figure": np.array(ax.figure, dtype=object),
+                "plot": (("column",), np.array([ax], dtype=object)),
+                "row_index": (("column",), [0]),
+                "col_index": (("column",), [0]),
+            },
+            coords={"column": ["energy"]},
+        )
+    )
+    pc = PlotCollection(data, viz, backend="matplotlib", aes={"color": ["energy"]})
+    n_lines = len(ax.lines)
+    az.plot_energy(tree, plot_collection=pc, show_bfmi=False, visuals={"legend": False})
+    kinds = [str(k) for k in energy["energy"].values]
+    for line_, kind in zip(ax.lines[n_lines:], kinds, strict=False):
+        line_.set_label(f"{kind} energy")
 
 
 def plot_compare(table: Any, ax: Any) -> None:
-    """ArviZ's comparison plot (ELPD ± SE per model, best first) of a ranking table with
-    columns ``elpd_loo``, ``se``, ``elpd_diff`` (>= 0), ``dse`` into ``ax``."""
+    """ArviZ's comparison plot (ELPD ± SE per model, best first) into ``ax``, of a ranking table
+    with columns ``elpd_loo``, ``se``, ``elpd_diff`` (>= 0, best minus model) and ``dse``."""
     az = _az()
     if not ARVIZ_1:
         az.plot_compare(table.assign(scale="log"), ax=ax, insample_dev=False, legend=False)
         return
-    cmp = table.rename(columns={"elpd_loo": "elpd", "p_loo": "p"}).assign(
-        elpd_diff=-table["elpd_diff"].astype(float)
-    )
-    az.plot_compare(cmp, backend="matplotlib", ax=ax)
+    from unittest import mock
+
+    import arviz_plots.backend.matplotlib as backend
+
+    cmp = table.rename(columns={"elpd_loo": "elpd", "p_loo": "p"})
+    cmp = cmp.assign(elpd_diff=-cmp["elpd_diff"].astype(float))
+
+    def into_ax(*_: Any, **__: Any) -> tuple[Any, np.ndarray]:
+        return ax.figure, np.array([[ax]], dtype=object)
+
+    # arviz-plots' plot_compare makes its own figure and has no plot_collection argument: hand
+    # it ours (its one plotting grid is created through this backend function)
+    with mock.patch.object(backend, "create_plotting_grid", into_ax):
+        az.plot_compare(cmp, backend="matplotlib")
 
 
 __all__ = [
     "ARVIZ_1",
     "COMPARE_COLUMNS",
+    "LOO_SE_DDOF",
     "PYMC_6",
     "add_groups",
     "compare",
