@@ -179,7 +179,8 @@ def to_netcdf(idata: Any, path: str) -> None:
 def from_netcdf(path: str) -> Any:
     """Read a fit from a NetCDF file (loaded into memory, the file closed), whichever line wrote it."""
     if ARVIZ_1:
-        return xr.load_datatree(path, engine="h5netcdf")
+        with xr.open_datatree(path, engine="h5netcdf") as tree:
+            return tree.load()
     az = _az()
     idata = az.from_netcdf(path, engine="h5netcdf")
     for name in idata.groups():
