@@ -404,13 +404,23 @@ def hdi(values: np.ndarray, prob: float = 0.94) -> tuple[float, float]:
 def find_map(model: Any, start: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """``pm.find_MAP`` (L-BFGS) of ``model`` from ``start``, no progress bar.
 
-    PyMC 5 takes the start as ``start=``, PyMC 6 as ``initvals=``.
+    PyMC 5 takes the start as ``start=`` and returns a dict; PyMC 6 takes ``initvals=`` and is
+    asked for what it will return by default (a DataTree, whose one-draw posterior is read
+    here), unjittered, so it warns about neither change. Values are keyed by variable name.
     """
     import pymc as pm
 
-    if PYMC_6:
-        return pm.find_MAP(initvals=dict(start), model=model, progressbar=False)
-    return pm.find_MAP(start=dict(start), model=model, progressbar=False)
+    if not PYMC_6:
+        return pm.find_MAP(start=dict(start), model=model, progressbar=False)
+    tree = pm.find_MAP(
+        initvals=dict(start),
+        model=model,
+        progressbar=False,
+        jitter=False,
+        return_inferencedata=True,
+    )
+    post = tree["posterior"].to_dataset()
+    return {name: post[name].values[0, 0] for name in post.data_vars}
 
 
 # -- plots --------------------------------------------------------------------------------------
