@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from shutil import which as shutil_which
 
 import numpy as np
 import pytest
@@ -197,3 +198,36 @@ def test_a_fit_round_trips_through_netcdf_on_this_line(tmp_path):
     assert back.attrs == idata.attrs
     for g in GROUPS:
         xr.testing.assert_identical(_arviz.group(back, g), _arviz.group(idata, g))
+
+
+# -- CI -----------------------------------------------------------------------------------------
+def _ci_run(tmp_path: Path, last: str) -> subprocess.CompletedProcess:
+    """``.ci/run`` in a scratch copy whose README's test command prints the interpreter's
+    version and then runs ``last`` (a stand-in for pytest's exit)."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / ".ci").mkdir(parents=True)
+    shutil.copy(root / ".ci" / "run", tmp_path / ".ci" / "run")
+    cmd = (
+        "python3 -m venv .venv && . .venv/bin/activate && "
+        f"python -c 'import sys; print(\"python\", *sys.version_info[:2])' && {last}"
+    )
+    (tmp_path / "README.md").write_text(f"<!-- test-command -->\n```bash\n{cmd}\n```\n")
+    return subprocess.run(
+        ["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.skipif(shutil_which("pyenv") is None, reason="CI finds the second line with pyenv")
+def test_ci_runs_the_readme_command_on_both_lines_and_fails_on_no_tests(tmp_path):
+    ok = _ci_run(tmp_path / "ok", "true")
+    assert ok.returncode == 0, ok.stderr
+    versions = [line.split()[1:] for line in ok.stdout.splitlines() if line.startswith("python ")]
+    assert len(versions) == 2
+    minors = sorted(int(v[1]) for v in versions)
+    assert minors[0] < 12 <= minors[1]  # one run on each line
+    nothing = _ci_run(tmp_path / "none", "exit 5")
+    assert nothing.returncode == 1 and "collected no tests" in nothing.stderr
+    failing = _ci_run(tmp_path / "fail", "exit 3")
+    assert failing.returncode == 3
