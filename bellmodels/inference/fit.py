@@ -282,7 +282,8 @@ def fit(
     target_accept: float = 0.9,
     audit_max_draws: int | None = None,
 ) -> Any:
-    """Fit a model to counts with NUTS; an ``InferenceData`` that says what made it.
+    """Fit a model to counts with NUTS; a fit (``InferenceData`` / ``DataTree``) that says what
+    made it.
 
     Parameters
     ----------
@@ -320,8 +321,9 @@ def fit(
 
     Returns
     -------
-    arviz.InferenceData
-        ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
+    arviz.InferenceData or xarray.DataTree
+        An ``InferenceData`` on ArviZ 0.2x, a ``DataTree`` on ArviZ 1.x, with the same groups
+        (read them with :func:`bellmodels._arviz.group` on either). ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
         (dims ``setting_a, setting_b``), ``S_values`` (dim ``chsh_variant``) and ``S`` (2x2
         scenarios), and for models with an ontic table ``mi_bits`` and ``hall_M`` from
         :func:`bellmodels.audit.audit` of each draw's table. If the audit had to be thinned these
