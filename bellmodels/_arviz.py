@@ -496,7 +496,9 @@ def plot_energy(idata: Any, ax: Any) -> None:
     carry legend labels (``ax.get_legend_handles_labels()``)."""
     az = _az()
     if not ARVIZ_1:
-        az.plot_energy(idata, ax=ax, legend=True, textsize=8)
+        with warnings.catch_warnings():  # matplotlib 3.11 deprecates a call inside ArviZ 0.2x
+            warnings.filterwarnings("ignore", "Passing a dict or None as alias_mapping")
+            az.plot_energy(idata, ax=ax, legend=True, textsize=8)
         return
     from arviz_plots import PlotCollection
     from arviz_plots.plots.energy_plot import _get_energy_ds
@@ -528,7 +530,9 @@ def plot_compare(table: Any, ax: Any) -> None:
     with columns ``elpd_loo``, ``se``, ``elpd_diff`` (>= 0, best minus model) and ``dse``."""
     az = _az()
     if not ARVIZ_1:
-        az.plot_compare(table.assign(scale="log"), ax=ax, insample_dev=False, legend=False)
+        with warnings.catch_warnings():  # pandas deprecates the ``inplace`` ArviZ 0.2x uses
+            warnings.filterwarnings("ignore", "The inplace keyword")
+            az.plot_compare(table.assign(scale="log"), ax=ax, insample_dev=False, legend=False)
         return
     from unittest import mock
 
