@@ -170,10 +170,7 @@ def to_netcdf(idata: Any, path: str) -> None:
     The file has the same layout on both lines (one HDF5 group per ArviZ group, root attrs), so
     either line reads what the other wrote.
     """
-    if isinstance(idata, xr.DataTree):
-        idata.to_netcdf(path, engine="h5netcdf")
-    else:
-        idata.to_netcdf(path, engine="h5netcdf")
+    idata.to_netcdf(path, engine="h5netcdf")  # InferenceData and DataTree take the same call
 
 
 def from_netcdf(path: str) -> Any:
