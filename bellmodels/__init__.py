@@ -25,6 +25,9 @@ import importlib
 import os
 from typing import Any
 
+# first: the adapter filters ArviZ 0.2x's "undergoing a major refactor" FutureWarning (by its
+# message) before anything below can import PyMC, which imports ArviZ
+from bellmodels import _arviz  # noqa: F401
 from bellmodels.data import Counts, Trials
 from bellmodels.ontic import OnticTable
 from bellmodels.scenario import Scenario

@@ -28,14 +28,14 @@ def _gate_arrays(idata: Any) -> dict[str, np.ndarray]:
         if name in post:
             v = post[name].values
             out[name] = v.reshape(*v.shape[:2], -1)
-    if "log_likelihood" in idata.groups() and "trial" in idata.log_likelihood:
+    if _arviz.has_group(idata, "log_likelihood") and "trial" in idata.log_likelihood:
         ll, n = _cell_arrays(idata)
         occupied = n > 0
         total = (ll[:, :, occupied] * n[occupied]).sum(axis=-1)
         out["log_lik_total"] = total[:, :, None]
     for name in ("mi_bits", "hall_M"):
         for group in ("posterior", "audit_posterior"):
-            if group in idata.groups() and name in getattr(idata, group):
+            if _arviz.has_group(idata, group) and name in getattr(idata, group):
                 v = getattr(idata, group)[name].values
                 out[name] = v.reshape(*v.shape[:2], -1)
     return out
@@ -94,7 +94,7 @@ def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_
             if not (t >= bar):
                 reasons.append(f"tail ESS of {label} is {t:.0f} < {bar:.0f}")
     div = 0
-    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+    if _arviz.has_group(idata, "sample_stats") and "diverging" in idata.sample_stats:
         div = int(np.asarray(idata.sample_stats["diverging"].values, dtype=bool).sum())
     if div:
         reasons.append(f"{div} divergent transition(s)")

@@ -180,13 +180,11 @@ def _initvals(
         return None, "prior (PyMC default, jittered)"
     if init == "params" or not model.trainable:
         return model.free_values(model.params()), "model.params()"
-    import pymc as pm
-
     fitted = copy.deepcopy(model).train(counts)
     start = model.free_values(fitted.params())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = pm.find_MAP(start=start, model=pmodel, progressbar=False)
+        found = _arviz.find_map(pmodel, start)
     mode = {k: np.asarray(found[k], dtype=float) for k in start}
     # L-BFGS returns its best point, never one worse than the start; only non-finite values fail
     if not all(np.isfinite(v).all() for v in mode.values()):
@@ -234,7 +232,7 @@ def _sample(
                 target_accept=target_accept,
             )
             # what PyMC records, so a fit says how long its sampler ran, whichever it was
-            raw.posterior.attrs["sampling_time"] = time.perf_counter() - t0
+            _arviz.update_group_attrs(raw, "posterior", {"sampling_time": time.perf_counter() - t0})
             return raw
         with pmodel:
             return pm.sample(
@@ -285,7 +283,8 @@ def fit(
     target_accept: float = 0.9,
     audit_max_draws: int | None = None,
 ) -> Any:
-    """Fit a model to counts with NUTS; an ``InferenceData`` that says what made it.
+    """Fit a model to counts with NUTS; a fit (``InferenceData`` / ``DataTree``) that says what
+    made it.
 
     Parameters
     ----------
@@ -323,8 +322,9 @@ def fit(
 
     Returns
     -------
-    arviz.InferenceData
-        ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
+    arviz.InferenceData or xarray.DataTree
+        An ``InferenceData`` on ArviZ 0.2x, a ``DataTree`` on ArviZ 1.x, with the same groups
+        (read them with :func:`bellmodels._arviz.group` on either). ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
         (dims ``setting_a, setting_b``), ``S_values`` (dim ``chsh_variant``) and ``S`` (2x2
         scenarios), and for models with an ontic table ``mi_bits`` and ``hall_M`` from
         :func:`bellmodels.audit.audit` of each draw's table. If the audit had to be thinned these
@@ -432,7 +432,7 @@ def _assemble(
     audit_max_draws: int | None,
 ) -> Any:
     scn = counts.scenario
-    posterior = raw.posterior
+    posterior = _arviz.group(raw, "posterior")
     for extra in [c for c in posterior.coords if c not in posterior.dims]:
         posterior = posterior.drop_vars(extra)
     beh_coords = scn.coords()
@@ -475,8 +475,11 @@ def _assemble(
             )
         }
     )
-    sample_stats = raw.sample_stats
-    groups["sample_stats"] = sample_stats
+    sample_stats = _arviz.group(raw, "sample_stats")
+    # NetCDF holds no Python objects (nutpie's per-draw divergence messages): drop such stats
+    groups["sample_stats"] = sample_stats.drop_vars(
+        [v for v in sample_stats.data_vars if sample_stats[v].dtype == object]
+    )
     attrs = {
         "model": model.name,
         "model_describe": json.dumps(model.describe()),
@@ -497,7 +500,7 @@ def _assemble(
     }
     idata = _arviz.inference_data(groups, attrs)
     for name in ("posterior", "sample_stats"):
-        getattr(idata, name).attrs.update({"model": model.name, "sampler": sampler})
+        _arviz.update_group_attrs(idata, name, {"model": model.name, "sampler": sampler})
     return idata
 
 

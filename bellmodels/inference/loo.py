@@ -25,7 +25,7 @@ def _cell_arrays(idata: Any, var_name: str = "trial") -> tuple[np.ndarray, np.nd
 
 def _reff(idata: Any) -> float:
     """ArviZ's relative efficiency: mean ESS (method "mean") of the sampled parameters / draws."""
-    post = idata.posterior
+    post = _arviz.group(idata, "posterior")
     desc = json.loads(idata.attrs.get("model_describe", "{}"))
     param_names = [n for n in desc.get("parameters", {}) if n in post]
     if post.sizes["chain"] == 1:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from bellmodels import _arviz
+
 AUDIT_TIME_BUDGET = 10.0
 """Seconds the per-draw audit may take before the draws are thinned (see :func:`fit`)."""
 
@@ -83,10 +85,10 @@ def invariant_draws(idata: Any) -> xr.Dataset:
         float(ds["mi_bits"].mean())
         # -> 1.09
     """
-    post = idata.posterior
+    post = _arviz.group(idata, "posterior")
     out = xr.Dataset({k: post[k] for k in ("S", "mi_bits", "hall_M") if k in post})
-    if "audit_posterior" in idata.groups():
-        aud = idata.audit_posterior.rename({"audit_draw": "draw"})
+    if _arviz.has_group(idata, "audit_posterior"):
+        aud = _arviz.group(idata, "audit_posterior").rename({"audit_draw": "draw"})
         idx = aud["draw"].values
         out = out.isel(draw=idx).assign_coords(draw=idx) if "S" in out else xr.Dataset()
         out = out.assign({k: aud[k] for k in ("mi_bits", "hall_M") if k in aud})

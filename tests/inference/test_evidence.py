@@ -202,7 +202,10 @@ def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form():
     with pm.Model() as model:
         p = pm.Dirichlet("p", a=np.ones(4))
         pm.Multinomial("y", n=n, p=p, observed=counts)
-        idata = pm.sample(1000, tune=500, chains=2, random_seed=3, progressbar=False)
+        # PyMC's own NUTS on both lines (PyMC 6 picks nutpie by default when it is installed)
+        idata = pm.sample(
+            1000, tune=500, chains=2, random_seed=3, progressbar=False, nuts_sampler="pymc"
+        )
     space = kern.FreeSpace(model)
     exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)  # 3! n! / (n + 3)!
     settings = SMCSettings(particles=500, hmc_steps=4)

@@ -43,7 +43,7 @@ def test_fit_has_every_group_with_named_dims(fitted):
         "constant_data",
         "sample_stats",
     ):
-        assert group in idata.groups(), group
+        assert group in _arviz.group_names(idata), group
     post = idata.posterior
     assert post["correlators"].dims == ("chain", "draw", "setting_a", "setting_b")
     assert post["S"].dims == ("chain", "draw")
@@ -148,12 +148,12 @@ def test_diagnostics_report_fields_and_fail_small_fits(fitted):
 def test_diagnostics_catch_disagreeing_chains_and_divergences(fitted):
     _, _, idata = fitted
     bad = idata.copy()
-    post = bad.posterior.copy()
+    post = _arviz.group(bad, "posterior").copy()
     post["S"] = post["S"] + xr.DataArray([0.0, 1.0], dims="chain")
     _arviz.add_groups(bad, {"posterior": post})
     d = diagnostics(bad)
     assert not d["ok"] and any(r.startswith("R-hat of S ") for r in d["reasons"])
-    stats = idata.sample_stats.copy()
+    stats = _arviz.group(idata, "sample_stats").copy()
     div = np.zeros(stats["diverging"].shape, dtype=bool)
     div[0, :3] = True
     stats["diverging"] = (stats["diverging"].dims, div)
@@ -255,7 +255,7 @@ def test_invariant_draws_find_a_thinned_audit(singlet_fit):
 
     counts, _ = singlet_fit
     idata = fit("hall2010", counts, draws=60, tune=100, chains=2, seed=4, audit_max_draws=20)
-    assert "audit_posterior" in idata.groups() and "mi_bits" not in idata.posterior
+    assert "audit_posterior" in _arviz.group_names(idata) and "mi_bits" not in idata.posterior
     inv = invariant_draws(idata)
     assert inv.sizes == {"chain": 2, "draw": 20}
     # hall2010 is the minimum-MI model for the singlet: 0.0463 bits at visibility 1, less below
