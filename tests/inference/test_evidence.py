@@ -208,10 +208,13 @@ def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form():
         )
     space = kern.FreeSpace(model)
     exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)  # 3! n! / (n + 3)!
-    settings = SMCSettings(particles=500, hmc_steps=4)
-    fwd, info = smc_runs(space, runs=4, seed=0, settings=settings)
+    fwd, info = smc_runs(space, runs=4, seed=0, settings=SMCSettings(particles=500, hmc_steps=4))
     post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
-    rev, _ = smc_runs(space, runs=4, seed=0, posterior_draws=post, settings=settings)
+    # the reverse run needs more moves per stage: at 500 x 4 it sat 0.3 nat high (too few moves
+    # to equilibrate as the target widens towards the prior)
+    rev, _ = smc_runs(
+        space, runs=4, seed=0, posterior_draws=post, settings=SMCSettings(particles=1000)
+    )
     assert info["stages_max"] > 1  # it tempered
     for est in (fwd, rev):
         se = np.std(est, ddof=1) / math.sqrt(len(est))
