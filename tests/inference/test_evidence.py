@@ -79,19 +79,29 @@ def test_bridge_counts_the_mode_the_chains_never_visited():
     assert abs(np.mean(naive) - (3.0 - math.log(2))) < 0.02  # misses half the mass
 
 
-def test_dirichlet_multinomial_evidence_matches_its_closed_form():
+@pytest.fixture(scope="module")
+def dirichlet_multinomial():
+    """p ~ Dirichlet(1, 1, 1, 1), counts ~ Multinomial(p): the space, a NUTS fit and the exact
+    log evidence 3! n! / (n + 3)!."""
     import pymc as pm
 
-    counts = np.array([7, 1, 2, 10])
+    counts = np.array([70, 10, 20, 100])
     n = int(counts.sum())
     with pm.Model() as model:
         p = pm.Dirichlet("p", a=np.ones(4))
         pm.Multinomial("y", n=n, p=p, observed=counts)
-        idata = pm.sample(1000, tune=500, chains=2, random_seed=3, progressbar=False)
-    space = kern.FreeSpace(model)
+        # PyMC's own NUTS on both lines (PyMC 6 picks nutpie by default when it is installed)
+        idata = pm.sample(
+            1000, tune=500, chains=2, random_seed=3, progressbar=False, nuts_sampler="pymc"
+        )
+    exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)
+    return kern.FreeSpace(model), idata, exact
+
+
+def test_dirichlet_multinomial_evidence_matches_its_closed_form(dirichlet_multinomial):
+    space, idata, exact = dirichlet_multinomial
     draws = space.from_posterior(idata.posterior)
     est, sens, _ = kern.bridge_sampling(space, draws, kern.SignedPermutations.identity(3), seed=0)
-    exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)  # 3! n! / (n + 3)!
     se = np.std(est, ddof=1) / math.sqrt(len(est))
     assert abs(np.mean(est) - exact) <= 3 * math.hypot(se, sens) + 1e-3
 
@@ -192,22 +202,12 @@ def test_estimator_arguments_are_checked():
         estimate_log_evidence("quantum-singlet", counts, None, method="bridge")
 
 
-def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form():
-    import pymc as pm
-
+def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form(
+    dirichlet_multinomial,
+):
     from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
 
-    counts = np.array([70, 10, 20, 100])
-    n = int(counts.sum())
-    with pm.Model() as model:
-        p = pm.Dirichlet("p", a=np.ones(4))
-        pm.Multinomial("y", n=n, p=p, observed=counts)
-        # PyMC's own NUTS on both lines (PyMC 6 picks nutpie by default when it is installed)
-        idata = pm.sample(
-            1000, tune=500, chains=2, random_seed=3, progressbar=False, nuts_sampler="pymc"
-        )
-    space = kern.FreeSpace(model)
-    exact = math.log(6) + gammaln(n + 1) - gammaln(n + 4)  # 3! n! / (n + 3)!
+    space, idata, exact = dirichlet_multinomial
     fwd, info = smc_runs(space, runs=4, seed=0, settings=SMCSettings(particles=500, hmc_steps=4))
     post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
     # the reverse run needs more moves per stage: at 500 x 4 it sat 0.3 nat high (too few moves
