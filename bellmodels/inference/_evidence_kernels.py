@@ -21,6 +21,8 @@ import numpy as np
 import xarray as xr
 from scipy.special import logsumexp
 
+from bellmodels.inference._backend import compile_mode, numba_quiet
+
 if TYPE_CHECKING:
     from bellmodels.models.base import UnitSymmetry
 
@@ -107,14 +109,15 @@ class FreeSpace:
             for v, n in zip(self.value_vars, self.rv_names, strict=True)
         }
         # PyMC's compile turns its parameter checks into -inf (pytensor.function would raise)
-        return compile_fn([batch], vectorize_graph(logp, replace))
+        return compile_fn([batch], vectorize_graph(logp, replace), mode=compile_mode())
 
     def logp(self, z: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """log density at each row of ``z`` (``(N, dim)``); ``-inf`` where it is not finite."""
         z = np.atleast_2d(np.asarray(z, dtype=float))
-        out = np.concatenate(
-            [np.asarray(self._logp(z[i : i + chunk])) for i in range(0, len(z), chunk)]
-        )
+        with numba_quiet():
+            out = np.concatenate(
+                [np.asarray(self._logp(z[i : i + chunk])) for i in range(0, len(z), chunk)]
+            )
         return np.where(np.isfinite(out), out, -np.inf)
 
     def from_posterior(self, posterior: xr.Dataset) -> np.ndarray:

@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import logsumexp
 
+from bellmodels.inference._backend import compile_mode, numba_quiet
+
 if TYPE_CHECKING:
     from bellmodels.inference._evidence_kernels import FreeSpace
 
@@ -78,10 +80,11 @@ class TemperedParts:
         # rows are independent, so the gradient of the sum is each row's gradient
         g_prior = pytensor.grad(b_prior.sum(), batch)
         g_lik = pytensor.grad(b_lik.sum(), batch)
-        self._fn = compile_fn([batch], [b_prior, b_lik, g_prior, g_lik])
+        self._fn = compile_fn([batch], [b_prior, b_lik, g_prior, g_lik], mode=compile_mode())
 
     def __call__(self, z: np.ndarray) -> tuple[np.ndarray, ...]:
-        with np.errstate(invalid="ignore", over="ignore"):  # a diverging point is -inf below
+        # a diverging point is -inf below
+        with np.errstate(invalid="ignore", over="ignore"), numba_quiet():
             lp, ll, gp, gl = (np.asarray(x, dtype=float) for x in self._fn(z))
         bad = ~(np.isfinite(lp) & np.isfinite(ll))
         if bad.any():

@@ -33,6 +33,7 @@ from bellmodels import _arviz
 from bellmodels._util import draw_seed, versions
 from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
+from bellmodels.inference._backend import compiling_with, numba_quiet
 from bellmodels.inference.posterior_audit import _audit_posterior
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES
 
@@ -182,7 +183,8 @@ def _initvals(
         return model.free_values(model.params()), "model.params()"
     fitted = copy.deepcopy(model).train(counts)
     start = model.free_values(fitted.params())
-    with warnings.catch_warnings():
+    # a few hundred single-point evaluations: no compiler run is worth it (inference._backend)
+    with warnings.catch_warnings(), compiling_with("FAST_COMPILE"):
         warnings.simplefilter("ignore")
         found = _arviz.find_map(pmodel, start)
     mode = {k: np.asarray(found[k], dtype=float) for k in start}
@@ -208,7 +210,7 @@ def _sample(
 ) -> Any:
     import pymc as pm
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), numba_quiet():
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", FutureWarning)
         if sampler == "nutpie":
@@ -234,7 +236,7 @@ def _sample(
             # what PyMC records, so a fit says how long its sampler ran, whichever it was
             _arviz.update_group_attrs(raw, "posterior", {"sampling_time": time.perf_counter() - t0})
             return raw
-        with pmodel:
+        with pmodel, compiling_with():
             return pm.sample(
                 draws=draws,
                 tune=tune,

@@ -114,7 +114,11 @@ def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
         return WORKER.compiledir
     flags = [f for f in os.environ.get("PYTENSOR_FLAGS", "").split(",") if f]
     flags = [f for f in flags if not f.startswith(("compiledir=", "base_compiledir="))]
-    os.environ["PYTENSOR_FLAGS"] = ",".join([*flags, f"compiledir={compiledir}"])
+    # the C modules per slot; the Numba cache (``<base>/numba``, keyed per operation, safe to
+    # share between processes) is one for all workers, so a model reuses what another compiled
+    os.environ["PYTENSOR_FLAGS"] = ",".join(
+        [*flags, f"base_compiledir={base}", f"compiledir={compiledir}"]
+    )
     WORKER.compiledir = str(compiledir)
     return str(compiledir)
 

@@ -1,0 +1,87 @@
+"""The PyTensor backend bellmodels compiles its log densities with: Numba where it is installed.
+
+PyTensor's default backend writes C for every operation and runs the C compiler on it. On a
+cold compile cache that costs 45-80 s of compiler time per graph (a model's NUTS log density,
+its batched SMC density, the MAP search), more than the sampling itself for most models; the
+Numba backend compiles the same graphs in-process in seconds and runs them as fast (measured by
+``benchmarks/compile_backend.py`` -> ``docs/generated/compile_backend.md``). Numba comes with
+PyTensor on both supported lines (a PyTensor dependency since 2.2x); without it the default
+backend is used. A mode the user set (``PYTENSOR_FLAGS=mode=...``) is always respected.
+
+The MAP search (a few hundred single-point evaluations) compiles with ``FAST_COMPILE``
+instead: no compiler at all, and its Python per-operation cost is negligible at that count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import os
+import warnings
+from collections.abc import Iterator
+
+
+def _user_mode() -> bool:
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    return any(f.strip().startswith("mode=") for f in flags.split(","))
+
+
+@functools.cache
+def compile_mode() -> str | None:
+    """``"NUMBA"`` where Numba is installed and the user set no mode, else ``None`` (PyTensor's
+    default).
+
+    >>> compile_mode() in ("NUMBA", None)
+    True
+    """
+    if _user_mode() or importlib.util.find_spec("numba") is None:
+        return None
+    return "NUMBA"
+
+
+@contextlib.contextmanager
+def compiling_with(mode: str | None = None) -> Iterator[None]:
+    """Every PyTensor function compiled inside uses ``mode`` (default :func:`compile_mode`),
+    unless the user chose a mode in ``PYTENSOR_FLAGS``.
+
+    >>> import pytensor, pytensor.tensor as pt
+    >>> x = pt.vector("x")
+    >>> with compiling_with("FAST_COMPILE"):
+    ...     f = pytensor.function([x], (x**2).sum())
+    >>> float(f([1.0, 2.0]))
+    5.0
+    """
+    import pytensor
+
+    mode = mode if mode is not None else compile_mode()
+    if mode is None or _user_mode():
+        yield
+        return
+    with pytensor.config.change_flags(mode=mode):
+        yield
+
+
+@contextlib.contextmanager
+def numba_quiet() -> Iterator[None]:
+    """Silence Numba's notes to the developer (``NumbaPerformanceWarning`` on non-contiguous
+    ``np.dot``, ``NumbaWarning`` on a function it cannot cache because the data are constants in
+    the graph): nothing a user of bellmodels can act on. Numba compiles at a function's first
+    call, so calls are wrapped, not the compile.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen, numba_quiet():
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("kept", UserWarning)
+    >>> [str(w.message) for w in seen]
+    ['kept']
+    """
+    with warnings.catch_warnings():
+        if importlib.util.find_spec("numba") is not None:
+            from numba.core.errors import NumbaWarning
+
+            warnings.simplefilter("ignore", NumbaWarning)
+        yield
+
+
+__all__ = ["compile_mode", "compiling_with", "numba_quiet"]
