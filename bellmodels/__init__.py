@@ -74,7 +74,7 @@ def run_study(
     """Run a study file end to end: its tasks, the results store, then the report.
 
     The study (:func:`bellmodels.study.run_study`, which takes ``options``: ``workers``,
-    ``dask``, ``scheduler``, ``progress``, ``compile_base``) writes ``out/results.nc``; the
+    ``dask``, ``scheduler``, ``progress``, ``compile_base``, ``overrides``) writes ``out/results.nc``; the
     report (:func:`bellmodels.report.write_report`) reads it and writes ``report.md``,
     ``report.html`` and the figures unless ``report=False``. Composed here, so that the study
     never imports the report.

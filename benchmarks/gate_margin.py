@@ -16,12 +16,14 @@ gate) and pass / fail. Exits 1 if any fit lacks the margin.
 
     python benchmarks/gate_margin.py                       # seeds 1 2 3, every fitted model
     python benchmarks/gate_margin.py --seeds 2 --models no-signalling --out /tmp/gate
+    python benchmarks/gate_margin.py --study-dir out/seed1 --study-dir out/seed2   # read runs
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import platform
 import sys
@@ -132,17 +134,51 @@ def run_seed(
     return rows
 
 
-def render(rows: list[dict], seeds: list[int], load0: float, evidence: bool) -> str:
+def rows_from_study_dir(study_dir: Path) -> list[dict]:
+    """The gate rows of every fitted task of a finished ``bellmodels run`` of the main job
+    (e.g. one with ``--set inference.seed=2``): the fits the user's own command made."""
+    from bellmodels.study import load_task
+
+    rows = []
+    for path in sorted((study_dir / "tasks").glob("*.nc")):
+        extra, idata = load_task(study_dir, path.stem)
+        if idata is None:
+            continue
+        summary = json.loads(extra.attrs["summary"])
+        settings = json.loads(idata.attrs.get("sampler_settings", "{}"))
+        row = {
+            "model": summary["model"],
+            "seed": int(idata.attrs["seed"]),
+            "seconds": float(summary["seconds"]),
+            "reused": True,
+            "budget": f"{settings['chains']} x {settings['draws']} (tune {settings['tune']})",
+        }
+        row.update(margins(idata))
+        rows.append(row)
+        flag = "ok " if row["ok"] else "LOW"
+        print(
+            f"{flag} seed {row['seed']} {row['model']:18s} margin {row['margin']:5.2f} "
+            f"({row['weakest']}) R-hat {row['rhat_max']:.4f} div {row['divergences']} "
+            f"[{study_dir}]",
+            flush=True,
+        )
+    return rows
+
+
+def render(rows: list[dict], seeds: list[int], load0: float, evidence: bool, how: str = "") -> str:
     fails = [r for r in rows if not r["ok"]]
     lines = [
         "# Diagnostics gate with margin: the main job for several seeds",
         "",
         f"Every fitted model of `studies/weinstein2017.toml` (100,000 simulated singlet trials) "
         f"refitted with `[inference] seed` = {', '.join(map(str, seeds))} and the study's own "
-        "settings (the runner's task, one at a time"
-        + ("" if evidence else "; SMC evidence skipped, it is not part of the gate")
-        + "), by `python benchmarks/gate_margin.py`"
-        f" ({platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        + (
+            how
+            or "settings (the runner's task, one at a time"
+            + ("" if evidence else "; SMC evidence skipped, it is not part of the gate")
+            + "), by `python benchmarks/gate_margin.py`"
+        )
+        + f" ({platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average {load0:.1f} at the start).",
         "",
         "The gate (`bellmodels.inference.diagnostics`): bulk and tail ESS >= 400 on S, the "
@@ -196,6 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse-only", action="store_true", help="report the finished tasks in --out, run none"
     )
     ap.add_argument(
+        "--study-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="read the fits of a finished `bellmodels run studies/weinstein2017.toml "
+        "[--set inference.seed=N]` output directory instead of running tasks (repeatable)",
+    )
+    ap.add_argument(
         "--doc",
         type=Path,
         default=DOC,
@@ -204,11 +248,23 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     models = [m for m in args.models.split(",") if m] or None
     load0 = os.getloadavg()[0]
-    rows = []
-    for seed in args.seeds:
-        rows += run_seed(seed, args.out, args.evidence, models, args.reuse_only)
+    rows, how = [], ""
+    if args.study_dir:
+        for d in args.study_dir:
+            rows += [r for r in rows_from_study_dir(d) if not models or r["model"] in models]
+        rows.sort(key=lambda r: r["seed"])
+        args.seeds = sorted({r["seed"] for r in rows})
+        how = (
+            "settings: the fits of `bellmodels run studies/weinstein2017.toml --set "
+            "inference.seed=N` (evidence included), read by `python benchmarks/gate_margin.py "
+            + " ".join(f"--study-dir {d.name}" for d in args.study_dir)
+            + "`"
+        )
+    else:
+        for seed in args.seeds:
+            rows += run_seed(seed, args.out, args.evidence, models, args.reuse_only)
     if str(args.doc) != "-":
-        write_atomic(args.doc, render(rows, args.seeds, load0, args.evidence))
+        write_atomic(args.doc, render(rows, args.seeds, load0, args.evidence, how))
         print(f"wrote {args.doc}")
     return 0 if all(r["ok"] for r in rows) else 1
 

@@ -29,6 +29,7 @@ def add_commands(subparsers: Any) -> None:
         epilog=(
             "examples:\n"
             "  bellmodels run studies/weinstein2017.toml\n"
+            "  bellmodels run studies/weinstein2017.toml --set inference.seed=2 --out out/seed2\n"
             "  bellmodels run studies/noise_sweep.toml --out out/noise --workers 2 --quiet\n"
             "  bellmodels run studies/real_data.toml --dask --workers 2\n"
             "  bellmodels run studies/md_frontier.toml --scheduler tcp://10.0.0.5:8786\n"
@@ -47,6 +48,15 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: CPUs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     p.add_argument("--no-report", action="store_true", help="skip report.md / report.html")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="override a setting of the file, e.g. --set inference.seed=2 (repeatable; the "
+        "value is read as TOML)",
+    )
     p.set_defaults(func=_run)
 
     r = subparsers.add_parser(
@@ -77,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=not args.quiet,
             report=not args.no_report,
+            overrides=args.overrides,
         )
     except StudyInterrupted as exc:
         print(f"bellmodels run: interrupted ({exc}); re-run to resume", file=sys.stderr)

@@ -200,13 +200,16 @@ def _set_path(d: dict[str, Any], path: Sequence[str], value: Any) -> None:
     d[path[-1]] = value
 
 
-def load_study_file(path: str | os.PathLike[str]) -> StudyConfig:
+def load_study_file(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> StudyConfig:
     """Read and validate a study TOML file.
 
     Parameters
     ----------
     path
         The ``.toml`` file.
+    overrides
+        ``"section.key=value"`` settings applied over the file before it is validated (see
+        :func:`apply_overrides`), e.g. ``["inference.seed=2"]``.
 
     Returns
     -------
@@ -234,7 +237,48 @@ def load_study_file(path: str | os.PathLike[str]) -> StudyConfig:
     if not p.is_file():
         raise FileNotFoundError(f"study file {str(p)!r} does not exist")
     text = p.read_text(encoding="utf-8")
-    return parse_study(text, source=str(p), base_dir=p.resolve().parent, default_name=p.stem)
+    return parse_study(
+        text,
+        source=str(p),
+        base_dir=p.resolve().parent,
+        default_name=p.stem,
+        overrides=overrides,
+    )
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
+    """A copy of the parsed TOML ``raw`` with each ``"dotted.key=value"`` set in it.
+
+    The value is read as a TOML value (``2``, ``1e5``, ``"smc"``, ``[1, 2]``, ``true``); text
+    that is not one is taken as a string. Missing tables on the path are created; a path through
+    a value that is not a table is an error naming the override. The result is validated like
+    the file itself, so a misspelt key is reported with its known neighbours.
+
+    >>> apply_overrides({"inference": {"seed": 1}}, ["inference.seed=2", "report.figures=false"],
+    ...                 "s.toml")
+    {'inference': {'seed': 2}, 'report': {'figures': False}}
+    >>> apply_overrides({}, ["models.rbm.inference.draws=500"], "s.toml")["models"]
+    {'rbm': {'inference': {'draws': 500}}}
+    """
+    out = copy.deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        path = [k.strip() for k in key.split(".")]
+        if not sep or not all(path):
+            raise ValueError(f"{source}: override {item!r} is not of the form section.key=value")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        table = out
+        for depth, k in enumerate(path[:-1]):
+            table = table.setdefault(k, {})
+            if not isinstance(table, dict):
+                raise ValueError(
+                    f"{source}: override {item!r}: {'.'.join(path[: depth + 1])} is not a table"
+                )
+        table[path[-1]] = value
+    return out
 
 
 def parse_study(
@@ -243,6 +287,7 @@ def parse_study(
     source: str = "<study>",
     base_dir: str | os.PathLike[str] | None = None,
     default_name: str = "study",
+    overrides: Sequence[str] = (),
 ) -> StudyConfig:
     """Validate study TOML text (see the module docstring for the format).
 
@@ -256,6 +301,8 @@ def parse_study(
         Directory relative data paths are resolved against (default: current directory).
     default_name
         Study name when ``[study] name`` is absent.
+    overrides
+        ``"section.key=value"`` settings applied before validation (:func:`apply_overrides`).
 
     Returns
     -------
@@ -270,6 +317,8 @@ def parse_study(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{source}: not valid TOML: {exc}") from None
+    if overrides:
+        raw = apply_overrides(raw, overrides, source)
     for key in raw:
         if key not in SCHEMA:
             raise ValueError(

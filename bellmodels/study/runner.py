@@ -328,6 +328,7 @@ def run_study(
     scheduler: str | None = None,
     progress: bool = True,
     compile_base: str | os.PathLike[str] | None = None,
+    overrides: Sequence[str] = (),
 ) -> Any:
     """Run a study file: its tasks, the ranking at every sweep point, the results store.
 
@@ -340,6 +341,9 @@ def run_study(
         the tasks already done.
     workers, dask, scheduler, progress, compile_base
         See :func:`run_tasks`.
+    overrides
+        ``"section.key=value"`` settings over the file's (``["inference.seed=2"]``; see
+        :func:`~bellmodels.study.config.apply_overrides`); ``study.json`` records the result.
 
     Returns
     -------
@@ -356,7 +360,7 @@ def run_study(
         float(ds["data_S"])
         # -> 2.83...
     """
-    cfg = load_study_file(path)
+    cfg = load_study_file(path, overrides)
     out_dir = Path(out) if out is not None else Path("out") / cfg.name
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):

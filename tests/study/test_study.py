@@ -109,6 +109,40 @@ SWEEP_TOML = textwrap.dedent(
 )
 
 
+def test_overrides_change_the_tasks_and_are_validated_like_the_file(tmp_path):
+    path = write(tmp_path, GOOD)
+    base = load_study_file(path)
+    over = load_study_file(
+        path, ["data.trials=500", "inference.seed=7", "models.include=['bell1964']"]
+    )
+    assert over.config["data"]["trials"] == 500 and over.config["inference"]["seed"] == 7
+    assert [t.model for t in over.tasks()] == ["bell1964"]
+    # a different seed is a different task: a resumed run never mixes them up
+    assert {t.id for t in over.tasks()}.isdisjoint({t.id for t in base.tasks()})
+    # the file itself is untouched
+    assert load_study_file(path).config["data"]["trials"] == 2000
+    with pytest.raises(ValueError, match=r"data\.trails.*did you mean 'trials'"):
+        load_study_file(path, ["data.trails=5"])
+    with pytest.raises(ValueError, match=r"section\.key=value"):
+        load_study_file(path, ["inference.seed"])
+    with pytest.raises(ValueError, match=r"data\.trials is not a table"):
+        load_study_file(path, ["data.trials.x=1"])
+
+
+def test_cli_set_overrides_a_setting(tmp_path, capsys):
+    from bellmodels.cli import main
+
+    path = write(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
+    out = tmp_path / "o"
+    args = ["run", str(path), "--out", str(out), "--workers", "1", "--quiet", "--no-report"]
+    assert main([*args, "--set", "data.trials=300", "--set", "data.seed=4"]) == 0
+    recorded = json.loads((out / "study.json").read_text())
+    assert recorded["config"]["data"]["trials"] == 300 and recorded["config"]["data"]["seed"] == 4
+    assert int(xr.open_dataset(out / "results.nc")["n_trials"].max()) == 300
+    assert main([*args, "--set", "data.trials=-1"]) == 2
+    assert "data.trials" in capsys.readouterr().err
+
+
 def test_sweep_is_the_product_of_axes_and_tasks_are_shared():
     cfg = parse_study(
         SWEEP_TOML,
