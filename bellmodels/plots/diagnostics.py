@@ -39,7 +39,9 @@ def plot_rank_invariants(
     the RBM's weights are not identified (hidden units permute), these are. Uniform histograms
     per chain mean the chains mix.
 
-    >>> fig = plot_rank_invariants(idata)  # doctest: +SKIP
+    On a fit (``tests/test_plots.py`` draws the figures on a small one)::
+
+        fig = plot_rank_invariants(idata)
     """
     inv, names = _invariants(idata, var_names)
     fig = Figure(figsize=(3.6 * max(1, len(names)), 3.0), layout="constrained")
@@ -58,7 +60,9 @@ def plot_trace_invariants(
 ) -> Figure:
     """Trace plots (ArviZ) of the invariant quantities (S, MI, Hall M).
 
-    >>> fig = plot_trace_invariants(idata, ["S"])  # doctest: +SKIP
+    On a fit (``tests/test_plots.py`` draws the figures on a small one)::
+
+        fig = plot_trace_invariants(idata, ["S"])
     """
     inv, names = _invariants(idata, var_names)
     fig = Figure(figsize=(10.0, 2.2 * max(1, len(names))), layout="constrained")
@@ -76,7 +80,9 @@ def plot_energy(idata: Any, title: str = "") -> Figure:
     """ArviZ energy plot (NUTS): marginal vs transition energy; similar widths mean the sampler
     explores the tails (Betancourt 2017). Only for fits with ``sample_stats.energy``.
 
-    >>> fig = plot_energy(idata)  # doctest: +SKIP
+    On a fit (``tests/test_plots.py`` draws the figures on a small one)::
+
+        fig = plot_energy(idata)
     """
     fig = Figure(figsize=(4.6, 3.4), layout="constrained")
     ax = fig.subplots()
@@ -97,7 +103,9 @@ def plot_ppc_counts(
     otherwise they are drawn here: for each posterior draw of ``behaviour``, a multinomial
     with the observed trials per setting pair (seed 0).
 
-    >>> fig = plot_ppc_counts(idata, counts.values, counts.scenario)  # doctest: +SKIP
+    On a fit (``tests/test_plots.py`` draws the figures on a small one)::
+
+        fig = plot_ppc_counts(idata, counts.values, counts.scenario)
     """
     fig = Figure(figsize=(10.0, 3.6), layout="constrained")
     _draw_ppc(fig.subplots(), idata, counts, scenario, prob, title)
@@ -153,7 +161,9 @@ def plot_diagnostics(idata: Any, counts: np.ndarray, scenario: Any, *, title: st
     """One figure per fit: rank plots of the invariant quantities (S, MI, Hall M), the NUTS
     energy plot, and the posterior predictive check of the counts (see the single plots).
 
-    >>> fig = plot_diagnostics(idata, counts.values, counts.scenario, title="rbm")  # doctest: +SKIP
+    On a fit (``tests/test_plots.py`` draws the figures on a small one)::
+
+        fig = plot_diagnostics(idata, counts.values, counts.scenario, title="rbm")
     """
     inv, names = _invariants(idata, None)
     fig = Figure(figsize=(12.0, 6.4), layout="constrained")
