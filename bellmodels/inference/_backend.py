@@ -1,12 +1,13 @@
 """The PyTensor backend bellmodels compiles its log densities with: Numba where it is installed.
 
-PyTensor's default backend writes C for every operation and runs the C compiler on it. On a
-cold compile cache that costs 45-80 s of compiler time per graph (a model's NUTS log density,
-its batched SMC density, the MAP search), more than the sampling itself for most models; the
-Numba backend compiles the same graphs in-process in seconds and runs them as fast (measured by
-``benchmarks/compile_backend.py`` -> ``docs/generated/compile_backend.md``). Numba comes with
-PyTensor on both supported lines (a PyTensor dependency since 2.2x); without it the default
-backend is used. A mode the user set (``PYTENSOR_FLAGS=mode=...``) is always respected.
+Measured in ``docs/generated/compile_backend.md`` (``benchmarks/compile_backend.py``), on a cold
+compile cache and per graph: the C backend runs the C compiler for 50-85 s, Numba compiles in
+30-70 s, in-process, and its cache is shared by every process and model (keyed per operation),
+so later models of a study reuse what earlier ones compiled; a single-point NUTS call is 2-3x
+cheaper under Numba; warm, Numba recompiles each function's outer body, a few seconds more than
+the C backend for the batched SMC graph. Numba is what PyTensor 3 (the PyMC 6 line) uses by
+default, and comes with PyTensor on both supported lines; without it the default backend is
+used. A mode the user set (``PYTENSOR_FLAGS=mode=...``) is always respected.
 
 The MAP search (a few hundred single-point evaluations) compiles with ``FAST_COMPILE``
 instead: no compiler at all, and its Python per-operation cost is negligible at that count.
