@@ -11,11 +11,14 @@ Prints the times and their ratio to the 5-minute budget side by side, and writes
 
     python benchmarks/study_walltime.py            # both runs
     python benchmarks/study_walltime.py --warm-only   # the user's (warm) compile cache
+    python benchmarks/study_walltime.py --from-run cold=out/w17   # a run made with a fresh
+                                                  # BELLMODELS_COMPILEDIR, 2 workers
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -68,12 +71,40 @@ def main() -> int:
         action="store_true",
         help="one run with the user's compile cache (warm after any earlier run), no cold run",
     )
+    ap.add_argument(
+        "--from-run",
+        action="append",
+        default=[],
+        metavar="KIND=DIR",
+        help="read a finished `bellmodels run studies/weinstein2017.toml --out DIR` (2 workers; "
+        "KIND = cold or warm: the compile cache it started with) instead of running one; its "
+        "wall time is the tasks' span in DIR/journal.jsonl (the report after them excluded)",
+    )
     args = ap.parse_args()
     rows = []
     load0 = os.getloadavg()[0]
+    if args.from_run:
+        for item in args.from_run:
+            kind, _, d = item.partition("=")
+            out = Path(d)
+            events = [json.loads(x) for x in (out / "journal.jsonl").read_text().splitlines()]
+            start = min(e["time"] for e in events if e["event"] == "start")
+            end = max(e["time"] for e in events if e["event"] == "finished")
+            failed = any(e["event"] == "failed" for e in events)
+            total_cpu, max_cpu, tasks_wall = cpu_profile(out)
+            seconds = end - start
+            idle = max(total_cpu / 2, max_cpu)
+            rows.append(
+                (f"{kind} (read from a run)", seconds, int(failed), total_cpu, max_cpu, idle)
+            )
+            print(
+                f"{kind:5s} {seconds:8.1f} s   {seconds / BUDGET:5.2f} x budget   "
+                f"task CPU {total_cpu:.0f} s (largest {max_cpu:.0f} s)   "
+                f"idle-machine estimate {idle:.0f} s = {idle / BUDGET:.2f} x budget"
+            )
     with tempfile.TemporaryDirectory(prefix="bm-walltime-") as tmp:
         compiledir = Path(tmp) / "compile"
-        kinds = ["warm"] if args.warm_only else ["cold", "warm"]
+        kinds = [] if args.from_run else ["warm"] if args.warm_only else ["cold", "warm"]
         if args.warm_only:
             from bellmodels.study import default_compile_base
 
@@ -96,9 +127,20 @@ def main() -> int:
         "",
         "`bellmodels run studies/weinstein2017.toml` (11 models audited, fitted and compared on "
         "100,000 simulated trials; report with figures), measured by "
-        "`python benchmarks/study_walltime.py` on "
-        f"{os.cpu_count()} CPUs ({platform.machine()}, Python {platform.python_version()}), "
-        f"load average {load0:.1f} at the start. Budget: {BUDGET:.0f} s.",
+        + (
+            "`python benchmarks/study_walltime.py --from-run ...` (reading runs made with a "
+            "fresh `BELLMODELS_COMPILEDIR` and 2 workers; wall time = the tasks' span in the "
+            "run's journal, the report excluded) on "
+            if args.from_run
+            else "`python benchmarks/study_walltime.py` on "
+        )
+        + f"{os.cpu_count()} CPUs ({platform.machine()}, Python {platform.python_version()}), "
+        + (
+            f"load average {load0:.1f} at the start"
+            if not args.from_run
+            else "the load average when each run started is not recorded"
+        )
+        + f". Budget: {BUDGET:.0f} s.",
         "",
         "| PyTensor compile cache | wall time (s) | ratio to budget | exit code | task CPU "
         "(s) | largest task CPU (s) | idle-machine estimate (s) | its ratio |",
@@ -111,11 +153,12 @@ def main() -> int:
     ]
     lines += [
         "",
-        "The idle-machine estimate is max(task CPU / 2, largest task CPU) plus the time after "
-        "the tasks (comparison, report): what the 2 workers need when they have the cores to "
+        "The idle-machine estimate is max(task CPU / 2, largest task CPU), plus, for a run made "
+        "by this script, the time after the tasks (comparison, report): what the 2 workers need "
+        "when they have the cores to "
         "themselves. The wall time is what this run got on the shared machine. Task CPU is "
-        "the worker processes' own time: the C compiler PyTensor runs on a cold cache is a "
-        "child process and is not in it, so the cold estimate is a lower bound.",
+        "the worker processes' own time, compilation by Numba included (a C compiler run "
+        "would be a child process, outside it).",
     ]
     lines += [
         "",
