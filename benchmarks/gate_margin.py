@@ -256,9 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seeds = sorted({r["seed"] for r in rows})
         how = (
             "settings: the fits of `bellmodels run studies/weinstein2017.toml --set "
-            "inference.seed=N` (evidence included), read by `python benchmarks/gate_margin.py "
-            + " ".join(f"--study-dir {d.name}" for d in args.study_dir)
-            + "`"
+            "inference.seed=N` (evidence included; one output directory per seed), read by "
+            "`python benchmarks/gate_margin.py --study-dir DIR1 --study-dir DIR2 ...`"
         )
     else:
         for seed in args.seeds:
