@@ -8,6 +8,6 @@ HTML), :mod:`~bellmodels.report.sections` the sections and :func:`write_report`.
 
 from __future__ import annotations
 
-from bellmodels.report.sections import write_report
+from bellmodels.report.sections import results_markdown, write_report
 
-__all__ = ["write_report"]
+__all__ = ["results_markdown", "write_report"]

@@ -102,6 +102,35 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     return md
 
 
+def results_markdown(out_dir: str | os.PathLike[str], heading_level: int = 2) -> str:
+    """The report's results sections of a study run (comparison, Bayes factors, gate, audit at
+    every sweep point), as Markdown without figures: for pages that show a study's tables.
+
+    On a finished run (``tests/study/test_study.py`` checks it on a small one)::
+
+        md = results_markdown("out/real_data")
+    """
+    out = Path(out_dir)
+    ds = load_study(out)
+    info = json.loads(ds.attrs["config"])
+    axes = [a["name"] for a in info["axes"]]
+    models = [str(m) for m in ds["model"].values]
+    from bellmodels.plots import model_colors
+
+    colors = model_colors(models)
+    doc = Document()
+    points = list(np.ndindex(*[ds.sizes[a] for a in axes])) if axes else [()]
+    for k, idx in enumerate(points):
+        _point_section(doc, ds, out, axes, idx, k, colors, False, out / "figures")
+    text = doc.markdown()
+    shift = heading_level - 2  # the report's result sections are level 2
+    if shift:
+        text = "\n".join(
+            ("#" * shift + line) if line.startswith("#") else line for line in text.splitlines()
+        )
+    return text
+
+
 def _setup_section(doc: Document, ds: Any, config: dict[str, Any], info: dict[str, Any]) -> None:
     # swept data fields hold the first point's value here: name the sweep instead
     swept = {a["key"][5:] for a in info["axes"] if a["key"].startswith("data.")}

@@ -3,7 +3,8 @@
 Runs, in order: ``concepts_numbers.py``, ``model_cards.py``, each demonstration at
 ``--size full`` (or ``--size small`` with ``--small``), then the tables owned by the model and
 inference scripts in this directory when they exist (``model_audit_table.py``,
-``rbm_labelling.py``, ``real_data_comparison.py``, ``significance_table.py``). Each runs in its own process with ``OMP_NUM_THREADS=1``; the first
+``rbm_labelling.py``, ``real_data_comparison.py`` after ``bellmodels run studies/real_data.toml``,
+``significance_table.py``). Each runs in its own process with ``OMP_NUM_THREADS=1``; the first
 failure stops the run with that script's exit code.
 
 Run: ``python docs/scripts/generate_all.py [--small] [--skip-slow]``; ``--skip-slow`` leaves out
@@ -20,7 +21,14 @@ import time
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent
-SLOW = {"equivalence.py", "rbm_labelling.py", "real_data_comparison.py", "significance_table.py"}
+STUDY_RUN = ["-c", "import sys; from bellmodels.cli import main; sys.exit(main())"]
+SLOW = {
+    "equivalence.py",
+    "rbm_labelling.py",
+    "real_data_comparison.py",
+    "significance_table.py",
+    STUDY_RUN[0],
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             [str(DOCS / "demos" / f"{d}.py"), *size]
             for d in ("rbm_violation", "mi_frontier", "real_experiments", "equivalence")
         ],
+        # the real-data table reads a run of its study (resumable: finished tasks are kept)
+        [*STUDY_RUN, "run", "studies/real_data.toml", "--out", "results/real_data", "--quiet"],
         *[
             [str(DOCS / "scripts" / s)]
             for s in (

@@ -234,6 +234,16 @@ def test_run_resume_store_and_report(tmp_path):
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     for name in ("correlators_p0.png", "p_lambda_p1.png", "measurement_dependence.png"):
         assert (out / "figures" / name).read_bytes()[:4] == b"\x89PNG"
+    # the results sections alone (for documentation pages): the report's, without figures
+    from bellmodels.report import results_markdown
+
+    before = sorted((out / "figures").iterdir())
+    part = results_markdown(out, heading_level=3)
+    assert part.count("### Results at") == 2 and ".png" not in part
+    for line in part.splitlines():
+        if line.startswith("| rbm-weinstein2017 |"):
+            assert line in md  # the same audit row as in the report
+    assert sorted((out / "figures").iterdir()) == before
     # resume: nothing re-runs, same numbers
     mtimes = {f: f.stat().st_mtime_ns for f in files}
     again = run_study(path, out, workers=2, progress=False, report=False)
