@@ -78,11 +78,19 @@ def numba_quiet() -> Iterator[None]:
     ['kept']
     """
     with warnings.catch_warnings():
-        if importlib.util.find_spec("numba") is not None:
-            from numba.core.errors import NumbaWarning
-
-            warnings.simplefilter("ignore", NumbaWarning)
+        if (category := _numba_warning()) is not None:
+            warnings.simplefilter("ignore", category)
         yield
+
+
+@functools.cache
+def _numba_warning() -> type[Warning] | None:
+    """Numba's warning base class, looked up once (:func:`numba_quiet` wraps every SMC call)."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    from numba.core.errors import NumbaWarning
+
+    return NumbaWarning
 
 
 __all__ = ["compile_mode", "compiling_with", "numba_quiet"]
