@@ -250,17 +250,15 @@ class BoltzmannModel(HiddenVariableModel):
         """
         import pytensor.tensor as pt
 
+        from bellmodels.models.boltzmann._tensor_op import MachineLogBehaviour
+
         W, c, d, A = self._tensor_arrays(params)
-        v = pt.as_tensor_variable(self.layout.visible)
-        n_s = self.layout.n_settings
-        f = pt.tensordot(v, c, axes=[[4], [0]])
-        f = f + pt.sum(pt.softplus(d + pt.tensordot(v, W, axes=[[4], [0]])), axis=-1)
-        if A is not None:
-            s = pt.as_tensor_variable(self.layout.visible[..., :n_s])
-            x = pt.as_tensor_variable(self.layout.visible[..., n_s:])
-            f = f + pt.sum(pt.tensordot(s, A, axes=[[4], [0]]) * x, axis=-1)
-        logp = f - pt.logsumexp(f, axis=(2, 3), keepdims=True)
-        return pt.exp(logp)
+        if A is None:
+            A = pt.zeros((self.layout.n_settings, 2))
+        # one fused Op (value and gradient in one Numba loop each): the NUTS fits and the
+        # tempered SMC evaluate it millions of times (benchmarks/machine_op.py)
+        op = MachineLogBehaviour(self.layout.visible, self.layout.n_settings)
+        return pt.exp(op(W, c, d, A))
 
     @abstractmethod
     def _tensor_arrays(self, params: Mapping[str, Any]) -> tuple[Any, Any, Any, Any]:
