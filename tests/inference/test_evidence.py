@@ -210,15 +210,22 @@ def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form(
     space, idata, exact = dirichlet_multinomial
     fwd, info = smc_runs(space, runs=4, seed=0, settings=SMCSettings(particles=500, hmc_steps=4))
     post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
-    # the reverse run needs more moves per stage: at 500 x 4 it sat 0.3 nat high (too few moves
-    # to equilibrate as the target widens towards the prior)
+    # the reverse run needs many more moves per stage than the forward one: with too few the
+    # particles do not spread out as the target widens towards the prior, and the estimate sits
+    # high (a harmonic-mean bias: the low-likelihood region is never visited). Here it sat
+    # 0.3 nat high at 500 particles x 4 HMC steps and 0.19 nat (3.5 SE) at 1,000 x 8; at 1,000 x
+    # 20 and at 2,000 x 8 it is within 1.5 SE.
     rev, _ = smc_runs(
-        space, runs=4, seed=0, posterior_draws=post, settings=SMCSettings(particles=1000)
+        space,
+        runs=4,
+        seed=0,
+        posterior_draws=post,
+        settings=SMCSettings(particles=1000, hmc_steps=20),
     )
     assert info["stages_max"] > 1  # it tempered
     for est in (fwd, rev):
         se = np.std(est, ddof=1) / math.sqrt(len(est))
-        assert abs(np.mean(est) - exact) <= 3 * se + 0.02, (est, exact)
+        assert abs(np.mean(est) - exact) <= 3 * se + 0.02, (est is rev, est, exact)
 
 
 @pytest.mark.parametrize("method", ["smc", "reverse-smc"])
