@@ -21,13 +21,13 @@ would show.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _cold_cache import cold_then_warm
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "generated" / "compile_backend.md"
@@ -77,24 +77,12 @@ print(json.dumps({"compile": compile_s, "compiler": gcc_s, "call_ms": 1e3 * per_
 
 def measure(model: str, graph: str, mode: str, scratch: Path) -> dict:
     cache = Path(tempfile.mkdtemp(prefix=f"bm-{mode}-", dir=scratch))
-    env = dict(os.environ)
-    env["PYTENSOR_FLAGS"] = f"base_compiledir={cache},compiledir={cache}/c"
-    env.setdefault("OMP_NUM_THREADS", "1")
     out = scratch / f"{model}-{graph}-{mode}.npy"
-    runs = []
-    for _ in ("cold", "warm"):  # the same cache twice: what a first and a later run pay
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, model, graph, mode, str(out)],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"{model} {graph} {mode} failed:\n{proc.stderr[-3000:]}")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    row = dict(runs[0])
-    row["warm"] = runs[1]["compile"]
+    cold, warm = cold_then_warm(
+        CHILD, [model, graph, mode, str(out)], cache, f"{model} {graph} {mode}"
+    )
+    row = dict(cold)
+    row["warm"] = warm["compile"]
     row["values"] = out
     return row
 

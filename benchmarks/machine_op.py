@@ -25,13 +25,13 @@ Prints the rows and the ratios algebra / Op side by side, and writes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _cold_cache import cold_then_warm
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "generated" / "machine_op.md"
@@ -101,27 +101,13 @@ print(json.dumps(row))
 
 def measure(model: str, form: str, scratch: Path) -> dict:
     cache = Path(tempfile.mkdtemp(prefix=f"bm-{form}-", dir=scratch))
-    env = dict(os.environ)
-    # PyTensor's compile directory (its Numba cache inside) and Numba's own, both empty
-    env["PYTENSOR_FLAGS"] = f"base_compiledir={cache},compiledir={cache}/c"
-    env["NUMBA_CACHE_DIR"] = str(cache / "numba-own")
-    env.setdefault("OMP_NUM_THREADS", "1")
     out = scratch / f"{model}-{form}.npy"
-    runs = []
-    for _ in ("cold", "warm"):  # the same cache twice: what a first and a later run pay
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, model, form, str(out), ALGEBRA],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(f"{model} {form} failed:\n{proc.stderr[-3000:]}")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    row = dict(runs[0])
-    row["nutpie_warm"] = runs[1]["nutpie_compile"]
-    row["smc_warm"] = runs[1]["smc_compile"]
+    cold, warm = cold_then_warm(
+        CHILD, [model, form, str(out), ALGEBRA], cache, f"{model} {form}", numba_cache=True
+    )
+    row = dict(cold)
+    row["nutpie_warm"] = warm["nutpie_compile"]
+    row["smc_warm"] = warm["smc_compile"]
     row["values"] = out
     return row
 
