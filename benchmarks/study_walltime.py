@@ -49,6 +49,10 @@ def cpu_profile(out: Path) -> tuple[float, float, float]:
 
 def run_once(out: Path, compiledir: Path) -> tuple[float, int, str]:
     env = dict(os.environ, BELLMODELS_COMPILEDIR=str(compiledir), OMP_NUM_THREADS="1")
+    # the package's own numba.njit(cache=True) kernels cache beside their module (or in
+    # $NUMBA_CACHE_DIR), not under BELLMODELS_COMPILEDIR: without this a "cold" run in a
+    # checkout that ran before would find them compiled
+    env["NUMBA_CACHE_DIR"] = str(compiledir / "numba-kernels")
     cmd = [
         sys.executable,
         "-c",
