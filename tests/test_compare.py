@@ -229,8 +229,10 @@ def test_cli_compare_json(tmp_path, capsys):
             "--json",
             "--out",
             str(tmp_path),
+            # 2 x 500 draws left the singlet's tail ESS of S below the gate's 400 for this
+            # seed, and the ranking puts a fit that fails the gate after every sound one
             "--draws",
-            "500",
+            "1000",
             "--tune",
             "500",
             "--chains",
@@ -241,7 +243,8 @@ def test_cli_compare_json(tmp_path, capsys):
         ]
     )
     rows = json.loads(capsys.readouterr().out)
-    assert code in (0, 1)
+    assert all(r["diagnostics_ok"] for r in rows), rows
+    assert code == 0
     assert next(r["model"] for r in rows) == "quantum-singlet"
     assert (tmp_path / "comparison.json").is_file()
 
