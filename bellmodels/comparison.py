@@ -46,12 +46,14 @@ from bellmodels.data import Counts
 from bellmodels.inference import (
     DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_SE_MAX,
+    EvidenceEstimate,
     diagnostics,
     estimate_log_evidence,
     evidence_reliable,
     fit,
     invariant_draws,
     log_bayes_factor,
+    log_bayes_factors,
     loo,
     resolve_model,
 )
@@ -175,14 +177,11 @@ class Comparison:
         >>> float(res.bayes_factors()["log_bf"].loc["quantum-singlet", "local-polytope"])
         4.0
         """
-        names = list(self.evidence)
-        ok = {n: evidence_reliable(self.evidence[n][1]) for n in names}
-        lbf = pd.DataFrame(np.nan, index=names, columns=names)
-        se = lbf.copy()
-        for a in names:
-            for b in names:
-                if ok[a] and ok[b]:
-                    lbf.loc[a, b], se.loc[a, b] = self.bayes_factor(a, b)
+        estimates = {
+            n: self.evidence_estimates.get(n) or EvidenceEstimate(v, se, "given", (), math.nan)
+            for n, (v, se) in self.evidence.items()
+        }
+        lbf, se = log_bayes_factors(estimates)
         return pd.concat({"log_bf": lbf, "se": se}, axis=1)
 
     def model_probabilities(self) -> pd.Series:

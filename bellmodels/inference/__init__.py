@@ -27,6 +27,7 @@ from bellmodels.inference.evidence import (
     estimate_log_evidence,
     evidence_reliable,
     log_bayes_factor,
+    log_bayes_factors,
     log_evidence,
     log_multinomial_coefficient,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "invariant_draws",
     "load_fit",
     "log_bayes_factor",
+    "log_bayes_factors",
     "log_evidence",
     "log_multinomial_coefficient",
     "loo",

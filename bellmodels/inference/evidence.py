@@ -76,6 +76,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,35 @@ def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, f
         d = np.subtract(a.repetitions, b.repetitions)
         return diff, float(d.std(ddof=1) / math.sqrt(d.size))
     return diff, math.hypot(a.se, b.se)
+
+
+def log_bayes_factors(estimates: Mapping[str, EvidenceEstimate]) -> tuple[Any, Any]:
+    """log BF(row : column) between every pair of models, and its Monte Carlo error.
+
+    Each entry is :func:`log_bayes_factor` of the two estimates (paired by seed where the runs
+    share random numbers, else in quadrature); entries involving an unreliable evidence
+    (:func:`evidence_reliable`) are NaN. Returns two ``pandas.DataFrame`` (values, errors)
+    indexed by model on both axes, in the order given.
+
+    >>> a = EvidenceEstimate(-10.0, 0.1, "smc", (-10.1, -9.9), 1.0, {"seed": 1})
+    >>> b = EvidenceEstimate(-12.0, 0.1, "smc", (-12.1, -11.9), 1.0, {"seed": 1})
+    >>> c = EvidenceEstimate(-11.0, 9.0, "smc", (-20.0, -2.0), 1.0, {"seed": 1})
+    >>> lbf, se = log_bayes_factors({"a": a, "b": b, "c": c})
+    >>> float(lbf.loc["a", "b"]), float(lbf.loc["b", "a"]), float(se.loc["a", "b"])
+    (2.0, -2.0, 0.0)
+    >>> bool(np.isnan(lbf.loc["a", "c"]))
+    True
+    """
+    import pandas as pd
+
+    names = list(estimates)
+    lbf = pd.DataFrame(np.nan, index=names, columns=names)
+    se = lbf.copy()
+    ok = [n for n in names if evidence_reliable(estimates[n].se)]
+    for a in ok:
+        for b in ok:
+            lbf.loc[a, b], se.loc[a, b] = log_bayes_factor(estimates[a], estimates[b])
+    return lbf, se
 
 
 def log_multinomial_coefficient(counts: Counts) -> float:
@@ -367,6 +397,7 @@ __all__ = [
     "estimate_log_evidence",
     "evidence_reliable",
     "log_bayes_factor",
+    "log_bayes_factors",
     "log_evidence",
     "log_multinomial_coefficient",
 ]

@@ -26,10 +26,9 @@ import numpy as np
 from bellmodels._util import COMPARISON_COLUMNS, correlators, write_atomic
 from bellmodels.inference.evidence import (
     EVIDENCE_SE_MAX,
-    EvidenceEstimate,
     evidence_reliable,
-    log_bayes_factor,
 )
+from bellmodels.report.bayes_factors import bayes_factor_section
 from bellmodels.report.document import Document, _fmt, save_figure
 from bellmodels.report.sweeps import _coords_text, _md_section, _sweep_section
 from bellmodels.study.store import load_study, load_task, read_task_summary
@@ -282,7 +281,7 @@ def _point_section(
                 "estimate moves when its proposal is widened), so no Bayes factor is formed "
                 "from it; rank these models by LOO, or rerun with more SMC particles."
             )
-        _bayes_factor_table(doc, pt, rows, out, task_ids)
+        bayes_factor_section(doc, pt, rows, out, task_ids)
         not_fitted = [
             str(m)
             for m in pt["model"].values
@@ -481,53 +480,6 @@ def _equivalent_groups(rows: dict[str, dict[str, Any]]) -> list[list[str]]:
         else:
             groups.append([m])
     return [g for g in groups if len(g) > 1]
-
-
-def _bayes_factor_table(
-    doc: Any, pt: Any, rows: dict[str, Any], out: Path, task_ids: dict[str, str]
-) -> None:
-    """log Bayes factors against the model of highest evidence, and model probabilities."""
-    ev = {
-        m: (float(pt.sel(model=m)["log_evidence"]), float(pt.sel(model=m)["log_evidence_se"]))
-        for m in rows
-    }
-    # the stored estimates (their runs), so that runs paired by seed give a paired error
-    est = {}
-    for m in rows:
-        record = (read_task_summary(out / "tasks" / f"{task_ids[m]}.nc").get("fit") or {}).get(
-            "evidence"
-        )
-        if record:
-            est[m] = EvidenceEstimate.from_dict(record)
-    ok = {m: v for m, v in ev.items() if np.isfinite(v[0]) and evidence_reliable(v[1])}
-    if len(ok) < 2:
-        return
-    best = max(ok, key=lambda m: ok[m][0])
-    lz = np.array([v[0] for v in ok.values()])
-    prob = np.exp(lz - np.logaddexp.reduce(lz))
-    doc.h(3, "Bayes factors")
-    doc.p(
-        f"log Bayes factor of `{best}` (highest evidence) over each model, with its Monte Carlo "
-        "error, and the posterior probability of each model under a uniform prior over the "
-        "models with reliable evidence. Bayes factors depend on each model's stated priors "
-        "(the model cards give them); LOO above does not."
-    )
-
-    def se(m: str) -> float:
-        if best in est and m in est:
-            return log_bayes_factor(est[best], est[m])[1]
-        return float(np.hypot(ok[best][1], ok[m][1]))
-
-    body = [
-        [m, ok[best][0] - v[0], se(m), p]
-        for (m, v), p in sorted(zip(ok.items(), prob, strict=True), key=lambda kv: -kv[0][1][0])
-    ]
-    doc.table(["model", f"log BF({best} : model)", "se", "p(model | data)"], body)
-    doc.p(
-        "The error of a log Bayes factor between two SMC estimates run with the same seed is "
-        "the spread of their run-by-run differences (the runs share random numbers), so it is "
-        "zero between observationally equivalent models."
-    )
 
 
 def _diagnostics_table(
