@@ -73,7 +73,9 @@ def setup_worker(compile_base: str | os.PathLike[str] | None = None) -> str:
     PyTensor compilation is not thread-safe, so each worker process claims a numbered slot
     ``<base>/slot<i>`` by holding an exclusive ``flock`` on ``slot<i>.lock`` for its lifetime: no two
     live processes share a directory, and a later run reuses the compiled code of an earlier
-    one. Also pins BLAS/OpenMP to one thread per process (the pool provides the parallelism).
+    one. Also asks for one BLAS/OpenMP thread per process (the pool provides the parallelism);
+    that takes effect only where no BLAS is loaded yet, so the runner's pool sets it in the
+    environment its workers inherit, and Dask's nanny does the same.
 
     Returns
     -------

@@ -254,6 +254,29 @@ def test_run_resume_store_and_report(tmp_path):
     assert sum(e["event"] == "skipped" for e in events) == 6
 
 
+def test_pool_workers_inherit_one_blas_thread(monkeypatch):
+    """A spawned worker loads OpenBLAS before our code runs, so the single thread must be in the
+    environment it inherits; the caller's own settings win and come back afterwards."""
+    pytest.importorskip("threadpoolctl")
+    from bellmodels.study.runner import _one_blas_thread_per_child
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    probe = (
+        "import numpy, threadpoolctl; "
+        "print(max(i['num_threads'] for i in threadpoolctl.threadpool_info() "
+        "if i['user_api'] == 'blas'))"
+    )
+    with _one_blas_thread_per_child():
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == 1
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and "OMP_NUM_THREADS" not in os.environ
+    assert os.environ["MKL_NUM_THREADS"] == "3"
+
+
 def test_failing_task_is_recorded_and_others_go_on(tmp_path):
     text = """
     [data]
