@@ -228,11 +228,18 @@ def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form(
         assert abs(np.mean(est) - exact) <= 3 * se + 0.02, (est is rev, est, exact)
 
 
-@pytest.mark.parametrize("method", ["smc", "reverse-smc"])
-def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling(tiny_machine, method):
+# the reverse run needs more moves per stage than the forward one (see the Dirichlet test
+# above): at 500 x 4 it sat 0.56 nat (3.5 combined SE) high on PyMC 6 / PyTensor 3, whose random streams
+# differ from the 5.x line's; benchmarks/evidence.py runs it at 1,000 x 20 too
+@pytest.mark.parametrize(
+    ("method", "particles", "hmc_steps"), [("smc", 500, 4), ("reverse-smc", 1000, 20)]
+)
+def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling(
+    tiny_machine, method, particles, hmc_steps
+):
     model, counts, exact, is_se, idata = tiny_machine
     est = estimate_log_evidence(
-        model, counts, idata, method=method, seed=1, smc_draws=500, hmc_steps=4
+        model, counts, idata, method=method, seed=1, smc_draws=particles, hmc_steps=hmc_steps
     )
     assert est.details["direction"] == ("reverse" if method == "reverse-smc" else "forward")
     assert _agree(est, exact, extra_se=is_se), (method, est.log_evidence, est.se, exact)
