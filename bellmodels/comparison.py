@@ -151,9 +151,7 @@ class Comparison:
         """
         if a not in self.evidence or b not in self.evidence:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")
-        (la, sa), (lb, sb) = self.evidence[a], self.evidence[b]
-        bad = [n for n, se in ((a, sa), (b, sb)) if not evidence_reliable(se)]
-        paired = a in self.evidence_estimates and b in self.evidence_estimates
+        bad = [n for n in (a, b) if not evidence_reliable(self.evidence[n][1])]
         if bad and not allow_unreliable:
             raise ValueError(
                 f"the log evidence of {bad} has Monte Carlo error above "
@@ -161,9 +159,16 @@ class Comparison:
                 "more SMC particles or runs (evidence_draws, evidence_chains), or pass "
                 "allow_unreliable=True"
             )
-        if paired:  # runs that share random numbers: the paired error
-            return log_bayes_factor(self.evidence_estimates[a], self.evidence_estimates[b])
-        return la - lb, math.hypot(sa, sb)
+        est = self._estimates()
+        return log_bayes_factor(est[a], est[b])
+
+    def _estimates(self) -> dict[str, EvidenceEstimate]:
+        """Every model's evidence as an estimate: the stored one (its runs pair with another's
+        of the same seed), else ``(value, se)`` alone (errors then add in quadrature)."""
+        return {
+            n: self.evidence_estimates.get(n) or EvidenceEstimate(v, se, "given", (), math.nan)
+            for n, (v, se) in self.evidence.items()
+        }
 
     def bayes_factors(self) -> pd.DataFrame:
         """log Bayes factors of every row model over every column model, with their errors.
@@ -177,11 +182,7 @@ class Comparison:
         >>> float(res.bayes_factors()["log_bf"].loc["quantum-singlet", "local-polytope"])
         4.0
         """
-        estimates = {
-            n: self.evidence_estimates.get(n) or EvidenceEstimate(v, se, "given", (), math.nan)
-            for n, (v, se) in self.evidence.items()
-        }
-        lbf, se = log_bayes_factors(estimates)
+        lbf, se = log_bayes_factors(self._estimates())
         return pd.concat({"log_bf": lbf, "se": se}, axis=1)
 
     def model_probabilities(self) -> pd.Series:
