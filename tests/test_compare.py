@@ -19,8 +19,13 @@ SQRT2 = float(np.sqrt(2))
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """Singlet data; the saturated model vs local-polytope, with enough draws that both fits
-    pass the gate (so the ordering checks below run), written to an out_dir."""
+    """Singlet data; the saturated model vs local-polytope, written to an out_dir.
+
+    Nothing below needs these short fits to pass the diagnostics gate: whether a fit of 2 x 500
+    draws passes depends on the machine and the compile cache (local-polytope's posterior sits on
+    the CHSH boundary; on the PyMC 6 line one run gave R-hat 1.0166). The ranking rule itself is
+    tested on fits built to pass or fail
+    (``test_rank_puts_failing_fits_last_unweighted_and_measured_against_the_best_sound_one``)."""
     counts = bm.simulate_singlet(Scenario.chsh(), n=3000, seed=11).counts()
     out = tmp_path_factory.mktemp("fits")
     res = compare(
@@ -59,31 +64,33 @@ def test_markdown_names_unreliable_evidence(small):
 
 
 def test_order_and_statistics_are_consistent(small):
-    _, res, _ = small
-    t = res.table
-    assert t["diagnostics_ok"].all(), res.diagnostics  # else the ordering checks prove little
-    sound = t[t["diagnostics_ok"]]
-    unsound = t[~t["diagnostics_ok"]]
-    # sound fits come first, best first, and only they carry weights
-    assert list(t["diagnostics_ok"]) == sorted(t["diagnostics_ok"], reverse=True)
-    assert list(sound["elpd_loo"]) == sorted(sound["elpd_loo"], reverse=True)
-    assert unsound["weight"].isna().all()
-    if len(sound):
-        assert sound["weight"].sum() == pytest.approx(1.0, abs=1e-6)
-        assert sound["d_loo"].iloc[0] == 0.0
-    for name in t["model"]:
-        assert float(res.loo[name]["elpd_loo"]) == pytest.approx(
-            float(t.set_index("model").loc[name, "elpd_loo"])
+    """compare's table is rank() of its own LOO cells and gate verdicts, whatever the gate said,
+    and its statistics are the physics of the two models."""
+    from bellmodels.comparison import rank
+
+    counts, res, _ = small
+    t = res.table.set_index("model")
+    verdicts = {m: bool(res.diagnostics[m]["ok"]) for m in res.loo}
+    assert {m: bool(t.loc[m, "diagnostics_ok"]) for m in t.index} == verdicts
+    cells = {m: res.loo[m]["loo_cells"] for m in res.loo}
+    expected = rank(cells, res.loo[next(iter(res.loo))]["cell_counts"], verdicts)
+    assert list(t.index) == list(expected.index)
+    for col in ("elpd_loo", "se", "d_loo", "dse", "weight"):
+        np.testing.assert_allclose(
+            t[col].astype(float), expected[col].astype(float), rtol=1e-9, atol=1e-9, err_msg=col
         )
+    for name in t.index:
+        assert float(res.loo[name]["elpd_loo"]) == pytest.approx(float(t.loc[name, "elpd_loo"]))
+    assert int(res.loo["local-polytope"]["cell_counts"].sum()) == counts.total
     # local-polytope obeys the CHSH bound in every draw; its audit says so
-    lp = t.set_index("model").loc["local-polytope"]
+    lp = t.loc["local-polytope"]
     assert lp["S_hdi"][1] <= 2 + 1e-9
     assert lp["classification"] == "local & measurement-independent"
     assert lp["mi_bits"] == pytest.approx(0.0, abs=1e-9)
-    # the saturated model sees the singlet's S ~ 2 sqrt(2) in the data
-    sat = t.set_index("model").loc["test-saturated-dirichlet"]
+    # the saturated model sees the singlet's S ~ 2 sqrt(2) in the data and wins by many dse
+    sat = t.loc["test-saturated-dirichlet"]
     assert 2.5 < sat["S_mean"] < 3.1
-    assert sat["elpd_loo"] > lp["elpd_loo"]
+    assert sat["elpd_loo"] - lp["elpd_loo"] > 5 * max(lp["dse"], sat["dse"])
 
 
 def test_a_failing_fit_is_marked_and_not_weighted():
