@@ -1,5 +1,10 @@
 """Hidden-variable models behind one interface, and the registry of them by name.
 
+A model of your own is a subclass of :class:`HiddenVariableModel` that states its parameters
+(:class:`Parameter` with a prior of :mod:`bellmodels.models.priors`) and its ontic table once;
+:func:`check` verifies it, :func:`register`, an entry point or :func:`import_modules` make it
+known by name (see the tutorial "Write your own model").
+
 >>> from bellmodels import models
 >>> m = models.get("quantum-singlet")
 >>> m.family
@@ -8,8 +13,16 @@
 
 from __future__ import annotations
 
+from bellmodels.models import blocks as blocks
+from bellmodels.models import priors as priors
 from bellmodels.models.base import FAMILIES, HiddenVariableModel, Parameter
-from bellmodels.models.registry import get, names, register
+from bellmodels.models.registry import (
+    ENTRY_POINT_GROUP,
+    get,
+    import_modules,
+    names,
+    register,
+)
 
 # Importing a model module registers its models (one line per module).
 # isort: split
@@ -19,13 +32,22 @@ from bellmodels.models import nonlocal_ as nonlocal_
 from bellmodels.models import retrocausal as retrocausal
 from bellmodels.models.boltzmann import CRBM, RBM
 
+# isort: split
+from bellmodels.models.check import CheckResult, check
+
 __all__ = [
     "CRBM",
+    "ENTRY_POINT_GROUP",
     "FAMILIES",
     "RBM",
+    "CheckResult",
     "HiddenVariableModel",
     "Parameter",
+    "blocks",
+    "check",
     "get",
+    "import_modules",
     "names",
+    "priors",
     "register",
 ]

@@ -3,15 +3,9 @@
 Both obey Bell's assumptions (measurement independence, parameter and outcome independence), so
 every behaviour they produce lies in the local polytope and satisfies ``|S| <= 2``.
 
-This module also holds the planar-geometry helpers shared by the sphere models of
-:mod:`bellmodels.models.nonlocal_` and :mod:`bellmodels.models.retrocausal`: settings are
-directions in one plane (angles in radians), lambda a unit vector on the sphere; for a planar
-setting ``a`` the sign ``sgn(a . lambda)`` depends only on lambda's azimuth ``psi`` (its polar
-factor ``sin(theta)`` is positive almost surely), so a deterministic response
-``lambda -> sgn(a_i . lambda)`` is constant on the arcs of the circle cut at every
-``angle +- pi/2``. Those arcs are the exact finite coarse-graining of lambda (lambda -> its
-response strategy), and their measures are arc lengths (or integrals of a density over arcs).
-Hand-written: no library coarse-grains sphere models into ontic tables.
+The planar-geometry building blocks the sphere models share (``arc_partition``,
+``with_noise``, ``deterministic_response``, ...) are documented in
+:mod:`bellmodels.models.blocks` and importable from here too.
 
 Example
 -------
@@ -32,16 +26,27 @@ import numpy as np
 
 from bellmodels.data import Trials
 from bellmodels.models.base import HiddenVariableModel, Parameter
+from bellmodels.models.blocks import (  # re-exported: the sphere models import them from here
+    TWO_PI,
+    arc_partition,
+    arc_signs,
+    deterministic_response,
+    planar_vectors,
+    sawtooth,
+    sign,
+    strategy_labels,
+    uniform_sphere,
+    with_noise,
+    wrap_angle,
+)
+from bellmodels.models.priors import Beta, Dirichlet, Normal
 from bellmodels.models.registry import register
 from bellmodels.ontic import OnticTable, local_deterministic_strategies
 from bellmodels.scenario import Scenario
 
-TWO_PI = 2.0 * np.pi
-
 # sign of x_a * x_b for outcome indices (0 <-> -1, 1 <-> +1)
 PRODUCT_SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])
 
-VISIBILITY_PRIOR = "Beta(2, 1)"
 OFFSET_SD = 0.05
 
 
@@ -59,18 +64,12 @@ def visibility_parameter() -> Parameter:
     'Beta(2, 1)'
     """
 
-    def prior(name: str) -> Any:
-        import pymc as pm
-
-        return pm.Beta(name, alpha=2.0, beta=1.0)
-
     return Parameter(
         "visibility",
         (),
         1.0,
-        prior,
-        VISIBILITY_PRIOR,
-        "weight of the ideal model; 1 - V is a settings-independent noise lambda "
+        Beta(2, 1),
+        description="weight of the ideal model; 1 - V is a settings-independent noise lambda "
         "(independent fair local outcomes)",
     )
 
@@ -86,18 +85,12 @@ def offset_parameters(scenario: Scenario) -> dict[str, Parameter]:
     """
 
     def make(party: str, k: int) -> Parameter:
-        def prior(name: str) -> Any:
-            import pymc as pm
-
-            return pm.Normal(name, mu=0.0, sigma=OFFSET_SD, shape=(k,))
-
         return Parameter(
             f"offset_{party}",
             (k,),
             np.zeros(k),
-            prior,
-            f"Normal(0, {OFFSET_SD})",
-            f"offsets (rad) added to party {party.upper()}'s analyser angles",
+            Normal(0.0, OFFSET_SD),
+            description=f"offsets (rad) added to party {party.upper()}'s analyser angles",
         )
 
     return {"offset_a": make("a", scenario.n_a), "offset_b": make("b", scenario.n_b)}
@@ -118,19 +111,7 @@ def dirichlet_parameter(name: str, n: int, description: str) -> Parameter:
     'Dirichlet(ones(16))'
     """
 
-    def prior(var: str) -> Any:
-        import pymc as pm
-
-        g = pm.Exponential(f"{var}_gamma", 1.0, shape=n)
-        return pm.Deterministic(var, g / g.sum())
-
-    def to_free(var: str, value: np.ndarray) -> dict[str, np.ndarray]:
-        # any positive g with g / sum(g) = w will do; zero weights sit just inside the support
-        return {f"{var}_gamma": np.maximum(value, 1e-9)}
-
-    return Parameter(
-        name, (n,), np.full(n, 1.0 / n), prior, f"Dirichlet(ones({n}))", description, to_free
-    )
+    return Parameter(name, (n,), np.full(n, 1.0 / n), Dirichlet(n), description=description)
 
 
 class PlanarModel:
@@ -220,123 +201,6 @@ class PlanarModel:
 
 
 # ---------------------------------------------------------------------------------------------
-# Geometry helpers
-# ---------------------------------------------------------------------------------------------
-def wrap_angle(x: Any, lib: Any = np) -> Any:
-    """Angle wrapped to [-pi, pi) (differentiable almost everywhere, numpy or PyTensor)."""
-    return x - TWO_PI * lib.floor((x + np.pi) / TWO_PI)
-
-
-def sawtooth(delta: Any, lib: Any = np) -> Any:
-    """Bell's linear correlator ``-(1 - 2 theta / pi)``, theta the angle between the directions.
-
-    >>> float(sawtooth(np.pi / 4))
-    -0.5
-    """
-    theta = lib.abs(wrap_angle(delta, lib))
-    return -(1.0 - 2.0 * theta / np.pi)
-
-
-def planar_vectors(angles: Any) -> np.ndarray:
-    """Unit vectors ``(cos, sin, 0)`` in the xy-plane, shape ``(..., 3)``."""
-    angles = np.asarray(angles, dtype=float)
-    return np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=-1)
-
-
-def uniform_sphere(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` points uniform on the unit sphere S^2 (normalised Gaussians), shape ``(n, 3)``."""
-    v = rng.standard_normal((n, 3))
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
-def sign(x: np.ndarray) -> np.ndarray:
-    """``sgn`` with values +1 / -1 (ties, of probability zero, go to +1)."""
-    return np.where(x >= 0, 1, -1).astype(np.int8)
-
-
-def arc_partition(
-    angles_a: np.ndarray, angles_b: np.ndarray, tol: float = 1e-12
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the circle of azimuths at every ``angle +- pi/2`` of both parties.
-
-    On each resulting arc ``sgn(cos(psi - angle))`` is constant for every setting, so the arcs are
-    the exact coarse-graining of any response built from these signs.
-
-    Returns
-    -------
-    lo, hi : arrays of arc end points (``0 <= lo < hi <= 2 pi``, arcs cover the circle).
-
-    >>> lo, hi = arc_partition(np.array([0.0, np.pi / 2]), np.array([np.pi / 4, -np.pi / 4]))
-    >>> len(lo), float(np.round(hi - lo, 6).min())
-    (8, 0.785398)
-    """
-    ang = np.concatenate([np.asarray(angles_a, float), np.asarray(angles_b, float)])
-    cuts = np.mod(np.concatenate([ang + np.pi / 2, ang - np.pi / 2]), TWO_PI)
-    cuts = np.sort(cuts)
-    keep = np.concatenate([[True], np.diff(cuts) > tol])
-    cuts = cuts[keep]
-    if cuts.size > 1 and (cuts[0] + TWO_PI - cuts[-1]) <= tol:
-        cuts = cuts[:-1]
-    lo = cuts
-    hi = np.concatenate([cuts[1:], [cuts[0] + TWO_PI]])
-    return lo, hi
-
-
-def arc_signs(lo: np.ndarray, hi: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """``sgn(cos(psi - angle))`` on each arc (evaluated at its midpoint), shape ``(L, K)``."""
-    mid = 0.5 * (lo + hi)
-    return sign(np.cos(mid[:, None] - np.asarray(angles, float)[None, :]))
-
-
-def strategy_labels(xa: np.ndarray, xb: np.ndarray) -> list[str]:
-    """Labels ``"+-;-+"`` (A's outcome per setting; B's) as in ``local_deterministic_strategies``."""
-    sym = {1: "+", -1: "-"}
-    return [
-        "".join(sym[int(v)] for v in ra) + ";" + "".join(sym[int(v)] for v in rb)
-        for ra, rb in zip(xa, xb, strict=True)
-    ]
-
-
-def deterministic_response(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
-    """Response ``(K_a, K_b, L, 2, 2)`` of strategies ``xa (L, K_a)``, ``xb (L, K_b)`` (+1/-1)."""
-    n_lam, ka = xa.shape
-    kb = xb.shape[1]
-    resp = np.zeros((ka, kb, n_lam, 2, 2))
-    ia = (xa > 0).astype(int)
-    ib = (xb > 0).astype(int)
-    lam = np.arange(n_lam)
-    for i in range(ka):
-        for j in range(kb):
-            resp[i, j, lam, ia[:, i], ib[:, j]] = 1.0
-    return resp
-
-
-def with_noise(
-    p_lambda: np.ndarray,
-    response: np.ndarray,
-    labels: list[str],
-    visibility: float,
-    scenario: Scenario,
-) -> OnticTable:
-    """Ontic table with the ideal lambdas weighted by V plus one ``"noise"`` lambda (1 - V).
-
-    The noise lambda is settings-independent and answers with independent fair local outcomes
-    (it keeps every one of Bell's assumptions).
-    """
-    ka, kb = scenario.n_a, scenario.n_b
-    v = float(visibility)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"visibility must lie in [0, 1], got {v}")
-    p = np.asarray(p_lambda, float)
-    if p.ndim == 1:
-        p = np.broadcast_to(p, (ka, kb, p.size))
-    p_all = np.concatenate([v * p, np.full((ka, kb, 1), 1.0 - v)], axis=2)
-    noise = np.full((ka, kb, 1, 2, 2), 0.25)
-    resp = np.concatenate([response, noise], axis=2)
-    return OnticTable(p_all, resp, scenario, lam_labels=[*labels, "noise"])
-
-
-# ---------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------
 class VertexMixture:
@@ -356,10 +220,8 @@ class VertexMixture:
         raise NotImplementedError
 
     def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
-        w = self.params(params)["weights"]
-        if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
-            raise ValueError(f"weights of {self.name!r} must lie on the simplex (sum {w.sum()})")
-        return np.clip(w, 0.0, None)
+        # params() checks the weights against the simplex (a negative weight is named)
+        return np.clip(self.params(params)["weights"], 0.0, None)
 
     def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
         boxes, _ = self.boxes()
@@ -508,10 +370,22 @@ class Bell1964(PlanarModel, HiddenVariableModel):
 
 
 __all__ = [
+    "TWO_PI",
     "Bell1964",
     "LocalPolytope",
     "PlanarModel",
+    "VertexMixture",
     "arc_partition",
+    "arc_signs",
+    "deterministic_response",
+    "dirichlet_parameter",
     "offset_parameters",
+    "planar_vectors",
+    "sawtooth",
+    "sign",
+    "strategy_labels",
+    "uniform_sphere",
     "visibility_parameter",
+    "with_noise",
+    "wrap_angle",
 ]

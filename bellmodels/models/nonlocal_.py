@@ -36,6 +36,7 @@ from bellmodels.models.local import (
     uniform_sphere,
     with_noise,
 )
+from bellmodels.models.priors import Simplex
 from bellmodels.models.registry import register
 from bellmodels.ontic import OnticTable, local_deterministic_strategies
 from bellmodels.scenario import Scenario
@@ -314,7 +315,14 @@ def dirichlet_probit_parameter(name: str, n: int, description: str) -> Parameter
         return {f"{var}_z": norm.isf(np.exp(-np.maximum(value, 1e-9)))}
 
     return Parameter(
-        name, (n,), np.full(n, 1.0 / n), prior, f"Dirichlet(ones({n}))", description, to_free
+        name,
+        (n,),
+        np.full(n, 1.0 / n),
+        prior,
+        f"Dirichlet(ones({n}))",
+        description,
+        to_free,
+        support=Simplex(),
     )
 
 

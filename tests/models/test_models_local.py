@@ -44,8 +44,20 @@ def test_local_polytope_vertices_reach_two() -> None:
 
 
 def test_local_polytope_rejects_off_simplex_weights() -> None:
-    with pytest.raises(ValueError, match="simplex"):
-        models.get("local-polytope", weights=np.full(16, 0.1)).behaviour()
+    with pytest.raises(ValueError, match="sum to 1.6, not 1: weights must lie on the simplex"):
+        models.get("local-polytope", weights=np.full(16, 0.1))
+
+
+def test_a_negative_weight_is_named_with_its_sign() -> None:
+    """The constructor names the weight and says it is negative (issue #27), and so does an
+    evaluation at off-simplex parameters."""
+    w = np.full(16, 1 / 16)
+    w[5], w[6] = -0.01, w[6] + 0.01 + 1 / 16
+    w[0] -= 1 / 16
+    with pytest.raises(ValueError, match=r"'weights' of model 'local-polytope': weight 5 is neg"):
+        models.get("local-polytope", weights=w)
+    with pytest.raises(ValueError, match=r"weight 5 is negative \(-0.01\)"):
+        models.get("local-polytope").behaviour({"weights": w})
 
 
 def test_local_polytope_any_k() -> None:
