@@ -6,6 +6,12 @@ Each group of sub-commands lives in its own module of this package (``bellmodels
 stderr and exit 2; ``--debug`` shows the traceback instead. Heavy imports happen inside the
 commands so ``bellmodels --help`` stays fast.
 
+A global option ``--import MODULE`` (repeatable; before or after the command) imports a module
+that registers models of your own before the command runs, so every command knows them by name
+(``bellmodels --import mypkg.models audit my-model``); the modules are also exported in
+``BELLMODELS_IMPORT`` so the study runner's worker processes import them too. Installed
+packages declaring the entry-point group ``bellmodels.models`` need no option.
+
 Exit codes: 0 success, 1 a check failed (e.g. a fit did not pass the diagnostics gate), 2 bad
 input or usage.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +39,7 @@ EXAMPLES = """examples:
   bellmodels run studies/weinstein2017.toml
   bellmodels run studies/noise_sweep.toml --dask --workers 2 --quiet
   bellmodels report out/weinstein2017
+  bellmodels --import mypkg.models compare --data delft2015 --models my-model,quantum-singlet
 """
 
 
@@ -56,11 +64,35 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--import", **IMPORT_OPTION)  # type: ignore[arg-type]
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"bellmodels.cli.{name}")
         module.add_commands(sub)
+    for command in sub.choices.values():  # the same option after the command name
+        command.add_argument("--import", **{**IMPORT_OPTION, "dest": "imports_after"})  # type: ignore[arg-type]
     return parser
+
+
+IMPORT_OPTION: dict[str, Any] = {
+    "dest": "imports",
+    "action": "append",
+    "default": [],
+    "metavar": "MODULE",
+    "help": "import MODULE first, so the models it registers are known by name (repeatable)",
+}
+
+
+def import_model_modules(modules: Sequence[str]) -> None:
+    """Import the ``--import`` modules here and export them (``BELLMODELS_IMPORT``) to the
+    processes this command starts (the study runner's workers)."""
+    if not modules:
+        return
+    from bellmodels.models.registry import IMPORT_ENV, import_modules
+
+    import_modules(modules, source="--import")
+    known = [m for m in os.environ.get(IMPORT_ENV, "").split(",") if m]
+    os.environ[IMPORT_ENV] = ",".join(dict.fromkeys([*known, *modules]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        import_model_modules([*args.imports, *getattr(args, "imports_after", [])])
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -512,8 +512,11 @@ def load_fit(path: Any) -> tuple[Any, Any]:
 
     The model is rebuilt from ``attrs["model_describe"]``: its registry name, scenario,
     constructor options and parameter values (a published instance, whose factory takes no
-    options, is rebuilt by name and scenario). ``attrs`` also hold the sampler settings, the
-    seed and the package versions.
+    options, is rebuilt by name and scenario). A model of one's own that this process does not
+    know yet is found by importing the module recorded beside its name (``module``: the module
+    that defines its class); when that module cannot be imported, the error says which one to
+    install or put on ``PYTHONPATH``. ``attrs`` also hold the sampler settings, the seed and
+    the package versions.
 
     On a saved fit (``tests/test_compare.py`` checks that one rebuilds its model)::
 
@@ -524,12 +527,23 @@ def load_fit(path: Any) -> tuple[Any, Any]:
 
     idata = _arviz.from_netcdf(str(path))
     desc = json.loads(idata.attrs["model_describe"])
+    name = desc["name"]
+    module = desc.get("module")
+    if name not in models.names() and module:
+        try:
+            models.import_modules([module])
+        except ValueError as exc:
+            raise ValueError(
+                f"{path}: the fit was made by model {name!r} (class {desc.get('class', '?')} of "
+                f"module {module!r}), which this process cannot import: install the package "
+                f"that provides {module!r} or put it on PYTHONPATH ({exc.__cause__})"
+            ) from exc
     scenario = Scenario.from_json(desc["scenario"])
     kwargs = {**desc.get("options", {}), **desc.get("values", {})}
     try:
-        model = models.get(desc["name"], scenario=scenario, **kwargs)
+        model = models.get(name, scenario=scenario, **kwargs)
     except TypeError:  # a factory with a fixed signature (a published instance)
-        model = models.get(desc["name"], scenario=scenario)
+        model = models.get(name, scenario=scenario)
     return model, idata
 
 

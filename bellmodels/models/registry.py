@@ -22,7 +22,7 @@ True
 >>> models.get("quantum-singlte")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: unknown model 'quantum-singlte'; did you mean 'quantum-singlet'? ...
+ValueError: unknown model 'quantum-singlte' (did you mean 'quantum-singlet'?); known models: ...
 """
 
 from __future__ import annotations
@@ -152,12 +152,12 @@ def get(name: str, **params: Any) -> HiddenVariableModel:
 def unknown_model_message(name: str) -> str:
     """What :func:`get` says about a name no source knows: the nearest names, then all.
 
-    >>> unknown_model_message("hall2011").split(";")[1]
-    " did you mean 'hall2010'?"
+    >>> unknown_model_message("hall2011").split(";")[0]
+    "unknown model 'hall2011' (did you mean 'hall2010'?)"
     """
     known = names()
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
     return (
         f"unknown model {name!r}{hint}; known models: {', '.join(known)}. A model from another "
         f"package is found by its entry point (group {ENTRY_POINT_GROUP!r}) or by importing its "

@@ -8,6 +8,7 @@ file and the key (``ValueError``). Example::
 
     [study]
     name = "noise"
+    modules = ["mypkg.models"] # optional: modules registering models of your own
 
     [data]
     source = "simulate"        # "simulate" | "dataset" | "file"
@@ -154,6 +155,8 @@ class StudyConfig:
             json.dumps(relevant, sort_keys=True, default=str).encode()
         ).hexdigest()[:10]
         config = dict(relevant, base_dir=str(self.base_dir), study=cfg["study"]["name"])
+        if cfg["study"].get("modules"):  # where the worker finds the model; not in the hash
+            config["modules"] = list(cfg["study"]["modules"])
         config["inference"] = inference
         return Task(id=f"{model}-{digest}", model=model, config=config)
 
@@ -373,6 +376,10 @@ def parse_study(
                 out[key] = copy.deepcopy(fld.default)
         if section == "models":
             out["options"] = _parse_model_options(options, source, add_axis)
+        if section == "study":  # models of one's own, known before [models] is read
+            from bellmodels.models import import_modules
+
+            import_modules(out["modules"], source=_where(source, ["study", "modules"]))
         config[section] = out
 
     if config["study"]["name"] is None:

@@ -44,6 +44,14 @@ SCHEMA: dict[str, dict[str, _Field]] = {
         "name": _Field((str,), None, doc="study name (default: the file's stem)"),
         "title": _Field((str,), "", doc="title of the report"),
         "description": _Field((str,), "", doc="free text shown at the top of the report"),
+        "modules": _Field(
+            (list,),
+            [],
+            kind=_LIST,
+            item_types=(str,),
+            doc="modules registering models of "
+            "your own, imported here and in every worker (bellmodels.models.import_modules)",
+        ),
     },
     "data": {
         "source": _Field((str,), None, ("simulate", "dataset", "file"), required=True),

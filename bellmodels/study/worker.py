@@ -213,6 +213,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
 
     if counts.scenario != Scenario.chsh():
         kwargs["scenario"] = counts.scenario
+    models.import_modules(cfg.get("modules", ()), source="the study's [study] modules")
     model = models.get(task.model, **kwargs)
     train_info: dict[str, Any] = {}
     if opts.get("train"):
