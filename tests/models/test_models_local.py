@@ -44,7 +44,7 @@ def test_local_polytope_vertices_reach_two() -> None:
 
 
 def test_local_polytope_rejects_off_simplex_weights() -> None:
-    with pytest.raises(ValueError, match="sum to 1.6, not 1: weights must lie on the simplex"):
+    with pytest.raises(ValueError, match=r"sum to 1\.6, not 1: weights must lie on the simplex"):
         models.get("local-polytope", weights=np.full(16, 0.1))
 
 

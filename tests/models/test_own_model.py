@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-import bellmodels as bm
 from bellmodels import models
 from bellmodels.models import HiddenVariableModel, Parameter
 from bellmodels.models.blocks import arc_partition, arc_signs, one_hot, product_response
