@@ -28,6 +28,7 @@ ValueError: unknown model 'quantum-singlte' (did you mean 'quantum-singlet'?); k
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import os
 import warnings
@@ -104,6 +105,13 @@ def import_modules(modules: Iterable[str], *, source: str = "") -> list[ModuleTy
     return out
 
 
+@functools.cache
+def _entry_points() -> tuple[Any, ...]:
+    """The group's entry points, read from the installed distributions once per process (a
+    scan of every distribution's metadata costs tens of milliseconds)."""
+    return tuple(entry_points(group=ENTRY_POINT_GROUP))
+
+
 def _load_lazy(only: str | None = None) -> None:
     """Import the environment's modules and the entry points not yet loaded (of name ``only``
     first: a broken unrelated plugin then does not stand in the way)."""
@@ -112,7 +120,7 @@ def _load_lazy(only: str | None = None) -> None:
     for mod in todo:
         _LOADED.add(f"module:{mod}")
         import_modules([mod], source=f"environment variable {IMPORT_ENV}")
-    eps = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if f"ep:{ep.value}" not in _LOADED]
+    eps = [ep for ep in _entry_points() if f"ep:{ep.value}" not in _LOADED]
     if only is not None:
         eps = [ep for ep in eps if ep.name == only] or eps
     for ep in eps:

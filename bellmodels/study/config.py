@@ -393,6 +393,7 @@ def parse_study(
 def _check_semantics(cfg: StudyConfig) -> None:
     """Checks across keys: data source completeness, model names and options, scenario."""
     from bellmodels import models
+    from bellmodels.models.registry import unknown_model_message
 
     source = cfg.source
     names = set(models.names())
@@ -430,8 +431,7 @@ def _check_semantics(cfg: StudyConfig) -> None:
         for m in c["models"]["include"]:
             if m not in names:
                 raise ValueError(
-                    f"{_where(source, ['models', 'include'])}: unknown model {m!r}"
-                    f"{_suggest(m, names)}; known models: {', '.join(sorted(names))}"
+                    f"{_where(source, ['models', 'include'])}: {unknown_model_message(m)}"
                 )
             seen_models.add(m)
     for m in cfg.config["models"]["options"]:

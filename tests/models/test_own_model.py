@@ -340,11 +340,21 @@ def test_study_modules_route_without_fits(tmp_path: Path, runner: str) -> None:
     assert "leaky-bell" in (out / "report.md").read_text()
 
 
-def test_study_without_modules_names_the_fix(tmp_path: Path) -> None:
+def test_study_without_modules_names_the_fix_and_import_reaches_the_workers(
+    tmp_path: Path,
+) -> None:
+    """Without ``modules`` the study is refused, naming the ways out; ``--import`` instead
+    imports the module here and (through ``BELLMODELS_IMPORT``) in the pool's workers."""
     study = tmp_path / "own.toml"
     study.write_text(STUDY.format(modules="", fit="false"))
     proc = run(cli("run", str(study), "--out", str(tmp_path / "o"), "--quiet"), FIXTURE)
     assert proc.returncode == 2 and "unknown model 'leaky-bell'" in proc.stderr
+    assert "modules = [...]" in proc.stderr
+    out = tmp_path / "o2"
+    args = ["--import", "bm_example_models.leaky", "run", str(study), "--out", str(out)]
+    proc = run(cli(*args, "--quiet", "--workers", "2", "--no-report"), FIXTURE)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert len(list((out / "tasks").glob("leaky-bell-*.nc"))) == 1
 
 
 def _fake_fit(path: Path) -> None:
