@@ -168,7 +168,11 @@ def _check_priors(
         raise ValueError(
             f"prior_variables gives {list(rvs)}, parameters are {list(model.parameters)}"
         )
+    if n < 1:
+        return f"priors of {', '.join(rvs)} build (no draws asked for)"
     values = pm.draw(list(rvs.values()), draws=n, random_seed=seed)
+    if n == 1:  # pm.draw returns one draw without its leading axis
+        values = [np.asarray(v)[None] for v in values]
     for k in range(n):
         draw = {name: np.asarray(v[k], dtype=float) for name, v in zip(rvs, values, strict=True)}
         for name, spec in model.parameters.items():

@@ -422,3 +422,11 @@ def test_study_route_with_fits(tmp_path: Path, runner: str) -> None:
     assert proc.returncode in (0, 1), proc.stderr + proc.stdout
     assert not list((out / "tasks").glob("*.failed.json"))
     assert "leaky-bell" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("draws", [0, 1])
+def test_check_with_few_prior_draws(draws: int) -> None:
+    """``pm.draw`` drops the draws axis for one draw; zero draws only builds the priors."""
+    result = models.check(Leaky(), draws=draws, trials=2000, seed=2)
+    assert result.ok, result.report()
+    assert f"{draws} draws" in result.items[2].detail
