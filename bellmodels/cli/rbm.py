@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from bellmodels.cli import UsageError, print_json
+from bellmodels.models.boltzmann._kernels import MAX_ENUMERATED_HIDDEN
 
 EPILOG = """examples:
   bellmodels train-rbm --data weihs1998 --hidden 4 --json
@@ -37,7 +38,13 @@ def add_commands(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", required=True, metavar="FILE|DATASET", help="counts to train on")
-    p.add_argument("--hidden", type=_positive_int, default=4, help="hidden units (default 4)")
+    p.add_argument(
+        "--hidden",
+        type=_hidden_units,
+        default=4,
+        help=f"hidden units, 1..{MAX_ENUMERATED_HIDDEN} (the audit lists the 2^n hidden states; "
+        "default 4)",
+    )
     p.add_argument("--model", choices=("rbm", "crbm"), default="rbm", help="default rbm")
     p.add_argument(
         "--method", choices=("exact", "pcd", "cd"), default="exact", help="default exact"
@@ -70,6 +77,21 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
+def _hidden_units(text: str) -> int:
+    """``--hidden``: 1..MAX_ENUMERATED_HIDDEN, since the printed audit lists all 2^n states of h.
+
+    >>> _hidden_units("8")
+    8
+    """
+    value = _positive_int(text)
+    if value > MAX_ENUMERATED_HIDDEN:
+        raise argparse.ArgumentTypeError(
+            f"{value} hidden units: train-rbm audits the machine, which lists the 2^n states "
+            f"of the hidden layer, so n is at most MAX_ENUMERATED_HIDDEN = {MAX_ENUMERATED_HIDDEN}"
+        )
     return value
 
 
