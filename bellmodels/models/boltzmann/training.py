@@ -200,11 +200,6 @@ def kl_divergence(
     >>> kl_divergence(m, exact, objective="conditional") < 1e-6
     True
     """
-    if model.n_hidden > MAX_TRAINED_HIDDEN:
-        raise ValueError(
-            f"n_hidden = {model.n_hidden} exceeds MAX_TRAINED_HIDDEN = {MAX_TRAINED_HIDDEN} "
-            "(more add nothing, Le Roux & Bengio 2008, and training time grows with n_hidden)"
-        )
     objective = _check_objective(model, objective)
     data = EmpiricalData.from_counts(counts, model)
     return _kl_from_arrays(model, model.machine_arrays(params), data, objective)[0]
@@ -415,6 +410,11 @@ def fit_machine(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if mi_penalty < 0 or not np.isfinite(mi_penalty):
         raise ValueError(f"mi_penalty must be a finite number >= 0, got {mi_penalty}")
+    if model.n_hidden > MAX_TRAINED_HIDDEN:
+        raise ValueError(
+            f"n_hidden = {model.n_hidden} exceeds MAX_TRAINED_HIDDEN = {MAX_TRAINED_HIDDEN} "
+            "(more add nothing, Le Roux & Bengio 2008, and training time grows with n_hidden)"
+        )
     objective = _check_objective(model, objective)
     data = EmpiricalData.from_counts(counts, model)
     seed = model.seed if seed is None else seed
