@@ -185,6 +185,7 @@ class _CsvReader:
 
     @staticmethod
     def _parse_counts(series: Any) -> tuple[np.ndarray, tuple[int, str, str] | None]:
+        """Counts of one chunk as int64, or the earliest row's problem (row, column, message)."""
         import pandas as pd
 
         text = series.astype(object)
@@ -192,38 +193,28 @@ class _CsvReader:
         numbers = np.asarray(pd.to_numeric(text, errors="coerce"), dtype=float)
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(numbers) & (numbers == np.floor(numbers))
-        bad = np.flatnonzero(missing | ~whole | (numbers < 0))
-        if bad.size:
-            i = int(bad[0])
-            if missing[i]:
-                return np.empty(0, np.int64), (
-                    i,
-                    "count",
-                    "empty cell (NaN): every row needs a value",
-                )
-            value = text.iloc[i]
-            if whole[i]:
-                return np.empty(0, np.int64), (i, "count", f"negative count {_shown(value)}")
-            return np.empty(0, np.int64), (
-                i,
-                "count",
-                f"count {_shown(value)} is not a non-negative whole number",
-            )
-        exact = numbers.astype(np.int64) if numbers.size and numbers.max() < 2**52 else None
-        if exact is None:  # near or beyond 2**53 float64 rounds: parse those cells exactly
-            exact = np.empty(numbers.size, np.int64)
-            for i, (x, cell) in enumerate(zip(numbers, text, strict=True)):
-                value = int(x) if x < 2**52 else _exact_whole(cell)
-                if value is None or value > MAX_COUNT:
-                    shown = _shown(cell)
-                    reason = (
-                        f"count {shown} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}"
-                        if value is not None
-                        else f"count {shown} is not a non-negative whole number"
-                    )
-                    return np.empty(0, np.int64), (i, "count", reason)
+            near = ~missing & (numbers >= 2**52)  # float64 may round these: parse exactly
+        exact = np.where(whole & ~near, numbers, 0).astype(np.int64)
+        for i in np.flatnonzero(near):
+            value = _exact_whole(text.iloc[i])
+            whole[i] = value is not None
+            if value is not None and value <= MAX_COUNT:
                 exact[i] = value
-        return exact, None
+        over = near & whole & (exact == 0)  # whole but beyond MAX_COUNT ('0' is never near)
+        bad = np.flatnonzero(missing | ~whole | (numbers < 0) | over)
+        if not bad.size:
+            return exact, None
+        i = int(bad[0])
+        shown = _shown(text.iloc[i])
+        if missing[i]:
+            message = "empty cell (NaN): every row needs a value"
+        elif over[i]:
+            message = f"count {shown} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}"
+        elif whole[i] or numbers[i] == -np.inf:
+            message = f"negative count {shown}"
+        else:
+            message = f"count {shown} is not a non-negative whole number"
+        return np.empty(0, np.int64), (i, "count", message)
 
 
 def _exact_whole(cell: Any) -> int | None:
