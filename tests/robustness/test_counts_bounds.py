@@ -193,3 +193,17 @@ def test_shipped_datasets_are_within_the_bound():
     totals = {name: datasets.load(name).total for name in datasets.names()}
     assert totals["vienna2015"] == 3_502_784_150
     assert all(0 < t <= MAX_COUNT for t in totals.values())
+
+
+def test_a_dataarray_with_wrong_dims_is_refused(chsh):
+    """probe: Counts(xr.DataArray with dims x, y, z, w) -> ValueError naming the expected dims, not a transpose traceback."""
+    da = xr.DataArray(np.ones((2, 2, 2, 2)), dims=("x", "y", "z", "w"))
+    with pytest.raises(ValueError, match=r"values: dims must be \['setting_a', 'setting_b'"):
+        Counts(da, chsh)
+
+
+def test_counts_from_python_integers_beyond_int64_do_not_overflow(chsh):
+    """probe: Counts of nested Python lists holding 2**64 -> CountError 'exceeds MAX_COUNT', not an OverflowError."""
+    values = [[[[0, 0], [0, 0]], [[0, 0], [0, 0]]], [[[0, 0], [0, 0]], [[0, 0], [0, 2**64]]]]
+    with pytest.raises(CountError, match=r"count 18446744073709551616 exceeds MAX_COUNT"):
+        Counts(values, chsh)

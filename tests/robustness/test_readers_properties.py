@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bellmodels import Scenario
 from bellmodels.data import MAX_COUNT, Counts, DataFormatError, Trials, read_counts, read_trials
+from bellmodels.data.bounds import cell_name
 from bellmodels.scenario import DIMS_BEHAVIOUR
 
 SETTINGS = settings(
@@ -27,6 +28,7 @@ SETTINGS = settings(
     deadline=5000,  # ms per example: generous for a loaded 2-core machine, far below a hang
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+NETCDF_SETTINGS = settings(SETTINGS, max_examples=40)  # a NetCDF write + read is ~50 ms
 TRIAL_COLUMNS = ["setting_a", "setting_b", "outcome_a", "outcome_b"]
 
 plausible = st.sampled_from(["0", "1", "a", "a'", "b", "b'", "+1", "-1", "1.0", "3", " 2 "])
@@ -148,7 +150,7 @@ attr_values = st.one_of(
 )
 
 
-@SETTINGS
+@NETCDF_SETTINGS
 @given(
     dim_names=dims,
     sizes=st.lists(st.integers(1, 3), min_size=5, max_size=5),
@@ -191,3 +193,45 @@ def test_random_netcdf_files_give_counts_or_a_data_format_error(
     except (TypeError, ValueError):  # a combination netCDF cannot store: not a reader probe
         assume(False)
     _check(path, read_counts)
+
+
+@NETCDF_SETTINGS
+@given(
+    dtype=st.sampled_from(["int8", "int32", "int64", "uint32", "uint64", "float32", "float64"]),
+    cells=st.lists(
+        st.one_of(
+            st.integers(0, 1000),
+            st.integers(-3, 3),
+            st.sampled_from([2**53, 2**53 + 2, 2**62, 2**64 - 1, 0.5, float("nan"), 1e300]),
+        ),
+        min_size=16,
+        max_size=16,
+    ),
+)
+def test_well_formed_netcdf_tables_give_their_counts_or_name_the_cell(folder, dtype, cells):
+    """probe: a well-formed NetCDF table with random cell values of a random dtype -> exactly those counts, or the first bad cell (or the total) named."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.array(cells, dtype=object).astype(dtype).reshape(2, 2, 2, 2)
+    except (OverflowError, ValueError, TypeError):  # not representable in dtype: skip
+        assume(False)
+    as_given = np.array(cells, dtype=object).reshape(2, 2, 2, 2)
+    assume(dtype.startswith("float") or np.array_equal(values.astype(object), as_given))
+    da = Counts(np.zeros((2, 2, 2, 2), dtype=int), Scenario.chsh()).array.copy(data=values)
+    path = folder / "table.nc"
+    da.to_netcdf(path, engine="h5netcdf")
+    flat = values.ravel().tolist()
+    ok = [isinstance(v, int) or float(v).is_integer() for v in flat]
+    ok = [k and 0 <= v <= MAX_COUNT for k, v in zip(ok, flat, strict=True)]
+    if all(ok) and sum(int(v) for v in flat) <= MAX_COUNT:
+        assert read_counts(path).values.ravel().tolist() == [int(v) for v in flat]
+        return
+    with pytest.raises(DataFormatError) as info:
+        read_counts(path)
+    if not all(ok):
+        first = ok.index(False)
+        index = np.unravel_index(first, (2, 2, 2, 2))
+        assert info.value.field == cell_name(Scenario.chsh(), index)
+    else:
+        assert info.value.field == "total"
