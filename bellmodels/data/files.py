@@ -164,7 +164,7 @@ class _CsvReader:
                 elif codes[i] < 0:
                     problems.append((i, col, "empty cell (NaN): every row needs a value"))
                 else:
-                    problems.append((i, col, f"{cats[codes[i]]!r} is not {allowed}"))
+                    problems.append((i, col, f"{_cut(repr(cats[codes[i]]))} is not {allowed}"))
             mapped[col] = values.astype(np.int8)
         count = None
         if self.form == "counts":
@@ -236,6 +236,11 @@ def _shown(cell: Any, limit: int = 40) -> str:
     """A cell's text for a message, quoted and cut to ``limit`` characters."""
     text = str(cell)
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _cut(text: str, limit: int = 42) -> str:
+    """``text`` cut to ``limit`` characters (a cell quoted in a message stays one short line)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _default_scenario(scenario: Scenario | None) -> Scenario:

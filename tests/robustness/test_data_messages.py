@@ -216,3 +216,14 @@ def test_counts_repr_and_html_table():
     assert "<th>(a, b&#x27;)</th><td>7</td><td>6</td><td>5</td><td>4</td><td>22</td>" in html
     assert "lab&lt;1&gt;.csv" in html and "<1>" not in html
     assert html.count("<tr>") == 1 + 4
+
+
+def test_a_long_bad_setting_cell_is_quoted_cut(tmp_path):
+    """probe: a per-trial row whose setting cell is 10000 characters -> the line and column named, the cell quoted in at most 42 characters."""
+    path = tmp_path / "long.csv"
+    path.write_text("setting_a,setting_b,outcome_a,outcome_b\n" + "z" * 10_000 + ",b,+1,-1\n")
+    with pytest.raises(
+        DataFormatError, match=r"long\.csv: line 2, column 'setting_a': 'z+\.\.\. is not"
+    ) as info:
+        read_counts(path)
+    assert len(info.value.reason) < 150
