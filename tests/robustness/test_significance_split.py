@@ -124,3 +124,41 @@ def test_significance_results_have_short_reprs_and_html_tables():
     assert "<th>CHSH game</th>" in html and "196 wins of 245" in html
     for part in (r.chsh_game, r.test_factor, r.likelihood_ratio):
         assert part._repr_html_().startswith("<table><caption>")
+
+
+def _exact_log_ratio(mode: int, k: int, small: int, sample: int, large: int) -> float:
+    """log f(k) / f(mode) of the hypergeometric pmf in exact rationals (50-digit logarithm)."""
+    from decimal import Decimal, getcontext
+    from fractions import Fraction
+
+    getcontext().prec = 50
+    ratio = Fraction(1)
+    step = 1 if k > mode else -1
+    for j in range(mode, k, step):
+        i = (
+            j if step == 1 else j - 1
+        )  # f(i + 1) / f(i) = (small - i)(sample - i) / ((i + 1)(large - sample + i + 1))
+        r = Fraction((small - i) * (sample - i), (i + 1) * (large - sample + i + 1))
+        ratio *= r if step == 1 else 1 / r
+    return float(Decimal(ratio.numerator).ln() - Decimal(ratio.denominator).ln())
+
+
+@pytest.mark.parametrize(
+    ("small", "sample", "large"),
+    [
+        (40, 30, 60),
+        (10**6, 3 * 10**5, 5 * 10**6),
+        (2**51, 2**50, 2**52),
+        (3 * 10**9, 10**15, 4 * 10**15),
+    ],
+)
+def test_hrua_acceptance_ratio_is_accurate_at_any_size(small, sample, large):
+    """probe: HRUA's log f(k)/f(mode) at populations up to 2**53 -> equal to the exact rational value within 1e-9."""
+    from bellmodels.significance._hypergeometric import _log_ratio
+
+    mode = (sample + 1) * (small + 1) // (small + large + 2)
+    for d in (1, -1, 7, -25, 60, 300, -500):  # lgamma differences are off by 32 at 2**51, d = 300
+        k = mode + d
+        if 0 <= k <= min(small, sample):
+            exact = _exact_log_ratio(mode, k, small, sample, large)
+            assert _log_ratio(mode, k, small, sample, large) == pytest.approx(exact, abs=1e-9)
