@@ -64,8 +64,18 @@ def add_commands(subparsers: Any) -> None:
         help="minimise KL + BETA * MI(h; settings) in bits (default 0)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of starts and chains (default 0)")
-    p.add_argument("--restarts", type=_positive_int, default=8, help="exact method: starts")
-    p.add_argument("--iterations", type=_positive_int, default=5000, help="pcd/cd: updates")
+    p.add_argument(
+        "--restarts",
+        type=_at_most(MAX_RESTARTS, "MAX_RESTARTS"),
+        default=8,
+        help=f"exact method: starts, 1..{MAX_RESTARTS} (default 8)",
+    )
+    p.add_argument(
+        "--iterations",
+        type=_at_most(MAX_ITERATIONS, "MAX_ITERATIONS"),
+        default=5000,
+        help=f"pcd/cd: updates, 1..{MAX_ITERATIONS:_} (default 5000)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_train)
 
@@ -78,6 +88,29 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
     return value
+
+
+MAX_RESTARTS = 1000
+"""Most exact-method starts: one start of a 16-unit CHSH machine takes ~1 s, so ~15 minutes."""
+
+MAX_ITERATIONS = 1_000_000
+"""Most PCD/CD updates: ~1 ms each for 4 hidden units and 1000 chains, so ~15 minutes."""
+
+
+def _at_most(limit: int, name: str) -> Any:
+    """An argparse type: a whole number in ``1..limit``, the refusal naming ``name``.
+
+    >>> _at_most(10, "LIMIT")("7")
+    7
+    """
+
+    def parse(text: str) -> int:
+        value = _positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"{value} is more than {name} = {limit:_}")
+        return value
+
+    return parse
 
 
 def _hidden_units(text: str) -> int:

@@ -227,3 +227,16 @@ def test_a_long_bad_setting_cell_is_quoted_cut(tmp_path):
     ) as info:
         read_counts(path)
     assert len(info.value.reason) < 150
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--restarts", "5000", "argument --restarts: 5000 is more than MAX_RESTARTS = 1_000"),
+        ("--iterations", "2000000", "2000000 is more than MAX_ITERATIONS = 1_000_000"),
+        ("--iterations", "0", "must be a positive whole number, got '0'"),
+    ],
+)
+def test_train_rbm_bounds_its_run_time(capsys, flag, value, message):
+    """probe: bellmodels train-rbm --restarts 5000 / --iterations 2000000 / 0 -> exit 2 at once, naming the bound."""
+    assert message in usage_error(capsys, "train-rbm", "--data", "weihs1998", flag, value)
