@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels.data import Trials
+from bellmodels.data import MAX_COUNT, Trials
 from bellmodels.scenario import Scenario
 
 
@@ -83,7 +83,8 @@ def simulate_singlet(
     scenario
         Settings and their angles (radians); any number of settings per party.
     n
-        Number of trials (non-negative integer).
+        Number of trials, a whole number in ``0..MAX_COUNT`` (:data:`bellmodels.data.MAX_COUNT`;
+        all trials are held in memory, about 20 bytes each while drawing).
     seed
         Seed for :func:`numpy.random.default_rng` (or a Generator). The same seed gives the same
         trials.
@@ -118,6 +119,11 @@ def simulate_singlet(
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     if n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n}")
+    if n > MAX_COUNT:
+        raise ValueError(
+            f"n = {n} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}, the bound on every count "
+            "(bellmodels.data.MAX_COUNT)"
+        )
     v = _check_visibility(visibility)
     rng = np.random.default_rng(seed)
     sa, sb = scenario.draw_settings(int(n), rng, setting_probs)

@@ -68,8 +68,11 @@ def resolve_data(value: str, scenario: Any = None) -> Any:
     from bellmodels.data import read_counts
 
     path = Path(value)
-    if path.is_file():
-        return read_counts(path, scenario=scenario)
+    if path.exists():  # a directory or unreadable file gets read_counts' message naming it
+        counts = read_counts(path, scenario=scenario)
+        if counts.total == 0:
+            raise UsageError(f"{value}: the table holds no trials (only a header, or all 0)")
+        return counts
     if value in datasets.names():
         if scenario is not None:
             raise UsageError(

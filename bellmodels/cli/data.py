@@ -82,12 +82,19 @@ def trial_count(text: str) -> int:
     >>> trial_count("1e6"), trial_count("10_000")
     (1000000, 10000)
     """
+    from bellmodels.data import MAX_COUNT
+
+    plain = text.strip().replace("_", "")
     try:
-        value = float(text.replace("_", ""))
+        value = int(plain) if plain.lstrip("+-").isdigit() else float(plain)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value >= 0 and value.is_integer()):
+    if not (value >= 0 and float(value).is_integer()):
         raise argparse.ArgumentTypeError(f"must be a whole non-negative number, got {text!r}")
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}, the bound on every count"
+        )
     return int(value)
 
 
@@ -122,7 +129,13 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.out is None and args.form == "trials":
         raise UsageError("--form trials needs --out FILE.csv")
     scenario = load_scenario(args.scenario_json)
-    trials = simulate_singlet(scenario, args.n, seed=args.seed, visibility=args.visibility)
+    try:
+        trials = simulate_singlet(scenario, args.n, seed=args.seed, visibility=args.visibility)
+    except MemoryError:
+        raise UsageError(
+            f"--n {args.n}: the trials do not fit in memory (about 20 bytes per trial, "
+            f"{20 * args.n / 1e9:.3g} GB while drawing); draw fewer"
+        ) from None
     provenance = {
         "source": "bellmodels simulate",
         "experiment": f"simulated singlet (n = {args.n}, V = {args.visibility:g}, seed {args.seed})",

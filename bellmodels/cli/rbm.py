@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from bellmodels.cli import UsageError, print_json
+from bellmodels.models.boltzmann._kernels import MAX_ENUMERATED_HIDDEN
 
 EPILOG = """examples:
   bellmodels train-rbm --data weihs1998 --hidden 4 --json
@@ -37,7 +38,13 @@ def add_commands(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", required=True, metavar="FILE|DATASET", help="counts to train on")
-    p.add_argument("--hidden", type=_positive_int, default=4, help="hidden units (default 4)")
+    p.add_argument(
+        "--hidden",
+        type=_hidden_units,
+        default=4,
+        help=f"hidden units, 1..{MAX_ENUMERATED_HIDDEN} (the audit lists the 2^n hidden states; "
+        "default 4)",
+    )
     p.add_argument("--model", choices=("rbm", "crbm"), default="rbm", help="default rbm")
     p.add_argument(
         "--method", choices=("exact", "pcd", "cd"), default="exact", help="default exact"
@@ -57,8 +64,18 @@ def add_commands(subparsers: Any) -> None:
         help="minimise KL + BETA * MI(h; settings) in bits (default 0)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of starts and chains (default 0)")
-    p.add_argument("--restarts", type=_positive_int, default=8, help="exact method: starts")
-    p.add_argument("--iterations", type=_positive_int, default=5000, help="pcd/cd: updates")
+    p.add_argument(
+        "--restarts",
+        type=_at_most(MAX_RESTARTS, "MAX_RESTARTS"),
+        default=8,
+        help=f"exact method: starts, 1..{MAX_RESTARTS} (default 8)",
+    )
+    p.add_argument(
+        "--iterations",
+        type=_at_most(MAX_ITERATIONS, "MAX_ITERATIONS"),
+        default=5000,
+        help=f"pcd/cd: updates, 1..{MAX_ITERATIONS:_} (default 5000)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_train)
 
@@ -70,6 +87,44 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
+MAX_RESTARTS = 1000
+"""Most exact-method starts: one start of a 16-unit CHSH machine takes ~1 s, so ~15 minutes."""
+
+MAX_ITERATIONS = 1_000_000
+"""Most PCD/CD updates: ~1 ms each for 4 hidden units and 1000 chains, so ~15 minutes."""
+
+
+def _at_most(limit: int, name: str) -> Any:
+    """An argparse type: a whole number in ``1..limit``, the refusal naming ``name``.
+
+    >>> _at_most(10, "LIMIT")("7")
+    7
+    """
+
+    def parse(text: str) -> int:
+        value = _positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"{value} is more than {name} = {limit:_}")
+        return value
+
+    return parse
+
+
+def _hidden_units(text: str) -> int:
+    """``--hidden``: 1..MAX_ENUMERATED_HIDDEN, since the printed audit lists all 2^n states of h.
+
+    >>> _hidden_units("8")
+    8
+    """
+    value = _positive_int(text)
+    if value > MAX_ENUMERATED_HIDDEN:
+        raise argparse.ArgumentTypeError(
+            f"{value} hidden units: train-rbm audits the machine, which lists the 2^n states "
+            f"of the hidden layer, so n is at most MAX_ENUMERATED_HIDDEN = {MAX_ENUMERATED_HIDDEN}"
+        )
     return value
 
 

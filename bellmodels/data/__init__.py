@@ -19,6 +19,10 @@ read as 3; ``2.5``, ``-1`` and ``abc`` are errors). A CSV file cannot carry its 
 its own. Every bad cell raises :class:`DataFormatError` naming the file, the line (1-based, the
 header is line 1) and the column; nothing is silently dropped or repaired.
 
+Every count and every total is at most :data:`MAX_COUNT` (2**53, so that it is exact in the
+float64 the likelihoods use), on every path: files, :class:`Counts` (a bad argument raises
+:class:`CountError`, a ``ValueError`` naming the cell), the datasets and the simulator.
+
 Example
 -------
 >>> import numpy as np
@@ -32,11 +36,14 @@ Example
 from __future__ import annotations
 
 from bellmodels._util import write_atomic
+from bellmodels.data.bounds import MAX_COUNT, CountError
 from bellmodels.data.files import read_counts, read_trials, write_counts
 from bellmodels.data.format import DataFormatError
 from bellmodels.data.tables import Counts, Trials
 
 __all__ = [
+    "MAX_COUNT",
+    "CountError",
     "Counts",
     "DataFormatError",
     "Trials",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from bellmodels._util import atomic_write
+from bellmodels.data.bounds import MAX_COUNT
 from bellmodels.data.format import (
     COUNT_COLUMNS,
     OUTCOME_COLUMNS,
@@ -21,13 +21,13 @@ from bellmodels.data.format import (
     TRIAL_COLUMNS,
     DataFormatError,
     FileForm,
-    _cell_name,
     _is_netcdf,
     _outcome_value,
     _setting_value,
 )
-from bellmodels.data.tables import Counts, Trials
-from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
+from bellmodels.data.netcdf import read_netcdf
+from bellmodels.data.tables import Counts, Trials, counts_from_file
+from bellmodels.scenario import OUTCOMES, Scenario
 
 
 @dataclass
@@ -53,13 +53,12 @@ class _CsvReader:
     def __init__(self, path: Path, scenario: Scenario, chunk_rows: int) -> None:
         import pandas as pd
 
+        path = _data_path(path)
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows}")
         self.path = path
         self.scenario = scenario
         self.chunk_rows = int(chunk_rows)
-        if not path.exists():
-            raise FileNotFoundError(f"no such data file: {path}")
         try:
             header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
         except pd.errors.EmptyDataError:
@@ -74,23 +73,34 @@ class _CsvReader:
         names = [str(c).strip() for c in header.columns]
         self.form: FileForm = "counts" if "count" in names else "trials"
         wanted = COUNT_COLUMNS if self.form == "counts" else TRIAL_COLUMNS
+        expected = (
+            f"the header {','.join(TRIAL_COLUMNS)} (per-trial rows) or "
+            f"{','.join(COUNT_COLUMNS)} (count table)"
+        )
+        if not set(names) & set(COUNT_COLUMNS):  # not a Bell-test table: never echo its text
+            raise DataFormatError(
+                f"not a Bell-test table: the first line is not {expected} (it has "
+                f"{len(names)} comma-separated field(s), none of them a Bell-test column)",
+                path=path,
+                line=1,
+            )
         missing = [c for c in wanted if c not in names]
         if missing:
             raise DataFormatError(
-                f"missing column(s) {missing}; the first line must be the header "
-                f"{','.join(TRIAL_COLUMNS)} (per-trial rows) or {','.join(COUNT_COLUMNS)} "
-                f"(count table), got {','.join(names)}",
+                f"missing column(s) {missing}; the first line must be {expected}",
                 path=path,
                 line=1,
                 field=missing[0],
             )
         extra = [c for c in names if c not in wanted]
         if extra:
+            shown = [c if len(c) <= 40 else c[:40] + "..." for c in extra[:5]]
             raise DataFormatError(
-                f"unknown column(s) {extra}; expected exactly {','.join(wanted)}",
+                f"unknown column(s) {shown}{' ...' if len(extra) > 5 else ''}; expected "
+                f"exactly {','.join(wanted)}",
                 path=path,
                 line=1,
-                field=extra[0],
+                field=shown[0],
             )
         self.columns = list(header.columns)  # as written (possibly with spaces)
         self.rename = dict(zip(self.columns, names, strict=True))
@@ -154,7 +164,7 @@ class _CsvReader:
                 elif codes[i] < 0:
                     problems.append((i, col, "empty cell (NaN): every row needs a value"))
                 else:
-                    problems.append((i, col, f"{cats[codes[i]]!r} is not {allowed}"))
+                    problems.append((i, col, f"{_cut(repr(cats[codes[i]]))} is not {allowed}"))
             mapped[col] = values.astype(np.int8)
         count = None
         if self.form == "counts":
@@ -175,6 +185,7 @@ class _CsvReader:
 
     @staticmethod
     def _parse_counts(series: Any) -> tuple[np.ndarray, tuple[int, str, str] | None]:
+        """Counts of one chunk as int64, or the earliest row's problem (row, column, message)."""
         import pandas as pd
 
         text = series.astype(object)
@@ -182,27 +193,54 @@ class _CsvReader:
         numbers = np.asarray(pd.to_numeric(text, errors="coerce"), dtype=float)
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(numbers) & (numbers == np.floor(numbers))
-        bad = np.flatnonzero(missing | ~whole | (numbers < 0))
-        if bad.size:
-            i = int(bad[0])
-            if missing[i]:
-                return np.empty(0, np.int64), (
-                    i,
-                    "count",
-                    "empty cell (NaN): every row needs a value",
-                )
-            value = text.iloc[i]
-            if whole[i]:
-                return np.empty(0, np.int64), (i, "count", f"negative count {value!r}")
-            return np.empty(0, np.int64), (
-                i,
-                "count",
-                f"count {value!r} is not a non-negative whole number",
-            )
-        if numbers.size and numbers.max() > 2**53:
-            i = int(np.argmax(numbers))
-            return np.empty(0, np.int64), (i, "count", f"count {text.iloc[i]!r} is too large")
-        return numbers.astype(np.int64), None
+            near = ~missing & (numbers >= 2**52)  # float64 may round these: parse exactly
+        exact = np.where(whole & ~near, numbers, 0).astype(np.int64)
+        for i in np.flatnonzero(near):
+            value = _exact_whole(text.iloc[i])
+            whole[i] = value is not None
+            if value is not None and value <= MAX_COUNT:
+                exact[i] = value
+        over = near & whole & (exact == 0)  # whole but beyond MAX_COUNT ('0' is never near)
+        bad = np.flatnonzero(missing | ~whole | (numbers < 0) | over)
+        if not bad.size:
+            return exact, None
+        i = int(bad[0])
+        shown = _shown(text.iloc[i])
+        if missing[i]:
+            message = "empty cell (NaN): every row needs a value"
+        elif over[i]:
+            message = f"count {shown} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}"
+        elif whole[i] or numbers[i] == -np.inf:
+            message = f"negative count {shown}"
+        else:
+            message = f"count {shown} is not a non-negative whole number"
+        return np.empty(0, np.int64), (i, "count", message)
+
+
+def _exact_whole(cell: Any) -> int | None:
+    """The whole number a count cell's text spells exactly (``'9007199254740993'``, ``'1e15'``)."""
+    try:
+        value = Decimal(str(cell).strip())
+    except ArithmeticError:
+        return None
+    if not value.is_finite() or value < 0:
+        return None
+    if value.adjusted() > 30:  # e.g. '1e999999999': far beyond MAX_COUNT; never expand it
+        return MAX_COUNT + 1
+    if value != value.to_integral_value():
+        return None
+    return int(value)
+
+
+def _shown(cell: Any, limit: int = 40) -> str:
+    """A cell's text for a message, quoted and cut to ``limit`` characters."""
+    text = str(cell)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _cut(text: str, limit: int = 42) -> str:
+    """``text`` cut to ``limit`` characters (a cell quoted in a message stays one short line)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _default_scenario(scenario: Scenario | None) -> Scenario:
@@ -257,9 +295,9 @@ def read_counts(
     >>> c.total, c.pair_totals().tolist()
     (2, [[0, 1], [1, 0]])
     """
-    path = Path(path)
+    path = _data_path(path)
     if _is_netcdf(path):
-        return _read_netcdf(path, scenario)
+        return read_netcdf(path, scenario)
     scn = _default_scenario(scenario)
     reader = _CsvReader(path, scn, chunk_rows)
     ka, kb = scn.n_a, scn.n_b
@@ -292,9 +330,29 @@ def read_counts(
                 field="count",
             )
         first_seen[flat] = lines
-        totals[flat] += chunk.count  # cells are distinct (checked above)
+        running = np.cumsum(chunk.count.astype(object)) + int(totals.sum())  # exact integers
+        over = np.flatnonzero(running > MAX_COUNT)
+        if over.size:
+            raise DataFormatError(
+                f"the counts up to this row add up to {running[over[0]]}, more than "
+                f"MAX_COUNT = 2**53 = {MAX_COUNT} trials",
+                path=path,
+                line=int(lines[over[0]]),
+                field="count",
+            )
+        totals[flat] += chunk.count  # cells are distinct (checked above); no overflow (above)
     provenance = {"source": str(path), "format": f"csv-{reader.form}", "rows": rows}
-    return Counts(totals.reshape(scn.shape), scn, provenance=provenance)
+    return counts_from_file(totals.reshape(scn.shape), scn, provenance, path)
+
+
+def _data_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, refusing a missing file or a directory with a message naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataFormatError("is a directory, not a data file (.csv or .nc)", path=path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such data file: {path}")
+    return path
 
 
 def read_trials(
@@ -326,7 +384,7 @@ def read_trials(
     >>> len(t), t.outcome_a.tolist()
     (2, [1, -1])
     """
-    path = Path(path)
+    path = _data_path(path)
     if _is_netcdf(path):
         raise DataFormatError(
             "NetCDF files hold count tables, not per-trial rows; use read_counts", path=path
@@ -352,77 +410,6 @@ def read_trials(
     for col in OUTCOME_COLUMNS:
         arrays[col] = arrays[col] * 2 - 1
     return Trials(scn, **arrays)
-
-
-def _read_netcdf(path: Path, scenario: Scenario | None) -> Counts:
-    if not path.exists():
-        raise FileNotFoundError(f"no such data file: {path}")
-    try:
-        with xr.open_dataarray(path, engine="h5netcdf") as opened:
-            da = opened.load()
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataFormatError(
-            f"not a NetCDF count array as written by write_counts ({exc})", path=path
-        ) from None
-    missing = [d for d in DIMS_BEHAVIOUR if d not in da.dims]
-    extra = [d for d in da.dims if d not in DIMS_BEHAVIOUR]
-    if missing or extra:
-        raise DataFormatError(
-            f"dims must be {list(DIMS_BEHAVIOUR)}, got {list(da.dims)}",
-            path=path,
-            field=str((missing or extra)[0]),
-        )
-    if "scenario" in da.attrs:
-        try:
-            file_scenario = Scenario.from_json(da.attrs["scenario"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataFormatError(
-                f"attribute 'scenario' is not a scenario ({exc})", path=path, field="scenario"
-            ) from None
-        if scenario is not None and scenario != file_scenario:
-            raise DataFormatError(
-                f"the file's scenario {file_scenario.to_json()} differs from the one given "
-                f"({scenario.to_json()})",
-                path=path,
-                field="scenario",
-            )
-        scn = file_scenario
-    else:
-        scn = _default_scenario(scenario)
-    for dim in ("outcome_a", "outcome_b"):
-        coord = da[dim].values.tolist() if dim in da.coords else None
-        if coord is None or sorted(coord) != [-1, 1]:
-            raise DataFormatError(
-                f"coordinate {dim} must be [-1, +1], got {coord}", path=path, field=dim
-            )
-        da = da.sel({dim: list(OUTCOMES)})
-    da = da.transpose(*DIMS_BEHAVIOUR)
-    if da.shape != scn.shape:
-        raise DataFormatError(
-            f"shape {da.shape} does not match the scenario's {scn.shape}", path=path, field="counts"
-        )
-    values = np.asarray(da.values)
-    if not np.issubdtype(values.dtype, np.number):
-        raise DataFormatError(f"counts have dtype {values.dtype}", path=path, field="counts")
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
-    if bad.any():
-        index = tuple(np.argwhere(bad)[0])
-        raise DataFormatError(
-            f"count {values[index].item()!r} is not a non-negative whole number",
-            path=path,
-            field=_cell_name(scn, index),
-        )
-    provenance: dict[str, Any] = {}
-    if "provenance" in da.attrs:
-        try:
-            provenance = dict(json.loads(da.attrs["provenance"]))
-        except (ValueError, TypeError) as exc:
-            raise DataFormatError(
-                f"attribute 'provenance' is not JSON ({exc})", path=path, field="provenance"
-            ) from None
-    provenance.setdefault("source", str(path))
-    return Counts(values.astype(np.int64), scn, provenance=provenance)
 
 
 _WRITE_BLOCK_ROWS = 1_000_000

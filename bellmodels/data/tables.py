@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from bellmodels.scenario import DIMS_BEHAVIOUR, Scenario
+from bellmodels.data.bounds import CountError, checked_counts
+from bellmodels.data.format import DataFormatError
+from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
 
 
 class Trials:
@@ -83,6 +86,10 @@ class Trials:
 class Counts:
     """Counts n(s_a, s_b, x_a, x_b) as an int64 :class:`xarray.DataArray` with the scenario.
 
+    >>> from bellmodels import Scenario
+    >>> Counts(np.ones((2, 2, 2, 2), dtype=int), Scenario.chsh(), provenance={"source": "x.csv"})
+    Counts(total=16, settings=2x2, source='x.csv')
+
     ``counts.array`` is the DataArray (dims ``setting_a, setting_b, outcome_a, outcome_b``,
     outcome coords ``[-1, +1]``, attrs ``scenario`` and ``provenance`` as JSON text), so it saves
     to NetCDF as it is.
@@ -90,8 +97,12 @@ class Counts:
     Parameters
     ----------
     values
-        ``(K_a, K_b, 2, 2)`` non-negative integer counts (outcome index 0 <-> -1), or a DataArray
-        with those dims.
+        ``(K_a, K_b, 2, 2)`` non-negative whole counts (outcome index 0 <-> -1), or a DataArray
+        with those dims. Every cell and the total must be at most
+        :data:`~bellmodels.data.bounds.MAX_COUNT` (2**53, the largest bound below which every
+        whole number is exact in float64, which the likelihoods use); a bad cell raises
+        :class:`~bellmodels.data.bounds.CountError` (a ``ValueError``) naming the cell. Nothing
+        is wrapped, rounded or clipped.
     scenario
         The scenario; taken from ``values.attrs["scenario"]`` when omitted and present.
     provenance
@@ -109,21 +120,18 @@ class Counts:
                 scenario = Scenario.from_json(values.attrs["scenario"])
             if provenance is None and "provenance" in values.attrs:
                 provenance = json.loads(values.attrs["provenance"])
+            if sorted(values.dims) != sorted(DIMS_BEHAVIOUR):
+                raise ValueError(
+                    f"values: dims must be {list(DIMS_BEHAVIOUR)}, got {list(values.dims)}"
+                )
             values = values.transpose(*DIMS_BEHAVIOUR).values
         if scenario is None:
             raise ValueError("Counts needs a scenario")
-        arr = np.asarray(values)
-        if arr.shape != scenario.shape:
-            raise ValueError(f"counts must have shape {scenario.shape}, got {arr.shape}")
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise ValueError("counts must be whole numbers")
-        if np.any(arr < 0):
-            raise ValueError("counts must be non-negative")
+        arr = checked_counts(values, scenario, argument="values")
         self.scenario = scenario
         self.provenance: dict[str, Any] = dict(provenance or {})
         self.array = xr.DataArray(
-            arr.astype(np.int64),
+            arr,
             dims=DIMS_BEHAVIOUR,
             coords=scenario.coords(),
             attrs={"scenario": scenario.to_json(), "provenance": json.dumps(self.provenance)},
@@ -159,10 +167,54 @@ class Counts:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Counts(total={self.total}, settings={self.scenario.n_a}x{self.scenario.n_b})"
+        """``Counts(total=245, settings=2x2, source='dataset:delft2015')`` (source when known)."""
+        source = self.provenance.get("source")
+        tail = f", source={str(source)!r}" if source else ""
+        return f"Counts(total={self.total}, settings={self.scenario.n_a}x{self.scenario.n_b}{tail})"
+
+    def _repr_html_(self) -> str:
+        """A notebook table: one row per setting pair, one column per outcome pair, and totals.
+
+        >>> from bellmodels import Scenario
+        >>> html = Counts(np.arange(16).reshape(2, 2, 2, 2), Scenario.chsh())._repr_html_()
+        >>> html.count("<tr>"), "<th>(+1, +1)</th>" in html, "<td>3</td>" in html
+        (5, True, True)
+        """
+        from html import escape
+
+        order = [(1, 1), (1, 0), (0, 1), (0, 0)]  # ++, +-, -+, --
+        head = "".join(f"<th>({OUTCOMES[xa]:+d}, {OUTCOMES[xb]:+d})</th>" for xa, xb in order)
+        rows = [f"<tr><th>setting pair</th>{head}<th>trials</th></tr>"]
+        values, totals = self.values, self.pair_totals()
+        for i, la in enumerate(self.scenario.labels_a):
+            for j, lb in enumerate(self.scenario.labels_b):
+                cells = "".join(f"<td>{int(values[i, j, xa, xb])}</td>" for xa, xb in order)
+                pair = escape(f"({la}, {lb})")
+                rows.append(f"<tr><th>{pair}</th>{cells}<td>{int(totals[i, j])}</td></tr>")
+        caption = escape(repr(self))
+        return f"<table><caption>{caption}</caption>" + "".join(rows) + "</table>"
+
+
+def counts_from_file(
+    values: np.ndarray, scn: Scenario, provenance: dict[str, Any], path: str | os.PathLike[str]
+) -> Counts:
+    """:class:`Counts` read from ``path``: :func:`checked_counts` errors become :class:`DataFormatError`.
+
+    >>> from bellmodels import Scenario
+    >>> counts_from_file(np.full((2, 2, 2, 2), -1), Scenario.chsh(), {}, "t.nc")
+    Traceback (most recent call last):
+    ...
+    bellmodels.data.format.DataFormatError: t.nc: field counts[setting_a=a, setting_b=b, outcome_a=-1, outcome_b=-1]: count -1 is not a non-negative whole number
+    """
+    try:
+        checked = checked_counts(values, scn, argument=str(path))
+    except CountError as exc:
+        raise DataFormatError(exc.reason, path=path, field=exc.field or "counts") from None
+    return Counts(checked, scn, provenance=provenance)
 
 
 __all__ = [
     "Counts",
     "Trials",
+    "counts_from_file",
 ]

@@ -15,13 +15,17 @@ _SAME = np.array([[1, 0], [0, 1]], dtype=bool)  # x_a == x_b in array order (ind
 
 def _as_counts(counts: Any) -> Counts:
     if isinstance(counts, Trials):
-        return counts.counts()
+        counts = counts.counts(provenance={"source": "trials"})
     if not isinstance(counts, Counts):
         raise TypeError(
             f"counts must be a bellmodels Counts (or Trials), got {type(counts).__name__}"
         )
     if counts.total == 0:
-        raise ValueError("counts: the table holds no trials")
+        source = counts.provenance.get("source") or "counts"
+        raise ValueError(
+            f"{source}: the table holds no trials (every count is 0, or only the header): "
+            "there is nothing to test"
+        )
     return counts
 
 

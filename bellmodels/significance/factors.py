@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from bellmodels._polytope_mle import PolytopeFit as _Fitter
 from bellmodels.data import Counts, Trials
 from bellmodels.scenario import Scenario
+from bellmodels.significance._display import html_table
+from bellmodels.significance._hypergeometric import hypergeometric
 from bellmodels.significance._input import _as_counts, _settings, _strategies
 
 
@@ -36,12 +37,22 @@ class TestFactorResult:
     max_local_mean: float
     expected_log10_gain_per_trial: float
 
+    def __repr__(self) -> str:
+        return (
+            f"TestFactorResult(log10_p={self.log10_p:.4g}, n_test={self.n_test}, "
+            f"n_train={self.n_train})"
+        )
 
-def _hypergeometric(rng: np.random.Generator, good: int, bad: int, nsample: int) -> int:
-    """One hypergeometric draw; by exact inversion of the CDF when numpy's limits (1e9) bind."""
-    if good < 10**9 and bad < 10**9:
-        return int(rng.hypergeometric(good, bad, nsample))
-    return int(stats.hypergeom.ppf(rng.random(), good + bad, good, nsample))
+    def _repr_html_(self) -> str:
+        return html_table(
+            "test factors (p-value bound valid with memory)",
+            [
+                ("log10 p <=", f"{self.log10_p:.4g}"),
+                ("test / training trials", f"{self.n_test} / {self.n_train}"),
+                ("split", self.split),
+                ("largest local E[T]", f"{self.max_local_mean:.6g}"),
+            ],
+        )
 
 
 def random_split(counts: Counts, train_fraction: float, seed: int) -> tuple[Counts, Counts]:
@@ -49,8 +60,12 @@ def random_split(counts: Counts, train_fraction: float, seed: int) -> tuple[Coun
 
     Exactly ``round(train_fraction * N)`` trials are chosen uniformly at random without
     replacement, which splits the cells by a multivariate hypergeometric law, drawn one cell at
-    a time from its conditional hypergeometric law (no per-trial array; exact also beyond
-    numpy's 1e9 limit, by inverting scipy's hypergeometric CDF).
+    a time from its conditional hypergeometric law (the "marginals" method of numpy's
+    ``multivariate_hypergeometric``; no per-trial array). Each draw is numpy's below its 10^9
+    limit and Stadlober's ratio-of-uniforms sampler (HRUA, J. Comput. Appl. Math. 31, 181
+    (1990)) with an accurate acceptance ratio beyond it (``_hypergeometric``), so a table of
+    any size up to :data:`~bellmodels.data.MAX_COUNT` splits exactly in microseconds, and the
+    same seed gives the same split.
 
     Examples
     --------
@@ -75,7 +90,7 @@ def random_split(counts: Counts, train_fraction: float, seed: int) -> tuple[Coun
         if remaining_pop == 0:
             train[c] = remaining_sample
             break
-        k = _hypergeometric(rng, cell, remaining_pop, remaining_sample) if cell else 0
+        k = hypergeometric(rng, cell, remaining_pop, remaining_sample) if cell else 0
         train[c] = k
         remaining_sample -= k
     train = train.reshape(counts.values.shape)

@@ -12,6 +12,7 @@ from scipy import stats
 from bellmodels.behaviour import CHSH_MINUS_PAIRS, Behaviour
 from bellmodels.data import Counts
 from bellmodels.scenario import Scenario
+from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _SAME, _as_counts, _settings, _strategies
 
 
@@ -36,6 +37,20 @@ class CHSHGame:
     settings_b: tuple[int, int]
     variant_from_data: bool
     p_value_any_variant: float
+
+    def __repr__(self) -> str:
+        return f"CHSHGame(wins={self.wins}, n={self.n}, p_value={fmt_p(self.p_value)})"
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            "CHSH game (p-value valid with memory)",
+            [
+                ("wins / trials", f"{self.wins} / {self.n}"),
+                ("local win bound", f"{self.win_probability_bound:.4g}"),
+                ("p-value", fmt_p(self.p_value)),
+                ("p-value, any variant", fmt_p(self.p_value_any_variant)),
+            ],
+        )
 
 
 def _win_table(variant: int, sign: int) -> np.ndarray:

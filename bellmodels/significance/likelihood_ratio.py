@@ -14,6 +14,7 @@ from scipy import stats
 from bellmodels._polytope_mle import PolytopeFit as _Fitter
 from bellmodels._polytope_mle import loglik as _loglik
 from bellmodels.data import Counts
+from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _as_counts
 
 
@@ -38,6 +39,22 @@ class LikelihoodRatioResult:
     exceedances: int
     asymptotic_p_value: float
     local_fit: list[Any]
+
+    def __repr__(self) -> str:
+        return (
+            f"LikelihoodRatioResult(G={self.statistic:.4g}, p_value={fmt_p(self.p_value)}, "
+            f"bootstrap={self.bootstrap})"
+        )
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            "likelihood ratio, local vs no-signalling",
+            [
+                ("G", f"{self.statistic:.4g}"),
+                ("bootstrap p-value", f"{fmt_p(self.p_value)} ({self.bootstrap} replicates)"),
+                ("asymptotic p-value", fmt_p(self.asymptotic_p_value)),
+            ],
+        )
 
 
 def _g(n: np.ndarray, loc: _Fitter, ns: _Fitter) -> tuple[float, np.ndarray]:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bellmodels.data import Counts, Trials
+from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _as_counts, _settings
 from bellmodels.significance.bayes import bayesian_answers
 from bellmodels.significance.factors import TestFactorResult, test_factor_test
@@ -77,6 +78,25 @@ class Significance:
     def __str__(self) -> str:
         width = max(len(k) for k, _ in self.summary_rows())
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self.summary_rows())
+
+    def __repr__(self) -> str:
+        """One line: source, trials and the three p-values.
+
+        >>> from bellmodels import datasets
+        >>> significance(datasets.load("delft2015"), bootstrap=0)
+        Significance(source='delft2015', n_trials=245, chsh_game_p=0.0391, test_factor_log10_p=0, likelihood_ratio_p=-)
+        """
+        return (
+            f"Significance(source={self.source!r}, n_trials={self.n_trials}, "
+            f"chsh_game_p={fmt_p(self.chsh_game.p_value)}, "
+            f"test_factor_log10_p={self.test_factor.log10_p:.3g}, "
+            f"likelihood_ratio_p={fmt_p(self.likelihood_ratio.p_value)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The summary table (:meth:`summary_rows`) as HTML, with the notes below it."""
+        rows = self.summary_rows() + [("note", n) for n in self.notes]
+        return html_table(f"tests of local realism on {self.source} ({self.n_trials} trials)", rows)
 
 
 def significance(
