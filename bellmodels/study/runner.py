@@ -198,6 +198,7 @@ def _run_pool(
     n_workers: int,
     base: str | None,
     record: Callable[[dict[str, Any]], None],
+    entry: Callable[..., dict[str, Any]] = task_entry,
 ) -> None:
     """Run ``pending`` on process pools until each task is done or failed.
 
@@ -205,12 +206,13 @@ def _run_pool(
     unfinished task then raises ``BrokenProcessPool``. Those that had started (their worker's
     ``.<id>.running`` marker exists) are suspects and rerun alone, each in a one-worker pool, so
     only the task that kills its worker again is failed; the others go on in a fresh pool.
+    ``entry`` is what a worker calls (:func:`task_entry`; the fault tests wrap it).
     """
     queue, suspects = list(pending), []
     breaks: dict[str, int] = {}
     while queue or suspects:
         if queue:
-            unfinished = _pool_round(queue, out, n_workers, base, record)
+            unfinished = _pool_round(queue, out, n_workers, base, record, entry)
             queue = []
             for t in unfinished:
                 breaks[t.id] = breaks.get(t.id, 0) + 1
@@ -219,7 +221,7 @@ def _run_pool(
             _clean_temp(out / "tasks")
             continue
         task = suspects.pop(0)
-        if _pool_round([task], out, 1, base, record):
+        if _pool_round([task], out, 1, base, record, entry):
             record(_crash_summary(out, task, "its worker process died (killed or crashed)"))
             _clean_temp(out / "tasks")
 
@@ -230,6 +232,7 @@ def _pool_round(
     n_workers: int,
     base: str | None,
     record: Callable[[dict[str, Any]], None],
+    entry: Callable[..., dict[str, Any]],
 ) -> list[Task]:
     """One process pool over ``tasks``; returns the tasks left unfinished by a broken pool."""
     import multiprocessing as mp
@@ -244,7 +247,7 @@ def _pool_round(
     unfinished: list[Task] = []
     try:
         with _terminate_on_sigterm(), _one_blas_thread_per_child():
-            futures = {pool.submit(task_entry, t.to_json(), str(out), base): t for t in tasks}
+            futures = {pool.submit(entry, t.to_json(), str(out), base): t for t in tasks}
             remaining = set(futures)
             while remaining:
                 done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
