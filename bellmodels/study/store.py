@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels._util import atomic_write, to_jsonable
+from bellmodels._util import to_jsonable, write_atomic
 from bellmodels.study.config import StudyConfig
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -328,8 +328,23 @@ def write_results(ds: Any, out_dir: str | os.PathLike[str]) -> Path:
         # -> PosixPath('out/x/results.nc')
     """
     final = Path(out_dir) / "results.nc"
-    atomic_write(final, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    write_atomic(final, netcdf_bytes(ds))
     return final
+
+
+def netcdf_bytes(ds: Any, group: str | None = None) -> bytes:
+    """``ds`` as the bytes of a NetCDF-4 file, built in memory.
+
+    HDF5 never writes to the disk itself, then: the bytes go to a file with plain Python I/O
+    (:func:`~bellmodels._util.write_atomic`), where a full disk is one clean ``OSError``. HDF5
+    writing to a full disk instead fails in its destructors (h5py's "Exception ignored"
+    tracebacks) and has crashed the interpreter at exit.
+
+    >>> import xarray as xr
+    >>> netcdf_bytes(xr.Dataset({"a": ("x", [1.0, 2.0])}))[:4]
+    b'\\x89HDF'
+    """
+    return bytes(ds.to_netcdf(None, mode="w", group=group, engine="h5netcdf"))
 
 
 def load_study(out_dir: str | os.PathLike[str]) -> Any:

@@ -27,7 +27,7 @@ import numpy as np
 from bellmodels._util import atomic_write, to_jsonable, versions, write_json_atomic
 from bellmodels.study.config import Task
 from bellmodels.study.schema import _scenario
-from bellmodels.study.store import journal
+from bellmodels.study.store import journal, netcdf_bytes
 
 
 @dataclasses.dataclass
@@ -300,8 +300,8 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
 
             _arviz.to_netcdf(idata, str(tmp))
             ds.to_netcdf(tmp, mode="a", group="bellmodels", engine="h5netcdf")
-        else:
-            ds.to_netcdf(tmp, mode="w", group="bellmodels", engine="h5netcdf")
+        else:  # built in memory: a full disk is then a plain OSError (see netcdf_bytes)
+            tmp.write_bytes(netcdf_bytes(ds, group="bellmodels"))
 
     # the file and its journal line land together: the runner stops a pool with SIGTERM, and a
     # worker killed between the rename and the journal write would leave a task done but not
