@@ -381,8 +381,9 @@ def _run_dask(
 def local_cluster(n_workers: int, cls: Any = None) -> Any:
     """A Dask ``LocalCluster`` of single-threaded worker processes on the loopback interface,
     **without a dashboard and without an HTTP server**: the scheduler of a LocalCluster starts
-    one on port 8787 even with ``dashboard_address=None`` (it serves health and metrics
-    routes); it is stopped here, so the run opens no port but Dask's own comms on 127.0.0.1.
+    one, on port 8787, even with ``dashboard_address=None`` (it serves health and metrics
+    routes); here it starts on a free loopback port and is stopped at once, so the run leaves
+    open no port but Dask's own comms on 127.0.0.1.
 
     Examples
     --------
@@ -400,7 +401,9 @@ def local_cluster(n_workers: int, cls: Any = None) -> Any:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        scheduler_kwargs={"dashboard": False},
+        # never port 8787: the scheduler's HTTP server starts on a free loopback port, and is
+        # stopped below
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         silence_logs=40,
     )
 

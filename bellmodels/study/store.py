@@ -6,6 +6,7 @@ the report uses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -344,7 +345,14 @@ def netcdf_bytes(ds: Any, group: str | None = None) -> bytes:
     >>> netcdf_bytes(xr.Dataset({"a": ("x", [1.0, 2.0])}))[:4]
     b'\\x89HDF'
     """
-    return bytes(ds.to_netcdf(None, mode="w", group=group, engine="h5netcdf"))
+    try:  # in a Dask worker xarray would take a distributed lock named by the in-memory file,
+        import dask  # which Dask cannot name: write with the synchronous scheduler's lock
+
+        local = dask.config.set(scheduler="synchronous")
+    except ImportError:  # pragma: no cover - dask is optional
+        local = contextlib.nullcontext()
+    with local:
+        return bytes(ds.to_netcdf(None, mode="w", group=group, engine="h5netcdf"))
 
 
 def load_study(out_dir: str | os.PathLike[str]) -> Any:
