@@ -33,18 +33,19 @@ file and the key (``ValueError``). Example::
     evidence = true
 
 The study expands into **tasks**, one per (sweep point, model); a task's identity is a hash of the
-configuration it depends on (data, inference, that model's options), so a task shared by several
-sweep points runs once. The runner executes the tasks on a local process pool (default, no
-server) or on Dask (``dask=True`` for a ``LocalCluster``, ``scheduler="tcp://..."`` for a running
-cluster). Each task builds its model inside the worker with its own PyTensor compile directory
-(compilation is not thread-safe), writes one NetCDF (the InferenceData of the fit, if any, plus a
-``bellmodels`` group with the audit, the model's behaviour and ontic table, the resolved
-configuration and package versions) atomically (temp file + :func:`os.replace`), and returns a
-small JSON summary. Re-running a study skips every task whose NetCDF exists; a failing task is
-recorded with its error (``tasks/<id>.failed.json``) and the rest go on; ``SIGTERM`` stops the
-workers and leaves no partial file. At the end the summaries are aggregated into one
-:class:`xarray.Dataset` indexed by the sweep axes and ``model`` (``results.nc``; see
-:func:`load_study`), with the fitted models ranked at every sweep point
+configuration it depends on (data, inference, that model's options, and the SHA-256 of its data
+file: a changed file reruns what reads it), so a task shared by several sweep points runs once.
+The runner executes the tasks on a local process pool (default, no server) or on Dask
+(``dask=True`` for a ``LocalCluster``, ``scheduler="tcp://..."`` for a running cluster). Each
+task builds its model inside the worker with its own PyTensor compile directory (compilation is
+not thread-safe), writes one NetCDF (the InferenceData of the fit, if any, plus a ``bellmodels``
+group with the audit, the model's behaviour and ontic table, the resolved configuration and
+package versions) atomically (temp file + :func:`os.replace`), and returns a small JSON summary.
+Re-running a study skips every task whose NetCDF is complete (opened and checked; a damaged one
+is redone); a failing task is recorded with its error (``tasks/<id>.failed.json``) and the rest
+go on; ``SIGTERM`` stops the workers and leaves no partial file. At the end the summaries are
+aggregated into one :class:`xarray.Dataset` indexed by the sweep axes and ``model``
+(``results.nc``; see :func:`load_study`), with the fitted models ranked at every sweep point
 (:func:`bellmodels.comparison.rank`); ``bm.run_study`` then writes the report
 (:mod:`bellmodels.report`). This module is the configuration: the sweep axes and the tasks;
 :mod:`bellmodels.study.schema` holds the keys a study file may set and checks their values.
