@@ -14,6 +14,7 @@ gate (the table still prints, with ``diagnostics_ok`` false for that model).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,27 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(func=_compare)
 
 
+def check_out_dir(out: str) -> Path:
+    """Refuse an ``--out`` the fits could not be written to, before any fit is run: an existing
+    file, a path through a file, or a directory that is not writable.
+
+    >>> import tempfile
+    >>> check_out_dir(tempfile.mkdtemp() + "/fits").name
+    'fits'
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {out}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {parent} is not writable")
+    return path
+
+
 def _compare(args: argparse.Namespace) -> int:
     from bellmodels import models as registry
     from bellmodels._util import write_json_atomic
@@ -79,6 +101,8 @@ def _compare(args: argparse.Namespace) -> int:
     for opt in ("draws", "chains"):
         if getattr(args, opt) < 1:
             raise UsageError(f"--{opt} must be >= 1")
+    if args.out:
+        check_out_dir(args.out)  # before any fit: a refused --out must not cost the fits
     scenario = load_scenario(args.scenario_json) if args.scenario_json else None
     counts = resolve_data(args.data, scenario)
     res = compare(

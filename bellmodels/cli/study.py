@@ -103,6 +103,8 @@ def _run(args: argparse.Namespace) -> int:
             f"note: {flagged} fit(s) did not pass the diagnostics gate (reasons in the report)",
             file=sys.stderr,
         )
+    if failed:  # errors are printed also under --quiet: the exit code alone says too little
+        _print_failures(ds)
     if not args.quiet:
         print(
             f"{len(set(ds['task'].values.ravel()) - {''})} tasks, {failed} failed; "
@@ -110,6 +112,23 @@ def _run(args: argparse.Namespace) -> int:
             + ("" if args.no_report else f"; report {out / 'report.md'}")
         )
     return 1 if failed else 0
+
+
+def _print_failures(ds: Any, limit: int = 10) -> None:
+    """One line per failed task on stderr (model, task id, error), at most ``limit``."""
+    seen: dict[str, str] = {}
+    for task, status, error in zip(
+        ds["task"].values.ravel(),
+        ds["status"].values.ravel(),
+        ds["error"].values.ravel(),
+        strict=True,
+    ):
+        if str(status) == "failed" and str(task) not in seen:
+            seen[str(task)] = str(error).splitlines()[0] if str(error) else ""
+    for task, error in list(seen.items())[:limit]:
+        print(f"bellmodels run: task {task} failed: {error}", file=sys.stderr)
+    if len(seen) > limit:
+        print(f"bellmodels run: ... and {len(seen) - limit} more failed tasks", file=sys.stderr)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from bellmodels.inference.evidence import (
     log_bayes_factors,
 )
 from bellmodels.report.document import Document, _fmt
-from bellmodels.study.store import read_task_summary
+from bellmodels.study.store import read_task_summary, task_path
 
 
 def equal_evidence_groups(estimates: dict[str, EvidenceEstimate]) -> list[list[str]]:
@@ -49,9 +49,7 @@ def bayes_factor_section(
     # the stored estimates (their runs), so that runs paired by seed give a paired error
     est = {}
     for m in rows:
-        record = (read_task_summary(out / "tasks" / f"{task_ids[m]}.nc").get("fit") or {}).get(
-            "evidence"
-        )
+        record = (read_task_summary(task_path(out, task_ids[m])).get("fit") or {}).get("evidence")
         est[m] = (
             EvidenceEstimate.from_dict(record)
             if record

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,9 +140,33 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return "–" if not math.isfinite(f) else f"{f:.{digits}f}"
 
 
-def save_figure(fig: Any, path: Path) -> None:
-    """Save a figure (PNG, 110 dpi) atomically."""
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 
 
-__all__ = ["Document", "save_figure"]
+def figure_name(name: str) -> str:
+    """``name`` as one plain file name: characters other than letters, digits and ``._+-``
+    (a ``/`` of a model name read from a results file, say) become ``_``; no leading dot.
+
+    >>> figure_name("diagnostics_main_../../x.png")
+    'diagnostics_main_.._.._x.png'
+    """
+    return _UNSAFE.sub("_", name).lstrip(".") or "figure.png"
+
+
+def save_figure(fig: Any, fig_dir: Path, name: str) -> str:
+    """Save a figure (PNG, 110 dpi) atomically as ``fig_dir/<figure_name(name)>``; return its
+    path relative to the report (``figures/<name>``). Figure names are built from model names
+    and sweep axes, which a results file supplies: whatever they hold, the file lands in
+    ``fig_dir`` (its parent must exist: nothing is created outside the study directory)."""
+    safe = figure_name(name)
+    path = fig_dir / safe
+    if path.resolve().parent != fig_dir.resolve():  # pragma: no cover - figure_name ensures it
+        raise ValueError(f"figure name {name!r} leaves {str(fig_dir)!r}")
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), parents=False)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return f"{fig_dir.name}/{safe}"
+
+
+__all__ = ["Document", "figure_name", "save_figure"]

@@ -31,7 +31,7 @@ from bellmodels.inference.evidence import (
 from bellmodels.report.bayes_factors import bayes_factor_section
 from bellmodels.report.document import Document, _fmt, save_figure
 from bellmodels.report.sweeps import _coords_text, _md_section, _sweep_section
-from bellmodels.study.store import load_study, load_task, read_task_summary
+from bellmodels.study.store import load_study, load_task, read_task_summary, task_path
 
 MAX_POINT_SECTIONS = 4
 """Sweep points with their own figures; larger sweeps get sweep figures and pivot tables."""
@@ -73,6 +73,8 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     doc.h(1, title)
     if config["study"].get("description"):
         doc.p(config["study"]["description"])
+    for note in json.loads(ds.attrs.get("input_changes", "[]")):
+        doc.p(f"**Note:** {note}.")
     _setup_section(doc, ds, config, info)
     from bellmodels.significance import report_table  # one shipped dataset: its p-values
 
@@ -374,9 +376,9 @@ def _point_section(
             b = np.asarray(ex["behaviour"])
             corr[m] = {"mean": correlators(b)}
     f = plots.plot_correlators(scn, counts.values, corr, colors=colors)
-    save_figure(f, fig_dir / f"correlators_{tag}.png")
+    rel = save_figure(f, fig_dir, f"correlators_{tag}.png")
     doc.fig(
-        f"figures/correlators_{tag}.png",
+        rel,
         "Correlators E per setting pair against θ = angle_a − angle_b: data (black squares, ±1 "
         "SE) and each model (posterior mean with 94% interval when fitted, else at its "
         "parameters); grey lines: the singlet −cos θ and the local sawtooth. Lower panel: "
@@ -391,9 +393,9 @@ def _point_section(
         else:
             samples[m] = np.array([float(pt.sel(model=m)["S"])])
     f = plots.plot_S_posterior(samples, data_S=s, data_S_se=se, colors=colors)
-    save_figure(f, fig_dir / f"S_posterior_{tag}.png")
+    rel = save_figure(f, fig_dir, f"S_posterior_{tag}.png")
     doc.fig(
-        f"figures/S_posterior_{tag}.png",
+        rel,
         "CHSH S per model. Left: posterior mean and 94% interval on the whole range, against "
         "the local bound 2, Tsirelson's 2√2 and the algebraic 4 (diamonds: models not fitted, "
         "at their parameters). Right: zoom on the data (gold: S ± 2 SE) with the posterior "
@@ -408,9 +410,9 @@ def _point_section(
             tables[m] = (p, lam or list(range(p.shape[2])))
     if tables:
         f = plots.plot_p_lambda(tables, scn)
-        save_figure(f, fig_dir / f"p_lambda_{tag}.png")
+        rel = save_figure(f, fig_dir, f"p_lambda_{tag}.png")
         doc.fig(
-            f"figures/p_lambda_{tag}.png",
+            rel,
             "p(λ | setting pair) for the models with a finite λ (at their parameters). Identical "
             "rows = measurement independence; the RBM's 16 hidden states have rows that differ: "
             "its λ depends on the settings (Weinstein 2017).",
@@ -418,9 +420,9 @@ def _point_section(
 
     if len(rows) > 1:
         f = plots.plot_compare(_ranking_frame(rows))
-        save_figure(f, fig_dir / f"compare_{tag}.png")
+        rel = save_figure(f, fig_dir, f"compare_{tag}.png")
         doc.fig(
-            f"figures/compare_{tag}.png",
+            rel,
             "Left: ArviZ plot_compare (ELPD-LOO ± SE per model). Right: each model's ELPD "
             "difference to the best ± its SE, on a symmetric-log axis.",
         )
@@ -436,9 +438,8 @@ def _point_section(
     for m in diag_models:
         idata = fits[m]
         f = plots.plot_diagnostics(idata, counts.values, scn, title=m)
-        name = f"diagnostics_{tag}_{m}.png"
-        save_figure(f, fig_dir / name)
-        doc.fig(f"figures/{name}", f"{m}: rank plots, energy plot, posterior predictive check.")
+        rel = save_figure(f, fig_dir, f"diagnostics_{tag}_{m}.png")
+        doc.fig(rel, f"{m}: rank plots, energy plot, posterior predictive check.")
 
 
 def _stored_ranking(pt: Any, task_ids: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -488,7 +489,7 @@ def _diagnostics_table(
     """Why each fit passed or failed the diagnostics gate (from the task summaries)."""
     body = []
     for m in sorted(rows, key=lambda k: rows[k]["rank"]):
-        fit = read_task_summary(out / "tasks" / f"{task_ids[m]}.nc").get("fit") or {}
+        fit = read_task_summary(task_path(out, task_ids[m])).get("fit") or {}
         d = fit.get("diagnostics") or {}
         reasons = d.get("reasons") or []
         if isinstance(reasons, str):

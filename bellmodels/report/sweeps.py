@@ -103,9 +103,8 @@ def _sweep_section(
                 for a in f.axes:
                     a.set_yscale("symlog", linthresh=1.0)
                     a.set_ylim(bottom=-0.3)  # differences to the best are >= 0
-            name = f"sweep_{var}_vs_{axis}.png"
-            save_figure(f, fig_dir / name)
-            doc.fig(f"figures/{name}", f"{label} against {axis}.")
+            rel = save_figure(f, fig_dir, f"sweep_{var}_vs_{axis}.png")
+            doc.fig(rel, f"{label} against {axis}.")
 
 
 def _md_section(
@@ -159,7 +158,7 @@ def _md_section(
     curve = plots.min_mi_curve(visibilities=v)
     data_S = float(ds["data_S"].values.ravel()[0]) if len(points) == 1 else None
     f = plots.plot_measurement_dependence(pts, curve=curve, data_S=data_S, colors=colors)
-    save_figure(f, fig_dir / "measurement_dependence.png")
+    rel = save_figure(f, fig_dir, "measurement_dependence.png")
     doc.h(2, "Measurement dependence")
     doc.p(
         "Each model at its parameters (filled markers; every sweep point) and, when fitted, at "
@@ -171,7 +170,7 @@ def _md_section(
     )
     labelled = len(axes) == 1 and len(points) <= 12 and _is_num(ds[axes[0]])
     doc.fig(
-        "figures/measurement_dependence.png",
+        rel,
         "Measurement dependence against S"
         + (f" (numbers next to the markers: {axes[0]})." if labelled else "."),
     )

@@ -1,6 +1,8 @@
 """Studies: a TOML file -> validated configuration -> tasks -> runner -> per-task NetCDF -> results.
 
-Five rooms, re-exported here: :mod:`~bellmodels.study.schema` (the keys a study file may set),
+Six rooms, re-exported here: :mod:`~bellmodels.study.schema` (the keys a study file may set),
+:mod:`~bellmodels.study.validate` (the whole study checked before anything is written, and the
+fingerprints of its input files),
 :mod:`~bellmodels.study.config` (the validated configuration, its sweep axes and tasks),
 :mod:`~bellmodels.study.worker` (one task in one worker process),
 :mod:`~bellmodels.study.runner` (process pool or Dask, the ranking at every point) and
@@ -34,8 +36,11 @@ from bellmodels.study.store import (
     rank_point,
     read_task_summary,
     task_done,
+    task_file_problem,
+    task_path,
     write_results,
 )
+from bellmodels.study.validate import check_study, file_sha256
 from bellmodels.study.worker import build_counts, default_compile_base, run_task, setup_worker
 
 __all__ = [
@@ -45,8 +50,10 @@ __all__ = [
     "Task",
     "aggregate",
     "build_counts",
+    "check_study",
     "collect_summaries",
     "default_compile_base",
+    "file_sha256",
     "load_study",
     "load_study_file",
     "load_task",
@@ -58,5 +65,7 @@ __all__ = [
     "run_tasks",
     "setup_worker",
     "task_done",
+    "task_file_problem",
+    "task_path",
     "write_results",
 ]

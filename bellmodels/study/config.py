@@ -34,18 +34,19 @@ file and the key (``ValueError``). Example::
     evidence = true
 
 The study expands into **tasks**, one per (sweep point, model); a task's identity is a hash of the
-configuration it depends on (data, inference, that model's options), so a task shared by several
-sweep points runs once. The runner executes the tasks on a local process pool (default, no
-server) or on Dask (``dask=True`` for a ``LocalCluster``, ``scheduler="tcp://..."`` for a running
-cluster). Each task builds its model inside the worker with its own PyTensor compile directory
-(compilation is not thread-safe), writes one NetCDF (the InferenceData of the fit, if any, plus a
-``bellmodels`` group with the audit, the model's behaviour and ontic table, the resolved
-configuration and package versions) atomically (temp file + :func:`os.replace`), and returns a
-small JSON summary. Re-running a study skips every task whose NetCDF exists; a failing task is
-recorded with its error (``tasks/<id>.failed.json``) and the rest go on; ``SIGTERM`` stops the
-workers and leaves no partial file. At the end the summaries are aggregated into one
-:class:`xarray.Dataset` indexed by the sweep axes and ``model`` (``results.nc``; see
-:func:`load_study`), with the fitted models ranked at every sweep point
+configuration it depends on (data, inference, that model's options, and the SHA-256 of its data
+file: a changed file reruns what reads it), so a task shared by several sweep points runs once.
+The runner executes the tasks on a local process pool (default, no server) or on Dask
+(``dask=True`` for a ``LocalCluster``, ``scheduler="tcp://..."`` for a running cluster). Each
+task builds its model inside the worker with its own PyTensor compile directory (compilation is
+not thread-safe), writes one NetCDF (the InferenceData of the fit, if any, plus a ``bellmodels``
+group with the audit, the model's behaviour and ontic table, the resolved configuration and
+package versions) atomically (temp file + :func:`os.replace`), and returns a small JSON summary.
+Re-running a study skips every task whose NetCDF is complete (opened and checked; a damaged one
+is redone); a failing task is recorded with its error (``tasks/<id>.failed.json``) and the rest
+go on; ``SIGTERM`` stops the workers and leaves no partial file. At the end the summaries are
+aggregated into one :class:`xarray.Dataset` indexed by the sweep axes and ``model``
+(``results.nc``; see :func:`load_study`), with the fitted models ranked at every sweep point
 (:func:`bellmodels.comparison.rank`); ``bm.run_study`` then writes the report
 (:mod:`bellmodels.report`). This module is the configuration: the sweep axes and the tasks;
 :mod:`bellmodels.study.schema` holds the keys a study file may set and checks their values.
@@ -61,6 +62,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -77,6 +79,7 @@ from bellmodels.study.schema import (
     _suggest,
     _where,
 )
+from bellmodels.study.validate import check_study, data_path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +116,8 @@ class StudyConfig:
     axes: list[Axis]
     source: str
     base_dir: Path
+    inputs: dict[str, str] = dataclasses.field(default_factory=dict)
+    """``{absolute path: SHA-256}`` of every data file the study reads (part of task identity)."""
 
     @property
     def name(self) -> str:
@@ -145,8 +150,11 @@ class StudyConfig:
             opts["fit"] = bool(inference["fit"])
         opts["params"] = opts["params"] or {}
         opts["train_options"] = opts["train_options"] or {}
+        data = dict(cfg["data"])
+        if data["source"] == "file":  # the file's content, not only its name, is the input
+            data["sha256"] = self.inputs.get(str(data_path(data, self.base_dir).resolve()))
         relevant = {
-            "data": cfg["data"],
+            "data": data,
             "inference": inference if opts["fit"] else {},
             "model": model,
             "options": opts,
@@ -192,9 +200,43 @@ class StudyConfig:
                     for a in self.axes
                 ],
                 "source": self.source,
+                "inputs": self.inputs,
             },
             default=str,
         )
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one safe file name: characters other than letters, digits and ``._+-``
+    become ``_``, leading dots are dropped (never ``.``, ``..`` or a hidden file).
+
+    >>> safe_name("../../etc/x"), safe_name("my study"), safe_name("..")
+    ('_.._etc_x', 'my_study', 'study')
+    """
+    out = _UNSAFE.sub("_", str(text)).lstrip(".")[:120]
+    return out or "study"
+
+
+def check_name(name: str, where: str) -> str:
+    """Refuse a name that is not one plain file name (it names a directory under ``out/``).
+
+    >>> check_name("noise-sweep_2", "s.toml: key 'study.name'")
+    'noise-sweep_2'
+    >>> check_name("../../x", "s.toml: key 'study.name'")
+    Traceback (most recent call last):
+    ...
+    ValueError: s.toml: key 'study.name' is '../../x': ...
+    """
+    if safe_name(name) != name:
+        raise ValueError(
+            f"{where} is {name!r}: a study name becomes a directory under out/, so it may hold "
+            f"only letters, digits and ._+- and may not start with a dot (e.g. "
+            f"{safe_name(name)!r})"
+        )
+    return name
 
 
 def _set_path(d: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -239,12 +281,17 @@ def load_study_file(path: str | os.PathLike[str], overrides: Sequence[str] = ())
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"study file {str(p)!r} does not exist")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{p!s}: not a study file (TOML text in UTF-8): byte {exc.start} is not UTF-8"
+        ) from None
     return parse_study(
         text,
         source=str(p),
         base_dir=p.resolve().parent,
-        default_name=p.stem,
+        default_name=safe_name(p.stem),
         overrides=overrides,
     )
 
@@ -384,6 +431,7 @@ def parse_study(
 
     if config["study"]["name"] is None:
         config["study"]["name"] = default_name
+    check_name(config["study"]["name"], _where(source, ["study", "name"]))
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     cfg = StudyConfig(config, axes, source, base)
     _check_semantics(cfg)
@@ -440,17 +488,7 @@ def _check_semantics(cfg: StudyConfig) -> None:
                 f"{_where(source, ['models', m])}: options for a model not in "
                 f"models.include{_suggest(m, seen_models)}"
             )
-        for _coords, c in cfg.points():
-            o = c["models"]["options"].get(m, {})
-            try:
-                model = models.get(m, **(o.get("params") or {}))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{_where(source, ['models', m, 'params'])}: {exc}") from None
-            if o.get("train") and not model.trainable:
-                raise ValueError(
-                    f"{_where(source, ['models', m, 'train'])}: model {m!r} has no train() "
-                    "(only trainable models, such as the RBM, can be trained)"
-                )
+    cfg.inputs = check_study(cfg)
 
 
 __all__ = [

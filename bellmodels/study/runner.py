@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -27,7 +28,8 @@ from bellmodels.study.store import (
     collect_summaries,
     journal,
     rank_point,
-    task_done,
+    task_file_problem,
+    task_path,
     write_results,
 )
 from bellmodels.study.worker import _init_pool_worker, default_compile_base, task_entry
@@ -75,11 +77,38 @@ def _terminate_on_sigterm() -> Iterator[None]:
 
 
 def _clean_temp(tasks_dir: Path) -> int:
+    """Remove what an interrupted or failed write left: temporaries (``*.tmp``) in the study
+    directory and its ``tasks/``, and the workers' ``.<id>.running`` markers."""
     n = 0
-    for tmp in tasks_dir.glob("*.tmp"):
+    for pattern in ("*.tmp", ".*.running"):
+        for tmp in tasks_dir.glob(pattern):
+            tmp.unlink(missing_ok=True)
+            n += 1
+    for tmp in tasks_dir.parent.glob(".*.tmp"):
         tmp.unlink(missing_ok=True)
         n += 1
     return n
+
+
+def _pending(tasks: Sequence[Task], out: Path, progress: bool) -> list[Task]:
+    """The tasks without a complete file; a damaged one (truncated, empty, foreign) is moved
+    aside to ``<id>.nc.damaged``, named in the journal and on stderr, and redone."""
+    pending = []
+    for t in tasks:
+        path = task_path(out, t.id)
+        if not path.is_file():
+            pending.append(t)
+            continue
+        problem = task_file_problem(path, t.id)
+        if problem is None:
+            journal(out, "skipped", task=t.id)
+            continue
+        os.replace(path, path.with_name(path.name + ".damaged"))
+        journal(out, "damaged", task=t.id, file=str(path), error=problem)
+        if progress:
+            print(f"task file {path} is damaged ({problem}): redoing it", file=sys.stderr)
+        pending.append(t)
+    return pending
 
 
 def _cost_guess(task: Task) -> float:
@@ -139,10 +168,7 @@ def run_tasks(
     tasks_dir = out / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
     _clean_temp(tasks_dir)
-    pending = sorted((t for t in tasks if not task_done(out, t.id)), key=_cost_guess, reverse=True)
-    for t in tasks:
-        if t not in pending:
-            journal(out, "skipped", task=t.id)
+    pending = sorted(_pending(tasks, out, progress), key=_cost_guess, reverse=True)
     if not pending:
         return {}
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
@@ -156,10 +182,13 @@ def run_tasks(
             results[summary["task"]] = summary
             bar(summary)
 
-        if dask or scheduler:
-            _run_dask(pending, out, n_workers, scheduler, base, record)
-        else:
-            _run_pool(pending, out, n_workers, base, record)
+        try:
+            if dask or scheduler:
+                _run_dask(pending, out, n_workers, scheduler, base, record)
+            else:
+                _run_pool(pending, out, n_workers, base, record)
+        finally:
+            _clean_temp(tasks_dir)
     return results
 
 
@@ -169,7 +198,43 @@ def _run_pool(
     n_workers: int,
     base: str | None,
     record: Callable[[dict[str, Any]], None],
+    entry: Callable[..., dict[str, Any]] = task_entry,
 ) -> None:
+    """Run ``pending`` on process pools until each task is done or failed.
+
+    A worker that dies (killed, out of memory, a crash in a C library) breaks its pool; every
+    unfinished task then raises ``BrokenProcessPool``. Those that had started (their worker's
+    ``.<id>.running`` marker exists) are suspects and rerun alone, each in a one-worker pool, so
+    only the task that kills its worker again is failed; the others go on in a fresh pool.
+    ``entry`` is what a worker calls (:func:`task_entry`; the fault tests wrap it).
+    """
+    queue, suspects = list(pending), []
+    breaks: dict[str, int] = {}
+    while queue or suspects:
+        if queue:
+            unfinished = _pool_round(queue, out, n_workers, base, record, entry)
+            queue = []
+            for t in unfinished:
+                breaks[t.id] = breaks.get(t.id, 0) + 1
+                started = (out / "tasks" / f".{t.id}.running").exists()
+                (suspects if started or breaks[t.id] > 1 else queue).append(t)
+            _clean_temp(out / "tasks")
+            continue
+        task = suspects.pop(0)
+        if _pool_round([task], out, 1, base, record, entry):
+            record(_crash_summary(out, task, "its worker process died (killed or crashed)"))
+            _clean_temp(out / "tasks")
+
+
+def _pool_round(
+    tasks: Sequence[Task],
+    out: Path,
+    n_workers: int,
+    base: str | None,
+    record: Callable[[dict[str, Any]], None],
+    entry: Callable[..., dict[str, Any]],
+) -> list[Task]:
+    """One process pool over ``tasks``; returns the tasks left unfinished by a broken pool."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -178,10 +243,11 @@ def _run_pool(
     pool = ProcessPoolExecutor(
         max_workers=n_workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(base,)
     )
-    futures = {}
+    futures: dict[Any, Task] = {}
+    unfinished: list[Task] = []
     try:
         with _terminate_on_sigterm(), _one_blas_thread_per_child():
-            futures = {pool.submit(task_entry, t.to_json(), str(out), base): t for t in pending}
+            futures = {pool.submit(entry, t.to_json(), str(out), base): t for t in tasks}
             remaining = set(futures)
             while remaining:
                 done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
@@ -189,14 +255,20 @@ def _run_pool(
                     task = futures[fut]
                     try:
                         record(fut.result())
-                    except BrokenProcessPool as exc:
-                        record(_crash_summary(out, task, exc))
-        pool.shutdown(wait=True)
+                    except BrokenProcessPool:
+                        unfinished.append(task)
+                    except Exception as exc:  # e.g. the failure record itself hit a full disk
+                        record(_crash_summary(out, task, f"{type(exc).__name__}: {exc}"))
+        if unfinished:
+            _stop_pool(pool)
+        else:
+            pool.shutdown(wait=True)
     except BaseException:
         _stop_pool(pool)
         _clean_temp(out / "tasks")
         journal(out, "interrupted", pending=[t.id for f, t in futures.items() if not f.done()])
         raise
+    return unfinished
 
 
 @contextlib.contextmanager
@@ -235,16 +307,20 @@ def _stop_pool(pool: Any) -> None:
         child.join(timeout=10)
 
 
-def _crash_summary(out: Path, task: Task, exc: BaseException) -> dict[str, Any]:
+def _crash_summary(out: Path, task: Task, why: str) -> dict[str, Any]:
+    """The failure record of a task whose worker could not report (died, or lost on Dask)."""
     summary = {
         "task": task.id,
         "model": task.model,
         "status": "failed",
-        "error": f"worker process died: {type(exc).__name__}: {exc}",
+        "error": f"worker process died: {why}",
         "traceback": "",
         "seconds": None,
     }
-    write_json_atomic(out / "tasks" / f"{task.id}.failed.json", summary)
+    try:
+        write_json_atomic(out / "tasks" / f"{task.id}.failed.json", summary)
+    except OSError as exc:  # a full disk: the run goes on, the summary says it was not kept
+        summary["error"] += f" (its failure record could not be written: {exc})"
     journal(out, "failed", task=task.id, error=summary["error"])
     return summary
 
@@ -270,13 +346,7 @@ def _run_dask(
             if scheduler:
                 client = Client(scheduler)
             else:
-                cluster = LocalCluster(
-                    n_workers=n_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=40,
-                )
+                cluster = local_cluster(n_workers, LocalCluster)
                 client = Client(cluster)
             try:
                 futures = [
@@ -295,7 +365,8 @@ def _run_dask(
                     try:
                         record(fut.result())
                     except Exception as exc:  # worker died, lost, or cancelled
-                        record(_crash_summary(out, by_key[fut.key], exc))
+                        why = f"{type(exc).__name__}: {exc}"
+                        record(_crash_summary(out, by_key[fut.key], why))
             except BaseException:
                 journal(out, "interrupted")
                 raise
@@ -305,6 +376,43 @@ def _run_dask(
             if cluster is not None:
                 cluster.close()
             _clean_temp(out / "tasks")
+
+
+def local_cluster(n_workers: int, cls: Any = None) -> Any:
+    """A Dask ``LocalCluster`` of single-threaded worker processes on the loopback interface,
+    **without a dashboard and without an HTTP server**: the scheduler of a LocalCluster starts
+    one, on port 8787, even with ``dashboard_address=None`` (it serves health and metrics
+    routes); here it starts on a free loopback port and is stopped at once, so the run leaves
+    open no port but Dask's own comms on 127.0.0.1.
+
+    Examples
+    --------
+    Starting worker processes takes seconds (``tests/robustness/test_runner_faults.py``
+    checks the ports)::
+
+        cluster = local_cluster(2)
+        cluster.close()
+    """
+    if cls is None:
+        from distributed import LocalCluster as cls
+    cluster = cls(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        # never port 8787: the scheduler's HTTP server starts on a free loopback port, and is
+        # stopped below
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        silence_logs=40,
+    )
+
+    async def stop_http(scheduler: Any) -> None:
+        if getattr(scheduler, "http_server", None) is not None:
+            scheduler.http_server.stop()
+
+    cluster.sync(stop_http, cluster.scheduler)
+    return cluster
 
 
 @contextlib.contextmanager
@@ -384,13 +492,18 @@ def run_study(
         float(ds["data_S"])
         # -> 2.83...
     """
-    cfg = load_study_file(path, overrides)
-    out_dir = Path(out) if out is not None else Path("out") / cfg.name
+    cfg = load_study_file(path, overrides)  # the whole study is checked before anything is written
+    out_dir = Path(out) if out is not None else default_out(cfg.name)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
-        write_json_atomic(out_dir / "study.json", json.loads(cfg.to_json()))
         tasks = cfg.tasks()
+        changes = input_changes(out_dir, cfg, tasks)
+        write_json_atomic(out_dir / "study.json", json.loads(cfg.to_json()))
         journal(out_dir, "start", tasks=len(tasks), study=cfg.name)
+        for change in changes:
+            journal(out_dir, "input_changed", **change)
+            if progress:
+                print(change["message"], file=sys.stderr)
         t0 = time.perf_counter()
         run_tasks(
             tasks,
@@ -412,9 +525,61 @@ def run_study(
             comparisons[i] = rank_point(done)
         ds = aggregate(cfg, out_dir, comparisons)
         ds.attrs["tasks_seconds"] = time.perf_counter() - t0
+        ds.attrs["input_changes"] = json.dumps([c["message"] for c in changes])
         write_results(ds, out_dir)
         journal(out_dir, "finished", seconds=time.perf_counter() - t0)
     return ds
 
 
-__all__ = ["StudyInterrupted", "run_study", "run_tasks"]
+def default_out(name: str) -> Path:
+    """``out/<name>``, refused if it would lie outside ``out/`` (the parser already refuses
+    such names; this holds for a configuration built by hand too).
+
+    >>> default_out("noise").as_posix()
+    'out/noise'
+    """
+    base = Path("out")
+    path = base / name
+    if path.resolve().parent != base.resolve():
+        raise ValueError(f"study name {name!r} would write outside {str(base)!r}")
+    return path
+
+
+def input_changes(out_dir: Path, cfg: Any, tasks: Sequence[Task]) -> list[dict[str, Any]]:
+    """The data files whose content changed since the last run into ``out_dir`` (from the
+    fingerprints ``study.json`` recorded), each with the number of tasks that read it and will
+    rerun. A changed file changes the identity of its tasks, so none of the old results is
+    reused; this says so.
+
+    >>> import tempfile
+    >>> from bellmodels.study import parse_study
+    >>> cfg = parse_study('[data]\\nsource = "simulate"\\n[models]\\ninclude = ["bell1964"]\\n')
+    >>> input_changes(Path(tempfile.mkdtemp()), cfg, cfg.tasks())
+    []
+    """
+    try:
+        old = json.loads((out_dir / "study.json").read_text(encoding="utf-8")).get("inputs") or {}
+    except (OSError, ValueError, AttributeError):
+        return []
+    changes = []
+    for path, sha in cfg.inputs.items():
+        if path not in old or old[path] == sha:
+            continue
+        n = sum(
+            1
+            for t in tasks
+            if t.config["data"].get("sha256") == sha and not task_path(out_dir, t.id).is_file()
+        )
+        changes.append(
+            {
+                "path": path,
+                "old_sha256": old[path],
+                "sha256": sha,
+                "tasks": n,
+                "message": f"data file {path} changed since the last run: {n} tasks rerun",
+            }
+        )
+    return changes
+
+
+__all__ = ["StudyInterrupted", "default_out", "input_changes", "run_study", "run_tasks"]

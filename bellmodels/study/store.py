@@ -6,8 +6,10 @@ the report uses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,27 +17,83 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels._util import atomic_write, to_jsonable
+from bellmodels._util import to_jsonable, write_atomic
 from bellmodels.study.config import StudyConfig
+
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+def task_path(out_dir: str | os.PathLike[str], task_id: str) -> Path:
+    """``out_dir/tasks/<task_id>.nc``; a task id that is not one plain file name (as one read
+    from a foreign results file may be) is refused, so no path leaves ``out_dir/tasks``.
+
+    >>> task_path("out/x", "bell1964-0123456789").as_posix()
+    'out/x/tasks/bell1964-0123456789.nc'
+    >>> task_path("out/x", "../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    ValueError: task id '../../etc/passwd' is not a task file name (letters, digits, ._+-)
+    """
+    if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id) or ".." in task_id:
+        raise ValueError(f"task id {task_id!r} is not a task file name (letters, digits, ._+-)")
+    return Path(out_dir) / "tasks" / f"{task_id}.nc"
+
+
+def task_file_problem(path: str | os.PathLike[str], task_id: str | None = None) -> str | None:
+    """``None`` if ``path`` is a complete task file (it opens, holds a summary of a finished
+    task, of ``task_id`` if given), else what is wrong with it.
+
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.nc"
+    >>> _ = p.write_bytes(b"")
+    >>> task_file_problem(p).startswith("cannot be read")
+    True
+    """
+    try:
+        summary = read_task_summary(path)
+    except ValueError as exc:
+        return str(exc)
+    if summary.get("status") != "done":
+        return f"its summary has status {summary.get('status')!r}"
+    if task_id is not None and summary.get("task") != task_id:
+        return f"it holds task {summary.get('task')!r}, not {task_id!r}"
+    return None
 
 
 def task_done(out_dir: str | os.PathLike[str], task_id: str) -> bool:
-    """Whether ``task_id`` has a complete NetCDF in ``out_dir/tasks`` (files are written
-    atomically, so existence means complete).
+    """Whether ``task_id`` has a complete NetCDF in ``out_dir/tasks``: the file exists, opens
+    and holds the summary of that finished task (:func:`task_file_problem`). Files are written
+    atomically, but a disk fault or a copy may still truncate one; such a file is not done.
 
     >>> task_done("/nonexistent", "bell1964-0123456789")
     False
     """
-    return (Path(out_dir) / "tasks" / f"{task_id}.nc").is_file()
+    path = task_path(out_dir, task_id)
+    return path.is_file() and task_file_problem(path, task_id) is None
 
 
-def journal(out_dir: Path, event: str, **fields: Any) -> None:
+def journal(out_dir: Path, event: str, **fields: Any) -> bool:
+    """Append one event to ``out_dir/journal.jsonl`` (best effort: ``False`` when the disk
+    refuses the line, e.g. when it is full; the run goes on and says so elsewhere)."""
     line = json.dumps({"time": time.time(), "event": event, **to_jsonable(fields)}) + "\n"
-    fd = os.open(out_dir / "journal.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        fd = os.open(out_dir / "journal.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError:
+        return False
     try:
         os.write(fd, line.encode())  # one short O_APPEND write: never interleaved
+    except OSError:
+        return False
     finally:
         os.close(fd)
+    return True
+
+
+def _damaged(path: Path, exc: BaseException) -> ValueError:
+    return ValueError(
+        f"cannot be read: {str(path)!r} is damaged or incomplete ({type(exc).__name__}: {exc}); "
+        "re-run the study to redo it"
+    )
 
 
 _AUDIT_VARS = (
@@ -73,8 +131,11 @@ def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     import xarray as xr
 
-    with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
-        return json.loads(ds.attrs["summary"])
+    try:
+        with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
+            return dict(json.loads(ds.attrs["summary"]))
+    except Exception as exc:  # h5py's OSError, a missing group or attribute, bad JSON
+        raise _damaged(Path(path), exc) from exc
 
 
 def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -91,7 +152,7 @@ def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict
     tasks_dir = Path(out_dir) / "tasks"
     out: dict[str, Any] = {}
     for t in cfg.tasks():
-        nc = tasks_dir / f"{t.id}.nc"
+        nc = task_path(out_dir, t.id)
         failed = tasks_dir / f"{t.id}.failed.json"
         if nc.is_file():
             out[t.id] = read_task_summary(nc)
@@ -268,8 +329,30 @@ def write_results(ds: Any, out_dir: str | os.PathLike[str]) -> Path:
         # -> PosixPath('out/x/results.nc')
     """
     final = Path(out_dir) / "results.nc"
-    atomic_write(final, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    write_atomic(final, netcdf_bytes(ds))
     return final
+
+
+def netcdf_bytes(ds: Any, group: str | None = None) -> bytes:
+    """``ds`` as the bytes of a NetCDF-4 file, built in memory.
+
+    HDF5 never writes to the disk itself, then: the bytes go to a file with plain Python I/O
+    (:func:`~bellmodels._util.write_atomic`), where a full disk is one clean ``OSError``. HDF5
+    writing to a full disk instead fails in its destructors (h5py's "Exception ignored"
+    tracebacks) and has crashed the interpreter at exit.
+
+    >>> import xarray as xr
+    >>> netcdf_bytes(xr.Dataset({"a": ("x", [1.0, 2.0])}))[:4]
+    b'\\x89HDF'
+    """
+    try:  # in a Dask worker xarray would take a distributed lock named by the in-memory file,
+        import dask  # which Dask cannot name: write with the synchronous scheduler's lock
+
+        local = dask.config.set(scheduler="synchronous")
+    except ImportError:  # pragma: no cover - dask is optional
+        local = contextlib.nullcontext()
+    with local:
+        return bytes(ds.to_netcdf(None, mode="w", group=group, engine="h5netcdf"))
 
 
 def load_study(out_dir: str | os.PathLike[str]) -> Any:
@@ -298,8 +381,11 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
     path = Path(out_dir) / "results.nc"
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist: run the study first")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except Exception as exc:
+        raise _damaged(path, exc) from exc
 
 
 def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
@@ -314,15 +400,18 @@ def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
     """
     import xarray as xr
 
-    path = Path(out_dir) / "tasks" / f"{task_id}.nc"
-    with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
-        extra = ds.load()
-    summary = json.loads(extra.attrs["summary"])
-    idata = None
-    if summary.get("fit"):
-        from bellmodels import _arviz
+    path = task_path(out_dir, task_id)
+    try:
+        with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
+            extra = ds.load()
+        summary = json.loads(extra.attrs["summary"])
+        idata = None
+        if summary.get("fit"):
+            from bellmodels import _arviz
 
-        idata = _arviz.from_netcdf(str(path))
+            idata = _arviz.from_netcdf(str(path))
+    except Exception as exc:
+        raise _damaged(path, exc) from exc
     return extra, idata
 
 
@@ -335,5 +424,7 @@ __all__ = [
     "rank_point",
     "read_task_summary",
     "task_done",
+    "task_file_problem",
+    "task_path",
     "write_results",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import itertools
 import json
 import logging
@@ -26,7 +27,7 @@ import numpy as np
 from bellmodels._util import atomic_write, to_jsonable, versions, write_json_atomic
 from bellmodels.study.config import Task
 from bellmodels.study.schema import _scenario
-from bellmodels.study.store import journal
+from bellmodels.study.store import journal, netcdf_bytes
 
 
 @dataclasses.dataclass
@@ -161,9 +162,16 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
 
         return datasets.load(data["dataset"])
     from bellmodels.data import read_counts
+    from bellmodels.study.validate import file_sha256
 
     p = Path(data["path"])
-    return read_counts(p if p.is_absolute() else Path(base_dir) / p)
+    p = p if p.is_absolute() else Path(base_dir) / p
+    if data.get("sha256") and file_sha256(p) != data["sha256"]:
+        raise ValueError(
+            f"data file {str(p)!r} changed since the study was read (SHA-256 differs): re-run "
+            "the study so that its tasks use one version of the file"
+        )
+    return read_counts(p)
 
 
 @contextlib.contextmanager
@@ -293,8 +301,8 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
 
             _arviz.to_netcdf(idata, str(tmp))
             ds.to_netcdf(tmp, mode="a", group="bellmodels", engine="h5netcdf")
-        else:
-            ds.to_netcdf(tmp, mode="w", group="bellmodels", engine="h5netcdf")
+        else:  # built in memory: a full disk is then a plain OSError (see netcdf_bytes)
+            tmp.write_bytes(netcdf_bytes(ds, group="bellmodels"))
 
     # the file and its journal line land together: the runner stops a pool with SIGTERM, and a
     # worker killed between the rename and the journal write would leave a task done but not
@@ -360,8 +368,12 @@ def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) ->
     """Runner entry point: run the task; on an exception record ``<id>.failed.json`` instead."""
     if compile_base is not None and WORKER.compile_base is None:
         WORKER.compile_base = compile_base
+    _quiet_unraisable()
     d = json.loads(task_json)
     t0 = time.perf_counter()
+    marker = Path(out_dir) / "tasks" / f".{d['id']}.running"
+    with contextlib.suppress(OSError):  # tells the runner this task had started, if it dies
+        marker.touch()
     try:
         summary = run_task(d, out_dir)
         (Path(out_dir) / "tasks" / f"{d['id']}.failed.json").unlink(missing_ok=True)
@@ -375,16 +387,40 @@ def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) ->
             "traceback": traceback.format_exc(),
             "seconds": time.perf_counter() - t0,
         }
-        tasks_dir = Path(out_dir) / "tasks"
-        tasks_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(tasks_dir / f"{d['id']}.failed.json", summary)
+        try:
+            write_json_atomic(Path(out_dir) / "tasks" / f"{d['id']}.failed.json", summary)
+        except OSError as err:  # a full disk: the runner still gets the summary
+            summary["error"] += f" (its failure record could not be written: {err})"
         journal(Path(out_dir), "failed", task=d["id"], error=summary["error"])
         return summary
+    finally:
+        gc.collect()  # close what a failed write left open now, while the hook is quiet
+        marker.unlink(missing_ok=True)
+
+
+def _quiet_unraisable() -> None:
+    """Keep h5py / h5netcdf objects that fail to close after a failed write (a full disk) from
+    printing "Exception ignored in ..." tracebacks: the task's own error already says what went
+    wrong. Other unraisable exceptions still reach the default hook."""
+    if getattr(sys.unraisablehook, "_bellmodels", False):
+        return
+    default = sys.__unraisablehook__
+
+    def hook(unraisable: Any) -> None:
+        module = type(unraisable.object).__module__ or ""
+        text = f"{module} {unraisable.err_msg or ''} {unraisable.object!r}"
+        if "h5py" in text or "h5netcdf" in text or isinstance(unraisable.exc_value, OSError):
+            return
+        default(unraisable)
+
+    hook._bellmodels = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def _init_pool_worker(compile_base: str | None) -> None:
     """Initializer of the process pool: claim a compile directory before anything imports it."""
     WORKER.compile_base = compile_base
+    _quiet_unraisable()
     setup_worker(compile_base)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C for everyone
 
