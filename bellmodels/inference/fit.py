@@ -329,10 +329,13 @@ def fit(
         An ``InferenceData`` on ArviZ 0.2x, a ``DataTree`` on ArviZ 1.x, with the same groups
         (read them with :func:`bellmodels._arviz.group` on either). ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
         (dims ``setting_a, setting_b``), ``S_values`` (dim ``chsh_variant``) and ``S`` (2x2
-        scenarios), and for models with an ontic table ``mi_bits`` and ``hall_M`` from
-        :func:`bellmodels.audit.audit` of each draw's table. If the audit had to be thinned these
-        two live in the group ``audit_posterior`` (dims ``chain, audit_draw``) instead, so that
-        every ``posterior`` variable covers every draw. ``cell_log_likelihood``: ``trial``,
+        scenarios): what the data inform. ``audit_posterior``: ``mi_bits`` and ``hall_M`` from
+        :func:`bellmodels.audit.audit` of each draw's ontic table (dims ``chain, draw``; the
+        ``draw`` coordinate names the draws audited, every draw unless the audit was thinned):
+        what the data cannot see, kept out of ``posterior`` so that observationally equivalent
+        models (the same behaviour, the same parameters) have identical posteriors, hence the
+        same relative efficiency and identical LOO under ArviZ's rule (:func:`loo`); read all
+        three with :func:`invariant_draws`. ``cell_log_likelihood``: ``trial``,
         the single-trial log-likelihood log p(x_a, x_b | s_a, s_b) per cell (dims ``chain,
         draw, setting_a, setting_b, outcome_a, outcome_b``), which :func:`loo`, the gate and
         the evidence read and ArviZ does not. ``log_likelihood``: ``outcomes`` (dims ``chain,
@@ -354,9 +357,9 @@ def fit(
 
     **With ArviZ.** ``az.loo``, ``az.waic`` and ``az.compare`` read only the per-trial
     ``log_likelihood`` group, so they answer per trial or refuse (see Returns). Summaries and
-    trace plots are meaningful on the invariant quantities: ``az.summary(fit,
-    var_names=["S", "mi_bits", "hall_M"])``, or ``az.summary(invariant_draws(fit))``, which also
-    finds MI and M when the audit was thinned.
+    trace plots are meaningful on the invariant quantities: ``az.summary(invariant_draws(fit))``
+    (S, MI and M on the audited draws), ``az.summary(fit, var_names=["S"])`` and
+    ``az.summary(fit, group="audit_posterior")``.
 
     **RBM posteriors.** The weights of a restricted Boltzmann machine are not identifiable:
     permuting hidden units, flipping a hidden unit's sign convention (with a bias shift) and other
@@ -460,13 +463,12 @@ def _assemble(
     posterior = posterior.assign(derived)
     groups: dict[str, xr.Dataset] = {}
     idx = audit_vals.pop("_audit_draws")
-    if idx.size == posterior.sizes["draw"]:
-        posterior = posterior.assign({k: (("chain", "draw"), v) for k, v in audit_vals.items()})
-    else:
-        groups["audit_posterior"] = xr.Dataset(
-            {k: (("chain", "audit_draw"), v) for k, v in audit_vals.items()},
-            coords={"chain": posterior["chain"].values, "audit_draw": idx},
-        )
+    # beside the posterior, not in it: ArviZ's LOO reads its relative efficiency off every
+    # posterior variable, and MI and M are what the data cannot see (see Returns)
+    groups["audit_posterior"] = xr.Dataset(
+        {k: (("chain", "draw"), v) for k, v in audit_vals.items()},
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
+    )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
     loglik, loglik_note = log_likelihood_groups(np.log(beh), counts.array)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))

@@ -199,21 +199,29 @@ INVARIANTS = ["S", "mi_bits", "hall_M"]
 def test_az_summary_reads_the_invariant_quantities(delft):
     az = _az()
     _, fits = delft
+
+    def summary(data, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return az.summary(data, **kwargs)
+
     for fit in fits.values():
-        for data in (fit, invariant_draws(fit)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                table = az.summary(data, var_names=INVARIANTS)
-            assert list(table.index) == INVARIANTS
-            mean = table["mean"].astype(float)
-            s = float(_arviz.group(fit, "posterior")["S"].mean())
-            assert mean["S"] == pytest.approx(s, abs=0.01)
-    # local-polytope is local and measurement-independent: MI = 0 in every draw; the singlet's
-    # S sits above the local bound, where local-polytope's cannot go
-    lp = az.summary(fits["local-polytope"], var_names=INVARIANTS)
+        s = float(_arviz.group(fit, "posterior")["S"].mean())
+        table = summary(invariant_draws(fit))
+        assert list(table.index) == INVARIANTS
+        assert float(table.loc["S", "mean"]) == pytest.approx(s, abs=0.01)
+        audit = summary(fit, group="audit_posterior")
+        assert list(audit.index) == ["mi_bits", "hall_M"]
+        assert float(summary(fit, var_names=["S"]).loc["S", "mean"]) == pytest.approx(s, abs=0.01)
+        # the posterior holds what the data inform; the audit lives beside it
+        assert not set(_arviz.group(fit, "posterior").data_vars) & {"mi_bits", "hall_M"}
+    # local-polytope is local and measurement-independent: MI = 0 in every draw, and its S
+    # cannot pass the local bound, where the singlet's sits
+    lp = summary(invariant_draws(fits["local-polytope"]))
     assert abs(float(lp.loc["mi_bits", "mean"])) < 1e-12
     assert float(lp.loc["S", "mean"]) <= 2.0 + 1e-6
-    assert float(az.summary(fits["quantum-singlet"], var_names=["S"]).loc["S", "mean"]) > 2.0
+    qs = summary(invariant_draws(fits["quantum-singlet"]))
+    assert float(qs.loc["S", "mean"]) > 2.0
 
 
 def test_az_plot_trace_shows_the_invariant_quantities(delft):
@@ -221,15 +229,38 @@ def test_az_plot_trace_shows_the_invariant_quantities(delft):
 
     az = _az()
     _, fits = delft
+    inv = invariant_draws(fits["quantum-singlet"])
+    data = xr.DataTree.from_dict({"posterior": inv}) if _arviz.ARVIZ_1 else inv
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = az.plot_trace(fits["quantum-singlet"], var_names=INVARIANTS)
+        out = az.plot_trace(data)
     if _arviz.ARVIZ_1:
         assert set(out.viz.children["plot"].data_vars) == set(INVARIANTS)
     else:
         titles = [ax.get_title() for ax in np.ravel(out)]
         assert [t for t in titles if t] == [v for v in INVARIANTS for _ in range(2)]
     plt.close("all")
+
+
+def test_observationally_equivalent_models_tie_exactly_in_az_loo_and_bm_loo(delft):
+    """hall2010 predicts the singlet's behaviour with the same parameters: with the same seed its
+    fit's posterior is the singlet's, so ArviZ's relative efficiency, and every LOO number, are
+    too (MI and M, which differ, are not in the posterior)."""
+    counts, fits = delft
+    hall = bm.fit("hall2010", counts, draws=200, tune=300, chains=2, seed=3)
+    qs = fits["quantum-singlet"]
+    post_h, post_q = _arviz.group(hall, "posterior"), _arviz.group(qs, "posterior")
+    assert set(post_h.data_vars) == set(post_q.data_vars)
+    for name in post_q.data_vars:
+        np.testing.assert_allclose(
+            post_h[name].values, post_q[name].values, rtol=1e-12, err_msg=name
+        )
+    assert float(invariant_draws(hall)["mi_bits"].mean()) > 0.0  # what tells them apart
+    a, b = bm_loo(hall), bm_loo(qs)
+    assert float(a["elpd_loo"]) == pytest.approx(float(b["elpd_loo"]), abs=1e-9)
+    assert float(a["p_loo"]) == pytest.approx(float(b["p_loo"]), abs=1e-9)
+    np.testing.assert_allclose(np.asarray(a["pareto_k"]), np.asarray(b["pareto_k"]), atol=1e-9)
+    _assert_same_loo(a, _az_loo(qs), N_DELFT)
 
 
 def test_az_pointwise_and_comparison_plots_take_our_results(delft):
@@ -260,3 +291,37 @@ def test_az_pointwise_and_comparison_plots_take_our_results(delft):
         labels = [t.get_text() for t in cmp_out.get_yticklabels()]
         assert labels[:2] == list(MODELS), labels  # best first
     plt.close("all")
+
+
+# -- the layout itself (no fit) ----------------------------------------------------------------------
+def test_the_per_trial_group_is_the_cells_repeated_by_the_counts():
+    counts = bm.datasets.load("delft2015")
+    rng = np.random.default_rng(0)
+    cell_ll = xr.DataArray(
+        rng.normal(size=(2, 3, 2, 2, 2, 2)), dims=("chain", "draw", *_layout.DIMS)
+    )
+    groups, note = _layout.log_likelihood_groups(cell_ll, counts.array)
+    per = groups["log_likelihood"][_layout.TRIAL_VAR]
+    assert per.dims == ("chain", "draw", "trial") and per.sizes["trial"] == N_DELFT
+    # the coordinates say which cell each trial is in; they give back the count table
+    sa, sb = per["setting_a"].values, per["setting_b"].values
+    oa, ob = (per["outcome_a"].values + 1) // 2, (per["outcome_b"].values + 1) // 2
+    table = np.zeros((2, 2, 2, 2), dtype=int)
+    np.add.at(table, (sa, sb, oa, ob), 1)
+    np.testing.assert_array_equal(table, counts.values)
+    # and each trial's column is its cell's
+    np.testing.assert_array_equal(per.values, cell_ll.values[:, :, sa, sb, oa, ob])
+    assert "az.loo" in note
+    # above the bound the group is absent, and the note says what to use instead
+    big, big_note = _layout.log_likelihood_groups(cell_ll, counts.array, max_elements=6 * 245 - 1)
+    assert big["log_likelihood"] is None and "bellmodels.loo" in big_note
+    xr.testing.assert_identical(big[_layout.CELL_GROUP], groups[_layout.CELL_GROUP])
+    # a fit in this layout needs no conversion; one in the old layout does
+    observed = xr.Dataset({"counts": counts.array})
+    assert _layout.upgraded_groups(
+        {"log_likelihood": groups["log_likelihood"], "observed_data": observed}
+    ) == ({}, {})
+    old = xr.Dataset({_layout.CELL_VAR: cell_ll})
+    changes, attrs = _layout.upgraded_groups({"log_likelihood": old, "observed_data": observed})
+    xr.testing.assert_identical(changes["log_likelihood"], groups["log_likelihood"])
+    assert attrs == {_layout.LAYOUT_ATTR: note}
