@@ -150,38 +150,65 @@ def from_dict(**groups: Any) -> Any:
     return idata
 
 
-def add_groups(idata: Any, groups: Mapping[str, xr.Dataset]) -> None:
-    """Add (or replace) groups of ``idata`` in place."""
-    if isinstance(idata, xr.DataTree):
-        for name, ds in groups.items():
-            data = ds.to_dataset() if isinstance(ds, xr.DataTree) else ds
-            idata[name] = xr.DataTree(dataset=data)
-        return
-    for name in groups:
-        if name in idata.groups():
+def add_groups(idata: Any, groups: Mapping[str, xr.Dataset | None]) -> None:
+    """Add (or replace) groups of ``idata`` in place; a group given as ``None`` is removed."""
+    for name in [n for n, ds in groups.items() if ds is None or has_group(idata, n)]:
+        if isinstance(idata, xr.DataTree):
+            del idata[name]
+        else:
             delattr(idata, name)
             idata._groups = [g for g in idata._groups if g != name]
-    idata.add_groups(dict(groups))
+    new = {n: ds for n, ds in groups.items() if ds is not None}
+    if isinstance(idata, xr.DataTree):
+        for name, ds in new.items():
+            data = ds.to_dataset() if isinstance(ds, xr.DataTree) else ds
+            idata[name] = xr.DataTree(dataset=data)
+    elif new:
+        idata.add_groups(new)
 
 
 def to_netcdf(idata: Any, path: str) -> None:
     """Write ``idata`` to ``path`` (NetCDF-4 through h5netcdf); callers handle atomic replacement.
 
     The file has the same layout on both lines (one HDF5 group per ArviZ group, root attrs), so
-    either line reads what the other wrote.
+    either line reads what the other wrote. Numeric variables are zlib-compressed on both lines
+    (ArviZ 0.2x's default), which shrinks the per-trial log-likelihood's repeated columns.
     """
-    idata.to_netcdf(path, engine="h5netcdf")  # InferenceData and DataTree take the same call
+    if not isinstance(idata, xr.DataTree):
+        idata.to_netcdf(path, engine="h5netcdf")
+        return
+    encoding = {
+        node.path: {
+            name: {"zlib": True}
+            for name, v in node.dataset.data_vars.items()
+            if v.dtype.kind in "biuf"
+        }
+        for node in idata.subtree
+        if node.has_data
+    }
+    idata.to_netcdf(path, engine="h5netcdf", encoding=encoding)
 
 
 def from_netcdf(path: str) -> Any:
-    """Read a fit from a NetCDF file (loaded into memory, the file closed), whichever line wrote it."""
+    """Read a fit from a NetCDF file (loaded into memory, the file closed), whichever line wrote it.
+
+    A fit of the old layout (per-cell values in ``log_likelihood``, which ArviZ reads as 16
+    observations) is converted (:mod:`bellmodels.inference._layout`) so ArviZ never reads them.
+    """
     if ARVIZ_1:
         with xr.open_datatree(path, engine="h5netcdf") as tree:
-            return tree.load()
-    az = _az()
-    idata = az.from_netcdf(path, engine="h5netcdf")
-    for name in idata.groups():
-        getattr(idata, name).load()
+            idata = tree.load()
+    else:
+        idata = _az().from_netcdf(path, engine="h5netcdf")
+        for name in idata.groups():
+            getattr(idata, name).load()
+    from bellmodels.inference._layout import upgraded_groups  # inference imports this module
+
+    read = {n: group(idata, n) for n in ("log_likelihood", "observed_data") if has_group(idata, n)}
+    changes, attrs = upgraded_groups(read)
+    if changes:
+        add_groups(idata, changes)
+        idata.attrs = dict(idata.attrs or {}) | attrs
     return idata
 
 
@@ -222,7 +249,9 @@ def _elpd_class() -> type:
             return self.extra[key]
 
         def __contains__(self, key: object) -> bool:
-            return key in _ELPD_ATTRS or key in self.extra
+            if key in _ELPD_ATTRS:  # a result without pointwise values has no loo_i
+                return getattr(self, _ELPD_ATTRS[str(key)]) is not None
+            return key in self.extra
 
         def keys(self) -> list[str]:
             return [*_ELPD_ATTRS, *self.extra]
@@ -251,25 +280,31 @@ def elpd_data(
     n_samples: int,
     n_data_points: int,
     warning: bool,
-    pointwise: np.ndarray,
-    pareto_k: np.ndarray,
+    pointwise: np.ndarray | None,
+    pareto_k: np.ndarray | None,
     good_k: float,
+    dim: str = "trial",
     extra: Mapping[str, Any] | None = None,
 ) -> Any:
     """An ``ELPDData`` for PSIS-LOO on the log scale, built from precomputed pieces.
 
-    ``pointwise`` and ``pareto_k`` are per-cell values (dim ``cell``; bellmodels never expands
-    counts into trials); ``extra`` entries are appended (read them as ``elpd[key]``). On both
-    lines ``az.compare`` accepts the result and ``elpd["elpd_loo"]`` etc. read it.
+    ``pointwise`` and ``pareto_k`` hold one value per observation along ``dim``, or are
+    ``None`` (a result without pointwise values, as ArviZ's ``pointwise=False``: ``az.compare``
+    refuses it); ``extra`` entries are appended (read them as ``elpd[key]``). On both lines
+    ``az.compare`` accepts a pointwise result and ``elpd["elpd_loo"]`` etc. read it.
 
     >>> e = elpd_data(elpd=-3.0, se=0.5, p=1.0, n_samples=10, n_data_points=3, warning=False,
-    ...               pointwise=np.array([-1.0, -2.0]), pareto_k=np.zeros(2), good_k=0.7,
+    ...               pointwise=np.array([-1.0, -1.0, -1.0]), pareto_k=np.zeros(3), good_k=0.7,
     ...               extra={"cell_counts": np.array([2, 1])})
-    >>> float(e["elpd_loo"]), float(e["p_loo"]), list(e["cell_counts"])
-    (-3.0, 1.0, [np.int64(2), np.int64(1)])
+    >>> float(e["elpd_loo"]), float(e["p_loo"]), list(e["cell_counts"]), e["loo_i"].dims
+    (-3.0, 1.0, [np.int64(2), np.int64(1)], ('trial',))
     """
-    loo_i = xr.DataArray(np.asarray(pointwise, dtype=float), dims=["cell"], name="loo_i")
-    k = xr.DataArray(np.asarray(pareto_k, dtype=float), dims=["cell"], name="pareto_shape")
+    arrays = {}
+    if pointwise is not None and pareto_k is not None:
+        arrays["loo_i"] = xr.DataArray(np.asarray(pointwise, dtype=float), dims=[dim], name="loo_i")
+        arrays["pareto_k"] = xr.DataArray(
+            np.asarray(pareto_k, dtype=float), dims=[dim], name="pareto_shape"
+        )
     if ARVIZ_1:
         return _elpd_class()(
             elpd=float(elpd),
@@ -280,38 +315,23 @@ def elpd_data(
             scale="log",
             warning=bool(warning),
             good_k=float(good_k),
-            elpd_i=loo_i,
-            pareto_k=k,
+            elpd_i=arrays.get("loo_i"),
+            pareto_k=arrays.get("pareto_k"),
             extra=dict(extra or {}),
         )
-    data = [
-        float(elpd),
-        float(se),
-        float(p),
-        int(n_samples),
-        int(n_data_points),
-        bool(warning),
-        loo_i,
-        k,
-        "log",
-        float(good_k),
-    ]
-    index = [
-        "elpd_loo",
-        "se",
-        "p_loo",
-        "n_samples",
-        "n_data_points",
-        "warning",
-        "loo_i",
-        "pareto_k",
-        "scale",
-        "good_k",
-    ]
-    for key, value in (extra or {}).items():
-        index.append(key)
-        data.append(value)
-    return _az().ELPDData(data=data, index=index)
+    entries = {
+        "elpd_loo": float(elpd),
+        "se": float(se),
+        "p_loo": float(p),
+        "n_samples": int(n_samples),
+        "n_data_points": int(n_data_points),
+        "warning": bool(warning),
+        **arrays,
+        "scale": "log",
+        "good_k": float(good_k),
+        **dict(extra or {}),
+    }
+    return _az().ELPDData(data=list(entries.values()), index=list(entries))
 
 
 # -- statistics ---------------------------------------------------------------------------------

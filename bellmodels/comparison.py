@@ -64,6 +64,14 @@ ROW_KEYS: tuple[str, ...] = COMPARISON_COLUMNS
 
 HDI_PROB = 0.94
 
+REPR_ROWS = 8
+"""Models shown by ``repr(Comparison)``; the rest are counted."""
+HTML_COLUMNS: tuple[str, ...] = (
+    "model", "elpd_loo", "se", "d_loo", "dse", "weight", "p_loo", "pareto_k_max", "log_evidence",
+    "log_evidence_se", "S_mean", "mi_bits", "hall_M", "classification", "diagnostics_ok",
+)  # fmt: skip
+"""Columns of the notebook table of a :class:`Comparison`."""
+
 FIT_OPTION_KEYS: tuple[str, ...] = ("draws", "tune", "chains", "sampler", "target_accept", "init")
 """Keys a model's entry in ``compare(..., fit_options=...)`` may set (passed to ``fit``)."""
 
@@ -79,7 +87,9 @@ class Comparison:
     fits
         Model name -> ``InferenceData`` of its fit.
     loo
-        Model name -> ``ELPDData`` (exact per-trial LOO).
+        Model name -> ``ELPDData`` (exact per-trial LOO, :func:`bellmodels.inference.loo`);
+        when every fit passes the gate, ``az.compare(res.loo)`` gives the table's order, with
+        ``elpd_diff`` = ``d_loo`` and the same ``dse`` (ArviZ knows no gate).
     diagnostics
         Model name -> the gate's dict.
     evidence
@@ -95,6 +105,36 @@ class Comparison:
     diagnostics: dict[str, dict] = field(default_factory=dict)
     evidence: dict[str, tuple[float, float]] = field(default_factory=dict)
     evidence_estimates: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """A few lines: one per model (at most :data:`REPR_ROWS`), never the fits or arrays.
+
+        >>> row = {k: None for k in ROW_KEYS} | {"model": "quantum-singlet", "elpd_loo": -293.5,
+        ...        "se": 8.7, "d_loo": 0.0, "dse": 0.0, "weight": 1.0, "diagnostics_ok": True}
+        >>> print(repr(Comparison(pd.DataFrame([row], columns=list(ROW_KEYS)))))
+        <Comparison of 1 model, best first: elpd_loo ± se, d_loo ± dse, weight>
+          quantum-singlet  -293.50 ± 8.70  d_loo 0.00 ± 0.00  weight 1.00
+        """
+        recs = self.to_records()
+        head = f"<Comparison of {len(recs)} model{'s' * (len(recs) != 1)}, best first: "
+        lines = [head + "elpd_loo ± se, d_loo ± dse, weight>"]
+        width = max((len(str(r["model"])) for r in recs), default=0)
+        for r in recs[:REPR_ROWS]:
+            line = f"  {str(r['model']).ljust(width)}  {_fmt(r['elpd_loo'], 2)} ± "
+            line += f"{_fmt(r['se'], 2)}  d_loo {_fmt(r['d_loo'], 2)} ± {_fmt(r['dse'], 2)}"
+            line += f"  weight {_fmt(r['weight'], 2)}"
+            line += "" if r["diagnostics_ok"] in (True, None) else "  FAILS the gate"
+            lines.append(line)
+        if len(recs) > REPR_ROWS:
+            lines.append(f"  ... and {len(recs) - REPR_ROWS} more (see .table)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The table (the columns a reader ranks by) as HTML, for notebooks."""
+        cols = [c for c in HTML_COLUMNS if c in self.table.columns]
+        table = self.table[cols].to_html(index=False, float_format=lambda x: f"{x:.2f}", na_rep="–")
+        note = "best first; fits that fail the diagnostics gate are listed last, unweighted"
+        return f"<div><p>Comparison of {len(self.table)} models ({note})</p>{table}</div>"
 
     def to_records(self) -> list[dict[str, Any]]:
         """The table as JSON-ready dicts (NaN -> None, numpy scalars -> Python).

@@ -26,6 +26,7 @@ LINE_FILES = {"pymc5": DATA / "fit_pymc5.nc", "pymc6": DATA / "fit_pymc6.nc"}
 GROUPS = {
     "posterior",
     "log_likelihood",
+    "cell_log_likelihood",
     "posterior_predictive",
     "observed_data",
     "constant_data",
@@ -159,15 +160,16 @@ def test_a_fit_written_on_either_line_loads_and_gives_its_loo(writer):
     np.testing.assert_array_equal(_arviz.group(idata, "observed_data")["counts"].values.sum(), 400)
     elpd = loo(idata)
     # the LOO this line computes from the file is the one the writing line computed: exactly on
-    # the same line; across lines PSIS's tail fit differs (ArviZ 0.23 vs arviz-stats 1.3: Pareto
-    # k 0.159 vs 0.178 on the pymc5 file's first cell), moving a cell's value by ~3e-5 nats
+    # the same line; across lines PSIS differs (ArviZ 0.23 vs arviz-stats 1.3 use the relative
+    # efficiency differently in the tail, here ArviZ's own reff 1.50 at 200 draws): a cell's value
+    # moves by up to 1.4e-4 nats, the total over 400 trials by 2.4e-3
     same_line = (writer == "pymc6") == _arviz.ARVIZ_1
-    tol = 1e-9 if same_line else 1e-4
+    tol, cell_tol = (1e-9, 1e-9) if same_line else (5e-3, 5e-4)
     assert float(elpd["elpd_loo"]) == pytest.approx(float(idata.attrs["elpd_loo_written"]), abs=tol)
     np.testing.assert_allclose(
         np.asarray(elpd["loo_cells"], dtype=float),
         json.loads(idata.attrs["loo_cells_written"]),
-        atol=tol,
+        atol=cell_tol,
     )
     d = diagnostics(idata)
     assert "S" in d["quantities"] and d["divergences"] >= 0 and np.isfinite(d["rhat_max"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from _dirichlet import SaturatedDirichlet
 
@@ -272,3 +273,33 @@ def test_bayes_factor_refuses_unreliable_smc_evidence():
     with pytest.raises(ValueError, match="rbm"):
         res.bayes_factor("a", "rbm")
     assert res.bayes_factor("a", "rbm", allow_unreliable=True)[0] == pytest.approx(119276.3)
+
+
+def test_notebook_reprs_are_short_and_never_dump_the_fits(small):
+    _, res, _ = small
+    text = repr(res)
+    lines = text.splitlines()
+    assert len(lines) == 3 and len(text) < 400, text
+    assert lines[0].startswith("<Comparison of 2 models, best first")
+    for line, (_, row) in zip(lines[1:], res.table.iterrows(), strict=True):
+        assert line.split()[0] == row["model"]
+        assert f"{row['elpd_loo']:.2f} ± {row['se']:.2f}" in line
+    assert not any(word in text for word in ("InferenceData", "DataTree", "array", "posterior"))
+    html = res._repr_html_()
+    assert html.count("<tr") == 1 + len(res.table) and len(html) < 6000
+    assert all(m in html for m in res.table["model"]) and "classification" in html
+    assert "posterior" not in html
+
+
+def test_the_repr_of_many_models_counts_the_rest():
+    from bellmodels.comparison import REPR_ROWS, ROW_KEYS, Comparison
+
+    rows = [
+        {k: None for k in ROW_KEYS} | {"model": f"m{i}", "elpd_loo": -float(i), "se": 1.0,
+         "d_loo": float(i), "dse": 0.5, "weight": 0.0, "diagnostics_ok": i != 3}
+        for i in range(REPR_ROWS + 4)
+    ]  # fmt: skip
+    text = repr(Comparison(pd.DataFrame(rows, columns=list(ROW_KEYS))))
+    lines = text.splitlines()
+    assert len(lines) == REPR_ROWS + 2 and lines[-1] == "  ... and 4 more (see .table)"
+    assert "FAILS the gate" in lines[4] and lines[4].split()[0] == "m3"

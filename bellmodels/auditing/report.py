@@ -145,7 +145,49 @@ class AuditReport:
         """
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    def __repr__(self) -> str:
+        """A few lines (never the arrays): what was audited, its class, S, MI and M.
+
+        >>> import numpy as np
+        >>> from bellmodels import Scenario, OnticTable
+        >>> r = audit(OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh()))
+        >>> print(repr(r))
+        <AuditReport of ontic table>
+          classification: local & measurement-independent
+          S = 0   MI = 0 bits   Hall M = 0
+        """
+        nums = [("S", self.S), ("MI", self.mi_bits), ("Hall M", self.hall_M)]
+        text = [
+            f"{k} = {_fmt(v)}" + (" bits" if k == "MI" else "") for k, v in nums if v is not None
+        ]
+        if self.S_se is not None:
+            text[0] += f" ± {_fmt(self.S_se)}"
+        if self.n_trials is not None:
+            text.append(f"{self.n_trials} trials")
+        head = f"<AuditReport of {self.source}>"
+        return f"{head}\n  classification: {self.classification}\n  " + "   ".join(text)
+
+    def _repr_html_(self) -> str:
+        """The rows of ``str(report)`` as an HTML table, for notebooks."""
+        import html
+
+        head, rows = self._rows()
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in rows + [("note", n) for n in self.notes]
+        )
+        return f"<table><caption>{html.escape(head)}</caption>{body}</table>"
+
     def __str__(self) -> str:
+        head, rows = self._rows()
+        width = max(len(r[0]) for r in rows)
+        lines = [head] + [f"  {name.ljust(width)}  {value}" for name, value in rows]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _rows(self) -> tuple[str, list[tuple[str, str]]]:
+        """(heading, [(quantity, value as text)]): what ``str`` and the HTML table show."""
         rows: list[tuple[str, str]] = [("classification", self.classification)]
         if self.S is not None:
             s = _fmt(self.S)
@@ -202,11 +244,7 @@ class AuditReport:
             rows.append(("least MI a local model needs", f"{_fmt(self.min_mi_bits)} bits"))
         if self.min_hall_M is not None:
             rows.append(("least M a local model needs", _fmt(self.min_hall_M)))
-        width = max(len(r[0]) for r in rows)
-        head = f"audit of {self.source} ({self.kind}; p(s) {self.settings_distribution})"
-        lines = [head] + [f"  {name.ljust(width)}  {value}" for name, value in rows]
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return f"audit of {self.source} ({self.kind}; p(s) {self.settings_distribution})", rows
 
 
 def _fmt(x: Any) -> str:

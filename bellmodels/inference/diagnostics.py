@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bellmodels import _arviz
-from bellmodels.inference.loo import _cell_arrays
+from bellmodels.inference.loo import _cell_arrays, has_cells
 
 RHAT_MAX = 1.01
 ESS_MIN = 400.0
@@ -28,7 +28,7 @@ def _gate_arrays(idata: Any) -> dict[str, np.ndarray]:
         if name in post:
             v = post[name].values
             out[name] = v.reshape(*v.shape[:2], -1)
-    if _arviz.has_group(idata, "log_likelihood") and "trial" in idata.log_likelihood:
+    if has_cells(idata):
         ll, n = _cell_arrays(idata)
         occupied = n > 0
         total = (ll[:, :, occupied] * n[occupied]).sum(axis=-1)

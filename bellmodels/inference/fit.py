@@ -34,6 +34,7 @@ from bellmodels._util import draw_seed, versions
 from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
 from bellmodels.inference._backend import compiling_with, numba_quiet
+from bellmodels.inference._layout import log_likelihood_groups
 from bellmodels.inference.posterior_audit import _audit_posterior
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES
 
@@ -328,12 +329,20 @@ def fit(
         An ``InferenceData`` on ArviZ 0.2x, a ``DataTree`` on ArviZ 1.x, with the same groups
         (read them with :func:`bellmodels._arviz.group` on either). ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
         (dims ``setting_a, setting_b``), ``S_values`` (dim ``chsh_variant``) and ``S`` (2x2
-        scenarios), and for models with an ontic table ``mi_bits`` and ``hall_M`` from
-        :func:`bellmodels.audit.audit` of each draw's table. If the audit had to be thinned these
-        two live in the group ``audit_posterior`` (dims ``chain, audit_draw``) instead, so that
-        every ``posterior`` variable covers every draw. ``log_likelihood``: ``trial``, the
-        single-trial log-likelihood log p(x_a, x_b | s_a, s_b) per unique cell (dims ``chain,
-        draw, setting_a, setting_b, outcome_a, outcome_b``; see :func:`loo`).
+        scenarios): what the data inform. ``audit_posterior``: ``mi_bits`` and ``hall_M`` from
+        :func:`bellmodels.audit.audit` of each draw's ontic table (dims ``chain, draw``; the
+        ``draw`` coordinate names the draws audited, every draw unless the audit was thinned):
+        what the data cannot see, kept out of ``posterior`` so that observationally equivalent
+        models (the same behaviour, the same parameters) have identical posteriors, hence the
+        same relative efficiency and identical LOO under ArviZ's rule (:func:`loo`); read all
+        three with :func:`invariant_draws`. ``cell_log_likelihood``: ``trial``,
+        the single-trial log-likelihood log p(x_a, x_b | s_a, s_b) per cell (dims ``chain,
+        draw, setting_a, setting_b, outcome_a, outcome_b``), which :func:`loo`, the gate and
+        the evidence read and ArviZ does not. ``log_likelihood``: ``outcomes`` (dims ``chain,
+        draw, trial``), the same one column per trial, only when trials x draws <=
+        :data:`~bellmodels.inference._layout.MAX_TRIAL_ELEMENTS` (4 million): then
+        ``az.loo(fit)`` / ``az.compare`` are exact per-trial LOO; above it the group is absent
+        and ArviZ's own loo refuses (use :func:`loo`). ``attrs["log_likelihood_layout"]`` says which.
         ``posterior_predictive``: ``counts`` (one replicated count table per draw, same trials
         per setting pair). ``observed_data``: ``counts``. ``constant_data``: ``trials`` per
         setting pair (the design). ``sample_stats`` from the sampler. ``attrs`` (strings,
@@ -345,6 +354,12 @@ def fit(
     -----
     The log-likelihood is always computed from the posterior ``behaviour`` (so it exists for
     every sampler; nutpie, for one, returns none).
+
+    **With ArviZ.** ``az.loo``, ``az.waic`` and ``az.compare`` read only the per-trial
+    ``log_likelihood`` group, so they answer per trial or refuse (see Returns). Summaries and
+    trace plots are meaningful on the invariant quantities: ``az.summary(invariant_draws(fit))``
+    (S, MI and M on the audited draws), ``az.summary(fit, var_names=["S"])`` and
+    ``az.summary(fit, group="audit_posterior")``.
 
     **RBM posteriors.** The weights of a restricted Boltzmann machine are not identifiable:
     permuting hidden units, flipping a hidden unit's sign convention (with a bias shift) and other
@@ -366,13 +381,15 @@ def fit(
 
     Examples
     --------
-    A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
+    A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` and
+    ``tests/inference/test_arviz_safe.py`` check this::
 
+        import arviz as az
         import bellmodels as bm
-        counts = bm.simulate_singlet(bm.Scenario.chsh(), n=5000, seed=0).counts()
+        counts = bm.datasets.load("delft2015")                   # 245 trials
         idata = fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
-        float(idata.posterior["S"].mean()) > 2
-        # -> True
+        float(idata.posterior["S"].mean()) > 2                   # -> True
+        az.loo(idata).n_data_points == bm.loo(idata)["n_data_points"] == 245   # -> True
     """
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
@@ -446,22 +463,21 @@ def _assemble(
     posterior = posterior.assign(derived)
     groups: dict[str, xr.Dataset] = {}
     idx = audit_vals.pop("_audit_draws")
-    if idx.size == posterior.sizes["draw"]:
-        posterior = posterior.assign({k: (("chain", "draw"), v) for k, v in audit_vals.items()})
-    else:
-        groups["audit_posterior"] = xr.Dataset(
-            {k: (("chain", "audit_draw"), v) for k, v in audit_vals.items()},
-            coords={"chain": posterior["chain"].values, "audit_draw": idx},
-        )
+    # beside the posterior, not in it: ArviZ's LOO reads its relative efficiency off every
+    # posterior variable, and MI and M are what the data cannot see (see Returns)
+    groups["audit_posterior"] = xr.Dataset(
+        {k: (("chain", "draw"), v) for k, v in audit_vals.items()},
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
+    )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
-    loglik = xr.Dataset({"trial": np.log(beh)})
+    loglik, loglik_note = log_likelihood_groups(np.log(beh), counts.array)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     n_pair = counts.pair_totals()
     p4 = beh.values.reshape(*beh.shape[:2], scn.n_a, scn.n_b, 4)
     p4 = p4 / p4.sum(axis=-1, keepdims=True)
     rep = rng.multinomial(np.broadcast_to(n_pair, p4.shape[:-1]), p4).reshape(beh.shape)
     groups["posterior"] = posterior
-    groups["log_likelihood"] = loglik
+    groups |= {name: ds for name, ds in loglik.items() if ds is not None}
     groups["posterior_predictive"] = xr.Dataset(
         {"counts": xr.DataArray(rep, dims=beh.dims, coords=beh.coords)}
     )
@@ -498,6 +514,7 @@ def _assemble(
             "one Multinomial per setting pair over the 4 outcome cells, conditional on the "
             f"settings; p clipped to [{P_FLOOR}, 1] and renormalised"
         ),
+        "log_likelihood_layout": loglik_note,
         **audit_attrs,
     }
     idata = _arviz.inference_data(groups, attrs)

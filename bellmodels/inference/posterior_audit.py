@@ -1,7 +1,7 @@
 """The audit of a posterior: one ontic table per draw, audited all at once.
 
-:func:`fit` calls :func:`_audit_posterior` to store MI and Hall's M per draw;
-:func:`invariant_draws` reads them back whichever group holds them.
+:func:`fit` calls :func:`_audit_posterior` to store MI and Hall's M per draw (group
+``audit_posterior``); :func:`invariant_draws` reads them back with S.
 """
 
 from __future__ import annotations
@@ -74,10 +74,11 @@ def _audit_posterior(
 def invariant_draws(idata: Any) -> xr.Dataset:
     """S, MI and Hall's M per posterior draw, on one ``(chain, draw)`` grid.
 
-    MI and M live in ``posterior`` when every draw was audited and in ``audit_posterior`` (dim
-    ``audit_draw``) when :func:`fit` thinned the audit; this returns them, with ``S`` at the same
-    draws, whichever it was, so that summaries and plots of the audit never miss a thinned fit.
-    Variables a fit lacks (no ontic table, no S) are left out.
+    MI and M live in the group ``audit_posterior`` (dims ``chain, draw``; fits saved before it
+    always existed kept them in ``posterior``, or in ``audit_posterior`` with dim ``audit_draw``
+    when thinned); this returns them with ``S`` at the same draws, whichever it was, so that
+    summaries and plots of the audit never miss a thinned fit. Variables a fit lacks (no ontic
+    table, no S) are left out. ``az.summary(invariant_draws(fit))`` summarises all three.
 
     A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
 
@@ -88,9 +89,11 @@ def invariant_draws(idata: Any) -> xr.Dataset:
     post = _arviz.group(idata, "posterior")
     out = xr.Dataset({k: post[k] for k in ("S", "mi_bits", "hall_M") if k in post})
     if _arviz.has_group(idata, "audit_posterior"):
-        aud = _arviz.group(idata, "audit_posterior").rename({"audit_draw": "draw"})
+        aud = _arviz.group(idata, "audit_posterior")
+        if "audit_draw" in aud.dims:
+            aud = aud.rename({"audit_draw": "draw"})
         idx = aud["draw"].values
-        out = out.isel(draw=idx).assign_coords(draw=idx) if "S" in out else xr.Dataset()
+        out = out.sel(draw=idx) if "S" in out else xr.Dataset()
         out = out.assign({k: aud[k] for k in ("mi_bits", "hall_M") if k in aud})
     return out
 

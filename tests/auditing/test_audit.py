@@ -513,3 +513,28 @@ def test_report_text_and_json_round_trip(chsh):
     d = json.loads(r.to_json())
     assert d["classification"] == r.classification and d["S_values"] == [4.0, 0.0, 0.0, 0.0]
     assert d["correlators"] == [[1.0, 1.0], [1.0, -1.0]]
+
+
+def test_notebook_reprs_are_short_and_the_html_table_has_every_row(chsh):
+    """``bm.audit(x)`` as a notebook cell's last line: a few lines of text, not the dataclass
+    dump (1,173 characters for Delft), and an HTML table of what ``str`` shows."""
+    from bellmodels import models
+
+    delft = audit(counts_from_rows(DELFT))
+    rbm = audit(models.RBM.weinstein2017())
+    for r in (delft, rbm, audit(OnticTable(np.ones(1), pr_box_one_lambda(), chsh))):
+        text = repr(r)
+        assert text.startswith("<AuditReport of ") and len(text.splitlines()) == 3
+        assert r.classification in text and "correlators" not in text
+        html = r._repr_html_()
+        assert html.startswith("<table>") and html.endswith("</table>")
+        # one HTML row per line of str(report) under its heading
+        assert html.count("<tr>") == len(str(r).splitlines()) - 1
+    assert len(repr(rbm)) < 200 and "MI = 0.9812 bits" in repr(rbm) and "Hall M = 1.86" in repr(rbm)
+    assert (
+        len(repr(delft)) < 300
+        and "S = 2.422 ± 0.2038" in repr(delft)
+        and "245 trials" in repr(delft)
+    )
+    assert "MI" not in repr(delft)  # data have no hidden variable
+    assert "&amp;" in rbm._repr_html_()  # "local & measurement-dependent", escaped

@@ -3,6 +3,10 @@
 Run once on each line (``python tests/data/make_line_fit.py``, from the repository root); the
 files are kept so that ``tests/test_arviz_lines.py`` checks that each line loads and compares the
 other's. The file's root attrs say which line wrote it and what its LOO was there.
+
+``fit_pymc5_v1.nc`` and ``fit_pymc6_v1.nc`` are the files this script wrote before the per-cell
+log-likelihood moved to ``cell_log_likelihood`` (issue #24), kept unchanged so that the tests check
+that fits saved in that layout are converted when read.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ def test_fit_has_every_group_with_named_dims(fitted):
     for group in (
         "posterior",
         "log_likelihood",
+        "cell_log_likelihood",
         "posterior_predictive",
         "observed_data",
         "constant_data",
@@ -48,7 +49,9 @@ def test_fit_has_every_group_with_named_dims(fitted):
     assert post["correlators"].dims == ("chain", "draw", "setting_a", "setting_b")
     assert post["S"].dims == ("chain", "draw")
     assert post["behaviour"].dims[2:] == DIMS_BEHAVIOUR
-    assert idata.log_likelihood["trial"].shape == (2, 250, 2, 2, 2, 2)
+    assert _arviz.group(idata, "cell_log_likelihood")["trial"].shape == (2, 250, 2, 2, 2, 2)
+    # 2000 trials x 500 draws fit under the bound: one log-likelihood column per trial
+    assert _arviz.group(idata, "log_likelihood")["outcomes"].shape == (2, 250, 2000)
     assert list(idata.posterior.coords["outcome_a"].values) == [-1, 1]
     np.testing.assert_array_equal(idata.observed_data["counts"].values, counts.values)
     np.testing.assert_array_equal(idata.constant_data["trials"].values, counts.pair_totals())
@@ -92,7 +95,7 @@ def test_derived_quantities_match_the_behaviour_per_draw(fitted):
 def test_loglik_is_the_log_of_the_behaviour(fitted):
     _, _, idata = fitted
     np.testing.assert_allclose(
-        np.exp(idata.log_likelihood["trial"].values),
+        np.exp(_arviz.group(idata, "cell_log_likelihood")["trial"].values),
         idata.posterior["behaviour"].values,
         rtol=1e-12,
     )
@@ -217,7 +220,7 @@ def test_nutpie_fit_has_log_likelihood_when_installed():
     model, counts, _ = cached_fit()
     idata = fit(model, counts, draws=100, tune=100, chains=2, seed=2, sampler="nutpie")
     assert idata.attrs["sampler"] == "nutpie"
-    assert idata.log_likelihood["trial"].shape[:2] == (2, 100)
+    assert _arviz.group(idata, "cell_log_likelihood")["trial"].shape[:2] == (2, 100)
     assert "S" in idata.posterior
     # the sampler's own clock, as PyMC records it, within the whole call's
     wall = json.loads(idata.attrs["sampler_settings"])["wall_seconds"]

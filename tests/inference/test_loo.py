@@ -19,15 +19,17 @@ def fitted():
 
 def _brute_force(idata):
     """az.loo on the full draws x N matrix: one column per trial, cells repeated n_c times."""
-    ll = idata.log_likelihood["trial"].transpose("chain", "draw", *DIMS_BEHAVIOUR).values
+    ll = (
+        _arviz.group(idata, "cell_log_likelihood")["trial"]
+        .transpose("chain", "draw", *DIMS_BEHAVIOUR)
+        .values
+    )
     n = idata.observed_data["counts"].transpose(*DIMS_BEHAVIOUR).values.ravel()
     ll = ll.reshape(*ll.shape[:2], -1)
     expanded = np.repeat(ll, n, axis=-1)
-    params = list(idata.posterior.data_vars)[:1]  # the saturated model's one parameter, "p"
-    assert params == ["p"]
     full = _arviz.inference_data(
         {
-            "posterior": _arviz.group(idata, "posterior")[params],
+            "posterior": _arviz.group(idata, "posterior"),  # ArviZ reads its reff off all of it
             "log_likelihood": xr.Dataset({"y": (("chain", "draw", "trial"), expanded)}),
         }
     )
@@ -67,10 +69,16 @@ def test_loo_pointwise_values_are_constant_within_a_cell_and_weighted(fitted):
     assert 0 < float(res["p_loo"]) < 20  # 12 free parameters in the saturated model
 
 
-def test_loo_holds_one_value_per_cell_not_per_trial(fitted):
+def test_loo_holds_one_value_per_trial_and_one_per_cell(fitted):
     _, counts, idata = fitted
     res = loo(idata)
-    assert res["loo_i"].shape == res["pareto_k"].shape == (counts.values.size,)
+    assert res["loo_i"].shape == res["pareto_k"].shape == (counts.total,)
+    assert res["loo_i"].dims == ("trial",)
+    assert res["loo_cells"].shape == res["pareto_k_cells"].shape == (counts.values.size,)
+    # the fit's own per-trial log_likelihood group is in the same trial order
+    per_trial = _arviz.group(idata, "log_likelihood")["outcomes"]
+    first = int(np.argmax(counts.values.ravel() > 0))
+    assert int(per_trial["setting_a"][0]) == np.unravel_index(first, counts.values.shape)[0]
 
 
 def _expanded(elpd):
