@@ -26,7 +26,7 @@ from bellmodels.data.format import (
     _outcome_value,
     _setting_value,
 )
-from bellmodels.data.tables import Counts, Trials
+from bellmodels.data.tables import TABLE_KINDS, Counts, Trials
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
 
 
@@ -214,6 +214,7 @@ def read_counts(
     scenario: Scenario | None = None,
     *,
     chunk_rows: int = 1_000_000,
+    kind: str | None = None,
 ) -> Counts:
     """Read a count table, per-trial rows, or a NetCDF file into :class:`Counts`.
 
@@ -231,6 +232,10 @@ def read_counts(
         own scenario is used; passing a different one is an error.
     chunk_rows
         Rows per chunk for CSV files.
+    kind
+        :attr:`Counts.kind` (``"complete"`` or ``"post-selected"``). A NetCDF file carries its
+        own (attribute ``kind``); passing a different one is an error. A CSV file has no place
+        for it, so its table's kind is this argument (``None``: not stated).
 
     Returns
     -------
@@ -259,7 +264,15 @@ def read_counts(
     """
     path = Path(path)
     if _is_netcdf(path):
-        return _read_netcdf(path, scenario)
+        found = _read_netcdf(path, scenario)
+        if kind is not None and found.kind not in (None, kind):
+            raise DataFormatError(
+                f"the file's table kind {found.kind!r} differs from the one given ({kind!r})",
+                path=path,
+                field="kind",
+            )
+        kind = kind if kind is not None else found.kind
+        return Counts(found.values, found.scenario, provenance=found.provenance, kind=kind)
     scn = _default_scenario(scenario)
     reader = _CsvReader(path, scn, chunk_rows)
     ka, kb = scn.n_a, scn.n_b
@@ -294,7 +307,7 @@ def read_counts(
         first_seen[flat] = lines
         totals[flat] += chunk.count  # cells are distinct (checked above)
     provenance = {"source": str(path), "format": f"csv-{reader.form}", "rows": rows}
-    return Counts(totals.reshape(scn.shape), scn, provenance=provenance)
+    return Counts(totals.reshape(scn.shape), scn, provenance=provenance, kind=kind)
 
 
 def read_trials(
@@ -422,7 +435,12 @@ def _read_netcdf(path: Path, scenario: Scenario | None) -> Counts:
                 f"attribute 'provenance' is not JSON ({exc})", path=path, field="provenance"
             ) from None
     provenance.setdefault("source", str(path))
-    return Counts(values.astype(np.int64), scn, provenance=provenance)
+    kind = da.attrs.get("kind")
+    if kind is not None and kind not in TABLE_KINDS:
+        raise DataFormatError(
+            f"attribute 'kind' must be one of {TABLE_KINDS}, got {kind!r}", path=path, field="kind"
+        )
+    return Counts(values.astype(np.int64), scn, provenance=provenance, kind=kind)
 
 
 _WRITE_BLOCK_ROWS = 1_000_000

@@ -10,6 +10,9 @@ import xarray as xr
 
 from bellmodels.scenario import DIMS_BEHAVIOUR, Scenario
 
+TABLE_KINDS = ("complete", "post-selected")
+"""Kinds of count table (:attr:`Counts.kind`): every trial, or coincidences only."""
+
 
 class Trials:
     """Per-trial records: settings as indices, outcomes as +1 / -1.
@@ -96,6 +99,10 @@ class Counts:
         The scenario; taken from ``values.attrs["scenario"]`` when omitted and present.
     provenance
         Free-form description of where the data came from (kept in attrs).
+    kind
+        ``"complete"`` (every trial, no-detection outcomes included), ``"post-selected"``
+        (coincidences only) or ``None`` (not stated); kept in attrs as ``kind``. A model that
+        cannot describe a kind of table refuses it (``models.photonic.refuse_table``).
     """
 
     def __init__(
@@ -103,12 +110,15 @@ class Counts:
         values: Any,
         scenario: Scenario | None = None,
         provenance: dict[str, Any] | None = None,
+        kind: str | None = None,
     ) -> None:
         if isinstance(values, xr.DataArray):
             if scenario is None and "scenario" in values.attrs:
                 scenario = Scenario.from_json(values.attrs["scenario"])
             if provenance is None and "provenance" in values.attrs:
                 provenance = json.loads(values.attrs["provenance"])
+            if kind is None and "kind" in values.attrs:
+                kind = str(values.attrs["kind"])
             values = values.transpose(*DIMS_BEHAVIOUR).values
         if scenario is None:
             raise ValueError("Counts needs a scenario")
@@ -120,6 +130,9 @@ class Counts:
                 raise ValueError("counts must be whole numbers")
         if np.any(arr < 0):
             raise ValueError("counts must be non-negative")
+        if kind is not None and kind not in TABLE_KINDS:
+            raise ValueError(f"kind must be one of {TABLE_KINDS} or None, got {kind!r}")
+        self.kind = kind
         self.scenario = scenario
         self.provenance: dict[str, Any] = dict(provenance or {})
         self.array = xr.DataArray(
@@ -129,6 +142,8 @@ class Counts:
             attrs={"scenario": scenario.to_json(), "provenance": json.dumps(self.provenance)},
             name="counts",
         )
+        if kind is not None:
+            self.array.attrs["kind"] = kind
 
     @property
     def values(self) -> np.ndarray:
