@@ -207,6 +207,13 @@ class LocalDetectionLoophole(_DetectionModel, HiddenVariableModel):
         resp, _ = detection_strategies(self.scenario)
         return np.einsum("l,labxy->abxy", self._weights(params), resp)
 
+    def detection_profile(
+        self, params: Mapping[str, Any] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(p(lambda) (L,), P(both detect | lambda, s) (K_a, K_b, L))`` over all pairs."""
+        resp, _ = detection_strategies(self.scenario)
+        return self._weights(params), np.moveaxis(resp[..., :2, :2].sum(axis=(-2, -1)), 0, 2)
+
     def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
         import pytensor.tensor as pt
 
@@ -336,6 +343,21 @@ class GisinGisin(_DetectionModel, PlanarModel, HiddenVariableModel):
 
     def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
         return PlanarModel.behaviour(self, params)  # the singlet's, closed form
+
+    def detection_profile(
+        self, params: Mapping[str, Any] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(p(lambda) (L,), P(both detect | lambda, s) (K_a, K_b, L))`` over all pairs, lambda
+        coarse-grained to the azimuth arcs (averaged over the polar angle) plus ``"noise"``."""
+        p = self.params(params)
+        a, b = self.angles(params)
+        v = float(p["visibility"])
+        lo, hi = arc_partition(a, b)
+        mass = np.abs(np.sin(hi[:, None] - a) - np.sin(lo[:, None] - a)) / 8.0  # (L, K_a)
+        length = (hi - lo) / (2 * np.pi)
+        det = np.concatenate([mass.T / length[None, :], np.full((a.size, 1), 0.5)], axis=1)
+        det = np.broadcast_to(det[:, None, :], (a.size, b.size, det.shape[1]))
+        return np.concatenate([v * length, [1 - v]]), det
 
     def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
         p = self.params(params)

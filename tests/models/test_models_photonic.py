@@ -53,9 +53,7 @@ def test_two_qubit_reduces_to_quantum_singlet(scenario: Scenario, visibility: fl
             angle_b=b,
         )
         np.testing.assert_allclose(m.behaviour(), q.behaviour(), atol=1e-12, rtol=0)
-        np.testing.assert_allclose(
-            m.ontic_table().behaviour(), q.behaviour(), atol=1e-12, rtol=0
-        )
+        np.testing.assert_allclose(m.ontic_table().behaviour(), q.behaviour(), atol=1e-12, rtol=0)
 
 
 def test_two_qubit_audit_nonlocal_and_no_signalling() -> None:
@@ -86,7 +84,7 @@ def test_detection_stage() -> None:
         "quantum-two-qubit", background=True, eta_a=0.8, eta_b=0.6, pair=0.3, dark=0.01, theta=0.5
     )
     p = m.behaviour()
-    ta, tb, _ = transmissions(0.5, 1.0, m.params()["angle_a"], m.params()["angle_b"])
+    ta, _, _ = transmissions(0.5, 1.0, m.params()["angle_a"], m.params()["angle_b"])
     clicks_a = p[:, :, 1, :].sum(axis=-1)
     expect = 1 - (1 - 0.01) * (1 - 0.3 * 0.8 * ta)
     np.testing.assert_allclose(clicks_a, np.broadcast_to(expect[:, None], (2, 2)), atol=1e-14)
