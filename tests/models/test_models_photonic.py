@@ -178,3 +178,68 @@ def test_pair_spread_is_information_fair_sampling_ignores() -> None:
     fair = models.get("local-detection-loophole")
     assert np.ptp(coincidence_probability(fair.full_behaviour())) < 1e-12
     assert pair_spread_loglik(fair, c) == pytest.approx(160 * np.log(0.25))
+
+
+# -- fits (slow) ---------------------------------------------------------------------------------
+
+
+def _posterior(idata: object, name: str) -> np.ndarray:
+    from bellmodels._arviz import group
+
+    return np.asarray(group(idata, "posterior")[name].values)
+
+
+@pytest.mark.slow
+def test_fit_recovers_an_eberhard_experiment() -> None:
+    """Simulated CH data at Giustina et al.'s state, settings and efficiencies (10^8 trials, a
+    pair in 5% of the trials): theta and both efficiencies inside their 94% HDIs, and the
+    posterior J excludes 0."""
+    import bellmodels as bm
+    from bellmodels._arviz import hdi
+
+    scn = datasets.scenario("vienna2015")
+    truth = {"theta": float(np.arctan(1 / 2.9)), "eta_a": 0.786, "eta_b": 0.762, "pair": 0.05}
+    model = models.get("quantum-two-qubit", scenario=scn, **truth)
+    rng = np.random.default_rng(2015)
+    p = model.behaviour().reshape(2, 2, 4)
+    values = np.stack(
+        [[rng.multinomial(25_000_000, p[i, j]) for j in range(2)] for i in range(2)]
+    ).reshape(2, 2, 2, 2)
+    counts = Counts(values, scn, kind="complete")
+    idata = bm.fit(
+        models.get("quantum-two-qubit", scenario=scn), counts, draws=300, tune=400, chains=2, seed=3
+    )
+    for name, want in truth.items():
+        if name == "pair":
+            continue
+        lo, hi = hdi(_posterior(idata, name).ravel())
+        assert lo <= want <= hi, (name, lo, want, hi)
+    beh = _posterior(idata, "behaviour").reshape(-1, 2, 2, 2, 2)
+    j = np.array([eberhard_j(b) for b in beh])
+    lo, hi = hdi(j)
+    assert lo > 0, (lo, hi)
+
+
+@pytest.mark.slow
+def test_vienna_fit_covers_the_data_j() -> None:
+    """On vienna2015 the posterior predictive J covers the data's 7.27e-6 and excludes 0."""
+    import bellmodels as bm
+    from bellmodels._arviz import hdi
+
+    counts = datasets.load("vienna2015")
+    model = models.get("quantum-two-qubit", scenario=counts.scenario)
+    model.check_counts(counts)
+    idata = bm.fit(model, counts, draws=300, tune=400, chains=2, seed=1)
+    beh = _posterior(idata, "behaviour").reshape(-1, 2, 2, 2, 2)
+    n = counts.pair_totals()
+    rng = np.random.default_rng(0)
+    j_rep = []
+    for b in beh[:: max(1, len(beh) // 300)]:
+        rep = np.stack(
+            [[rng.multinomial(n[i, j], b[i, j].ravel()) for j in range(2)] for i in range(2)]
+        ).reshape(2, 2, 2, 2)
+        j_rep.append(eberhard_j(rep / n[:, :, None, None]))
+    lo, hi = hdi(np.array(j_rep))
+    observed = eberhard_j(counts.values / n[:, :, None, None])
+    assert observed == pytest.approx(7.27e-6, abs=5e-9)
+    assert lo <= observed <= hi and lo > 0, (lo, observed, hi)
