@@ -243,3 +243,23 @@ def test_vienna_fit_covers_the_data_j() -> None:
     observed = eberhard_j(counts.values / n[:, :, None, None])
     assert observed == pytest.approx(7.27e-6, abs=5e-9)
     assert lo <= observed <= hi and lo > 0, (lo, observed, hi)
+
+
+def test_table_kind_travels_through_netcdf_and_csv(tmp_path) -> None:
+    from bellmodels import read_counts, write_counts
+    from bellmodels.data.format import DataFormatError
+
+    weihs = datasets.load("weihs1998")
+    f = write_counts(weihs, tmp_path / "w.nc")
+    back = read_counts(f)
+    assert back.kind == "post-selected" and back == weihs
+    assert read_counts(f, kind="post-selected").kind == "post-selected"
+    with pytest.raises(DataFormatError, match="table kind 'post-selected' differs"):
+        read_counts(f, kind="complete")
+    g = write_counts(weihs, tmp_path / "w.csv")
+    assert read_counts(g, scenario=weihs.scenario).kind is None  # a CSV has no place for it
+    assert read_counts(g, scenario=weihs.scenario, kind="post-selected").kind == "post-selected"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Counts(weihs.values, weihs.scenario, kind="coincidences")
+    plain = write_counts(Counts(weihs.values, weihs.scenario), tmp_path / "p.nc")
+    assert read_counts(plain).kind is None
