@@ -263,3 +263,27 @@ def test_table_kind_travels_through_netcdf_and_csv(tmp_path) -> None:
         Counts(weihs.values, weihs.scenario, kind="coincidences")
     plain = write_counts(Counts(weihs.values, weihs.scenario), tmp_path / "p.nc")
     assert read_counts(plain).kind is None
+
+
+def test_generated_fair_sampling_page_meets_issue_29() -> None:
+    """The numbers docs/demos/fair_sampling.py wrote (full size) for the page."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "generated" / "demo_fair_sampling.json"
+    data = json.loads(path.read_text())
+    assert data["size"] == "full"
+    vienna = data["vienna2015"]
+    assert vienna["best_by_evidence"] == "quantum-two-qubit"
+    log_bf, _ = vienna["log_bayes_factors_vs_best"]["local-polytope"]
+    assert log_bf > 10
+    weihs = data["weihs1998"]["models"]
+    loophole = weihs["local-detection-loophole"]
+    best_quantum = max(
+        (weihs[m] for m in ("quantum-singlet", "quantum-two-qubit")), key=lambda r: r["elpd_loo"]
+    )
+    gap = best_quantum["elpd_loo"] - loophole["elpd_loo"]
+    assert gap < 2 * max(loophole["dse"], best_quantum["dse"])  # ahead, or behind < 2 dse
+    threshold = data["weihs1998"]["detection"]["efficiency_threshold"]
+    assert loophole["efficiency"]["eta_mean"] < threshold
+    assert loophole["fair_sampling"] is False
