@@ -52,13 +52,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from bellmodels._util import to_jsonable
+from bellmodels.auditing.detection import detection_measures
 from bellmodels.auditing.measures import CLASSIFICATIONS, classify, ontic_measures
 from bellmodels.auditing.programmes import _programmes
 from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, TSIRELSON, Behaviour
@@ -121,6 +122,8 @@ class AuditReport:
     n_lambda: int | None = None
     tol: float = 1e-9
     notes: tuple[str, ...] = field(default=())
+    detection: dict[str, Any] | None = None
+    """Detection efficiency and fair sampling (:mod:`bellmodels.auditing.detection`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples -> lists, NaN / inf -> None, numpy scalars -> Python).
@@ -336,7 +339,7 @@ def audit(
         name = obj.provenance.get("name") or obj.provenance.get("experiment")
         if name:
             src = f"data {name}"
-        return _audit_behaviour(
+        report = _audit_behaviour(
             Behaviour.from_counts(obj),
             settings_probs,
             tol,
@@ -345,6 +348,8 @@ def audit(
             compute_min_hall_M,
             src,
         )
+        found = detection_measures(obj, S=report.S, ch_J=report.ch_J)
+        return replace(report, detection=found)
     if callable(getattr(obj, "ontic_table", None)):
         table = obj.ontic_table(params) if params is not None else obj.ontic_table()
         if not isinstance(table, OnticTable):
@@ -366,7 +371,7 @@ def audit(
                     f"{table.behaviour().shape}"
                 )
         name = getattr(obj, "name", type(obj).__name__)
-        return _audit_table(
+        report = _audit_table(
             table,
             settings_probs,
             tol,
@@ -376,6 +381,7 @@ def audit(
             f"model {name}",
             tuple(notes),
         )
+        return replace(report, detection=detection_measures(obj, params, tol=tol))
     raise TypeError(
         "audit() reads an OnticTable, a model (with .ontic_table()), Counts, Trials or a "
         f"Behaviour; got {type(obj).__name__}"

@@ -252,6 +252,7 @@ def read_counts(
     scenario: Scenario | None = None,
     *,
     chunk_rows: int = 1_000_000,
+    kind: str | None = None,
 ) -> Counts:
     """Read a count table, per-trial rows, or a NetCDF file into :class:`Counts`.
 
@@ -269,6 +270,10 @@ def read_counts(
         own scenario is used; passing a different one is an error.
     chunk_rows
         Rows per chunk for CSV files.
+    kind
+        :attr:`Counts.kind` (``"complete"`` or ``"post-selected"``). A NetCDF file carries its
+        own (attribute ``kind``); passing a different one is an error. A CSV file has no place
+        for it, so its table's kind is this argument (``None``: not stated).
 
     Returns
     -------
@@ -297,7 +302,15 @@ def read_counts(
     """
     path = _data_path(path)
     if _is_netcdf(path):
-        return read_netcdf(path, scenario)
+        found = read_netcdf(path, scenario)
+        if kind is not None and found.kind not in (None, kind):
+            raise DataFormatError(
+                f"the file's table kind {found.kind!r} differs from the one given ({kind!r})",
+                path=path,
+                field="kind",
+            )
+        kind = kind if kind is not None else found.kind
+        return Counts(found.values, found.scenario, provenance=found.provenance, kind=kind)
     scn = _default_scenario(scenario)
     reader = _CsvReader(path, scn, chunk_rows)
     ka, kb = scn.n_a, scn.n_b
@@ -342,7 +355,7 @@ def read_counts(
             )
         totals[flat] += chunk.count  # cells are distinct (checked above); no overflow (above)
     provenance = {"source": str(path), "format": f"csv-{reader.form}", "rows": rows}
-    return counts_from_file(totals.reshape(scn.shape), scn, provenance, path)
+    return counts_from_file(totals.reshape(scn.shape), scn, provenance, path, kind=kind)
 
 
 def _data_path(path: str | os.PathLike[str]) -> Path:

@@ -27,7 +27,7 @@ import numpy as np
 import xarray as xr
 
 from bellmodels.data.format import DataFormatError
-from bellmodels.data.tables import Counts, counts_from_file
+from bellmodels.data.tables import TABLE_KINDS, Counts, counts_from_file
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
 
 _REASON_CHARS = 160
@@ -144,7 +144,21 @@ def read_netcdf(path: Path, scenario: Scenario | None) -> Counts:
         raise DataFormatError(
             f"shape {da.shape} does not match the scenario's {scn.shape}", path=path, field="counts"
         )
-    return counts_from_file(np.asarray(da.values), scn, _provenance(da, path), path)
+    return counts_from_file(
+        np.asarray(da.values), scn, _provenance(da, path), path, kind=_kind(da, path)
+    )
+
+
+def _kind(da: xr.DataArray, path: Path) -> str | None:
+    """The table's kind from the attribute ``kind`` (``None`` when the file states none)."""
+    kind = da.attrs.get("kind")
+    if kind is not None and kind not in TABLE_KINDS:
+        raise DataFormatError(
+            f"attribute 'kind' must be one of {TABLE_KINDS}, got {str(kind)[:42]!r}",
+            path=path,
+            field="kind",
+        )
+    return kind
 
 
 __all__ = ["read_netcdf"]

@@ -13,6 +13,9 @@ from bellmodels.data.bounds import CountError, checked_counts
 from bellmodels.data.format import DataFormatError
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
 
+TABLE_KINDS = ("complete", "post-selected")
+"""Kinds of count table (:attr:`Counts.kind`): every trial, or coincidences only."""
+
 
 class Trials:
     """Per-trial records: settings as indices, outcomes as +1 / -1.
@@ -107,6 +110,10 @@ class Counts:
         The scenario; taken from ``values.attrs["scenario"]`` when omitted and present.
     provenance
         Free-form description of where the data came from (kept in attrs).
+    kind
+        ``"complete"`` (every trial, no-detection outcomes included), ``"post-selected"``
+        (coincidences only) or ``None`` (not stated); kept in attrs as ``kind``. A model that
+        cannot describe a kind of table refuses it (``models.photonic.refuse_table``).
     """
 
     def __init__(
@@ -114,12 +121,15 @@ class Counts:
         values: Any,
         scenario: Scenario | None = None,
         provenance: dict[str, Any] | None = None,
+        kind: str | None = None,
     ) -> None:
         if isinstance(values, xr.DataArray):
             if scenario is None and "scenario" in values.attrs:
                 scenario = Scenario.from_json(values.attrs["scenario"])
             if provenance is None and "provenance" in values.attrs:
                 provenance = json.loads(values.attrs["provenance"])
+            if kind is None and "kind" in values.attrs:
+                kind = str(values.attrs["kind"])
             if sorted(values.dims) != sorted(DIMS_BEHAVIOUR):
                 raise ValueError(
                     f"values: dims must be {list(DIMS_BEHAVIOUR)}, got {list(values.dims)}"
@@ -128,6 +138,9 @@ class Counts:
         if scenario is None:
             raise ValueError("Counts needs a scenario")
         arr = checked_counts(values, scenario, argument="values")
+        if kind is not None and kind not in TABLE_KINDS:
+            raise ValueError(f"kind must be one of {TABLE_KINDS} or None, got {kind!r}")
+        self.kind = kind
         self.scenario = scenario
         self.provenance: dict[str, Any] = dict(provenance or {})
         self.array = xr.DataArray(
@@ -137,6 +150,8 @@ class Counts:
             attrs={"scenario": scenario.to_json(), "provenance": json.dumps(self.provenance)},
             name="counts",
         )
+        if kind is not None:
+            self.array.attrs["kind"] = kind
 
     @property
     def values(self) -> np.ndarray:
@@ -196,7 +211,11 @@ class Counts:
 
 
 def counts_from_file(
-    values: np.ndarray, scn: Scenario, provenance: dict[str, Any], path: str | os.PathLike[str]
+    values: np.ndarray,
+    scn: Scenario,
+    provenance: dict[str, Any],
+    path: str | os.PathLike[str],
+    kind: str | None = None,
 ) -> Counts:
     """:class:`Counts` read from ``path``: :func:`checked_counts` errors become :class:`DataFormatError`.
 
@@ -210,10 +229,11 @@ def counts_from_file(
         checked = checked_counts(values, scn, argument=str(path))
     except CountError as exc:
         raise DataFormatError(exc.reason, path=path, field=exc.field or "counts") from None
-    return Counts(checked, scn, provenance=provenance)
+    return Counts(checked, scn, provenance=provenance, kind=kind)
 
 
 __all__ = [
+    "TABLE_KINDS",
     "Counts",
     "Trials",
     "counts_from_file",

@@ -121,13 +121,13 @@ def load(name: str) -> Counts:
     Example
     -------
     >>> c = load("weihs1998")
-    >>> c.total, c.provenance["doi"]
-    (14573, '10.1103/PhysRevLett.81.5039')
+    >>> c.total, c.provenance["doi"], c.kind
+    (14573, '10.1103/PhysRevLett.81.5039', 'post-selected')
     """
     record = info(name)
     counts = read_counts(path(name), scenario=Scenario.from_json(record.pop("scenario")))
     record["source"] = f"dataset:{name}"
-    return Counts(counts.values, counts.scenario, provenance=record)
+    return Counts(counts.values, counts.scenario, provenance=record, kind=record.get("table_kind"))
 
 
 __all__ = ["info", "load", "names", "path", "scenario"]

@@ -27,8 +27,10 @@ from bellmodels.models.registry import (
 # Importing a model module registers its models (one line per module).
 # isort: split
 from bellmodels.models import boltzmann as boltzmann
+from bellmodels.models import detection as detection
 from bellmodels.models import local as local
 from bellmodels.models import nonlocal_ as nonlocal_
+from bellmodels.models import photonic as photonic
 from bellmodels.models import retrocausal as retrocausal
 from bellmodels.models.boltzmann import CRBM, RBM
 

@@ -83,6 +83,15 @@ def _disagreement(report: dict[str, Any]) -> list[str]:
             "before anything else. Each hidden state still acts locally.",
             "",
         ]
+    if (report.get("detection") or {}).get("fair_sampling") is False and local:
+        return [
+            "The audit's class differs from the claimed family. The ontic table is the "
+            "post-selected sub-ensemble, the pairs both detectors saw: detection depends on "
+            "lambda, so lambda's distribution over the coincidences depends on the settings "
+            "(fair sampling fails; see the detection entries above). Over all pairs the model "
+            "is local and measurement-independent.",
+            "",
+        ]
     return [
         f"The audit's class ({report['classification']}) differs from the claimed family; see "
         "the numbers above.",
@@ -175,6 +184,16 @@ def card(name: str, n: int) -> tuple[str, dict[str, Any]]:
         ["classification (from the ontic table)", report["classification"]],
         ["agrees with the claimed family", "yes" if agrees else "**no**"],
     ]
+    det = report.get("detection") or {}
+    if det.get("table_kind") is not None:
+        fair = det.get("fair_sampling")
+        audit_rows += [
+            ["kind of count table described", det["table_kind"]],
+            ["detection efficiency spent (A, B)", f"{fmt(det['efficiency_a'])}, "
+             f"{fmt(det['efficiency_b'])}"],
+            ["fair sampling", "n/a (nothing post-selected)" if fair is None else
+             ("yes" if fair else "no")],
+        ]  # fmt: skip
     lines += [
         "## Audit at the default parameters",
         "",

@@ -32,11 +32,11 @@ def test_every_shipped_study_parses_and_expands(path: Path) -> None:
             assert total >= MIN_TOTAL_DRAWS, f"{path.name}: {task.id} has {total} draws"
 
 
-def test_real_data_fits_every_model_on_both_experiments() -> None:
+def test_real_data_fits_every_model_on_every_experiment() -> None:
     cfg = load_study_file(STUDIES / "real_data.toml")
-    assert [list(a.values) for a in cfg.axes] == [["delft2015", "weihs1998"]]
+    assert [list(a.values) for a in cfg.axes] == [["delft2015", "weihs1998", "vienna2015"]]
     assert set(cfg.models()) == set(models.names())
-    assert len(cfg.tasks()) == 2 * len(models.names())
+    assert len(cfg.tasks()) == 3 * len(models.names())
 
 
 def test_noise_sweep_crosses_the_local_bound_over_three_decades_of_trials() -> None:
