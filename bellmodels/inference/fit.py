@@ -90,7 +90,8 @@ def choose_sampler(sampler: str = "auto", preference: tuple[str, ...] = SAMPLERS
 def resolve_model(model: HiddenVariableModel | str, counts: Counts | None = None) -> Any:
     """A model instance from an instance or a registry name (built on the data's scenario).
 
-    Raises ``ValueError`` when the model's scenario differs from the data's.
+    Raises ``ValueError`` when the model's scenario differs from the data's, or when the data are
+    a kind of table the model cannot describe (:meth:`HiddenVariableModel.check_counts`).
     """
     from bellmodels import models
 
@@ -102,6 +103,8 @@ def resolve_model(model: HiddenVariableModel | str, counts: Counts | None = None
             f"model {model.name!r} is built on scenario {model.scenario.to_json()} but the data "
             f"use {counts.scenario.to_json()}"
         )
+    if counts is not None:
+        model.check_counts(counts)  # a kind of table the model cannot describe is refused
     return model
 
 

@@ -400,6 +400,21 @@ class HiddenVariableModel(ABC):
         """
         return ()
 
+    def check_counts(self, counts: Any) -> None:
+        """Raise ``ValueError`` when ``counts`` is a kind of table this model cannot describe.
+
+        A count table says whether it holds every trial or only coincidences
+        (:attr:`bellmodels.Counts.kind`). Most models describe p(outcomes | settings) of whatever
+        trials were kept, so the default accepts every table; a model whose outcomes mean
+        detection / no detection (``quantum-two-qubit``) or whose likelihood is conditioned on
+        detection (``local-detection-loophole``) refuses the other kind. ``fit``, ``compare``,
+        the evidence estimators and the study worker call it before any work.
+
+        >>> from bellmodels import datasets, models
+        >>> models.get("quantum-singlet").check_counts(datasets.load("weihs1998"))  # accepted
+        """
+        return None
+
     def describe(self) -> dict[str, Any]:
         """The model's declared claims, parameters and everything needed to rebuild it, JSON-ready
         (for attrs and reports): its registry ``name``, the ``module`` and ``class`` that define

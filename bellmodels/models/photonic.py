@@ -328,9 +328,11 @@ class QuantumTwoQubit(HiddenVariableModel):
 
         loss = self._loss_function(unpack, obs / total)
 
+        # probabilities stay strictly inside (0, 1): the fit starts its chains here, and a value
+        # on the boundary is infinite in the sampler's logit space (a pair every trial, on Delft)
         box = []
         for n, size in zip(names, sizes, strict=True):
-            lo_hi = bounds.get(n, (None, None) if n.startswith("angle") else (1e-9, 1.0))
+            lo_hi = bounds.get(n, (None, None) if n.startswith("angle") else (1e-9, 1.0 - 1e-9))
             box += [lo_hi] * size
         rng = np.random.default_rng(seed)
         best = None

@@ -289,12 +289,19 @@ def _point_section(
             for m in pt["model"].values
             if str(m) not in rows and pt.sel(model=m)["status"].item() == "done"
         ]
-        if not_fitted:
+        refused = {
+            m: read_task_summary(task_path(out, task_ids[m])).get("not_fitted") for m in not_fitted
+        }
+        asked = [m for m in not_fitted if not refused[m]]
+        if asked:
             doc.p(
                 "Not fitted (audited only, as the study file asks): "
-                + ", ".join(f"`{m}`" for m in not_fitted)
+                + ", ".join(f"`{m}`" for m in asked)
                 + "."
             )
+        if any(refused.values()):
+            doc.p("Not fitted because the data are a kind of table the model cannot describe:")
+            doc.table(["model", "reason"], [[m, r] for m, r in refused.items() if r])
         _diagnostics_table(doc, out, task_ids, rows)
 
     # audit table

@@ -184,6 +184,21 @@ def _sigterm_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def _table_refusal(model: Any, counts: Any) -> str | None:
+    """Why ``model`` is neither trained nor fitted on ``counts``: a kind of table it cannot
+    describe (:meth:`~bellmodels.models.HiddenVariableModel.check_counts`), else ``None``.
+
+    A study sweeps every model over every dataset; a photonic model on a table of the other kind
+    is audited (its ontic table does not depend on the data) and left unfitted, with the reason in
+    its summary, rather than failing the task.
+    """
+    try:
+        model.check_counts(counts)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Execute one task in this process and write ``<out_dir>/tasks/<id>.nc``; return a summary.
 
@@ -223,8 +238,9 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         kwargs["scenario"] = counts.scenario
     models.import_modules(cfg.get("modules", ()), source="the study's [study] modules")
     model = models.get(task.model, **kwargs)
+    refusal = _table_refusal(model, counts)
     train_info: dict[str, Any] = {}
-    if opts.get("train"):
+    if opts.get("train") and refusal is None:
         t_train = time.perf_counter()
         model = model.train(counts, **(opts.get("train_options") or {}))
         train_info = {"train_seconds": time.perf_counter() - t_train}
@@ -247,8 +263,10 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         "train": train_info,
         "n_trials": counts.total,
     }
+    if refusal is not None:
+        summary["not_fitted"] = refusal
     idata = None
-    if opts.get("fit"):
+    if opts.get("fit") and refusal is None:
         import pymc  # noqa: F401  (its import sets its logger to INFO; quieten it after)
 
         from bellmodels import inference
