@@ -7,7 +7,6 @@ import os
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from bellmodels.data.bounds import CountError, checked_counts
 from bellmodels.data.format import DataFormatError
@@ -115,6 +114,8 @@ class Counts:
         scenario: Scenario | None = None,
         provenance: dict[str, Any] | None = None,
     ) -> None:
+        import xarray as xr  # on first use: ``import bellmodels`` and the CLI's --help skip it
+
         if isinstance(values, xr.DataArray):
             if scenario is None and "scenario" in values.attrs:
                 scenario = Scenario.from_json(values.attrs["scenario"])
