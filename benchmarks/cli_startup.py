@@ -69,7 +69,8 @@ def table(result: dict[tuple[str, ...], float], repeat: int) -> str:
     rows = [
         f"Medians of {repeat} fresh processes each, interleaved; Python {platform.python_version()}"
         f", {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-        "at the end (the machine is shared: load slows every row, the baseline too). Acceptance: at most {ALLOWANCE} s over "
+        "at the end (the machine is shared: load slows every row, the baseline too). "
+        f"Acceptance: at most {ALLOWANCE} s over "
         '`python -c "import numpy"` on an idle machine (issue #28).',
         "",
         "| command | median (s) | minus numpy (s) | ratio to numpy | within allowance |",

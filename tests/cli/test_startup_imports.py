@@ -19,10 +19,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 # runs ``bellmodels ARGS`` through the console script's entry point and reports, whatever the
-# exit code, which top-level packages were imported
+# exit code, which modules were imported
 WRAPPER = """
 import atexit, json, sys
-atexit.register(lambda: print("MODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules}))))
+atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules))))
 from bellmodels.cli import main
 try:
     code = main(sys.argv[1:])
@@ -36,6 +36,7 @@ NEVER = {"pymc", "pytensor", "arviz", "arviz_stats", "arviz_plots", "matplotlib"
 
 
 def imported_by(*args: str) -> tuple[set[str], str]:
+    """The top-level packages and sub-modules imported by ``bellmodels ARGS``, and its stdout."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, "-c", WRAPPER, *args],
@@ -47,7 +48,8 @@ def imported_by(*args: str) -> tuple[set[str], str]:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     line = [x for x in proc.stdout.splitlines() if x.startswith("MODULES ")][-1]
-    return set(json.loads(line.removeprefix("MODULES "))), proc.stdout
+    names = json.loads(line.removeprefix("MODULES "))
+    return set(names) | {m.split(".")[0] for m in names}, proc.stdout
 
 
 @pytest.mark.parametrize("args", [("--help",), ("datasets", "list")])
@@ -63,9 +65,18 @@ def test_help_and_dataset_list_import_no_inference_no_solver(args: tuple[str, ..
 def test_audit_of_a_model_imports_no_pymc_arviz_or_matplotlib() -> None:
     modules, out = imported_by("audit", "rbm-weinstein2017", "--json")
     assert not modules & NEVER, modules & NEVER
+    # the p-values of local realism are for data: a model's audit neither needs them nor xarray
+    assert not modules & {"bellmodels.significance", "xarray", "pandas"}
     report = json.loads(out[: out.rindex("MODULES ")])
     # Weinstein's RBM is local in its hidden units and violates CHSH by measurement dependence
     assert report["classification"].startswith("local")
+
+
+def test_audit_without_the_convex_programmes_imports_no_solver() -> None:
+    modules, out = imported_by("audit", "rbm-weinstein2017", "--skip-min-mi", "--json")
+    assert not modules & (NEVER | {"cvxpy"}), modules & (NEVER | {"cvxpy"})
+    report = json.loads(out[: out.rindex("MODULES ")])
+    assert report["min_mi_bits"] is None and report["classification"].startswith("local")
 
 
 def test_import_bellmodels_keeps_its_names_lazily() -> None:
