@@ -23,19 +23,21 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+import types
+import warnings
 from typing import Any
 
-# first: the adapter filters ArviZ 0.2x's "undergoing a major refactor" FutureWarning (by its
-# message) before anything below can import PyMC, which imports ArviZ
-from bellmodels import _arviz  # noqa: F401
-from bellmodels.data import Counts, Trials
-from bellmodels.ontic import OnticTable
-from bellmodels.scenario import Scenario
+# First, before anything can import PyMC (which imports ArviZ): ArviZ 0.2x's "undergoing a major
+# refactor" FutureWarning is filtered by its message, as ``bellmodels._arviz`` does; filtered here
+# without importing ``_arviz`` (it imports xarray and pandas, a second of a cold start).
+warnings.filterwarnings(
+    "ignore", message=r"(?s).*ArviZ is undergoing a major refactor", category=FutureWarning
+)
 
-# ``bm.significance`` is a plain function named like its module: imported here, before anything
-# else can import the submodule, so the package attribute is the function whatever is imported
-# later (a submodule already in sys.modules is not re-bound onto its package). No cvxpy / PyMC.
-from bellmodels.significance import significance
+from bellmodels.data import Counts, Trials  # noqa: E402
+from bellmodels.ontic import OnticTable  # noqa: E402
+from bellmodels.scenario import Scenario  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,7 @@ _LAZY: dict[str, str] = {
     "write_counts": "bellmodels.data",
     "simulate_singlet": "bellmodels.simulate",
     "Behaviour": "bellmodels.behaviour",
+    "significance": "bellmodels.significance",
     "audit": "bellmodels.auditing",
     "AuditReport": "bellmodels.auditing",
     "auditing": "bellmodels.auditing",
@@ -113,6 +116,25 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+class _Package(types.ModuleType):
+    """This package's module type: ``bm.significance`` stays the function.
+
+    ``bm.significance`` is a plain function named like its sub-package, imported on first use
+    (scipy.stats, xarray). Importing a sub-module binds it onto its package by ``setattr``; here
+    that binding of ``bellmodels.significance`` stores the sub-package's function instead, so the
+    attribute is the function whatever is imported first (the sub-package stays importable by
+    name: ``from bellmodels.significance import chsh_game``).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "significance" and isinstance(value, types.ModuleType):
+            value = value.significance
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
@@ -124,6 +146,5 @@ __all__ = [
     "Trials",
     "__version__",
     "run_study",
-    "significance",
     *_LAZY,
 ]

@@ -32,12 +32,14 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from bellmodels.scenario import OUTCOMES, Scenario
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 DIMS_P_LAMBDA = ("setting_a", "setting_b", "lam")
 DIMS_RESPONSE = ("setting_a", "setting_b", "lam", "outcome_a", "outcome_b")
@@ -102,6 +104,8 @@ class OnticTable:
     @functools.cached_property
     def p_lambda(self) -> xr.DataArray:
         """p(lambda | s_a, s_b) as a labelled array (dims ``setting_a, setting_b, lam``)."""
+        import xarray as xr  # on first use, like the view itself
+
         coords = self._coords()
         return xr.DataArray(
             self.p_lambda_values, dims=DIMS_P_LAMBDA, coords={k: coords[k] for k in DIMS_P_LAMBDA}
@@ -110,6 +114,8 @@ class OnticTable:
     @functools.cached_property
     def response(self) -> xr.DataArray:
         """p(x_a, x_b | s, lambda) as a labelled array (dims as :data:`DIMS_RESPONSE`)."""
+        import xarray as xr  # on first use, like the view itself
+
         return xr.DataArray(self.response_values, dims=DIMS_RESPONSE, coords=self._coords())
 
     def _coords(self) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 Runs the command as a user would (a subprocess, default workers = CPUs), twice:
 
-- **cold**: an empty PyTensor compile cache (``BELLMODELS_COMPILEDIR`` = a fresh directory),
-  as on a fresh machine;
-- **warm**: the same compile cache again (what every later run sees), in a fresh output dir.
+- **cold**: from an empty home, as a new user on a fresh machine meets it: ``HOME`` is a new
+  empty directory and every cache a user starts without points into it (:func:`child_env`:
+  ``XDG_CACHE_HOME``, PyTensor's ``compiledir``, ``BELLMODELS_COMPILEDIR``, ``NUMBA_CACHE_DIR``,
+  ``MPLCONFIGDIR``);
+- **warm**: the same home again, its caches now filled (what every later run sees), in a fresh
+  output dir.
 
 Prints the times and their ratio to the 5-minute budget side by side, and writes
 ``docs/generated/study_walltime.md`` (atomically).
@@ -47,12 +50,45 @@ def cpu_profile(out: Path) -> tuple[float, float, float]:
     return float(cpu.sum()), float(cpu.max()), float(ds.attrs.get("tasks_seconds", np.nan))
 
 
-def run_once(out: Path, compiledir: Path) -> tuple[float, int, str]:
-    env = dict(os.environ, BELLMODELS_COMPILEDIR=str(compiledir), OMP_NUM_THREADS="1")
-    # the package's own numba.njit(cache=True) kernels cache beside their module (or in
-    # $NUMBA_CACHE_DIR), not under BELLMODELS_COMPILEDIR: without this a "cold" run in a
-    # checkout that ran before would find them compiled
-    env["NUMBA_CACHE_DIR"] = str(compiledir / "numba-kernels")
+def child_env(base: dict[str, str], home: Path | None) -> dict[str, str]:
+    """The study's environment: ``base`` with every cache a user has under ``home``.
+
+    ``home=None`` keeps the user's own home and caches (``--warm-only``). Otherwise ``home`` is
+    the child's ``HOME`` and holds every cache a new user starts without: the XDG cache
+    (``~/.cache``, bellmodels' default compile base among them), PyTensor's compile directory
+    (any other ``PYTENSOR_FLAGS`` are kept), ``BELLMODELS_COMPILEDIR``, Numba's cache of the
+    package's ``njit(cache=True)`` kernels (else cached beside their module, so a "cold" run in a
+    checkout that ran before would find them compiled) and matplotlib's config and font cache.
+    The same ``home`` twice gives the cold run, then the warm one.
+
+    >>> env = child_env({"PATH": "/bin", "PYTENSOR_FLAGS": "floatX=float64"}, Path("/tmp/h"))
+    >>> env["HOME"], env["MPLCONFIGDIR"], env["PYTENSOR_FLAGS"]
+    ('/tmp/h', '/tmp/h/.config/matplotlib', 'floatX=float64,base_compiledir=/tmp/h/.pytensor,compiledir=/tmp/h/.pytensor/compiledir')
+    """
+    env = dict(base)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    if home is None:
+        return env
+    cache = home / ".cache"
+    pytensor = home / ".pytensor"
+    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f.strip()]
+    flags = [f for f in flags if f.split("=")[0].strip() not in ("base_compiledir", "compiledir")]
+    flags += [f"base_compiledir={pytensor}", f"compiledir={pytensor / 'compiledir'}"]
+    env.update(
+        HOME=str(home),
+        XDG_CACHE_HOME=str(cache),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        PYTENSOR_FLAGS=",".join(flags),
+        BELLMODELS_COMPILEDIR=str(cache / "bellmodels" / "pytensor"),
+        NUMBA_CACHE_DIR=str(cache / "numba"),
+        MPLCONFIGDIR=str(home / ".config" / "matplotlib"),
+    )
+    return env
+
+
+def run_once(out: Path, home: Path | None) -> tuple[float, int, str]:
+    """Wall seconds, exit code and stderr tail of the main job with ``child_env(home)``."""
+    env = child_env(dict(os.environ), home)
     cmd = [
         sys.executable,
         "-c",
@@ -107,14 +143,14 @@ def main() -> int:
                 f"idle-machine estimate {idle:.0f} s = {idle / BUDGET:.2f} x budget"
             )
     with tempfile.TemporaryDirectory(prefix="bm-walltime-") as tmp:
-        compiledir = Path(tmp) / "compile"
+        # an empty home for the cold run, the same (now filled) for the warm; --warm-only: the
+        # user's own home and caches
+        home = None if args.warm_only else Path(tmp) / "home"
+        if home is not None:
+            home.mkdir()
         kinds = [] if args.from_run else ["warm"] if args.warm_only else ["cold", "warm"]
-        if args.warm_only:
-            from bellmodels.study import default_compile_base
-
-            compiledir = default_compile_base()
         for kind in kinds:
-            seconds, rc, err = run_once(Path(tmp) / kind, compiledir)
+            seconds, rc, err = run_once(Path(tmp) / kind, home)
             total_cpu, max_cpu, tasks_wall = cpu_profile(Path(tmp) / kind)
             # on an idle machine the 2 workers need at least max(sum / 2, largest task) of CPU
             idle = max(total_cpu / 2, max_cpu) + (seconds - tasks_wall)
@@ -146,7 +182,7 @@ def main() -> int:
         )
         + f". Budget: {BUDGET:.0f} s.",
         "",
-        "| PyTensor compile cache | wall time (s) | ratio to budget | exit code | task CPU "
+        "| caches (cold: an empty home) | wall time (s) | ratio to budget | exit code | task CPU "
         "(s) | largest task CPU (s) | idle-machine estimate (s) | its ratio |",
         "|---|---|---|---|---|---|---|---|",
     ]

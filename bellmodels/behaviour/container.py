@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import xarray as xr
-from scipy import stats
 
 from bellmodels._util import correlators
 from bellmodels.behaviour.arrays import ALGEBRAIC, LOCAL_BOUND, TSIRELSON, CHSHChoice, chsh_values
@@ -60,7 +59,10 @@ class Behaviour:
         counts: Any = None,
         atol: float = 1e-8,
     ) -> None:
-        if isinstance(p, xr.DataArray):
+        # xarray (a second of a cold start) is not imported here: without it in sys.modules
+        # ``p`` cannot be a DataArray
+        xarray = sys.modules.get("xarray")
+        if xarray is not None and isinstance(p, xarray.DataArray):
             p = p.transpose(*DIMS_BEHAVIOUR).values
         arr = np.array(p, dtype=float)
         if arr.shape != scenario.shape:
@@ -467,6 +469,8 @@ class Behaviour:
         """
         n = self._require_counts("the no-signalling test").astype(float)
         self._require(self._all_pairs(), "the no-signalling test")
+        from scipy import stats  # on first use: the audit of a model never asks for this test
+
         ka, kb = self.scenario.n_a, self.scenario.n_b
         df = ka * (kb - 1) + kb * (ka - 1)
         p_ns = _ns_mle(n)

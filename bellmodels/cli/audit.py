@@ -99,7 +99,8 @@ def _audit(args: argparse.Namespace) -> int:
         obj = models.get(args.model, **({"scenario": scenario} if scenario else {}))
     skip = args.skip_min_mi
     report = audit(obj, compute_min_mi=not skip, compute_min_hall_M=not skip)
-    from bellmodels.significance import audit_section  # data only: p-values of local realism
+    if args.data is not None:  # data only: p-values of local realism (imports scipy.stats)
+        from bellmodels.significance import audit_section
 
     if args.json:
         out = report.to_dict()

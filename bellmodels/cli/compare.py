@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 from bellmodels.cli import UsageError, print_json
-from bellmodels.inference.evidence import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 
 
 def add_commands(subparsers: Any) -> None:

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from bellmodels.data.format import DataFormatError
 from bellmodels.data.tables import TABLE_KINDS, Counts, counts_from_file
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 _REASON_CHARS = 160
 
@@ -42,6 +44,8 @@ def _short(exc: BaseException) -> str:
 
 
 def _open(path: Path) -> xr.DataArray:
+    import xarray as xr  # on first use: ``import bellmodels`` and the CLI's --help skip it
+
     try:
         with xr.open_dataarray(path, engine="h5netcdf") as opened:
             return opened.load()

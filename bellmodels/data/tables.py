@@ -7,7 +7,6 @@ import os
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from bellmodels.data.bounds import CountError, checked_counts
 from bellmodels.data.format import DataFormatError
@@ -123,6 +122,8 @@ class Counts:
         provenance: dict[str, Any] | None = None,
         kind: str | None = None,
     ) -> None:
+        import xarray as xr  # on first use: ``import bellmodels`` and the CLI's --help skip it
+
         if isinstance(values, xr.DataArray):
             if scenario is None and "scenario" in values.attrs:
                 scenario = Scenario.from_json(values.attrs["scenario"])

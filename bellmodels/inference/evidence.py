@@ -84,6 +84,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from bellmodels import _arviz
+from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 from bellmodels._util import draw_seed, versions
 from bellmodels.data import Counts
 from bellmodels.inference._evidence_kernels import run_smc
@@ -92,12 +93,6 @@ from bellmodels.inference.fit import _as_counts, build_model, resolve_model
 if TYPE_CHECKING:
     from bellmodels.models.base import HiddenVariableModel
 
-EVIDENCE_METHODS: tuple[str, ...] = ("smc", "reverse-smc", "bridge", "pymc-smc")
-"""Estimators :func:`estimate_log_evidence` knows (see the module docstring)."""
-
-DEFAULT_EVIDENCE_METHOD = "smc"
-"""The estimator ``bm.compare``, the CLI and the studies use unless told otherwise: the one that
-needs no fit, covers every symmetric mode, and holds on the machines at 10^5 trials."""
 
 EVIDENCE_SE_MAX = 0.5
 """Largest Monte Carlo error (nats) of a log evidence that is used for a Bayes factor."""

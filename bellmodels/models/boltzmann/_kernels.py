@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from bellmodels.scenario import Scenario
 
@@ -205,6 +204,8 @@ def log_joint_hidden(arr: MachineArrays, layout: Layout) -> np.ndarray:
 
 def response_tables(arr: MachineArrays, layout: Layout) -> np.ndarray:
     """``p(x_a, x_b | s, h)``, shape ``(K_a, K_b, 2^n_h, 2, 2)`` (a product of two sigmoids)."""
+    from scipy.special import expit  # on first use: ``bellmodels --help`` reads this module
+
     n_h = arr.d.size
     hs = all_states(n_h)
     n_s = arr.n_settings
@@ -231,6 +232,8 @@ def gibbs_sweep(
     Vectorised over the rows of ``v`` (``(M, n_visible)``); returns the new visible states. The
     one sweep of the package: the models' Gibbs sampling and the stochastic training use it.
     """
+    from scipy.special import expit  # on first use: ``bellmodels --help`` reads this module
+
     n_s = arr.n_settings
     h = (rng.random((v.shape[0], arr.d.size)) < expit(arr.d + v @ arr.W)).astype(float)
     if clamp_settings:
