@@ -285,6 +285,11 @@ def _check_family(model: HiddenVariableModel, draws: list[dict[str, np.ndarray]]
     from bellmodels.auditing import audit
 
     allowed = ALLOWED_CLASSES[model.family]
+    if model.family == "local" and getattr(model, "table", None) == "post-selected":
+        # detection that depends on lambda makes lambda's distribution over the kept pairs
+        # depend on the settings: the detection loophole, read on the post-selected table as
+        # measurement dependence (Larsson, PRA 57, 3304 (1998); Gisin & Gisin, PLA 260, 323)
+        allowed = (*allowed, "local & measurement-dependent")
     tol = max(1e-9, 10 * float(getattr(model, "ontic_tolerance", 0.0)))
     points: list[tuple[str, Mapping[str, Any] | None]] = [("the defaults", None)]
     if model.family == "local":  # a local model must be local at every parameter value
