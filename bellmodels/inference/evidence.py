@@ -84,7 +84,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from bellmodels import _arviz
-from bellmodels._util import draw_seed, versions
+from bellmodels._util import draw_seed, renamed_keywords, versions
 from bellmodels.data import Counts
 from bellmodels.inference._evidence_kernels import run_smc
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
@@ -291,6 +291,9 @@ class EvidenceEstimate:
         }
 
 
+@renamed_keywords(
+    smc_draws="evidence_draws", smc_chains="evidence_chains", hmc_steps="evidence_hmc_steps"
+)
 def estimate_log_evidence(
     model: HiddenVariableModel | str,
     counts: Counts,
@@ -300,9 +303,9 @@ def estimate_log_evidence(
     seed: int | None = None,
     blocks: int = 8,
     proposal_draws: int = 4000,
-    smc_draws: int = 1000,
-    smc_chains: int = 4,
-    hmc_steps: int = 8,
+    evidence_draws: int = 1000,
+    evidence_chains: int = 4,
+    evidence_hmc_steps: int = 8,
     cores: int = 1,
 ) -> EvidenceEstimate:
     """log p(trials | settings, model) with a measured Monte Carlo error.
@@ -324,7 +327,7 @@ def estimate_log_evidence(
     blocks, proposal_draws
         Bridge sampling: disjoint blocks of posterior draws (the repetitions) and proposal
         draws per block.
-    smc_draws, smc_chains, hmc_steps
+    evidence_draws, evidence_chains, evidence_hmc_steps
         SMC: particles per run, independent runs (the repetitions), HMC transitions per stage.
     cores
         Processes for ``"pymc-smc"``.
@@ -354,10 +357,13 @@ def estimate_log_evidence(
         raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
     if method == "pymc-smc":
         _, _, smc = log_evidence(
-            model, counts, draws=smc_draws, chains=smc_chains, seed=seed, cores=cores
+            model, counts, draws=evidence_draws, chains=evidence_chains, seed=seed, cores=cores
         )
         reps = [float(x) for x in json.loads(smc.attrs["log_evidence_per_chain"])]
-        details: dict[str, Any] = {"particles": smc_draws, "chains": smc_chains}
+        details: dict[str, Any] = {
+            "evidence_draws": evidence_draws,
+            "evidence_chains": evidence_chains,
+        }
     else:
         space = kern.FreeSpace(build_model(model, counts))
         if method == "bridge":
@@ -370,12 +376,12 @@ def estimate_log_evidence(
         else:
             from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
 
-            settings = SMCSettings(particles=smc_draws, hmc_steps=hmc_steps)
+            settings = SMCSettings(particles=evidence_draws, hmc_steps=evidence_hmc_steps)
             post = None
             if method == "reverse-smc":
                 post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
             raw, details = smc_runs(
-                space, runs=smc_chains, seed=seed, posterior_draws=post, settings=settings
+                space, runs=evidence_chains, seed=seed, posterior_draws=post, settings=settings
             )
         details["dim"] = space.dim
         reps = [x - const for x in raw]

@@ -172,7 +172,7 @@ def aggregate(
 
     Per (point, model): the audit numbers (``S``, ``mi_bits``, ``hall_M``, ...,
     ``classification``), the fit summaries (``S_mean``, ``S_hdi_low/high``, ``elpd_loo``,
-    ``log_evidence``, ``diagnostics_ok``), the comparison (``d_loo``, ``weight``, ``rank``),
+    ``log_evidence``, ``diagnostics_ok``), the comparison (``elpd_diff``, ``weight``, ``rank``),
     ``status``, ``error``, ``task``, ``seconds``; per point: the data's ``data_S`` and
     ``data_S_se`` and ``n_trials``. Attributes: the resolved configuration and package versions
     (JSON).
@@ -198,7 +198,7 @@ def aggregate(
 
     fvars = {k: empty("f") for k in (*_AUDIT_VARS, *_FIT_VARS, "S_hdi_low", "S_hdi_high")}
     fvars.update(
-        {k: empty("f") for k in ("d_loo", "dse", "weight", "rank", "seconds", "cpu_seconds")}
+        {k: empty("f") for k in ("elpd_diff", "dse", "weight", "rank", "seconds", "cpu_seconds")}
     )
     fvars.update({k: empty("f") for k in ("train_kl", "train_mi_bits")})
     fvars["diagnostics_ok"] = empty("f")
@@ -246,7 +246,7 @@ def aggregate(
                 fvars["diagnostics_ok"][at] = float(bool(f["diagnostics_ok"]))
             row = comp.get(t.model)
             if row:
-                for k in ("d_loo", "dse", "weight", "rank"):
+                for k in ("elpd_diff", "dse", "weight", "rank"):
                     if row.get(k) is not None:
                         fvars[k][at] = row[k]
             d = s["data_audit"]
@@ -297,7 +297,7 @@ def rank_point(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
     Returns
     -------
     dict
-        ``{model: {"rank", "elpd_loo", "se", "d_loo", "dse", "weight", "diagnostics_ok"}}``,
+        ``{model: {"rank", "elpd_loo", "se", "elpd_diff", "dse", "weight", "diagnostics_ok"}}``,
         empty when no model was fitted.
 
     >>> rank_point({"bell1964": {"status": "done"}})
@@ -355,6 +355,10 @@ def netcdf_bytes(ds: Any, group: str | None = None) -> bytes:
         return bytes(ds.to_netcdf(None, mode="w", group=group, engine="h5netcdf"))
 
 
+#: ``results.nc`` variables renamed since 0.x releases wrote them: old name -> new name.
+RENAMED_VARIABLES = {"d_loo": "elpd_diff"}
+
+
 def load_study(out_dir: str | os.PathLike[str]) -> Any:
     """The results of a study run: an :class:`xarray.Dataset` indexed by sweep axes and model.
 
@@ -383,9 +387,11 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
         raise FileNotFoundError(f"{str(path)!r} does not exist: run the study first")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
+            ds = ds.load()
     except Exception as exc:
         raise _damaged(path, exc) from exc
+    # results written before the vocabulary of issue #24 (docs/api/glossary.md) read the same
+    return ds.rename({old: new for old, new in RENAMED_VARIABLES.items() if old in ds})
 
 
 def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:

@@ -347,9 +347,9 @@ def _fit_summary(
             idata,
             method=str(inf["evidence_method"]),
             seed=int(inf["seed"]),
-            smc_draws=int(inf["evidence_draws"]),
-            smc_chains=int(inf["evidence_chains"]),
-            hmc_steps=int(inf["evidence_hmc_steps"]),
+            evidence_draws=int(inf["evidence_draws"]),
+            evidence_chains=int(inf["evidence_chains"]),
+            evidence_hmc_steps=int(inf["evidence_hmc_steps"]),
             cores=int(inf["cores"]),
         )
         out.update(
