@@ -452,7 +452,7 @@ def _stored_ranking(pt: Any, task_ids: dict[str, str]) -> dict[str, dict[str, An
         rows[m] = {
             "rank": int(q["rank"]),
             "elpd_loo": float(q["elpd_loo"]),
-            "se": float(q["elpd_se"]),
+            "se": float(q["se"]),
             "elpd_diff": float(q["elpd_diff"]),
             "dse": float(q["dse"]),
             "weight": float(q["weight"]),

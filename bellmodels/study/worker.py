@@ -334,7 +334,7 @@ def _fit_summary(
     loo = inference.loo(idata)
     out.update(
         elpd_loo=float(loo["elpd_loo"]),
-        elpd_se=float(loo["se"]),
+        se=float(loo["se"]),
         p_loo=float(loo["p_loo"]),
         pareto_k_max=float(np.nanmax(np.asarray(loo["pareto_k_cells"], dtype=float))),
         loo_cells=np.asarray(loo["loo_cells"], dtype=float).tolist(),
