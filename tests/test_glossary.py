@@ -169,3 +169,37 @@ def test_parse_glossary_reads_places_flags_and_synonyms():
     assert names["CLI"] == {"--out", "--setting-probs"}
     assert names["Python"] == {"out_dir", "setting_probs"} and names["TOML"] == {"setting_probs"}
     assert forbidden == {"settings_probs": "setting_probs"}
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "new"),
+    [
+        ("data", "settings_probs = [[0.25, 0.25], [0.25, 0.25]]", "setting_probs"),
+        ("inference", "smc_draws = 10", "evidence_draws"),
+        ("inference", "hmc_steps = 2", "evidence_hmc_steps"),
+    ],
+)
+def test_an_old_study_key_is_told_its_new_name(section, line, new):
+    from bellmodels.study import parse_study
+
+    text = '[data]\nsource = "simulate"\n[models]\ninclude = ["bell1964"]\n'
+    text += f"[{section}]\n{line}\n" if section != "data" else ""
+    if section == "data":
+        text = text.replace('source = "simulate"\n', f'source = "simulate"\n{line}\n')
+    old = line.split(" =")[0]
+    with pytest.raises(
+        ValueError, match=rf"key '{section}\.{old}' is unknown \(renamed to '{new}'\)"
+    ):
+        parse_study(text, source="old.toml")
+
+
+def test_an_old_keyword_raises_a_type_error_naming_the_new_one():
+    import bellmodels as bm
+    from bellmodels.inference.evidence import estimate_log_evidence
+
+    with pytest.raises(TypeError, match="keyword 'progress' was renamed to 'progressbar'"):
+        bm.compare(["bell1964"], None, progress=False)
+    with pytest.raises(TypeError, match="keyword 'out' was renamed to 'out_dir'"):
+        bm.run_study("never-read.toml", out="never-written")
+    with pytest.raises(TypeError, match="keyword 'smc_draws' was renamed to 'evidence_draws'"):
+        estimate_log_evidence("bell1964", None, smc_draws=10)
