@@ -53,6 +53,7 @@ from bellmodels.inference import (
     DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_SE_MAX,
     EvidenceEstimate,
+    LogBayesFactor,
     diagnostics,
     estimate_log_evidence,
     evidence_reliable,
@@ -180,9 +181,7 @@ class Comparison:
             ]
         return "\n".join(lines) + "\n"
 
-    def bayes_factor(
-        self, a: str, b: str, *, allow_unreliable: bool = False
-    ) -> tuple[float, float]:
+    def bayes_factor(self, a: str, b: str, *, allow_unreliable: bool = False) -> LogBayesFactor:
         """log Bayes factor of model ``a`` over ``b`` and its Monte Carlo error.
 
         The difference of the log evidences; it depends on the priors (see
@@ -193,7 +192,7 @@ class Comparison:
         >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
         ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
         >>> res.bayes_factor("quantum-singlet", "local-polytope")
-        (4.0, 0.5)
+        LogBayesFactor(log_bf=4.0, se=0.5)
         """
         if a not in self.evidence or b not in self.evidence:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")

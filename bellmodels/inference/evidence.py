@@ -78,7 +78,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
@@ -112,7 +112,20 @@ def evidence_reliable(se: float) -> bool:
     return bool(np.isfinite(se) and se <= EVIDENCE_SE_MAX)
 
 
-def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, float]:
+class LogBayesFactor(NamedTuple):
+    """A log Bayes factor log BF(a : b) = log Z_a - log Z_b (nats) and its Monte Carlo error.
+
+    A named result (it still unpacks as ``log_bf, se = ...``).
+
+    >>> LogBayesFactor(2.0, 0.1).log_bf
+    2.0
+    """
+
+    log_bf: float
+    se: float
+
+
+def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> LogBayesFactor:
     """log BF(a : b) = log Z_a - log Z_b and its Monte Carlo error.
 
     SMC runs of two models with the same seed, method and number of runs use the same random
@@ -123,9 +136,9 @@ def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, f
     >>> a = EvidenceEstimate(-10.0, 0.1, "smc", (-10.1, -9.9), 1.0, {"seed": 1})
     >>> b = EvidenceEstimate(-12.0, 0.1, "smc", (-12.1, -11.9), 1.0, {"seed": 1})
     >>> log_bayes_factor(a, b)
-    (2.0, 0.0)
+    LogBayesFactor(log_bf=2.0, se=0.0)
     >>> c = EvidenceEstimate(-12.0, 0.1, "smc", (-12.1, -11.9), 1.0, {"seed": 2})
-    >>> round(log_bayes_factor(a, c)[1], 4)
+    >>> round(log_bayes_factor(a, c).se, 4)
     0.1414
     """
     diff = a.log_evidence - b.log_evidence
@@ -138,8 +151,8 @@ def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, f
     )
     if paired:
         d = np.subtract(a.repetitions, b.repetitions)
-        return diff, float(d.std(ddof=1) / math.sqrt(d.size))
-    return diff, math.hypot(a.se, b.se)
+        return LogBayesFactor(diff, float(d.std(ddof=1) / math.sqrt(d.size)))
+    return LogBayesFactor(diff, math.hypot(a.se, b.se))
 
 
 def log_bayes_factors(estimates: Mapping[str, EvidenceEstimate]) -> tuple[Any, Any]:
@@ -400,6 +413,7 @@ __all__ = [
     "EVIDENCE_METHODS",
     "EVIDENCE_SE_MAX",
     "EvidenceEstimate",
+    "LogBayesFactor",
     "estimate_log_evidence",
     "evidence_reliable",
     "log_bayes_factor",
