@@ -69,7 +69,7 @@ _LAZY: dict[str, str] = {
 
 def run_study(
     path: str | os.PathLike[str],
-    out: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
     *,
     report: bool = True,
     **options: Any,
@@ -77,7 +77,7 @@ def run_study(
     """Run a study file end to end: its tasks, the results store, then the report.
 
     The study (:func:`bellmodels.study.run_study`, which takes ``options``: ``workers``,
-    ``dask``, ``scheduler``, ``progress``, ``compile_base``, ``overrides``) writes ``out/results.nc``; the
+    ``dask``, ``scheduler``, ``progressbar``, ``compile_base``, ``overrides``) writes ``out_dir/results.nc``; the
     report (:func:`bellmodels.report.write_report`) reads it and writes ``report.md``,
     ``report.html`` and the figures unless ``report=False``. Composed here, so that the study
     never imports the report.
@@ -85,7 +85,7 @@ def run_study(
     Returns
     -------
     xarray.Dataset
-        The aggregated results (also in ``out/results.nc``; default ``out/<study name>``).
+        The aggregated results (also in ``out_dir/results.nc``; default ``out/<study name>``).
 
     Examples
     --------
@@ -99,11 +99,11 @@ def run_study(
 
     from bellmodels.study import run_study as run_tasks_and_store
 
-    ds = run_tasks_and_store(path, out, **options)
+    ds = run_tasks_and_store(path, out_dir, **options)
     if report:
         from bellmodels.report import write_report
 
-        write_report(Path(out) if out is not None else Path("out") / ds.attrs["study"])
+        write_report(Path(out_dir) if out_dir is not None else Path("out") / ds.attrs["study"])
     return ds
 
 

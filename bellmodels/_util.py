@@ -27,7 +27,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "model",
     "elpd_loo",
     "se",
-    "d_loo",
+    "elpd_diff",
     "dse",
     "weight",
     "p_loo",
@@ -43,6 +43,38 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "diagnostics_ok",
 )
 """Columns of a model comparison, in order (the JSON row keys of DESIGN.md)."""
+
+
+# -- renamed keywords --------------------------------------------------------------------------
+def renamed_keywords(**renamed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: a call with an old keyword (``old="new"``) raises a TypeError naming the new one.
+
+    The package is 0.x and renames instead of aliasing (one name per concept,
+    ``docs/api/glossary.md``); this turns the bare "unexpected keyword" into the way forward.
+
+    >>> @renamed_keywords(settings_probs="setting_probs")
+    ... def f(*, setting_probs=None):
+    ...     return setting_probs
+    >>> f(settings_probs=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: f(): keyword 'settings_probs' was renamed to 'setting_probs'
+    """
+    import functools
+
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for old in renamed.keys() & kwargs.keys():
+                raise TypeError(
+                    f"{func.__name__}(): keyword {old!r} was renamed to {renamed[old]!r}"
+                )
+            return func(*args, **kwargs)
+
+        call.renamed_keywords = dict(renamed)  # type: ignore[attr-defined]
+        return call
+
+    return wrap
 
 
 # -- JSON --------------------------------------------------------------------------------------

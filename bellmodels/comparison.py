@@ -1,7 +1,7 @@
 """Compare hidden-variable models on the same counts: LOO, stacking, evidence, audit, gate.
 
 Two layers. :func:`rank` is a pure function: it ranks already-computed per-cell LOO values
-(weighted by the cell counts) and the diagnostics gate's verdicts, and computes ``d_loo``,
+(weighted by the cell counts) and the diagnostics gate's verdicts, and computes ``elpd_diff``,
 ``dse`` and stacking weights (Yao et al., Bayesian Analysis 13, 917 (2018)) without ever
 expanding the counts into per-trial values. :func:`compare` fits every model
 (:func:`bellmodels.inference.fit`), computes each fit's LOO once
@@ -12,7 +12,7 @@ and the report use the same :func:`rank`. The result's ``table`` has exactly the
 
 Ranking rule: fits that pass the diagnostics gate (:func:`bellmodels.inference.diagnostics`)
 are ranked first, best ``elpd_loo`` first, and only they receive stacking weights; fits that
-fail are listed after them with ``diagnostics_ok = False`` and ``weight`` NaN, their ``d_loo``
+fail are listed after them with ``diagnostics_ok = False`` and ``weight`` NaN, their ``elpd_diff``
 and ``dse`` still measured against the best sound fit. A failing fit is thus never ranked as if
 sound.
 
@@ -41,12 +41,19 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from bellmodels import _arviz
-from bellmodels._util import COMPARISON_COLUMNS, atomic_write, draw_seed, to_jsonable
+from bellmodels._util import (
+    COMPARISON_COLUMNS,
+    atomic_write,
+    draw_seed,
+    renamed_keywords,
+    to_jsonable,
+)
 from bellmodels.data import Counts
 from bellmodels.inference import (
     DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_SE_MAX,
     EvidenceEstimate,
+    LogBayesFactor,
     diagnostics,
     estimate_log_evidence,
     evidence_reliable,
@@ -67,7 +74,7 @@ HDI_PROB = 0.94
 REPR_ROWS = 8
 """Models shown by ``repr(Comparison)``; the rest are counted."""
 HTML_COLUMNS: tuple[str, ...] = (
-    "model", "elpd_loo", "se", "d_loo", "dse", "weight", "p_loo", "pareto_k_max", "log_evidence",
+    "model", "elpd_loo", "se", "elpd_diff", "dse", "weight", "p_loo", "pareto_k_max", "log_evidence",
     "log_evidence_se", "S_mean", "mi_bits", "hall_M", "classification", "diagnostics_ok",
 )  # fmt: skip
 """Columns of the notebook table of a :class:`Comparison`."""
@@ -89,7 +96,7 @@ class Comparison:
     loo
         Model name -> ``ELPDData`` (exact per-trial LOO, :func:`bellmodels.inference.loo`);
         when every fit passes the gate, ``az.compare(res.loo)`` gives the table's order, with
-        ``elpd_diff`` = ``d_loo`` and the same ``dse`` (ArviZ knows no gate).
+        the same ``elpd_diff`` and ``dse`` (ArviZ knows no gate).
     diagnostics
         Model name -> the gate's dict.
     evidence
@@ -110,18 +117,18 @@ class Comparison:
         """A few lines: one per model (at most :data:`REPR_ROWS`), never the fits or arrays.
 
         >>> row = {k: None for k in ROW_KEYS} | {"model": "quantum-singlet", "elpd_loo": -293.5,
-        ...        "se": 8.7, "d_loo": 0.0, "dse": 0.0, "weight": 1.0, "diagnostics_ok": True}
+        ...        "se": 8.7, "elpd_diff": 0.0, "dse": 0.0, "weight": 1.0, "diagnostics_ok": True}
         >>> print(repr(Comparison(pd.DataFrame([row], columns=list(ROW_KEYS)))))
-        <Comparison of 1 model, best first: elpd_loo ± se, d_loo ± dse, weight>
-          quantum-singlet  -293.50 ± 8.70  d_loo 0.00 ± 0.00  weight 1.00
+        <Comparison of 1 model, best first: elpd_loo ± se, elpd_diff ± dse, weight>
+          quantum-singlet  -293.50 ± 8.70  elpd_diff 0.00 ± 0.00  weight 1.00
         """
         recs = self.to_records()
         head = f"<Comparison of {len(recs)} model{'s' * (len(recs) != 1)}, best first: "
-        lines = [head + "elpd_loo ± se, d_loo ± dse, weight>"]
+        lines = [head + "elpd_loo ± se, elpd_diff ± dse, weight>"]
         width = max((len(str(r["model"])) for r in recs), default=0)
         for r in recs[:REPR_ROWS]:
             line = f"  {str(r['model']).ljust(width)}  {_fmt(r['elpd_loo'], 2)} ± "
-            line += f"{_fmt(r['se'], 2)}  d_loo {_fmt(r['d_loo'], 2)} ± {_fmt(r['dse'], 2)}"
+            line += f"{_fmt(r['se'], 2)}  elpd_diff {_fmt(r['elpd_diff'], 2)} ± {_fmt(r['dse'], 2)}"
             line += f"  weight {_fmt(r['weight'], 2)}"
             line += "" if r["diagnostics_ok"] in (True, None) else "  FAILS the gate"
             lines.append(line)
@@ -174,9 +181,7 @@ class Comparison:
             ]
         return "\n".join(lines) + "\n"
 
-    def bayes_factor(
-        self, a: str, b: str, *, allow_unreliable: bool = False
-    ) -> tuple[float, float]:
+    def bayes_factor(self, a: str, b: str, *, allow_unreliable: bool = False) -> LogBayesFactor:
         """log Bayes factor of model ``a`` over ``b`` and its Monte Carlo error.
 
         The difference of the log evidences; it depends on the priors (see
@@ -187,7 +192,7 @@ class Comparison:
         >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
         ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
         >>> res.bayes_factor("quantum-singlet", "local-polytope")
-        (4.0, 0.5)
+        LogBayesFactor(log_bf=4.0, se=0.5)
         """
         if a not in self.evidence or b not in self.evidence:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")
@@ -362,7 +367,7 @@ def rank(
     pandas.DataFrame
         Indexed by model, best first: sound fits (best ``elpd_loo`` first, ties in the input
         order), then failing fits (likewise). Columns ``rank`` (0 = best), ``elpd_loo``, ``se``,
-        ``d_loo`` and ``dse`` (against the best sound fit, or the best fit when none is sound),
+        ``elpd_diff`` and ``dse`` (against the best sound fit, or the best fit when none is sound),
         ``weight`` (stacking over the sound fits only, :func:`stacking_weights`; NaN for the
         others) and ``diagnostics_ok``. Every number comes from the cells weighted by their
         counts, never from a per-trial expansion, and equals what ``az.compare`` gives on the
@@ -373,7 +378,7 @@ def rank(
     >>> import numpy as np
     >>> cells = {"a": np.log([0.4, 0.1, 0.1, 0.4]), "b": np.log([0.3, 0.2, 0.2, 0.3])}
     >>> t = rank(cells, [40, 10, 10, 40], {"a": False, "b": True})
-    >>> list(t.index), bool(np.isnan(t.loc["a", "weight"])), bool(t.loc["a", "d_loo"] < 0)
+    >>> list(t.index), bool(np.isnan(t.loc["a", "weight"])), bool(t.loc["a", "elpd_diff"] < 0)
     (['b', 'a'], True, True)
     """
     n = np.asarray(cell_counts, dtype=np.int64).ravel()
@@ -401,14 +406,14 @@ def rank(
         weights.update(zip(sound, (float(v) for v in w), strict=True))
     rows = []
     for i, m in enumerate(order):
-        d_loo, dse = weighted_sum_and_se(x[ref] - x[m], n) if m != ref else (0.0, 0.0)
+        elpd_diff, dse = weighted_sum_and_se(x[ref] - x[m], n) if m != ref else (0.0, 0.0)
         rows.append(
             {
                 "model": m,
                 "rank": i,
                 "elpd_loo": stats[m][0],
                 "se": stats[m][1],
-                "d_loo": d_loo,
+                "elpd_diff": elpd_diff,
                 "dse": dse,
                 "weight": weights[m],
                 "diagnostics_ok": ok[m],
@@ -417,6 +422,7 @@ def rank(
     return pd.DataFrame(rows).set_index("model")
 
 
+@renamed_keywords(progress="progressbar")
 def compare(
     models: Sequence[Any],
     counts: Counts,
@@ -427,7 +433,7 @@ def compare(
     seed: int | None = None,
     evidence: bool = True,
     out_dir: str | os.PathLike | None = None,
-    progress: bool = True,
+    progressbar: bool = True,
     sampler: str = "auto",
     evidence_method: str = DEFAULT_EVIDENCE_METHOD,
     evidence_draws: int = 1000,
@@ -461,7 +467,7 @@ def compare(
     out_dir
         If given, each fit is written there as ``<model>.nc`` (atomically), with the model's LOO,
         evidence and diagnostics in its attrs.
-    progress
+    progressbar
         One line per step on stderr.
     fit_options
         Per-model overrides of the fit's settings, model name -> ``{key: value}`` with keys among
@@ -502,7 +508,7 @@ def compare(
     s = draw_seed(seed)
 
     def say(msg: str) -> None:
-        if progress:
+        if progressbar:
             print(f"[compare] {msg}", file=sys.stderr, flush=True)
 
     per_model = _check_fit_options(fit_options, names)
@@ -523,9 +529,9 @@ def compare(
                 idata,
                 method=evidence_method,
                 seed=s,
-                smc_draws=evidence_draws,
-                smc_chains=evidence_chains,
-                hmc_steps=evidence_hmc_steps,
+                evidence_draws=evidence_draws,
+                evidence_chains=evidence_chains,
+                evidence_hmc_steps=evidence_hmc_steps,
                 cores=min(evidence_chains, os.cpu_count() or 1),
             )
             res.evidence[name] = (est.log_evidence, est.se)
@@ -540,7 +546,7 @@ def compare(
         {n: res.diagnostics[n]["ok"] for n in names},
     )
     rows: list[dict[str, Any]] = [
-        {"model": n, **{k: float(ranking.loc[n, k]) for k in ("d_loo", "dse", "weight")}}
+        {"model": n, **{k: float(ranking.loc[n, k]) for k in ("elpd_diff", "dse", "weight")}}
         for n in ranking.index
     ]
     for row in rows:

@@ -132,9 +132,9 @@ class OnticTable:
         """p(x_a, x_b | s_a, s_b) = sum_lambda p(lambda | s) p(x_a, x_b | s, lambda)."""
         return np.einsum("abl,ablxy->abxy", self.p_lambda_values, self.response_values)
 
-    def joint(self, settings_probs: np.ndarray | None = None) -> np.ndarray:
+    def joint(self, setting_probs: np.ndarray | None = None) -> np.ndarray:
         """p(s_a, s_b, lambda) for the given (default uniform) settings distribution."""
-        ps = self.scenario.settings_distribution(settings_probs)
+        ps = self.scenario.settings_distribution(setting_probs)
         return ps[:, :, None] * self.p_lambda_values
 
     def drop_unused(self, tol: float = 0.0) -> OnticTable:

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = bm.simulate_singlet(bm.Scenario.chsh(), n=args.trials, seed=0).counts()
     for run in range(args.repeat):
         t0 = time.perf_counter()
-        res = bm.compare(names, counts, seed=1, evidence=not args.no_evidence, progress=True)
+        res = bm.compare(names, counts, seed=1, evidence=not args.no_evidence, progressbar=True)
         wall = time.perf_counter() - t0
         print(res.to_markdown())
         line = (

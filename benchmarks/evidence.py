@@ -133,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                     idata,
                     method=method,
                     seed=int(inf["seed"]),
-                    smc_draws=rev[0],
-                    smc_chains=int(inf["evidence_chains"]),
-                    hmc_steps=rev[1],
+                    evidence_draws=rev[0],
+                    evidence_chains=int(inf["evidence_chains"]),
+                    evidence_hmc_steps=rev[1],
                 )
                 res[method] = (est, time.perf_counter() - t0)
             done.setdefault(key, res)

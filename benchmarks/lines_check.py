@@ -23,7 +23,7 @@ ROW = (
     "model",
     "elpd_loo",
     "se",
-    "d_loo",
+    "elpd_diff",
     "dse",
     "p_loo",
     "log_evidence",
@@ -44,7 +44,14 @@ def main() -> dict:
     t0 = time.perf_counter()
     counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
     res = bm.compare(
-        list(MODELS), counts, draws=500, tune=500, chains=2, seed=1, progress=False, sampler="pymc"
+        list(MODELS),
+        counts,
+        draws=500,
+        tune=500,
+        chains=2,
+        seed=1,
+        progressbar=False,
+        sampler="pymc",
     )
     audits = {m: bm.audit(bm.models.get(m)).to_dict() for m in AUDITED}
     return {

@@ -186,7 +186,7 @@ def test_the_two_lines_fits_compare_with_each_other():
     for w, e in elpds.items():
         assert table.loc[w, "elpd_loo"] == pytest.approx(float(e["elpd_loo"]), abs=1e-8)
     # the same model on the same data: the two lines' fits predict alike (well within a nat)
-    assert abs(table["d_loo"].max()) < 0.5
+    assert abs(table["elpd_diff"].max()) < 0.5
     assert table["dse"].max() < 0.5
 
 

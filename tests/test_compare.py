@@ -37,7 +37,7 @@ def small(tmp_path_factory):
         chains=2,
         seed=5,
         evidence=False,
-        progress=False,
+        progressbar=False,
         out_dir=out,
     )
     return counts, res, out
@@ -76,7 +76,7 @@ def test_order_and_statistics_are_consistent(small):
     cells = {m: res.loo[m]["loo_cells"] for m in res.loo}
     expected = rank(cells, res.loo[next(iter(res.loo))]["cell_counts"], verdicts)
     assert list(t.index) == list(expected.index)
-    for col in ("elpd_loo", "se", "d_loo", "dse", "weight"):
+    for col in ("elpd_loo", "se", "elpd_diff", "dse", "weight"):
         np.testing.assert_allclose(
             t[col].astype(float), expected[col].astype(float), rtol=1e-9, atol=1e-9, err_msg=col
         )
@@ -104,7 +104,7 @@ def test_a_failing_fit_is_marked_and_not_weighted():
         chains=2,
         seed=1,
         evidence=False,
-        progress=False,
+        progressbar=False,
     )
     row = res.to_records()[0]
     assert row["diagnostics_ok"] is False and row["weight"] is None
@@ -151,10 +151,10 @@ def test_rank_puts_failing_fits_last_unweighted_and_measured_against_the_best_so
     assert t.loc["failing-best", "diagnostics_ok"] == False  # noqa: E712
     assert np.isnan(t.loc["failing-best", "weight"])
     assert t.loc["sound-worse", "weight"] + t.loc["flat", "weight"] == pytest.approx(1.0)
-    # d_loo against the best *sound* fit: the failing fit is ahead of it (negative)
+    # elpd_diff against the best *sound* fit: the failing fit is ahead of it (negative)
     expected = float(np.dot(n, cells["sound-worse"] - best))
-    assert t.loc["failing-best", "d_loo"] == pytest.approx(expected) and expected < 0
-    assert t.loc["sound-worse", "d_loo"] == 0.0 and t.loc["sound-worse", "dse"] == 0.0
+    assert t.loc["failing-best", "elpd_diff"] == pytest.approx(expected) and expected < 0
+    assert t.loc["sound-worse", "elpd_diff"] == 0.0 and t.loc["sound-worse", "dse"] == 0.0
 
 
 def test_public_compare_is_the_comparison_function():
@@ -178,24 +178,24 @@ def test_fit_options_reach_the_fit_and_bad_ones_are_named(small):
         chains=1,
         seed=2,
         evidence=False,
-        progress=False,
+        progressbar=False,
         fit_options={"quantum-singlet": {"draws": 90, "chains": 2}},
     )
     assert dict(res.fits["quantum-singlet"].posterior.sizes)["draw"] == 90
     assert dict(res.fits["quantum-singlet"].posterior.sizes)["chain"] == 2
     assert dict(res.fits["bell1964"].posterior.sizes)["draw"] == 60
     with pytest.raises(ValueError, match=r"'rbm'.*not compared"):
-        compare(["bell1964"], counts, fit_options={"rbm": {"draws": 10}}, progress=False)
+        compare(["bell1964"], counts, fit_options={"rbm": {"draws": 10}}, progressbar=False)
     with pytest.raises(ValueError, match="drawz"):
-        compare(["bell1964"], counts, fit_options={"bell1964": {"drawz": 10}}, progress=False)
+        compare(["bell1964"], counts, fit_options={"bell1964": {"drawz": 10}}, progressbar=False)
 
 
 def test_bad_compare_input():
     counts = bm.simulate_singlet(Scenario.chsh(), n=100, seed=1).counts()
     with pytest.raises(ValueError, match="distinct"):
-        compare(["local-polytope", "local-polytope"], counts, progress=False)
+        compare(["local-polytope", "local-polytope"], counts, progressbar=False)
     with pytest.raises(ValueError, match="Counts"):
-        compare(["local-polytope"], counts.values, progress=False)
+        compare(["local-polytope"], counts.values, progressbar=False)
 
 
 @pytest.mark.slow
@@ -204,12 +204,12 @@ def test_acceptance_20000_singlet_trials(tmp_path):
     quantum-singlet and hall2010 tie within 2 dse, all fits pass the gate."""
     counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=2017).counts()
     names = [n for n in ("quantum-singlet", "hall2010", "local-polytope") if n in bm.models.names()]
-    res = compare(names, counts, seed=1, evidence=True, out_dir=tmp_path, progress=True)
+    res = compare(names, counts, seed=1, evidence=True, out_dir=tmp_path, progressbar=True)
     print(res.to_markdown(digits=3))
     t = res.table.set_index("model")
     assert t["diagnostics_ok"].all(), res.diagnostics
     lp = t.loc["local-polytope"]
-    assert lp["d_loo"] > 5 * lp["dse"]
+    assert lp["elpd_diff"] > 5 * lp["dse"]
     assert float(res.fits["local-polytope"].posterior["S"].max()) <= 2 + 1e-9
     if "hall2010" in t.index:
         # the two predict the same behaviour; with common random numbers (one seed for every
@@ -219,9 +219,9 @@ def test_acceptance_20000_singlet_trials(tmp_path):
         qs, h = res.loo["quantum-singlet"], res.loo["hall2010"]
         n = qs["cell_counts"]
         diff = np.where(n > 0, qs["loo_cells"] - h["loo_cells"], 0.0)
-        d_loo, dse = weighted_sum_and_se(diff, n)
-        print(f"quantum-singlet - hall2010: d_loo = {d_loo:.3g}, dse = {dse:.3g}")
-        assert abs(d_loo) <= 2 * dse + 1e-9
+        elpd_diff, dse = weighted_sum_and_se(diff, n)
+        print(f"quantum-singlet - hall2010: elpd_diff = {elpd_diff:.3g}, dse = {dse:.3g}")
+        assert abs(elpd_diff) <= 2 * dse + 1e-9
     assert sorted(p.name for p in tmp_path.glob("*.nc")) == sorted(f"{n}.nc" for n in names)
 
 
@@ -296,7 +296,7 @@ def test_the_repr_of_many_models_counts_the_rest():
 
     rows = [
         {k: None for k in ROW_KEYS} | {"model": f"m{i}", "elpd_loo": -float(i), "se": 1.0,
-         "d_loo": float(i), "dse": 0.5, "weight": 0.0, "diagnostics_ok": i != 3}
+         "elpd_diff": float(i), "dse": 0.5, "weight": 0.0, "diagnostics_ok": i != 3}
         for i in range(REPR_ROWS + 4)
     ]  # fmt: skip
     text = repr(Comparison(pd.DataFrame(rows, columns=list(ROW_KEYS))))

@@ -283,7 +283,7 @@ def test_slow_demos_run_small(demo: str, tmp_path: Path) -> None:
         # same likelihood, same priors: LOO agrees far inside its standard error
         assert max(elpd) - min(elpd) < 1.0  # nats, while each elpd's own se is tens of nats
         for n in exact:
-            assert abs(rows[n]["d_loo"]) <= 2 * rows[n]["dse"] + 0.5, n
+            assert abs(rows[n]["elpd_diff"]) <= 2 * rows[n]["dse"] + 0.5, n
         assert len({rows[n]["classification"] for n in exact}) >= 3  # the audit separates them
 
 

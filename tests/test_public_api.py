@@ -33,7 +33,7 @@ def test_audit_and_compare_are_plain_functions_whatever_was_imported_first():
         "assert isinstance(bm.audit, types.FunctionType) and audit is bm.audit\n"
         "assert isinstance(bm.compare, types.FunctionType)\n"
         "assert pickle.loads(pickle.dumps(bm.audit)) is bm.audit\n"
-        "assert 'settings_probs' in inspect.signature(bm.audit).parameters\n"
+        "assert 'setting_probs' in inspect.signature(bm.audit).parameters\n"
         "assert 'counts' in inspect.signature(bm.compare).parameters\n"
         "r = bm.audit(bm.models.get('hall2010'))\n"
         "assert audit(bm.models.get('bell1964')).classification.startswith('local')\n"

@@ -43,7 +43,7 @@ def _mi_bits(q: np.ndarray) -> np.ndarray:
 def ontic_measures(
     p_lambda: np.ndarray,
     response: np.ndarray,
-    settings_probs: np.ndarray,
+    setting_probs: np.ndarray,
     support_tol: float = 1e-12,
 ) -> dict[str, np.ndarray]:
     """Locality and measurement-dependence numbers of ontic tables, vectorised over draws.
@@ -55,7 +55,7 @@ def ontic_measures(
         posterior draw, leading axes ``(chain, draw)``).
     response
         ``(..., K_a, K_b, L, 2, 2)``: p(x_a, x_b | s, lambda), same leading axes.
-    settings_probs
+    setting_probs
         ``(K_a, K_b)``: p(s) for MI.
     support_tol
         lambda values with p(lambda | s) <= ``support_tol`` are unsupported at s (parameter and
@@ -102,7 +102,7 @@ def ontic_measures(
     oi_cell = np.abs(resp - prod).max(axis=(-2, -1))  # (..., Ka, Kb, L)
     oi = np.where(supp, oi_cell, 0.0).max(axis=(-3, -2, -1))
     # measurement dependence
-    joint = np.asarray(settings_probs, dtype=float)[:, :, None] * pl
+    joint = np.asarray(setting_probs, dtype=float)[:, :, None] * pl
     mi = _mi_bits(joint.reshape(*lead, ka * kb, n_lam))
     flat = pl.reshape(*lead, ka * kb, n_lam)
     dist = np.abs(flat[..., :, None, :] - flat[..., None, :, :]).sum(axis=-1)
@@ -146,7 +146,7 @@ def classify(measures: Mapping[str, Any], tol: float = 1e-9) -> np.ndarray:
 
 def audit_draws(
     tables: Sequence[OnticTable],
-    settings_probs: Any = None,
+    setting_probs: Any = None,
     *,
     tol: float = 1e-9,
     support_tol: float = 1e-12,
@@ -185,7 +185,7 @@ def audit_draws(
     m = ontic_measures(
         np.stack([padded(t.p_lambda_values, 0.0) for t in tables]),
         np.stack([padded(t.response_values, 0.25) for t in tables]),
-        scn.settings_distribution(settings_probs),
+        scn.settings_distribution(setting_probs),
         support_tol,
     )
     return {

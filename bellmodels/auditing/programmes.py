@@ -24,9 +24,9 @@ def _as_behaviour(behaviour: Any, scenario: Scenario | None) -> Behaviour:
     return Behaviour(behaviour, scenario)
 
 
-def _settings_probs(b: Behaviour, settings_probs: Any) -> tuple[np.ndarray, str]:
-    if settings_probs is not None:
-        ps = b.scenario.settings_distribution(settings_probs)
+def _setting_probs(b: Behaviour, setting_probs: Any) -> tuple[np.ndarray, str]:
+    if setting_probs is not None:
+        ps = b.scenario.settings_distribution(setting_probs)
         kind = "given"
     elif b.is_data:
         ps = b.settings_distribution()
@@ -79,7 +79,7 @@ def _min_mi_solve(b: Behaviour, ps: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def min_mi_bits(
-    behaviour: Any, scenario: Scenario | None = None, settings_probs: Any = None
+    behaviour: Any, scenario: Scenario | None = None, setting_probs: Any = None
 ) -> float:
     """The least MI(lambda; settings), in bits, of any local model reproducing ``behaviour``.
 
@@ -109,7 +109,7 @@ def min_mi_bits(
         ``scenario``.
     scenario
         Needed when ``behaviour`` is an array.
-    settings_probs
+    setting_probs
         p(s_a, s_b) (see :meth:`Scenario.settings_distribution`); default the data's setting
         frequencies for a behaviour from counts, else uniform. Setting pairs with p(s) = 0 do
         not constrain the model.
@@ -127,13 +127,13 @@ def min_mi_bits(
     True
     """
     b = _as_behaviour(behaviour, scenario)
-    ps, _ = _settings_probs(b, settings_probs)
+    ps, _ = _setting_probs(b, setting_probs)
     q, _ = _min_mi_solve(b, ps)
     return float(_mi_bits(q))
 
 
 def min_mi_model(
-    behaviour: Any, scenario: Scenario | None = None, settings_probs: Any = None
+    behaviour: Any, scenario: Scenario | None = None, setting_probs: Any = None
 ) -> OnticTable:
     """The local deterministic-strategy table attaining :func:`min_mi_bits`.
 
@@ -149,7 +149,7 @@ def min_mi_model(
     (16, True)
     """
     b = _as_behaviour(behaviour, scenario)
-    ps, _ = _settings_probs(b, settings_probs)
+    ps, _ = _setting_probs(b, setting_probs)
     q, support = _min_mi_solve(b, ps)
     resp, labels = local_deterministic_strategies(b.scenario)
     r = q.sum(axis=0)
@@ -238,7 +238,7 @@ _MIN_M_SIZE = 5_000  # setting-pair pairs x strategies in the LP: up to 3 x 3 (2
 
 def _programmes(
     b: Behaviour,
-    settings_probs: Any,
+    setting_probs: Any,
     compute_min_mi: bool | None,
     compute_min_hall_M: bool | None,
     notes: list[str],
@@ -253,7 +253,7 @@ def _programmes(
             notes.append("min_mi_bits skipped (large scenario); pass compute_min_mi=True")
     if compute_min_mi:
         try:
-            min_mi = min_mi_bits(b, settings_probs=settings_probs)
+            min_mi = min_mi_bits(b, setting_probs=setting_probs)
         except ValueError as exc:
             notes.append(str(exc))
     if compute_min_hall_M is None:

@@ -257,7 +257,7 @@ def _fmt(x: Any) -> str:
 
 def audit(
     obj: Any,
-    settings_probs: Any = None,
+    setting_probs: Any = None,
     *,
     params: Mapping[str, Any] | None = None,
     tol: float = 1e-9,
@@ -274,7 +274,7 @@ def audit(
         An :class:`~bellmodels.ontic.OnticTable`; anything with ``ontic_table(params)`` (a model);
         a :class:`~bellmodels.data.Counts` or :class:`~bellmodels.data.Trials` (data-level
         audit); or a :class:`~bellmodels.behaviour.Behaviour` (data-level if it holds counts).
-    settings_probs
+    setting_probs
         p(s_a, s_b) for MI and ``min_mi_bits``; default uniform for tables, models and exact
         behaviours, the observed setting frequencies for data.
     params
@@ -319,7 +319,7 @@ def audit(
     if isinstance(obj, OnticTable):
         return _audit_table(
             obj,
-            settings_probs,
+            setting_probs,
             tol,
             support_tol,
             compute_min_mi,
@@ -329,7 +329,7 @@ def audit(
         )
     if isinstance(obj, Behaviour):
         return _audit_behaviour(
-            obj, settings_probs, tol, alpha, compute_min_mi, compute_min_hall_M, "behaviour"
+            obj, setting_probs, tol, alpha, compute_min_mi, compute_min_hall_M, "behaviour"
         )
     if isinstance(obj, Trials):
         obj = obj.counts()
@@ -340,7 +340,7 @@ def audit(
             src = f"data {name}"
         report = _audit_behaviour(
             Behaviour.from_counts(obj),
-            settings_probs,
+            setting_probs,
             tol,
             alpha,
             compute_min_mi,
@@ -372,7 +372,7 @@ def audit(
         name = getattr(obj, "name", type(obj).__name__)
         report = _audit_table(
             table,
-            settings_probs,
+            setting_probs,
             tol,
             support_tol,
             compute_min_mi,
@@ -416,7 +416,7 @@ def _common(b: Behaviour, notes: list[str]) -> dict[str, Any]:
 
 def _audit_table(
     table: OnticTable,
-    settings_probs: Any,
+    setting_probs: Any,
     tol: float,
     support_tol: float,
     compute_min_mi: bool | None,
@@ -425,7 +425,7 @@ def _audit_table(
     notes_in: tuple[str, ...],
 ) -> AuditReport:
     scn = table.scenario
-    ps = scn.settings_distribution(settings_probs)
+    ps = scn.settings_distribution(setting_probs)
     b = Behaviour(table.behaviour(), scn, atol=1e-6)
     notes = list(notes_in)
     common = _common(b, notes)
@@ -472,7 +472,7 @@ def _audit_table(
         ch_J_se=None,
         chained_value=common["chained_value"],
         chained_local_bound=common["chained_local_bound"],
-        settings_distribution="uniform" if settings_probs is None else "given",
+        settings_distribution="uniform" if setting_probs is None else "given",
         labels_a=scn.labels_a,
         labels_b=scn.labels_b,
         n_lambda=table.n_lambda,
@@ -483,7 +483,7 @@ def _audit_table(
 
 def _audit_behaviour(
     b: Behaviour,
-    settings_probs: Any,
+    setting_probs: Any,
     tol: float,
     alpha: float,
     compute_min_mi: bool | None,
@@ -519,9 +519,9 @@ def _audit_behaviour(
         ns_text = f"largest marginal difference {common['no_signalling']:.3g}"
 
     kind_ps = "data" if b.is_data else "uniform"
-    if settings_probs is not None:
+    if setting_probs is not None:
         kind_ps = "given"
-    min_mi, min_m = _programmes(b, settings_probs, compute_min_mi, compute_min_hall_M, notes)
+    min_mi, min_m = _programmes(b, setting_probs, compute_min_mi, compute_min_hall_M, notes)
 
     # classification sentence
     if chsh is None:

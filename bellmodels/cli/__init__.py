@@ -34,7 +34,7 @@ EXAMPLES = """examples:
   bellmodels audit --data delft2015
   bellmodels audit --data counts.csv --json
   bellmodels test --data delft2015 --json
-  bellmodels train-rbm --data counts.csv --hidden 4
+  bellmodels train-rbm --data counts.csv --n-hidden 4
   bellmodels compare --data weihs1998 --models local-polytope,quantum-singlet,rbm --json
   bellmodels run studies/weinstein2017.toml
   bellmodels run studies/noise_sweep.toml --dask --workers 2 --quiet

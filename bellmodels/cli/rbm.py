@@ -2,8 +2,8 @@
 
 Example::
 
-    bellmodels train-rbm --data weihs1998 --hidden 4 --json
-    bellmodels train-rbm --data counts.csv --hidden 8 --mi-penalty 0.1 --objective conditional
+    bellmodels train-rbm --data weihs1998 --n-hidden 4 --json
+    bellmodels train-rbm --data counts.csv --n-hidden 8 --mi-penalty 0.1 --objective conditional
 
 The model's audit is ``bellmodels audit rbm-weinstein2017`` (the generic audit command).
 """
@@ -17,8 +17,8 @@ from bellmodels.cli import UsageError, print_json
 from bellmodels.models.boltzmann._kernels import MAX_ENUMERATED_HIDDEN
 
 EPILOG = """examples:
-  bellmodels train-rbm --data weihs1998 --hidden 4 --json
-  bellmodels train-rbm --data counts.csv --hidden 8 --mi-penalty 0.1 --seed 1
+  bellmodels train-rbm --data weihs1998 --n-hidden 4 --json
+  bellmodels train-rbm --data counts.csv --n-hidden 8 --mi-penalty 0.1 --seed 1
   bellmodels train-rbm --data counts.csv --model crbm --method pcd
 """
 
@@ -39,7 +39,7 @@ def add_commands(subparsers: Any) -> None:
     )
     p.add_argument("--data", required=True, metavar="FILE|DATASET", help="counts to train on")
     p.add_argument(
-        "--hidden",
+        "--n-hidden",
         type=_hidden_units,
         default=4,
         help=f"hidden units, 1..{MAX_ENUMERATED_HIDDEN} (the audit lists the 2^n hidden states; "
@@ -65,13 +65,13 @@ def add_commands(subparsers: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of starts and chains (default 0)")
     p.add_argument(
-        "--restarts",
+        "--n-restarts",
         type=_at_most(MAX_RESTARTS, "MAX_RESTARTS"),
         default=8,
         help=f"exact method: starts, 1..{MAX_RESTARTS} (default 8)",
     )
     p.add_argument(
-        "--iterations",
+        "--n-iter",
         type=_at_most(MAX_ITERATIONS, "MAX_ITERATIONS"),
         default=5000,
         help=f"pcd/cd: updates, 1..{MAX_ITERATIONS:_} (default 5000)",
@@ -114,7 +114,7 @@ def _at_most(limit: int, name: str) -> Any:
 
 
 def _hidden_units(text: str) -> int:
-    """``--hidden``: 1..MAX_ENUMERATED_HIDDEN, since the printed audit lists all 2^n states of h.
+    """``--n-hidden``: 1..MAX_ENUMERATED_HIDDEN, since the printed audit lists all 2^n states of h.
 
     >>> _hidden_units("8")
     8
@@ -150,7 +150,7 @@ def _train(args: argparse.Namespace) -> int:
     if counts.total == 0:
         raise UsageError(f"--data {args.data}: no trials")
     cls = RBM if args.model == "rbm" else CRBM
-    model = cls(counts.scenario, n_hidden=args.hidden, seed=args.seed)
+    model = cls(counts.scenario, n_hidden=args.n_hidden, seed=args.seed)
     options: dict[str, Any] = {
         "method": args.method,
         "objective": args.objective,
@@ -158,9 +158,9 @@ def _train(args: argparse.Namespace) -> int:
         "seed": args.seed,
     }
     if args.method == "exact":
-        options["n_restarts"] = args.restarts
+        options["n_restarts"] = args.n_restarts
     else:
-        options["n_iter"] = args.iterations
+        options["n_iter"] = args.n_iter
     model.train(counts, **options)
     report = audit(model)
     p = model.behaviour()

@@ -37,7 +37,7 @@ def add_commands(subparsers: Any) -> None:
             "examples:\n"
             "  bellmodels test --data delft2015\n"
             "  bellmodels test --data vienna2015 --json --bootstrap 100\n"
-            "  bellmodels test --data counts.csv --settings-probs '[[0.3,0.2],[0.3,0.2]]'\n"
+            "  bellmodels test --data counts.csv --setting-probs '[[0.3,0.2],[0.3,0.2]]'\n"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -55,7 +55,7 @@ def add_commands(subparsers: Any) -> None:
         help="training fraction of the test-factor split (0.2)",
     )
     p.add_argument(
-        "--settings-probs",
+        "--setting-probs",
         metavar="JSON",
         help="the design's p(s_a, s_b) as a JSON nested list (default uniform)",
     )
@@ -71,14 +71,14 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(func=_test)
 
 
-def _settings_probs(text: str | None) -> Any:
+def _setting_probs(text: str | None) -> Any:
     if text is None:
         return None
     source = Path(text).read_text(encoding="utf-8") if Path(text).is_file() else text
     try:
         return json.loads(source)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--settings-probs: not JSON ({exc})") from None
+        raise UsageError(f"--setting-probs: not JSON ({exc})") from None
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -92,12 +92,12 @@ def _test(args: argparse.Namespace) -> int:
     counts = resolve_data(args.data, scenario)
     result = significance(
         counts,
-        _settings_probs(args.settings_probs),
+        _setting_probs(args.setting_probs),
         train_fraction=args.train_fraction,
         bootstrap=args.bootstrap,
         seed=args.seed,
         bayesian=args.bayesian,
-        progress=not args.quiet,
+        progressbar=not args.quiet,
     )
     if args.json:
         print_json(result.to_dict())

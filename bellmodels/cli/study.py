@@ -85,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
             workers=args.workers,
             dask=args.dask,
             scheduler=args.scheduler,
-            progress=not args.quiet,
+            progressbar=not args.quiet,
             report=not args.no_report,
             overrides=args.overrides,
         )

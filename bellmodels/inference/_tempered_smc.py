@@ -246,9 +246,9 @@ def smc_runs(
         accept.append(info["accept_mean"])
     details = {
         "direction": "reverse" if reverse else "forward",
-        "runs": runs,
-        "particles": s.particles,
-        "hmc_steps": s.hmc_steps,
+        "evidence_chains": runs,
+        "evidence_draws": s.particles,
+        "evidence_hmc_steps": s.hmc_steps,
         "leapfrog": s.leapfrog,
         "stages_max": int(max(stages)),
         "accept_mean": float(np.mean(accept)),

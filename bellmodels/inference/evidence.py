@@ -78,14 +78,14 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
 
 from bellmodels import _arviz
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
-from bellmodels._util import draw_seed, versions
+from bellmodels._util import draw_seed, renamed_keywords, versions
 from bellmodels.data import Counts
 from bellmodels.inference._evidence_kernels import run_smc
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
@@ -107,7 +107,20 @@ def evidence_reliable(se: float) -> bool:
     return bool(np.isfinite(se) and se <= EVIDENCE_SE_MAX)
 
 
-def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, float]:
+class LogBayesFactor(NamedTuple):
+    """A log Bayes factor log BF(a : b) = log Z_a - log Z_b (nats) and its Monte Carlo error.
+
+    A named result (it still unpacks as ``log_bf, se = ...``).
+
+    >>> LogBayesFactor(2.0, 0.1).log_bf
+    2.0
+    """
+
+    log_bf: float
+    se: float
+
+
+def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> LogBayesFactor:
     """log BF(a : b) = log Z_a - log Z_b and its Monte Carlo error.
 
     SMC runs of two models with the same seed, method and number of runs use the same random
@@ -118,9 +131,9 @@ def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, f
     >>> a = EvidenceEstimate(-10.0, 0.1, "smc", (-10.1, -9.9), 1.0, {"seed": 1})
     >>> b = EvidenceEstimate(-12.0, 0.1, "smc", (-12.1, -11.9), 1.0, {"seed": 1})
     >>> log_bayes_factor(a, b)
-    (2.0, 0.0)
+    LogBayesFactor(log_bf=2.0, se=0.0)
     >>> c = EvidenceEstimate(-12.0, 0.1, "smc", (-12.1, -11.9), 1.0, {"seed": 2})
-    >>> round(log_bayes_factor(a, c)[1], 4)
+    >>> round(log_bayes_factor(a, c).se, 4)
     0.1414
     """
     diff = a.log_evidence - b.log_evidence
@@ -133,8 +146,8 @@ def log_bayes_factor(a: EvidenceEstimate, b: EvidenceEstimate) -> tuple[float, f
     )
     if paired:
         d = np.subtract(a.repetitions, b.repetitions)
-        return diff, float(d.std(ddof=1) / math.sqrt(d.size))
-    return diff, math.hypot(a.se, b.se)
+        return LogBayesFactor(diff, float(d.std(ddof=1) / math.sqrt(d.size)))
+    return LogBayesFactor(diff, math.hypot(a.se, b.se))
 
 
 def log_bayes_factors(estimates: Mapping[str, EvidenceEstimate]) -> tuple[Any, Any]:
@@ -286,6 +299,9 @@ class EvidenceEstimate:
         }
 
 
+@renamed_keywords(
+    smc_draws="evidence_draws", smc_chains="evidence_chains", hmc_steps="evidence_hmc_steps"
+)
 def estimate_log_evidence(
     model: HiddenVariableModel | str,
     counts: Counts,
@@ -295,9 +311,9 @@ def estimate_log_evidence(
     seed: int | None = None,
     blocks: int = 8,
     proposal_draws: int = 4000,
-    smc_draws: int = 1000,
-    smc_chains: int = 4,
-    hmc_steps: int = 8,
+    evidence_draws: int = 1000,
+    evidence_chains: int = 4,
+    evidence_hmc_steps: int = 8,
     cores: int = 1,
 ) -> EvidenceEstimate:
     """log p(trials | settings, model) with a measured Monte Carlo error.
@@ -319,7 +335,7 @@ def estimate_log_evidence(
     blocks, proposal_draws
         Bridge sampling: disjoint blocks of posterior draws (the repetitions) and proposal
         draws per block.
-    smc_draws, smc_chains, hmc_steps
+    evidence_draws, evidence_chains, evidence_hmc_steps
         SMC: particles per run, independent runs (the repetitions), HMC transitions per stage.
     cores
         Processes for ``"pymc-smc"``.
@@ -349,10 +365,13 @@ def estimate_log_evidence(
         raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
     if method == "pymc-smc":
         _, _, smc = log_evidence(
-            model, counts, draws=smc_draws, chains=smc_chains, seed=seed, cores=cores
+            model, counts, draws=evidence_draws, chains=evidence_chains, seed=seed, cores=cores
         )
         reps = [float(x) for x in json.loads(smc.attrs["log_evidence_per_chain"])]
-        details: dict[str, Any] = {"particles": smc_draws, "chains": smc_chains}
+        details: dict[str, Any] = {
+            "evidence_draws": evidence_draws,
+            "evidence_chains": evidence_chains,
+        }
     else:
         space = kern.FreeSpace(build_model(model, counts))
         if method == "bridge":
@@ -365,12 +384,12 @@ def estimate_log_evidence(
         else:
             from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
 
-            settings = SMCSettings(particles=smc_draws, hmc_steps=hmc_steps)
+            settings = SMCSettings(particles=evidence_draws, hmc_steps=evidence_hmc_steps)
             post = None
             if method == "reverse-smc":
                 post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
             raw, details = smc_runs(
-                space, runs=smc_chains, seed=seed, posterior_draws=post, settings=settings
+                space, runs=evidence_chains, seed=seed, posterior_draws=post, settings=settings
             )
         details["dim"] = space.dim
         reps = [x - const for x in raw]
@@ -389,6 +408,7 @@ __all__ = [
     "EVIDENCE_METHODS",
     "EVIDENCE_SE_MAX",
     "EvidenceEstimate",
+    "LogBayesFactor",
     "estimate_log_evidence",
     "evidence_reliable",
     "log_bayes_factor",

@@ -224,7 +224,7 @@ def plot_compare(table: Any, title: str = "") -> Figure:
     differences of a few nats and of thousands are both visible.
 
     ``table`` is a ranking as :func:`bellmodels.comparison.rank` returns it (index: model;
-    columns ``rank``, ``elpd_loo``, ``se``, ``d_loo``, ``dse``).
+    columns ``rank``, ``elpd_loo``, ``se``, ``elpd_diff``, ``dse``).
 
     >>> import numpy as np
     >>> from bellmodels.comparison import rank
@@ -236,12 +236,12 @@ def plot_compare(table: Any, title: str = "") -> Figure:
     n = len(table)
     fig = Figure(figsize=(12.0, 0.42 * n + 1.6), layout="constrained")
     ax, axd = fig.subplots(1, 2, width_ratios=(1.0, 1.0))
-    _arviz.plot_compare(table.rename(columns={"d_loo": "elpd_diff"}), ax)  # ArviZ's names
+    _arviz.plot_compare(table, ax)
     ax.set_title(title or "ArviZ plot_compare: ELPD-LOO ± SE (higher is better)", fontsize=9)
     _shrink_fonts(ax)
     ax.tick_params(axis="x", labelrotation=30)
     names = [str(m) for m in table.index]
-    diff = np.asarray(table["d_loo"], dtype=float)
+    diff = np.asarray(table["elpd_diff"], dtype=float)
     dse = np.asarray(table["dse"], dtype=float)
     y = np.arange(n)
     axd.errorbar(diff, y, xerr=dse, fmt="o", color="black", mfc="white", capsize=3)

@@ -223,7 +223,7 @@ def _point_section(
     if rows:
         doc.h(3, "Model comparison (PSIS-LOO, best first)")
         doc.p(
-            "`d_loo`: ELPD difference to the best model (in nats, with its SE `dse`); `weight`: "
+            "`elpd_diff`: ELPD difference to the best model (in nats, with its SE `dse`); `weight`: "
             "stacking weight; `log_evidence`: log marginal likelihood of the ordered trials "
             "(tempered SMC from the prior unless the study says otherwise) with its "
             "Monte Carlo error; "
@@ -247,7 +247,7 @@ def _point_section(
                     m,
                     r["elpd_loo"],
                     r["se"],
-                    r["d_loo"],
+                    r["elpd_diff"],
                     r["dse"],
                     r["weight"],
                     r["p_loo"],
@@ -459,8 +459,8 @@ def _stored_ranking(pt: Any, task_ids: dict[str, str]) -> dict[str, dict[str, An
         rows[m] = {
             "rank": int(q["rank"]),
             "elpd_loo": float(q["elpd_loo"]),
-            "se": float(q["elpd_se"]),
-            "d_loo": float(q["d_loo"]),
+            "se": float(q["se"]),
+            "elpd_diff": float(q["elpd_diff"]),
             "dse": float(q["dse"]),
             "weight": float(q["weight"]),
             "p_loo": float(q["p_loo"]),

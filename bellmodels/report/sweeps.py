@@ -54,7 +54,7 @@ def _sweep_section(
 
     for var, what in (
         ("weight", "stacking weight"),
-        ("d_loo", "ELPD difference to the best"),
+        ("elpd_diff", "ELPD difference to the best"),
         ("S_mean", "posterior mean of S"),
         ("S", "S of the model at its parameters"),
         ("mi_bits", "MI(λ; settings) in bits at the model's parameters"),
@@ -77,7 +77,7 @@ def _sweep_section(
         min_mi = np.nanmax(ds["data_min_mi_bits"].values) if len(axes) == 1 else None
         specs = [
             ("weight", "stacking weight", ()),
-            ("d_loo", "ELPD difference to the best (nats)", ((0.0, ""),)),
+            ("elpd_diff", "ELPD difference to the best (nats)", ((0.0, ""),)),
             ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
             ("S_mean", "posterior mean of S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
             ("S", "S of the model", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
@@ -99,7 +99,7 @@ def _sweep_section(
             from bellmodels import plots
 
             f = plots.plot_sweep(ds, axis, var, colors=colors, ylabel=label, hlines=hl)
-            if var == "d_loo":  # from ~1 nat to 10^4 nats: linear hides where the models cross
+            if var == "elpd_diff":  # from ~1 nat to 10^4 nats: linear hides where the models cross
                 for a in f.axes:
                     a.set_yscale("symlog", linthresh=1.0)
                     a.set_ylim(bottom=-0.3)  # differences to the best are >= 0

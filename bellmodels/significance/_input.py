@@ -29,12 +29,12 @@ def _as_counts(counts: Any) -> Counts:
     return counts
 
 
-def _settings(scenario: Scenario, settings_probs: Any) -> np.ndarray:
+def _settings(scenario: Scenario, setting_probs: Any) -> np.ndarray:
     """The design distribution p(s_a, s_b) (default uniform), validated by the scenario."""
     try:
-        return scenario.settings_distribution(settings_probs)
+        return scenario.settings_distribution(setting_probs)
     except ValueError as exc:
-        raise ValueError(f"settings_probs: {exc}") from None
+        raise ValueError(f"setting_probs: {exc}") from None
 
 
 def _strategies(scenario: Scenario) -> np.ndarray:

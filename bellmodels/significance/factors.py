@@ -102,7 +102,7 @@ def random_split(counts: Counts, train_fraction: float, seed: int) -> tuple[Coun
 
 
 def optimal_test_factors(
-    behaviour: np.ndarray, scenario: Scenario, settings_probs: Any = None
+    behaviour: np.ndarray, scenario: Scenario, setting_probs: Any = None
 ) -> np.ndarray:
     """Test factors T maximising E[log T] under ``behaviour``, with E_local[T] <= 1.
 
@@ -119,7 +119,7 @@ def optimal_test_factors(
         ``(K_a, K_b, 2, 2)`` estimate of p(x_a, x_b | s_a, s_b), every entry positive.
     scenario
         Its scenario.
-    settings_probs
+    setting_probs
         The design's setting distribution (default uniform).
 
     Examples
@@ -143,13 +143,13 @@ def optimal_test_factors(
         raise ValueError(f"behaviour must have shape {scenario.shape}, got {p.shape}")
     if not np.all(np.isfinite(p)) or np.any(p <= 0):
         raise ValueError("behaviour: every entry must be positive and finite (smooth it first)")
-    ps = _settings(scenario, settings_probs)
+    ps = _settings(scenario, setting_probs)
     q = _Fitter(scenario, "local").fit(ps[:, :, None, None] * p)
     t = p / q
     return t / local_means(t, scenario, ps).max()
 
 
-def local_means(factors: np.ndarray, scenario: Scenario, settings_probs: Any = None) -> np.ndarray:
+def local_means(factors: np.ndarray, scenario: Scenario, setting_probs: Any = None) -> np.ndarray:
     """E[T] under each local deterministic strategy: sum_s p(s) T(x_strategy(s), s).
 
     >>> import numpy as np
@@ -157,13 +157,13 @@ def local_means(factors: np.ndarray, scenario: Scenario, settings_probs: Any = N
     >>> local_means(np.ones((2, 2, 2, 2)), Scenario.chsh()).tolist() == [1.0] * 16
     True
     """
-    ps = _settings(scenario, settings_probs)
+    ps = _settings(scenario, setting_probs)
     return np.einsum("ab,labxy,abxy->l", ps, _strategies(scenario), np.asarray(factors))
 
 
 def test_factor_test(
     counts: Counts | Trials,
-    settings_probs: Any = None,
+    setting_probs: Any = None,
     *,
     train_fraction: float = 0.2,
     seed: int = 0,
@@ -176,7 +176,7 @@ def test_factor_test(
     counts
         A count table (split at random, see Notes) or :class:`~bellmodels.data.Trials` (split
         in time order: the first ``train_fraction`` of the trials train, the rest test).
-    settings_probs
+    setting_probs
         The design's setting distribution (default uniform).
     train_fraction
         Fraction of the trials used to choose T (declared before looking at the data).
@@ -203,7 +203,7 @@ def test_factor_test(
     *before* the test trials in time; a random split of a table cannot promise that (training
     trials may lie after test trials, and a local model with memory could correlate them).
     Pass :class:`~bellmodels.data.Trials` for the time-ordered split, which is valid with
-    memory. The settings must be drawn with ``settings_probs`` independently of the past.
+    memory. The settings must be drawn with ``setting_probs`` independently of the past.
 
     Examples
     --------
@@ -215,7 +215,7 @@ def test_factor_test(
     trials = counts if isinstance(counts, Trials) else None
     counts = _as_counts(counts)
     scn = counts.scenario
-    ps = _settings(scn, settings_probs)
+    ps = _settings(scn, setting_probs)
     if pseudo_count < 0 or not math.isfinite(pseudo_count):
         raise ValueError(f"pseudo_count must be a non-negative number, got {pseudo_count}")
     if trials is not None:

@@ -21,7 +21,7 @@ class CHSHGame:
     """Result of :func:`chsh_game` (JSON keys ``wins``, ``n``, ``p_value`` plus details).
 
     ``win_probability_bound`` is omega, the largest win probability of a local model under
-    ``settings_probs``; ``variant`` the CHSH variant k (minus sign on ``CHSH_MINUS_PAIRS[k]``)
+    ``setting_probs``; ``variant`` the CHSH variant k (minus sign on ``CHSH_MINUS_PAIRS[k]``)
     and ``sign`` +1 / -1 its sign; ``variant_from_data`` whether they were chosen from the data,
     in which case ``p_value_any_variant = min(1, 8 p)`` is the union bound over the 8 signed
     variants (the p-value if the variant was *not* fixed before the experiment).
@@ -62,7 +62,7 @@ def _win_table(variant: int, sign: int) -> np.ndarray:
     return win
 
 
-def local_win_bound(settings_probs: Any = None, variant: int = 0, sign: int = 1) -> float:
+def local_win_bound(setting_probs: Any = None, variant: int = 0, sign: int = 1) -> float:
     """Largest probability that a local model wins one round of the CHSH game.
 
     The win probability of a local measurement-independent model is linear in its mixture of
@@ -73,7 +73,7 @@ def local_win_bound(settings_probs: Any = None, variant: int = 0, sign: int = 1)
 
     Parameters
     ----------
-    settings_probs
+    setting_probs
         p(s_a, s_b) of the 2 x 2 game (``(2, 2)`` joint or a tuple of marginals); default uniform.
     variant, sign
         Which CHSH variant defines a win (minus sign on ``CHSH_MINUS_PAIRS[variant]``) and its
@@ -86,7 +86,7 @@ def local_win_bound(settings_probs: Any = None, variant: int = 0, sign: int = 1)
     >>> round(local_win_bound(([0.6, 0.4], [0.5, 0.5])), 6)      # A biased towards a
     0.8
     """
-    ps = _settings(Scenario.chsh(), settings_probs)
+    ps = _settings(Scenario.chsh(), setting_probs)
     if variant not in range(4):
         raise ValueError(f"variant must be 0, 1, 2 or 3, got {variant!r}")
     if sign not in (1, -1):
@@ -99,7 +99,7 @@ def local_win_bound(settings_probs: Any = None, variant: int = 0, sign: int = 1)
 
 def chsh_game(
     counts: Counts,
-    settings_probs: Any = None,
+    setting_probs: Any = None,
     *,
     variant: int | None = None,
     sign: int | None = None,
@@ -112,7 +112,7 @@ def chsh_game(
         The data. With more than two settings per party the 2 x 2 sub-choice with the largest S
         is used and only its trials count (the settings distribution is then the design's,
         conditioned on that sub-choice).
-    settings_probs
+    setting_probs
         The design's setting probabilities p(s_a, s_b) (on all the scenario's settings);
         default uniform. They must be the probabilities the random number generators were built
         to give, not frequencies estimated from the same data.
@@ -128,7 +128,7 @@ def chsh_game(
     Notes
     -----
     Validity with memory needs only that at each trial the settings are drawn with
-    ``settings_probs`` independently of the past and of the hidden state; then, given the past,
+    ``setting_probs`` independently of the past and of the hidden state; then, given the past,
     a local model wins with probability at most omega (:func:`local_win_bound`), and the sum of
     such Bernoulli indicators is stochastically smaller than Binomial(n, omega) (Gill 2003).
     The number of trials ``n`` must be fixed in advance (or by a stopping rule that does not
@@ -145,7 +145,7 @@ def chsh_game(
     """
     counts = _as_counts(counts)
     scn = counts.scenario
-    ps_full = _settings(scn, settings_probs)
+    ps_full = _settings(scn, setting_probs)
     b = Behaviour.from_counts(counts)
     choice = b.chsh_max()
     sa, sb = choice.settings_a, choice.settings_b
@@ -156,7 +156,7 @@ def chsh_game(
         sign = 1 if choice.values[variant] >= 0 else -1
     sub = ps_full[np.ix_(list(sa), list(sb))]
     if sub.sum() <= 0:
-        raise ValueError("settings_probs: the CHSH sub-choice has probability zero")
+        raise ValueError("setting_probs: the CHSH sub-choice has probability zero")
     ps = sub / sub.sum()
     omega = local_win_bound(ps, variant, sign)
     win = _win_table(variant, sign)

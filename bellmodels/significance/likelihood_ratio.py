@@ -13,6 +13,7 @@ from scipy import stats
 
 from bellmodels._polytope_mle import PolytopeFit as _Fitter
 from bellmodels._polytope_mle import loglik as _loglik
+from bellmodels._util import renamed_keywords
 from bellmodels.data import Counts
 from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _as_counts
@@ -70,12 +71,13 @@ def _progress(done: int, total: int) -> None:
         sys.stderr.flush()
 
 
+@renamed_keywords(progress="progressbar")
 def likelihood_ratio_test(
     counts: Counts,
     *,
     bootstrap: int = 200,
     seed: int = 0,
-    progress: bool | Callable[[int, int], None] = False,
+    progressbar: bool | Callable[[int, int], None] = False,
 ) -> LikelihoodRatioResult:
     """Likelihood-ratio test of the local polytope against no-signalling (Gill 2022).
 
@@ -98,7 +100,7 @@ def likelihood_ratio_test(
         Number of replicates (0: statistic only). Each costs two small convex solves.
     seed
         Seed of the replicate draws.
-    progress
+    progressbar
         ``True`` prints ``bootstrap i/B`` on stderr; a callable ``f(done, total)`` is called
         instead.
 
@@ -118,7 +120,7 @@ def likelihood_ratio_test(
         raise ValueError("counts: every setting pair needs trials for the likelihood ratio")
     loc, ns = _Fitter(scn, "local"), _Fitter(scn, "no-signalling")
     g, q_loc = _g(n, loc, ns)
-    report = _progress if progress is True else (progress or None)
+    report = _progress if progressbar is True else (progressbar or None)
     exceed = 0
     if bootstrap:
         rng = np.random.default_rng(seed)

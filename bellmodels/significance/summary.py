@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bellmodels._util import renamed_keywords
 from bellmodels.data import Counts, Trials
 from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _as_counts, _settings
@@ -99,15 +100,16 @@ class Significance:
         return html_table(f"tests of local realism on {self.source} ({self.n_trials} trials)", rows)
 
 
+@renamed_keywords(progress="progressbar", settings_probs="setting_probs")
 def significance(
     counts: Counts | Trials,
-    settings_probs: Any = None,
+    setting_probs: Any = None,
     *,
     train_fraction: float = 0.2,
     bootstrap: int = 200,
     seed: int = 0,
     bayesian: bool = False,
-    progress: bool = False,
+    progressbar: bool = False,
 ) -> Significance:
     """p-values of local realism valid with memory: CHSH game, test factors, likelihood ratio.
 
@@ -116,7 +118,7 @@ def significance(
     counts
         A :class:`~bellmodels.data.Counts` (or :class:`~bellmodels.data.Trials`: then the
         test-factor split follows the time order).
-    settings_probs
+    setting_probs
         The design's setting distribution; default uniform (the fair random bits of every
         loophole-free experiment shipped).
     train_fraction
@@ -128,7 +130,7 @@ def significance(
     bayesian
         Also fit the no-signalling model and estimate the evidences (slow, see
         :func:`bayesian_answers`).
-    progress
+    progressbar
         Bootstrap progress on stderr.
 
     Returns
@@ -144,12 +146,12 @@ def significance(
     """
     trials = counts if isinstance(counts, Trials) else None
     counts = _as_counts(counts)
-    ps = _settings(counts.scenario, settings_probs)
+    ps = _settings(counts.scenario, setting_probs)
     game = chsh_game(counts, ps)
     tf = test_factor_test(
         trials if trials is not None else counts, ps, train_fraction=train_fraction, seed=seed
     )
-    lr = likelihood_ratio_test(counts, bootstrap=bootstrap, seed=seed, progress=progress)
+    lr = likelihood_ratio_test(counts, bootstrap=bootstrap, seed=seed, progressbar=progressbar)
     notes = []
     if game.variant_from_data:
         notes.append(

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels._util import write_json_atomic
+from bellmodels._util import renamed_keywords, write_json_atomic
 from bellmodels.study.config import Task, load_study_file
 from bellmodels.study.store import (
     aggregate,
@@ -90,7 +90,7 @@ def _clean_temp(tasks_dir: Path) -> int:
     return n
 
 
-def _pending(tasks: Sequence[Task], out: Path, progress: bool) -> list[Task]:
+def _pending(tasks: Sequence[Task], out: Path, progressbar: bool) -> list[Task]:
     """The tasks without a complete file; a damaged one (truncated, empty, foreign) is moved
     aside to ``<id>.nc.damaged``, named in the journal and on stderr, and redone."""
     pending = []
@@ -105,7 +105,7 @@ def _pending(tasks: Sequence[Task], out: Path, progress: bool) -> list[Task]:
             continue
         os.replace(path, path.with_name(path.name + ".damaged"))
         journal(out, "damaged", task=t.id, file=str(path), error=problem)
-        if progress:
+        if progressbar:
             print(f"task file {path} is damaged ({problem}): redoing it", file=sys.stderr)
         pending.append(t)
     return pending
@@ -126,6 +126,7 @@ def _cost_guess(task: Task) -> float:
     return 1.0 + size
 
 
+@renamed_keywords(progress="progressbar")
 def run_tasks(
     tasks: Sequence[Task],
     out_dir: str | os.PathLike[str],
@@ -133,7 +134,7 @@ def run_tasks(
     workers: int | None = None,
     dask: bool = False,
     scheduler: str | None = None,
-    progress: bool = True,
+    progressbar: bool = True,
     compile_base: str | os.PathLike[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run the tasks that have no NetCDF yet; return ``{task id: summary}`` of those run.
@@ -151,7 +152,7 @@ def run_tasks(
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``); ``out_dir`` must be on a file
         system the workers share. Run its workers single-threaded (``--nthreads 1``).
-    progress
+    progressbar
         Show a rich progress bar over tasks.
     compile_base
         Root of the per-process PyTensor compile directories (default
@@ -168,7 +169,7 @@ def run_tasks(
     tasks_dir = out / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
     _clean_temp(tasks_dir)
-    pending = sorted(_pending(tasks, out, progress), key=_cost_guess, reverse=True)
+    pending = sorted(_pending(tasks, out, progressbar), key=_cost_guess, reverse=True)
     if not pending:
         return {}
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
@@ -176,7 +177,7 @@ def run_tasks(
     if base is None and not scheduler:
         base = str(default_compile_base())
     results: dict[str, dict[str, Any]] = {}
-    with _progress(progress, len(tasks), len(tasks) - len(pending)) as bar:
+    with _progress(progressbar, len(tasks), len(tasks) - len(pending)) as bar:
 
         def record(summary: dict[str, Any]) -> None:
             results[summary["task"]] = summary
@@ -451,14 +452,15 @@ def _progress(show: bool, total: int, completed: int) -> Iterator[Callable[[dict
         yield update
 
 
+@renamed_keywords(out="out_dir", progress="progressbar")
 def run_study(
     path: str | os.PathLike[str],
-    out: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
     *,
     workers: int | None = None,
     dask: bool = False,
     scheduler: str | None = None,
-    progress: bool = True,
+    progressbar: bool = True,
     compile_base: str | os.PathLike[str] | None = None,
     overrides: Sequence[str] = (),
 ) -> Any:
@@ -468,10 +470,10 @@ def run_study(
     ----------
     path
         The study's TOML file.
-    out
+    out_dir
         Output directory (default ``out/<study name>``). Re-running with the same directory skips
         the tasks already done.
-    workers, dask, scheduler, progress, compile_base
+    workers, dask, scheduler, progressbar, compile_base
         See :func:`run_tasks`.
     overrides
         ``"section.key=value"`` settings over the file's (``["inference.seed=2"]``; see
@@ -493,7 +495,7 @@ def run_study(
         # -> 2.83...
     """
     cfg = load_study_file(path, overrides)  # the whole study is checked before anything is written
-    out_dir = Path(out) if out is not None else default_out(cfg.name)
+    out_dir = Path(out_dir) if out_dir is not None else default_out(cfg.name)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
         tasks = cfg.tasks()
@@ -502,7 +504,7 @@ def run_study(
         journal(out_dir, "start", tasks=len(tasks), study=cfg.name)
         for change in changes:
             journal(out_dir, "input_changed", **change)
-            if progress:
+            if progressbar:
                 print(change["message"], file=sys.stderr)
         t0 = time.perf_counter()
         run_tasks(
@@ -511,7 +513,7 @@ def run_study(
             workers=workers,
             dask=dask,
             scheduler=scheduler,
-            progress=progress,
+            progressbar=progressbar,
             compile_base=compile_base,
         )
         summaries = collect_summaries(cfg, out_dir)

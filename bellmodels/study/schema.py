@@ -124,8 +124,29 @@ def _where(source: str, path: Sequence[str]) -> str:
     return f"{source}: key '{'.'.join(path)}'"
 
 
+#: Keys that once had another name (or that other tools spell so), old -> new: a study file
+#: that uses one is told the new name (issue #24; the vocabulary is docs/api/glossary.md).
+RENAMED_KEYS: dict[str, str] = {
+    "settings_probs": "setting_probs",
+    "smc_draws": "evidence_draws",
+    "particles": "evidence_draws",
+    "smc_chains": "evidence_chains",
+    "hmc_steps": "evidence_hmc_steps",
+}
+
+
 def _suggest(key: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
+    """`` (renamed to 'new')`` for a renamed key, else `` (did you mean 'x'?)`` or ``""``.
+
+    >>> _suggest("settings_probs", SCHEMA["data"])
+    " (renamed to 'setting_probs')"
+    >>> _suggest("draw", SCHEMA["inference"])
+    " (did you mean 'draws'?)"
+    """
+    known = list(known)
+    if RENAMED_KEYS.get(key) in known:
+        return f" (renamed to '{RENAMED_KEYS[key]}')"
+    close = difflib.get_close_matches(key, known, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -113,12 +113,30 @@ _FIT_VARS = (
     "mi_bits_mean",
     "hall_M_mean",
     "elpd_loo",
-    "elpd_se",
+    "se",
     "p_loo",
     "pareto_k_max",
     "log_evidence",
     "log_evidence_se",
 )
+_RANK_VARS = ("elpd_diff", "dse", "weight", "rank")
+_TEXT_VARS = ("classification", "family", "status", "error", "task")
+_DATA_VARS = ("data_S", "data_S_se", "data_min_mi_bits", "n_trials")
+_OTHER_VARS = ("S_hdi_low", "S_hdi_high", "seconds", "cpu_seconds", "train_kl", "train_mi_bits")
+
+#: The variables of ``results.nc`` (:func:`aggregate`), named as in ``docs/api/glossary.md``.
+RESULT_VARIABLES: tuple[str, ...] = (
+    *_AUDIT_VARS,
+    *_FIT_VARS,
+    *_RANK_VARS,
+    *_OTHER_VARS,
+    "diagnostics_ok",
+    *_TEXT_VARS,
+    *_DATA_VARS,
+)
+
+#: Names older 0.x versions wrote (``results.nc`` variables, task summary keys): old -> new.
+RENAMED_VARIABLES = {"d_loo": "elpd_diff", "elpd_se": "se"}
 
 
 def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -172,7 +190,7 @@ def aggregate(
 
     Per (point, model): the audit numbers (``S``, ``mi_bits``, ``hall_M``, ...,
     ``classification``), the fit summaries (``S_mean``, ``S_hdi_low/high``, ``elpd_loo``,
-    ``log_evidence``, ``diagnostics_ok``), the comparison (``d_loo``, ``weight``, ``rank``),
+    ``log_evidence``, ``diagnostics_ok``), the comparison (``elpd_diff``, ``weight``, ``rank``),
     ``status``, ``error``, ``task``, ``seconds``; per point: the data's ``data_S`` and
     ``data_S_se`` and ``n_trials``. Attributes: the resolved configuration and package versions
     (JSON).
@@ -196,18 +214,13 @@ def aggregate(
             return np.full(shape, np.nan)
         return np.full(shape, "", dtype=object)
 
-    fvars = {k: empty("f") for k in (*_AUDIT_VARS, *_FIT_VARS, "S_hdi_low", "S_hdi_high")}
-    fvars.update(
-        {k: empty("f") for k in ("d_loo", "dse", "weight", "rank", "seconds", "cpu_seconds")}
-    )
-    fvars.update({k: empty("f") for k in ("train_kl", "train_mi_bits")})
-    fvars["diagnostics_ok"] = empty("f")
-    svars = {k: empty("s") for k in ("classification", "family", "status", "error", "task")}
-    data_shape = cfg.shape
-    data_vars = {
-        k: np.full(data_shape, np.nan)
-        for k in ("data_S", "data_S_se", "data_min_mi_bits", "n_trials")
+    fvars = {
+        k: empty("f")
+        for k in (*_AUDIT_VARS, *_FIT_VARS, *_RANK_VARS, *_OTHER_VARS, "diagnostics_ok")
     }
+    svars = {k: empty("s") for k in _TEXT_VARS}
+    data_shape = cfg.shape
+    data_vars = {k: np.full(data_shape, np.nan) for k in _DATA_VARS}
     flat_points = list(np.ndindex(*data_shape)) if data_shape else [()]
     versions: dict[str, str] = {}
     for point, (idx, (_coords, tasks)) in enumerate(zip(flat_points, grid, strict=True)):
@@ -236,7 +249,7 @@ def aggregate(
             for k in ("kl", "mi_bits"):
                 if isinstance(train.get(k), (int, float)):
                     fvars[f"train_{k}"][at] = train[k]
-            f = s.get("fit") or {}
+            f = {RENAMED_VARIABLES.get(k, k): v for k, v in (s.get("fit") or {}).items()}
             for k in _FIT_VARS:
                 if f.get(k) is not None:
                     fvars[k][at] = f[k]
@@ -246,7 +259,7 @@ def aggregate(
                 fvars["diagnostics_ok"][at] = float(bool(f["diagnostics_ok"]))
             row = comp.get(t.model)
             if row:
-                for k in ("d_loo", "dse", "weight", "rank"):
+                for k in _RANK_VARS:
                     if row.get(k) is not None:
                         fvars[k][at] = row[k]
             d = s["data_audit"]
@@ -297,7 +310,7 @@ def rank_point(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
     Returns
     -------
     dict
-        ``{model: {"rank", "elpd_loo", "se", "d_loo", "dse", "weight", "diagnostics_ok"}}``,
+        ``{model: {"rank", "elpd_loo", "se", "elpd_diff", "dse", "weight", "diagnostics_ok"}}``,
         empty when no model was fitted.
 
     >>> rank_point({"bell1964": {"status": "done"}})
@@ -383,9 +396,11 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
         raise FileNotFoundError(f"{str(path)!r} does not exist: run the study first")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
+            ds = ds.load()
     except Exception as exc:
         raise _damaged(path, exc) from exc
+    # results written before the vocabulary of issue #24 (docs/api/glossary.md) read the same
+    return ds.rename({old: new for old, new in RENAMED_VARIABLES.items() if old in ds})
 
 
 def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:

@@ -352,7 +352,7 @@ def _fit_summary(
     loo = inference.loo(idata)
     out.update(
         elpd_loo=float(loo["elpd_loo"]),
-        elpd_se=float(loo["se"]),
+        se=float(loo["se"]),
         p_loo=float(loo["p_loo"]),
         pareto_k_max=float(np.nanmax(np.asarray(loo["pareto_k_cells"], dtype=float))),
         loo_cells=np.asarray(loo["loo_cells"], dtype=float).tolist(),
@@ -365,9 +365,9 @@ def _fit_summary(
             idata,
             method=str(inf["evidence_method"]),
             seed=int(inf["seed"]),
-            smc_draws=int(inf["evidence_draws"]),
-            smc_chains=int(inf["evidence_chains"]),
-            hmc_steps=int(inf["evidence_hmc_steps"]),
+            evidence_draws=int(inf["evidence_draws"]),
+            evidence_chains=int(inf["evidence_chains"]),
+            evidence_hmc_steps=int(inf["evidence_hmc_steps"]),
             cores=int(inf["cores"]),
         )
         out.update(

@@ -28,8 +28,8 @@ COMMAND = "python docs/demos/equivalence.py --size {size}"
 EQUIVALENT = ("quantum-singlet", "toner-bacon", "brans", "hall2010", "dlr-one-sided", "rbm")
 CONTRAST = ("local-polytope",)
 SIZES: dict[str, dict[str, int]] = {
-    "small": {"n_trials": 2_000, "draws": 300, "tune": 300, "chains": 2, "smc_draws": 300},
-    "full": {"n_trials": 20_000, "draws": 1000, "tune": 1000, "chains": 4, "smc_draws": 1000},
+    "small": {"n_trials": 2_000, "draws": 300, "tune": 300, "chains": 2, "evidence_draws": 300},
+    "full": {"n_trials": 20_000, "draws": 1000, "tune": 1000, "chains": 4, "evidence_draws": 1000},
 }
 
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         elpd = loo(idata)
         elpds[name] = elpd
         le, le_se, _ = log_evidence(
-            model, counts, draws=size["smc_draws"], chains=size["chains"], seed=200 + k
+            model, counts, draws=size["evidence_draws"], chains=size["chains"], seed=200 + k
         )
         gate = diagnostics(idata)
         a = audit_dict(model)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         {n: rows[n]["diagnostics_ok"] for n in names},
     )
     for name in names:
-        rows[name]["d_loo"] = float(table.loc[name, "d_loo"])
+        rows[name]["elpd_diff"] = float(table.loc[name, "elpd_diff"])
         rows[name]["dse"] = float(table.loc[name, "dse"])
         rows[name]["weight"] = float(table.loc[name, "weight"])
     best_ev = max(r["log_evidence"] for r in rows.values())
@@ -101,14 +101,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{size['n_trials']:,} simulated singlet trials (seed 0) at the CHSH angles; NUTS "
         f"{size['chains']} chains x {size['draws']} draws (the RBM {2 * size['draws']}); "
         f"SMC {size['chains']} x "
-        f"{size['smc_draws']}. Best model first; the audit columns are at the default (ideal) "
+        f"{size['evidence_draws']}. Best model first; the audit columns are at the default (ideal) "
         "parameters.\n\n"
     )
     text += md_table(
         [
             "model",
             "elpd_loo ± se",
-            "d_loo ± dse",
+            "elpd_diff ± dse",
             "p_loo",
             "log evidence ± MC error",
             "diagnostics",
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             [
                 name,
                 f"{rows[name]['elpd_loo']:.1f} ± {rows[name]['se']:.1f}",
-                f"{rows[name]['d_loo']:.2f} ± {rows[name]['dse']:.2f}",
+                f"{rows[name]['elpd_diff']:.2f} ± {rows[name]['dse']:.2f}",
                 fmt(rows[name]["p_loo"], 2),
                 f"{rows[name]['log_evidence']:.2f} ± {fmt(rows[name]['log_evidence_se'], 2)}",
                 "ok" if rows[name]["diagnostics_ok"] else "**failed**",

@@ -108,7 +108,13 @@ def evidence_point(name: str, counts: Any, quick: bool) -> dict[str, Any]:
     particles //= 2 if quick else 1
     t0 = time.perf_counter()
     est = estimate_log_evidence(
-        name, counts, method="smc", seed=1, smc_draws=particles, smc_chains=runs, hmc_steps=hmc
+        name,
+        counts,
+        method="smc",
+        seed=1,
+        evidence_draws=particles,
+        evidence_chains=runs,
+        evidence_hmc_steps=hmc,
     )
     return {
         "log_evidence": float(est.log_evidence),

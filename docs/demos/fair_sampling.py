@@ -105,7 +105,7 @@ def analyse(name: str, size: dict[str, int]) -> dict[str, Any]:
         chains=size["chains"],
         seed=SEED,
         evidence=True,
-        progress=False,
+        progressbar=False,
         evidence_draws=size["evidence_draws"],
         evidence_chains=size["evidence_chains"],
         evidence_hmc_steps=size["evidence_hmc_steps"],
@@ -118,7 +118,7 @@ def analyse(name: str, size: dict[str, int]) -> dict[str, Any]:
         rows[rec["model"]] = {
             "family": model.family,
             "elpd_loo": rec["elpd_loo"],
-            "d_loo": rec["d_loo"],
+            "elpd_diff": rec["elpd_diff"],
             "dse": rec["dse"],
             "log_evidence": rec["log_evidence"],
             "log_evidence_se": rec["log_evidence_se"],
@@ -134,15 +134,15 @@ def analyse(name: str, size: dict[str, int]) -> dict[str, Any]:
             counts,
             method="smc",
             seed=SEED,
-            smc_draws=size["evidence_draws"],
-            smc_chains=size["evidence_chains"],
-            hmc_steps=size["evidence_hmc_steps"],
+            evidence_draws=size["evidence_draws"],
+            evidence_chains=size["evidence_chains"],
+            evidence_hmc_steps=size["evidence_hmc_steps"],
         )
         estimates[other] = est
         rows[other] = {
             "family": model.family,
             "elpd_loo": None,
-            "d_loo": None,
+            "elpd_diff": None,
             "dse": None,
             "log_evidence": est.log_evidence,
             "log_evidence_se": est.se,
@@ -177,8 +177,8 @@ def _model_rows(results: dict[str, Any]) -> list[list[Any]]:
                     model,
                     m["family"],
                     "not fitted"
-                    if m["d_loo"] is None
-                    else f"{fmt(m['d_loo'], 1)} ± {fmt(m['dse'], 1)}",
+                    if m["elpd_diff"] is None
+                    else f"{fmt(m['elpd_diff'], 1)} ± {fmt(m['dse'], 1)}",
                     f"{fmt(m['log_evidence'], 1)} ± {fmt(m['log_evidence_se'], 1)}",
                     "best" if bf is None else f"{fmt(-bf[0], 1)} ± {fmt(bf[1], 1)}",
                     "n/a"

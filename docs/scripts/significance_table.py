@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         bayes = args.bayesian and name != "vienna2015"
         results[name] = significance(
-            datasets.load(name), bootstrap=args.bootstrap, seed=SEED, bayesian=bayes, progress=True
+            datasets.load(name),
+            bootstrap=args.bootstrap,
+            seed=SEED,
+            bayesian=bayes,
+            progressbar=True,
         ).to_dict()
         seconds[name] = round(time.perf_counter() - start, 1)
         print(f"{name}: {seconds[name]} s", file=sys.stderr)

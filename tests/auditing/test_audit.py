@@ -169,7 +169,7 @@ def test_measurement_dependent_table_by_hand(chsh):
     assert 0.0 < r.min_mi_bits <= r.mi_bits + 1e-7
     # settings only (a,b) and (a',b') (1/2 each): p(pair 0) = 1/2, H(pair | s) = h(1/4),
     # MI = 1 - h(1/4) = (3/4) log2 3 - 1
-    r2 = audit(table, settings_probs=np.array([[0.5, 0.0], [0.0, 0.5]]), compute_min_hall_M=False)
+    r2 = audit(table, setting_probs=np.array([[0.5, 0.0], [0.0, 0.5]]), compute_min_hall_M=False)
     assert r2.mi_bits == pytest.approx(0.75 * np.log2(3) - 1, abs=1e-14)
     assert r2.settings_distribution == "given"
 
@@ -382,7 +382,7 @@ def test_min_mi_of_the_singlet_matches_an_independent_computation(chsh):
         noisy_pr[i, j, x, x if i * j == 0 else 1 - x] += 0.8 * 0.5
     noisy_pr += 0.2 * 0.25
     ps2 = np.array([[0.1, 0.2], [0.3, 0.4]])
-    value2 = min_mi_bits(noisy_pr, chsh, settings_probs=ps2)
+    value2 = min_mi_bits(noisy_pr, chsh, setting_probs=ps2)
     assert value2 == pytest.approx(_min_mi_alternating(noisy_pr, ps2, iterations=3000), abs=1e-4)
 
 
@@ -489,7 +489,7 @@ def test_data_audit_with_an_empty_pair_reports_what_it_can(chsh):
     json.dumps(d, allow_nan=False)
     # a settings distribution that weighs the empty pair cannot be used
     with pytest.raises(ValueError, match=r"\(a, b'\) has zero trials"):
-        min_mi_bits(Behaviour.from_counts(Counts(v, chsh)), settings_probs=np.full((2, 2), 0.25))
+        min_mi_bits(Behaviour.from_counts(Counts(v, chsh)), setting_probs=np.full((2, 2), 0.25))
 
 
 def test_data_audit_of_a_chained_scenario():

@@ -108,13 +108,13 @@ def test_az_compare_on_fits_and_on_bm_loo_ranks_like_bm_compare(delft):
     )
     # Delft's S = 2.42 is above the local bound: the quantum model predicts it better
     assert list(ours.index) == ["quantum-singlet", "local-polytope"]
-    assert ours.loc["local-polytope", "d_loo"] > 2 * ours.loc["local-polytope", "dse"]
+    assert ours.loc["local-polytope", "elpd_diff"] > 2 * ours.loc["local-polytope", "dse"]
     for given in (fits, elpds):  # the fits themselves, and bm.loo's results
         theirs = _az_compare(given)
         for m in MODELS:
             r, diff, dse = theirs[m]
             assert r == int(ours.loc[m, "rank"])
-            assert diff == pytest.approx(ours.loc[m, "d_loo"], abs=1e-9)
+            assert diff == pytest.approx(ours.loc[m, "elpd_diff"], abs=1e-9)
             assert dse == pytest.approx(ours.loc[m, "dse"], abs=1e-9)
 
 

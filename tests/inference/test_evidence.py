@@ -114,7 +114,13 @@ def test_quantum_singlet_evidence_matches_quadrature_at_50_trials(method):
     if method == "bridge":
         idata = bm.fit("quantum-singlet", counts, draws=1000, tune=500, chains=2, seed=1)
     est = estimate_log_evidence(
-        "quantum-singlet", counts, idata, method=method, seed=1, smc_draws=500, hmc_steps=4
+        "quantum-singlet",
+        counts,
+        idata,
+        method=method,
+        seed=1,
+        evidence_draws=500,
+        evidence_hmc_steps=4,
     )
     space = kern.FreeSpace(build_model("quantum-singlet", counts))
     assert space.rv_names == ["visibility", "offset_a", "offset_b"]
@@ -162,7 +168,7 @@ def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices(method):
     if method == "bridge":
         idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
     est = estimate_log_evidence(
-        model, counts, idata, method=method, seed=1, smc_draws=500, hmc_steps=4
+        model, counts, idata, method=method, seed=1, evidence_draws=500, evidence_hmc_steps=4
     )
     assert _agree(est, exact), (est.log_evidence, est.se, exact)
 
@@ -239,7 +245,13 @@ def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling(
 ):
     model, counts, exact, is_se, idata = tiny_machine
     est = estimate_log_evidence(
-        model, counts, idata, method=method, seed=1, smc_draws=particles, hmc_steps=hmc_steps
+        model,
+        counts,
+        idata,
+        method=method,
+        seed=1,
+        evidence_draws=particles,
+        evidence_hmc_steps=hmc_steps,
     )
     assert est.details["direction"] == ("reverse" if method == "reverse-smc" else "forward")
     assert _agree(est, exact, extra_se=is_se), (method, est.log_evidence, est.se, exact)
@@ -252,13 +264,15 @@ def test_observationally_equivalent_models_with_the_same_priors_get_equal_eviden
     counts = _counts(300)
     family = ["quantum-singlet", "hall2010", "toner-bacon", "brans", "dlr-one-sided"]
     values = [
-        estimate_log_evidence(m, counts, method="smc", seed=1, smc_draws=200, hmc_steps=2)
+        estimate_log_evidence(
+            m, counts, method="smc", seed=1, evidence_draws=200, evidence_hmc_steps=2
+        )
         for m in family
     ]
     assert len({v.log_evidence for v in values}) == 1, [v.log_evidence for v in values]
     assert values[0].se > 0  # the runs differ from one another: a real Monte Carlo error
     # a model with another behaviour family does not tie
     other = estimate_log_evidence(
-        "no-signalling", counts, method="smc", seed=1, smc_draws=200, hmc_steps=2
+        "no-signalling", counts, method="smc", seed=1, evidence_draws=200, evidence_hmc_steps=2
     )
     assert abs(other.log_evidence - values[0].log_evidence) > 1.0

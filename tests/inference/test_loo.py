@@ -99,7 +99,7 @@ def _expanded(elpd):
 
 
 def test_rank_matches_az_compare_on_the_expanded_trials(fitted):
-    """Stacking weights, d_loo and dse from cells x counts equal az.compare's on the per-trial
+    """Stacking weights, elpd_diff and dse from cells x counts equal az.compare's on the per-trial
     expansion (affordable here: 2000 trials)."""
     from bellmodels.comparison import rank
 
@@ -132,7 +132,7 @@ def test_rank_matches_az_compare_on_the_expanded_trials(fitted):
     assert list(ours.index) == list(ref.index)
     for name in cells:
         assert ours.loc[name, "elpd_loo"] == pytest.approx(ref.loc[name, "elpd_loo"], abs=1e-8)
-        assert ours.loc[name, "d_loo"] == pytest.approx(ref.loc[name, "elpd_diff"], abs=1e-8)
+        assert ours.loc[name, "elpd_diff"] == pytest.approx(ref.loc[name, "elpd_diff"], abs=1e-8)
         assert ours.loc[name, "dse"] == pytest.approx(ref.loc[name, "dse"], abs=1e-8)
         assert ours.loc[name, "weight"] == pytest.approx(ref.loc[name, "weight"], abs=2e-3)
     # az's standard errors agree with ours too (the same weighted population variance)

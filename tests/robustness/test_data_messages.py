@@ -187,9 +187,9 @@ def test_cli_test_on_a_table_with_a_2_to_40_count(capsys, tmp_path):
 
 
 def test_train_rbm_refuses_more_hidden_units_than_its_audit_lists(capsys):
-    """probe: bellmodels train-rbm --hidden 100000 -> exit 2 at once, naming MAX_ENUMERATED_HIDDEN = 16 and why."""
-    err = usage_error(capsys, "train-rbm", "--data", "weihs1998", "--hidden", "100000")
-    assert "argument --hidden: 100000 hidden units" in err
+    """probe: bellmodels train-rbm --n-hidden 100000 -> exit 2 at once, naming MAX_ENUMERATED_HIDDEN = 16 and why."""
+    err = usage_error(capsys, "train-rbm", "--data", "weihs1998", "--n-hidden", "100000")
+    assert "argument --n-hidden: 100000 hidden units" in err
     assert "at most MAX_ENUMERATED_HIDDEN = 16" in err
 
 
@@ -232,11 +232,11 @@ def test_a_long_bad_setting_cell_is_quoted_cut(tmp_path):
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("--restarts", "5000", "argument --restarts: 5000 is more than MAX_RESTARTS = 1_000"),
-        ("--iterations", "2000000", "2000000 is more than MAX_ITERATIONS = 1_000_000"),
-        ("--iterations", "0", "must be a positive whole number, got '0'"),
+        ("--n-restarts", "5000", "argument --n-restarts: 5000 is more than MAX_RESTARTS = 1_000"),
+        ("--n-iter", "2000000", "2000000 is more than MAX_ITERATIONS = 1_000_000"),
+        ("--n-iter", "0", "must be a positive whole number, got '0'"),
     ],
 )
 def test_train_rbm_bounds_its_run_time(capsys, flag, value, message):
-    """probe: bellmodels train-rbm --restarts 5000 / --iterations 2000000 / 0 -> exit 2 at once, naming the bound."""
+    """probe: bellmodels train-rbm --n-restarts 5000 / --n-iter 2000000 / 0 -> exit 2 at once, naming the bound."""
     assert message in usage_error(capsys, "train-rbm", "--data", "weihs1998", flag, value)

@@ -231,7 +231,7 @@ def test_likelihood_ratio_is_zero_for_local_frequencies():
 def test_likelihood_ratio_progress_goes_to_the_callback():
     seen: list[tuple[int, int]] = []
     likelihood_ratio_test(
-        datasets.load("delft2015"), bootstrap=3, progress=lambda d, t: seen.append((d, t))
+        datasets.load("delft2015"), bootstrap=3, progressbar=lambda d, t: seen.append((d, t))
     )
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
@@ -284,8 +284,8 @@ def test_cli_test_json(capsys):
 def test_cli_bad_input_exits_2(capsys):
     assert main(["test", "--data", "delft2015", "--train-fraction", "1.5"]) == 2
     assert "train_fraction" in capsys.readouterr().err
-    assert main(["test", "--data", "delft2015", "--settings-probs", "[[1, 0]]"]) == 2
-    assert "settings_probs" in capsys.readouterr().err
+    assert main(["test", "--data", "delft2015", "--setting-probs", "[[1, 0]]"]) == 2
+    assert "setting_probs" in capsys.readouterr().err
 
 
 def test_bad_input_names_the_field():
@@ -294,7 +294,7 @@ def test_bad_input_names_the_field():
         test_factor_test(c, train_fraction=0.0)
     with pytest.raises(ValueError, match="bootstrap"):
         likelihood_ratio_test(c, bootstrap=-1)
-    with pytest.raises(ValueError, match="settings_probs"):
+    with pytest.raises(ValueError, match="setting_probs"):
         chsh_game(c, [[0.5, 0.5]])
     with pytest.raises(TypeError, match="counts"):
         significance(np.ones((2, 2, 2, 2)))

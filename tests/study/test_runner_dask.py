@@ -36,8 +36,8 @@ NUMBERS = ("S", "mi_bits", "hall_M", "hall_M_a", "min_mi_bits", "ch_J", "data_S"
 def test_dask_local_cluster_matches_process_pool(tmp_path):
     path = tmp_path / "study.toml"
     path.write_text(textwrap.dedent(STUDY))
-    pool = run_study(path, tmp_path / "pool", workers=2, progress=False, report=False)
-    dask = run_study(path, tmp_path / "dask", workers=2, dask=True, progress=False, report=False)
+    pool = run_study(path, tmp_path / "pool", workers=2, progressbar=False, report=False)
+    dask = run_study(path, tmp_path / "dask", workers=2, dask=True, progressbar=False, report=False)
     assert (pool["status"] == "done").all() and (dask["status"] == "done").all()
     assert list(dask["task"].values.ravel()) == list(pool["task"].values.ravel())
     for var in NUMBERS:

@@ -200,7 +200,7 @@ min_mi_points = 3
 def test_run_resume_store_and_report(tmp_path):
     path = write(tmp_path, SMALL)
     out = tmp_path / "out"
-    ds = run_study(path, out, workers=2, progress=False, report=True)
+    ds = run_study(path, out, workers=2, progressbar=False, report=True)
     assert ds.sizes == {"visibility": 2, "model": 3}
     assert (ds["status"] == "done").all()
     # physics: the data's S follows 2 sqrt2 V within 4 SE; the published RBM violates CHSH;
@@ -246,7 +246,7 @@ def test_run_resume_store_and_report(tmp_path):
     assert sorted((out / "figures").iterdir()) == before
     # resume: nothing re-runs, same numbers
     mtimes = {f: f.stat().st_mtime_ns for f in files}
-    again = run_study(path, out, workers=2, progress=False, report=False)
+    again = run_study(path, out, workers=2, progressbar=False, report=False)
     assert {f: f.stat().st_mtime_ns for f in files} == mtimes
     xr.testing.assert_identical(again["S"], ds["S"])
     events = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
@@ -291,7 +291,7 @@ def test_failing_task_is_recorded_and_others_go_on(tmp_path):
     fit = false
     """
     out = tmp_path / "out"
-    ds = run_study(write(tmp_path, text), out, workers=1, progress=False, report=False)
+    ds = run_study(write(tmp_path, text), out, workers=1, progressbar=False, report=False)
     status = ds["status"].sel(model="rbm")
     assert list(status.values) == ["done", "failed"]
     assert "no-such-method" in str(ds["error"].sel(model="rbm").values[1])
@@ -354,7 +354,7 @@ def test_sigterm_mid_run_then_resume(tmp_path):
     time.sleep(1.0)  # a surviving worker would write now; none may
     assert {p.name for p in tasks_dir.glob("*.nc")} == done_at_kill
     # resume: finishes the rest, runs nothing twice
-    ds = run_study(path, out, workers=1, progress=False, report=False)
+    ds = run_study(path, out, workers=1, progressbar=False, report=False)
     assert (ds["status"] == "done").all() and ds.sizes["seed"] == 8
     files = sorted(tasks_dir.glob("*.nc"))
     assert len(files) == 8
@@ -404,13 +404,13 @@ def test_small_fitted_study_compares_and_reports(tmp_path):
     min_mi_points = 3
     """
     out = tmp_path / "out"
-    ds = run_study(write(tmp_path, text), out, workers=2, progress=False)
+    ds = run_study(write(tmp_path, text), out, workers=2, progressbar=False)
     assert (ds["status"] == "done").all()
     # the singlet (and the observationally equivalent retrocausal model) beat the local polytope
-    d_local = float(ds["d_loo"].sel(model="local-polytope"))
+    d_local = float(ds["elpd_diff"].sel(model="local-polytope"))
     assert d_local > 10 * float(ds["dse"].sel(model="local-polytope"))
-    assert float(ds["d_loo"].sel(model="quantum-singlet")) == pytest.approx(
-        float(ds["d_loo"].sel(model="hall2010")), abs=1e-6
+    assert float(ds["elpd_diff"].sel(model="quantum-singlet")) == pytest.approx(
+        float(ds["elpd_diff"].sel(model="hall2010")), abs=1e-6
     )
     assert float(ds["S_hdi_high"].sel(model="local-polytope")) <= 2.0 + 1e-6
     md = (out / "report.md").read_text()
@@ -422,7 +422,7 @@ def test_small_fitted_study_compares_and_reports(tmp_path):
 @pytest.mark.slow
 def test_main_job_weinstein2017(tmp_path):
     out = tmp_path / "weinstein2017"
-    ds = run_study(ROOT / "studies" / "weinstein2017.toml", out, progress=False)
+    ds = run_study(ROOT / "studies" / "weinstein2017.toml", out, progressbar=False)
     assert (ds["status"] == "done").all()
     assert abs(float(ds["data_S"]) - 2 * np.sqrt(2)) < 4 * float(ds["data_S_se"])
     # the paper's point: both machines are local yet reach S ~ 2 sqrt2 by measurement dependence
@@ -431,5 +431,5 @@ def test_main_job_weinstein2017(tmp_path):
         assert str(q["classification"].values) == "local & measurement-dependent"
         assert float(q["S"]) > 2.7 and float(q["mi_bits"]) >= float(q["min_mi_bits"]) - 1e-6
     # local, measurement-independent models lose decisively by LOO
-    assert float(ds["d_loo"].sel(model="local-polytope")) > 1000
+    assert float(ds["elpd_diff"].sel(model="local-polytope")) > 1000
     assert (out / "report.html").is_file()

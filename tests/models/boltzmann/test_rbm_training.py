@@ -209,7 +209,7 @@ def test_cli_train_rbm(tmp_path, capsys, singlet_counts):
     write_counts(singlet_counts, path)
     parser = argparse.ArgumentParser()
     rbm_cli.add_commands(parser.add_subparsers())
-    args = parser.parse_args(["train-rbm", "--data", str(path), "--hidden", "4", "--json"])
+    args = parser.parse_args(["train-rbm", "--data", str(path), "--n-hidden", "4", "--json"])
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kl_nats"] <= 1e-3
