@@ -58,10 +58,11 @@ from typing import Any
 import numpy as np
 
 from bellmodels._util import to_jsonable
+from bellmodels.auditing._display import fmt, report_rows
 from bellmodels.auditing.detection import detection_measures
 from bellmodels.auditing.measures import CLASSIFICATIONS, classify, ontic_measures
 from bellmodels.auditing.programmes import _programmes
-from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, TSIRELSON, Behaviour
+from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, Behaviour
 from bellmodels.ontic import OnticTable
 
 
@@ -160,10 +161,10 @@ class AuditReport:
         """
         nums = [("S", self.S), ("MI", self.mi_bits), ("Hall M", self.hall_M)]
         text = [
-            f"{k} = {_fmt(v)}" + (" bits" if k == "MI" else "") for k, v in nums if v is not None
+            f"{k} = {fmt(v)}" + (" bits" if k == "MI" else "") for k, v in nums if v is not None
         ]
         if self.S_se is not None:
-            text[0] += f" ± {_fmt(self.S_se)}"
+            text[0] += f" ± {fmt(self.S_se)}"
         if self.n_trials is not None:
             text.append(f"{self.n_trials} trials")
         head = f"<AuditReport of {self.source}>"
@@ -190,69 +191,7 @@ class AuditReport:
 
     def _rows(self) -> tuple[str, list[tuple[str, str]]]:
         """(heading, [(quantity, value as text)]): what ``str`` and the HTML table show."""
-        rows: list[tuple[str, str]] = [("classification", self.classification)]
-        if self.S is not None:
-            s = _fmt(self.S)
-            if self.S_se is not None:
-                s += f" ± {_fmt(self.S_se)}"
-            s += f"   (local {LOCAL_BOUND:g}, Tsirelson {TSIRELSON:.4f}, algebraic {ALGEBRAIC:g})"
-            rows.append(("S = max_k |S_k|", s))
-        if self.S_values is not None:
-            rows.append(("S_k (k = 0..3)", "  ".join(_fmt(v) for v in self.S_values)))
-        if self.S_settings is not None and (len(self.labels_a) > 2 or len(self.labels_b) > 2):
-            rows.append(("CHSH settings", f"{self.S_settings[0]} x {self.S_settings[1]}"))
-        cells = []
-        for i, la in enumerate(self.labels_a):
-            for j, lb in enumerate(self.labels_b):
-                cells.append(f"E({la},{lb}) = {_fmt(self.correlators[i][j])}")
-        rows.append(("correlators", ";  ".join(cells)))
-        if self.ch_J is not None:
-            j = _fmt(self.ch_J) + (f" ± {_fmt(self.ch_J_se)}" if self.ch_J_se is not None else "")
-            rows.append(("CH/Eberhard J", j + "   (local bound 0)"))
-        if self.chained_value is not None and len(self.labels_a) > 2:
-            chained = _fmt(self.chained_value)
-            if self.chained_se is not None:
-                chained += f" ± {_fmt(self.chained_se)}"
-            rows.append(
-                (
-                    "chained Bell value",
-                    f"{chained}   (local bound {_fmt(self.chained_local_bound)})",
-                )
-            )
-        if self.no_signalling is not None:
-            ns = f"max marginal difference {_fmt(self.no_signalling)}"
-            if self.no_signalling_p_value is not None:
-                ns += f", LR test p = {self.no_signalling_p_value:.3g}"
-            ns += " (holds)" if self.no_signalling_ok else " (VIOLATED)"
-            rows.append(("no-signalling", ns))
-        for label, value in (
-            ("parameter indep. violation", self.parameter_independence_violation),
-            ("outcome indep. violation", self.outcome_independence_violation),
-        ):
-            if value is not None:
-                rows.append((label, _fmt(value)))
-        if self.mi_bits is not None:
-            rows.append(("MI(lambda; settings)", f"{_fmt(self.mi_bits)} bits"))
-        if self.hall_M is not None:
-            hb = "respected" if self.respects_hall_bound else "NOT respected"
-            rows.append(
-                (
-                    "Hall M / M_A / M_B",
-                    f"{_fmt(self.hall_M)} / {_fmt(self.hall_M_a)} / {_fmt(self.hall_M_b)};"
-                    f" min(4, 2 + 3M) = {_fmt(self.hall_bound)} ({hb})",
-                )
-            )
-        if self.min_mi_bits is not None:
-            rows.append(("least MI a local model needs", f"{_fmt(self.min_mi_bits)} bits"))
-        if self.min_hall_M is not None:
-            rows.append(("least M a local model needs", _fmt(self.min_hall_M)))
-        return f"audit of {self.source} ({self.kind}; p(s) {self.settings_distribution})", rows
-
-
-def _fmt(x: Any) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return f"{float(x):.4g}" if abs(float(x)) >= 1e-3 or x == 0 else f"{float(x):.3e}"
+        return report_rows(self)
 
 
 def audit(

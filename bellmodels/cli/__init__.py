@@ -48,8 +48,11 @@ class UsageError(Exception):
 
 
 def print_json(obj: Any) -> None:
-    """Write ``obj`` as indented JSON to stdout (NaN allowed, as JSON null is not a number)."""
-    json.dump(obj, sys.stdout, indent=2, allow_nan=True)
+    """Write ``obj`` as indented, standard JSON to stdout: NaN and infinities become ``null``,
+    as in every file the package writes (``_util.to_jsonable``), so any JSON parser reads it."""
+    from bellmodels._util import to_jsonable
+
+    json.dump(to_jsonable(obj), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 
