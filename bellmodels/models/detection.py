@@ -35,8 +35,7 @@ import numpy as np
 
 from bellmodels.data import Trials
 from bellmodels.models.base import HiddenVariableModel, Parameter
-from bellmodels.models.local import (
-    PlanarModel,
+from bellmodels.models.blocks import (
     arc_partition,
     arc_signs,
     deterministic_response,
@@ -45,6 +44,7 @@ from bellmodels.models.local import (
     strategy_labels,
     uniform_sphere,
 )
+from bellmodels.models.local import PlanarModel
 from bellmodels.models.nonlocal_ import dirichlet_probit_parameter
 from bellmodels.models.photonic import check_table_kind, refuse_table
 from bellmodels.models.registry import register

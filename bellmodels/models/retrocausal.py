@@ -25,9 +25,8 @@ import numpy as np
 
 from bellmodels.data import Trials
 from bellmodels.models.base import HiddenVariableModel
-from bellmodels.models.local import (
+from bellmodels.models.blocks import (
     TWO_PI,
-    PlanarModel,
     arc_partition,
     arc_signs,
     deterministic_response,
@@ -37,6 +36,7 @@ from bellmodels.models.local import (
     uniform_sphere,
     with_noise,
 )
+from bellmodels.models.local import PlanarModel
 from bellmodels.models.registry import register
 from bellmodels.ontic import OnticTable
 
