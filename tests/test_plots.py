@@ -85,6 +85,81 @@ def test_min_mi_curve_zero_below_local_bound_and_increasing():
     assert np.allclose(sx, np.minimum(4, 2 + 3 * my))
 
 
+def test_min_mi_curve_runs_from_the_local_bound_to_the_pr_box():
+    s, mi = plots.min_mi_curve(visibilities=[1 / np.sqrt(2), 1.0, 1.2, np.sqrt(2)])
+    assert np.allclose(s, [2.0, 2 * np.sqrt(2), 2.4 * np.sqrt(2), 4.0])
+    assert mi[0] < 1e-5 and np.all(np.diff(mi) > 0)
+    assert mi[1] == pytest.approx(0.0462, abs=5e-4)  # Hall 2010 at Tsirelson's bound
+    assert mi[3] == pytest.approx(np.log2(4 / 3), abs=1e-4)  # the PR box (Barrett & Gisin 2011)
+    with pytest.raises(ValueError, match="visibilities must lie in"):
+        plots.min_mi_curve(visibilities=[1.5])  # correlators beyond 1: not a behaviour
+
+
+def test_min_mi_curve_is_the_least_over_behaviours_with_that_S(chsh):
+    """Half the PR box and half a deterministic local box reach S = 3 but are not isotropic:
+    they need at least the curve's MI at S = 3 (the curve is a lower bound for any behaviour)."""
+    from bellmodels.auditing import min_mi_bits
+
+    s_curve, mi_curve = plots.min_mi_curve(visibilities=[3 / (2 * np.sqrt(2))])
+    x = np.array([-1.0, 1.0])
+    sign = np.sign(-np.cos(chsh.angle_differences()))  # the singlet's S_0 pattern
+    pr = (1 + sign[:, :, None, None] * np.multiply.outer(x, x)) / 4
+    det = np.zeros_like(pr)
+    det[:, :, 1, 0] = 1.0  # A always +1, B always -1: E = -1 everywhere, S_0 = -2 (local)
+    mixed = 0.5 * pr + 0.5 * det
+    e = mixed[..., 0, 0] + mixed[..., 1, 1] - mixed[..., 0, 1] - mixed[..., 1, 0]
+    assert e[0, 0] + e[0, 1] + e[1, 0] - e[1, 1] == pytest.approx(-3.0)
+    assert s_curve[0] == pytest.approx(3.0)
+    assert min_mi_bits(mixed, chsh) >= mi_curve[0] - 1e-6
+
+
+def test_measurement_dependence_shows_the_impossible_regions_and_distinct_bounds():
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    from bellmodels.plots.dependence import IMPOSSIBLE
+
+    s, mi = plots.min_mi_curve(visibilities=np.linspace(1 / np.sqrt(2), np.sqrt(2), 5))
+    fig = plots.plot_measurement_dependence(
+        [{"model": "rbm", "S": 2.82, "mi_bits": 0.9, "hall_M": 1.8}], curve=(s, mi), data_S=2.82
+    )
+    ax_mi, ax_m = fig.axes[:2]
+    for ax in (ax_mi, ax_m):  # the shaded region is drawn in both panels, inside their limits
+        shade = [c for c in ax.collections if c.get_label() == IMPOSSIBLE]
+        assert len(shade) == 1 and isinstance(shade[0], PolyCollection)
+        xy = shade[0].get_paths()[0].vertices
+        assert xy[:, 0].max() >= 4.0 - 1e-9 and xy[:, 1].max() > 0.4
+        assert ax.get_xlim()[1] >= 4.0 and ax.get_ylim()[0] <= 0.0
+    curve = next(ln for ln in ax_mi.lines if ln.get_label() == "least MI a local model needs")
+    assert curve.get_xdata().max() >= 2 * np.sqrt(2)  # past Tsirelson's bound, to the PR box
+    # every legend entry has a style of its own: the Hall bound is not the least-MI curve
+    legend = fig.legends[0]
+    styles = [
+        (to_rgba(h.get_color()), str(h.get_linestyle()), str(h.get_marker()))
+        for h in legend.legend_handles
+        if isinstance(h, Line2D)
+    ]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert len(set(labels)) == len(labels)
+    assert len(set(styles)) == len(styles)
+    assert any(lab.startswith("Hall bound") for lab in labels) and IMPOSSIBLE in labels
+
+
+def test_p_lambda_labels_are_readable(chsh):
+    from bellmodels import models
+
+    p = models.get("rbm-weinstein2017").ontic_table().p_lambda.values
+    labels = [format(i, "04b") for i in range(16)]
+    fig = plots.plot_p_lambda({"rbm": (p, labels), "rbm2": (p, labels)}, chsh)
+    ax = fig.axes[0]
+    ticks = ax.get_xticklabels() + ax.get_yticklabels() + fig.axes[-1].get_yticklabels()
+    assert [t.get_text() for t in ax.get_xticklabels()] == labels
+    assert min(t.get_fontsize() for t in ticks) >= 8
+    # the figure fits a report page (~1200 px at 110 dpi) without shrinking the labels much
+    assert fig.get_size_inches()[0] * 110 <= 1300
+
+
 def _fake_fit(seed=0, chains=2, draws=200):
     """A small InferenceData with the groups a fit has (posterior S, behaviour, energy)."""
     from bellmodels import _arviz

@@ -4,8 +4,9 @@ sweeps, and the ArviZ diagnostics (rank, trace, energy, posterior predictive, co
 Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
 (no pyplot state, no backend needed), so the report can save it and close it. ArviZ plots go
 through :mod:`bellmodels._arviz` (ArviZ's own plots on ArviZ 0.2x, arviz-plots on ArviZ 1.x).
-Modules: :mod:`~bellmodels.plots.physics` (the physics), :mod:`~bellmodels.plots.diagnostics`
-(ArviZ diagnostics and comparison).
+Modules: :mod:`~bellmodels.plots.physics` (correlators, S, p(lambda | settings), sweeps),
+:mod:`~bellmodels.plots.dependence` (measurement dependence against S and the regions no local
+model reaches), :mod:`~bellmodels.plots.diagnostics` (ArviZ diagnostics and comparison).
 
 Example
 -------
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from bellmodels.plots._style import TSIRELSON as TSIRELSON
 from bellmodels.plots._style import data_correlators, model_colors
+from bellmodels.plots.dependence import min_mi_curve, plot_measurement_dependence
 from bellmodels.plots.diagnostics import (
     plot_compare,
     plot_diagnostics,
@@ -31,9 +33,7 @@ from bellmodels.plots.diagnostics import (
     plot_trace_invariants,
 )
 from bellmodels.plots.physics import (
-    min_mi_curve,
     plot_correlators,
-    plot_measurement_dependence,
     plot_p_lambda,
     plot_S_posterior,
     plot_sweep,

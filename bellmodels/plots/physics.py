@@ -1,5 +1,5 @@
-"""Figures of the physics: correlators, S posteriors, p(lambda | settings), measurement
-dependence against S, and sweeps of a study.
+"""Figures of the physics: correlators, S posteriors, p(lambda | settings) and sweeps of a study
+(measurement dependence against S is in :mod:`bellmodels.plots.dependence`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from bellmodels.plots._style import TSIRELSON, data_correlators, model_colors
+
+_THETA_LABEL = "θ = angle_a − angle_b (degrees); setting pairs marked"
 
 
 def plot_correlators(
@@ -45,7 +47,7 @@ def plot_correlators(
     model) are drawn as guides; the scenario's setting pairs are marked by vertical lines.
     Markers of the models are spread horizontally around each theta so they do not hide each
     other. Two panels: the correlators, and each model's residual from the data in units of the
-    data's standard error.
+    data's standard error (so a model's misfit reads in the data's own precision).
 
     >>> from bellmodels import Scenario
     >>> fig = plot_correlators(Scenario.chsh(), None, {"m": {"mean": np.zeros((2, 2))}})
@@ -59,44 +61,10 @@ def plot_correlators(
     else:
         ax, axr = fig.subplots(1, 1), None
     colors = colors or model_colors(list(models))
-    lo_t, hi_t = float(theta.min()) - 30, float(theta.max()) + 30
-    grid = np.linspace(lo_t, hi_t, 400)
-    ax.plot(grid, -np.cos(np.radians(grid)), color="0.6", lw=1, ls="-", label="singlet -cos θ")
-    wrapped = np.abs((grid + 180) % 360 - 180)
-    ax.plot(grid, 2 * wrapped / 180 - 1, color="0.6", lw=1, ls=":", label="local sawtooth")
-    pairs = sorted(set(np.round(theta.ravel(), 6)))
-    for t in pairs:
-        for a in (ax, axr):
-            if a is not None:
-                a.axvline(t, color="0.85", lw=0.8, zorder=0)
-    labels = {}
-    for i in range(scenario.n_a):
-        for j in range(scenario.n_b):
-            key = round(float(theta[i, j]), 6)
-            labels.setdefault(key, []).append(f"({scenario.labels_a[i]},{scenario.labels_b[j]})")
-    n_models = len(models)
-    width = min(24.0, 2.2 * n_models)
-    offsets = np.linspace(-width / 2, width / 2, n_models) if n_models > 1 else np.zeros(1)
-    e_data = se_data = None
-    zs: list[float] = []
-    if counts is not None:
-        e_data, se_data = data_correlators(counts)
-    for k, (name, m) in enumerate(models.items()):
-        mean = np.asarray(m["mean"], dtype=float)
-        x = theta.ravel() + offsets[k]
-        y = mean.ravel()
-        yerr = None
-        if m.get("lo") is not None and m.get("hi") is not None:
-            lo = np.asarray(m["lo"], dtype=float).ravel()
-            hi = np.asarray(m["hi"], dtype=float).ravel()
-            yerr = np.vstack([y - lo, hi - y])
-        ax.errorbar(x, y, yerr=yerr, fmt="o", ms=4, color=colors[name], label=name, capsize=2, lw=1)
-        if axr is not None and e_data is not None:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z = (mean - e_data) / se_data
-            axr.plot(x, z.ravel(), "o", ms=4, color=colors[name])
-            zs.extend(z.ravel().tolist())
-    if e_data is not None:
+    _correlator_guides(ax, axr, scenario, theta)
+    e_data, se_data = data_correlators(counts) if counts is not None else (None, None)
+    zs = _correlator_models(ax, axr, theta, models, colors, e_data, se_data)
+    if e_data is not None and se_data is not None:
         ax.errorbar(
             theta.ravel(),
             e_data.ravel(),
@@ -111,10 +79,33 @@ def plot_correlators(
             zorder=5,
         )
     ax.set_ylabel("correlator E = P(same) − P(diff)")
-    ax.set_ylim(-1.12, 1.12)
-    ax.set_xlim(lo_t, hi_t)
-    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
-    for t in pairs:
+    # outside the axes: inside, it hid data points wherever they fell (e.g. real data, rotated axes)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside right upper")
+    if title:
+        fig.suptitle(title)
+    if axr is not None:
+        _residual_axis(axr, zs)
+    (axr if axr is not None else ax).set_xlabel(_THETA_LABEL)
+    return fig
+
+
+def _correlator_guides(ax: Any, axr: Any, scenario: Any, theta: np.ndarray) -> None:
+    """The singlet and sawtooth curves, a vertical line per setting pair's theta and the pairs'
+    labels above the panel; the axis ranges."""
+    lo_t, hi_t = float(theta.min()) - 30, float(theta.max()) + 30
+    grid = np.linspace(lo_t, hi_t, 400)
+    ax.plot(grid, -np.cos(np.radians(grid)), color="0.6", lw=1, ls="-", label="singlet -cos θ")
+    wrapped = np.abs((grid + 180) % 360 - 180)
+    ax.plot(grid, 2 * wrapped / 180 - 1, color="0.6", lw=1, ls=":", label="local sawtooth")
+    labels: dict[float, list[str]] = {}
+    for i in range(scenario.n_a):
+        for j in range(scenario.n_b):
+            key = round(float(theta[i, j]), 6)
+            labels.setdefault(key, []).append(f"({scenario.labels_a[i]},{scenario.labels_b[j]})")
+    for t in sorted(labels):
+        for a in (ax, axr):
+            if a is not None:
+                a.axvline(t, color="0.85", lw=0.8, zorder=0)
         ax.annotate(
             " ".join(labels[t]),
             (t, 1.12),
@@ -125,26 +116,57 @@ def plot_correlators(
             fontsize=8,
             annotation_clip=False,
         )
-    # outside the axes: inside, it hid data points wherever they fell (e.g. real data, rotated axes)
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside right upper")
-    if title:
-        fig.suptitle(title)
-    if axr is not None:
-        axr.axhline(0, color="black", lw=0.8)
-        for s in (-2, 2):
-            axr.axhline(s, color="0.6", lw=0.8, ls="--")
-        axr.set_ylabel("(model − data) / SE")
-        zmax = max(3.0, *(abs(float(v)) for v in zs if np.isfinite(v))) if zs else 3.0
-        axr.set_yscale("symlog", linthresh=2, linscale=1.5)
-        axr.set_ylim(-zmax * 1.6, zmax * 1.6)
-        ticks = [t for t in (1000, 100, 10, 2) if t <= zmax * 1.6]
-        axr.set_yticks([-t for t in ticks] + [0] + ticks[::-1])
-        axr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        axr.yaxis.set_minor_locator(NullLocator())
-        axr.set_xlabel("θ = angle_a − angle_b (degrees); setting pairs marked")
-    else:
-        ax.set_xlabel("θ = angle_a − angle_b (degrees); setting pairs marked")
-    return fig
+    ax.set_ylim(-1.12, 1.12)
+    ax.set_xlim(lo_t, hi_t)
+    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+
+
+def _correlator_models(
+    ax: Any,
+    axr: Any,
+    theta: np.ndarray,
+    models: Mapping[str, Mapping[str, Any]],
+    colors: Mapping[str, Any],
+    e_data: np.ndarray | None,
+    se_data: np.ndarray | None,
+) -> list[float]:
+    """Each model's correlators (with its interval when given), spread around each theta, and
+    its residuals (model - data) / SE in the lower panel; returns the residuals."""
+    n_models = len(models)
+    width = min(24.0, 2.2 * n_models)
+    offsets = np.linspace(-width / 2, width / 2, n_models) if n_models > 1 else np.zeros(1)
+    zs: list[float] = []
+    for k, (name, m) in enumerate(models.items()):
+        mean = np.asarray(m["mean"], dtype=float)
+        x = theta.ravel() + offsets[k]
+        y = mean.ravel()
+        yerr = None
+        if m.get("lo") is not None and m.get("hi") is not None:
+            lo = np.asarray(m["lo"], dtype=float).ravel()
+            hi = np.asarray(m["hi"], dtype=float).ravel()
+            yerr = np.vstack([y - lo, hi - y])
+        ax.errorbar(x, y, yerr=yerr, fmt="o", ms=4, color=colors[name], label=name, capsize=2, lw=1)
+        if axr is not None and e_data is not None and se_data is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (mean - e_data) / se_data
+            axr.plot(x, z.ravel(), "o", ms=4, color=colors[name])
+            zs.extend(z.ravel().tolist())
+    return zs
+
+
+def _residual_axis(axr: Any, zs: Sequence[float]) -> None:
+    """The residual panel: symmetric-log so misfits of 2 SE and of 1000 SE both read."""
+    axr.axhline(0, color="black", lw=0.8)
+    for s in (-2, 2):
+        axr.axhline(s, color="0.6", lw=0.8, ls="--")
+    axr.set_ylabel("(model − data) / SE")
+    zmax = max(3.0, *(abs(float(v)) for v in zs if np.isfinite(v))) if zs else 3.0
+    axr.set_yscale("symlog", linthresh=2, linscale=1.5)
+    axr.set_ylim(-zmax * 1.6, zmax * 1.6)
+    ticks = [t for t in (1000, 100, 10, 2) if t <= zmax * 1.6]
+    axr.set_yticks([-t for t in ticks] + [0] + ticks[::-1])
+    axr.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axr.yaxis.set_minor_locator(NullLocator())
 
 
 def plot_S_posterior(
@@ -178,6 +200,29 @@ def plot_S_posterior(
     ax, az = fig.subplots(1, 2, sharey=True, width_ratios=(1.0, 1.3))
     draws = {n: np.asarray(samples[n], dtype=float).ravel() for n in names}
     draws = {n: d[np.isfinite(d)] for n, d in draws.items()}
+    zoom = _S_zoom(draws, data_S, data_S_se)
+    for y, name in enumerate(names):
+        if draws[name].size:
+            _S_row(ax, az, y, draws[name], colors[name], zoom)
+    for a in (ax, az):
+        _S_bounds(a, data_S, data_S_se)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlim(1.0, 4.15)
+    az.set_xlim(*zoom)
+    ax.set_xlabel("S: posterior mean and 94% interval")
+    az.set_xlabel("S near the data: posterior draws")
+    # below the axes: inside, it hid the last model's interval
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncol=4)
+    fig.suptitle("CHSH S = max_k |S_k| per model", fontsize=10)
+    return fig
+
+
+def _S_zoom(
+    draws: Mapping[str, np.ndarray], data_S: float | None, data_S_se: float | None
+) -> tuple[float, float]:
+    """The zoom window: the data's S ± max(0.08, 6 SE) (else the models' median S)."""
     centre = data_S if data_S is not None and np.isfinite(data_S) else None
     if centre is None:
         means = [d.mean() for d in draws.values() if d.size]
@@ -185,71 +230,60 @@ def plot_S_posterior(
     half = 0.08
     if data_S_se is not None and np.isfinite(data_S_se):
         half = max(half, 6 * data_S_se)
-    lo_z, hi_z = centre - half, centre + half
-    for y, name in enumerate(names):
-        s = draws[name]
-        if not s.size:
-            continue
-        m = float(s.mean())
-        if s.size > 1:
-            lo, hi = np.quantile(s, [0.03, 0.97])
-            ax.plot([lo, hi], [y, y], color=colors[name], lw=3)
-            ax.plot([m], [y], "o", color=colors[name], mec="black", ms=6)
-        else:
-            ax.plot([m], [y], "D", color=colors[name], mec="black", ms=6)
-        if lo_z <= m <= hi_z:
-            if s.size > 1 and np.ptp(s) > 1e-9:
-                parts = az.violinplot(
-                    s, positions=[y], orientation="horizontal", widths=0.8, showextrema=False
-                )
-                for body in parts["bodies"]:
-                    body.set_facecolor(colors[name])
-                    body.set_edgecolor("black")
-                    body.set_alpha(0.9)
-                    body.set_zorder(2)
-                az.plot([m], [y], "|", color="black", ms=12)
-            else:
-                az.plot([m], [y], "D", color=colors[name], mec="black", ms=6)
-        else:
-            side = lo_z if m < lo_z else hi_z
-            az.annotate(
-                f"{'←' if m < lo_z else '→'} S = {m:.3f}",
-                (side, y),
-                xytext=(4 if m < lo_z else -4, 0),
-                textcoords="offset points",
-                ha="left" if m < lo_z else "right",
-                va="center",
-                fontsize=8,
-                color="0.3",
+    return centre - half, centre + half
+
+
+def _S_row(ax: Any, az: Any, y: int, s: np.ndarray, color: Any, zoom: tuple[float, float]) -> None:
+    """One model: mean and 94% interval (a diamond for a point value) on the whole range; a
+    violin in the zoom, or an arrow with its S at the zoom's edge when it lies outside."""
+    m = float(s.mean())
+    if s.size > 1:
+        lo, hi = np.quantile(s, [0.03, 0.97])
+        ax.plot([lo, hi], [y, y], color=color, lw=3)
+        ax.plot([m], [y], "o", color=color, mec="black", ms=6)
+    else:
+        ax.plot([m], [y], "D", color=color, mec="black", ms=6)
+    lo_z, hi_z = zoom
+    if not lo_z <= m <= hi_z:
+        below = m < lo_z
+        az.annotate(
+            f"{'←' if below else '→'} S = {m:.3f}",
+            (lo_z if below else hi_z, y),
+            xytext=(4 if below else -4, 0),
+            textcoords="offset points",
+            ha="left" if below else "right",
+            va="center",
+            fontsize=8,
+            color="0.3",
+        )
+    elif s.size > 1 and np.ptp(s) > 1e-9:
+        parts = az.violinplot(
+            s, positions=[y], orientation="horizontal", widths=0.8, showextrema=False
+        )
+        for body in parts["bodies"]:
+            body.set_facecolor(color)
+            body.set_edgecolor("black")
+            body.set_alpha(0.9)
+            body.set_zorder(2)
+        az.plot([m], [y], "|", color="black", ms=12)
+    else:
+        az.plot([m], [y], "D", color=color, mec="black", ms=6)
+
+
+def _S_bounds(a: Any, data_S: float | None, data_S_se: float | None) -> None:
+    """The data's S (with a ±2 SE band) and the local, Tsirelson and algebraic bounds."""
+    if data_S is not None and np.isfinite(data_S):
+        if data_S_se is not None and np.isfinite(data_S_se):
+            a.axvspan(
+                data_S - 2 * data_S_se, data_S + 2 * data_S_se, color="gold", alpha=0.3, zorder=0
             )
-    for a in (ax, az):
-        if data_S is not None and np.isfinite(data_S):
-            if data_S_se is not None and np.isfinite(data_S_se):
-                a.axvspan(
-                    data_S - 2 * data_S_se,
-                    data_S + 2 * data_S_se,
-                    color="gold",
-                    alpha=0.3,
-                    zorder=0,
-                )
-            a.axvline(data_S, color="goldenrod", lw=1.2, label=f"data S = {data_S:.3f} (±2 SE)")
-        for x, label, ls in (
-            (2.0, "local bound 2", "--"),
-            (TSIRELSON, "Tsirelson 2√2", "-."),
-            (4.0, "algebraic 4", ":"),
-        ):
-            a.axvline(x, color="black", ls=ls, lw=1, label=label)
-    ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(-0.7, len(names) - 0.3)
-    ax.invert_yaxis()
-    ax.set_xlim(1.0, 4.15)
-    az.set_xlim(lo_z, hi_z)
-    ax.set_xlabel("S: posterior mean and 94% interval")
-    az.set_xlabel("S near the data: posterior draws")
-    # below the axes: inside, it hid the last model's interval
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncol=4)
-    fig.suptitle("CHSH S = max_k |S_k| per model", fontsize=10)
-    return fig
+        a.axvline(data_S, color="goldenrod", lw=1.2, label=f"data S = {data_S:.3f} (±2 SE)")
+    for x, label, ls in (
+        (2.0, "local bound 2", "--"),
+        (TSIRELSON, "Tsirelson 2√2", "-."),
+        (4.0, "algebraic 4", ":"),
+    ):
+        a.axvline(x, color="black", ls=ls, lw=1, label=label)
 
 
 def plot_p_lambda(
@@ -286,163 +320,56 @@ def plot_p_lambda(
     n = len(items)
     cols = 2 if n > 1 else 1
     rows = int(np.ceil(n / cols))
-    fig = Figure(figsize=(6.5 * cols, 2.0 * rows + 0.6), layout="constrained")
+    # panels narrow enough that the report page shows the figure near its size: the labels
+    # stay at the size they are set (P_LAMBDA_FONT points)
+    fig = Figure(figsize=(_P_LAMBDA_PANEL * cols + 0.9, 2.4 * rows + 0.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     pair_labels = [f"({a},{b})" for a in scenario.labels_a for b in scenario.labels_b]
-    vmax = max(float(p.max()) for _, p, _ in items)
+    norm = PowerNorm(0.5, 0.0, max(float(p.max()) for _, p, _ in items))
     im = None
     for ax, (name, p, lab) in zip(axes, items, strict=False):
-        mat = p.reshape(-1, p.shape[2])
-        im = ax.imshow(mat, aspect="auto", cmap="viridis", norm=PowerNorm(0.5, 0.0, vmax))
-        ax.set_yticks(range(len(pair_labels)), pair_labels, fontsize=7)
-        step = max(1, int(np.ceil(mat.shape[1] / 16)))
-        ticks = list(range(0, mat.shape[1], step))
-        rot = 0 if max(len(str(v)) for v in lab) * len(ticks) <= 90 else 45
-        ax.set_xticks(
-            ticks,
-            [str(lab[t]) for t in ticks],
-            rotation=rot,
-            fontsize=6,
-            ha="right" if rot else "center",
-        )
-        hall_m = float(np.abs(mat[:, None, :] - mat[None, :, :]).sum(axis=2).max())
-        ax.set_title(
-            f"{name}  (L = {mat.shape[1]}; rows differ by up to M = {hall_m:.2f})", fontsize=9
-        )
-        ax.set_xlabel("λ", fontsize=8)
+        im = _lambda_panel(ax, name, p.reshape(-1, p.shape[2]), lab, pair_labels, norm)
     for ax in axes[n:]:
         ax.set_visible(False)
     if im is not None:
-        fig.colorbar(
-            im, ax=axes[:n].tolist(), label="p(λ | setting pair) (square-root scale)", shrink=0.8
-        )
+        cbar = fig.colorbar(im, ax=axes[:n].tolist(), shrink=0.8)
+        cbar.set_label("p(λ | setting pair) (square-root scale)", fontsize=P_LAMBDA_FONT)
+        cbar.ax.tick_params(labelsize=P_LAMBDA_FONT)
     return fig
 
 
-def min_mi_curve(
-    scenario: Any = None, visibilities: Sequence[float] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The least MI(lambda; settings) in bits any local model needs for the singlet at visibility
-    V, against S = 2√2 V (CHSH scenario), from :func:`bellmodels.auditing.min_mi_bits`.
-
-    Returns
-    -------
-    S, mi : arrays over the visibilities (default 41 values, V from 1/√2 - 0.05 to 1).
-
-    Local at V = 1/2 (no measurement dependence needed); Hall's 0.046 bits at V = 1 (Hall,
-    PRL 105, 250404 (2010)):
-
-    >>> S, mi = min_mi_curve(visibilities=[0.5, 1.0])
-    >>> float(mi[0]) < 1e-6, round(float(mi[1]), 3)
-    (True, 0.046)
-    """
-    from bellmodels.auditing import min_mi_bits
-    from bellmodels.scenario import Scenario
-    from bellmodels.simulate import singlet_behaviour
-
-    scn = scenario if scenario is not None else Scenario.chsh()
-    if visibilities is None:
-        visibilities = np.linspace(1 / np.sqrt(2) - 0.05, 1.0, 41)
-    v = np.asarray(visibilities, dtype=float)
-    mi = np.array([min_mi_bits(singlet_behaviour(scn, float(x)), scn) for x in v])
-    return TSIRELSON * v, mi
+P_LAMBDA_FONT = 9.0
+"""Font size (points) of every label of :func:`plot_p_lambda`: ticks, titles, colour bar."""
+_P_LAMBDA_PANEL = 5.2  # inches per panel
 
 
-def plot_measurement_dependence(
-    points: Sequence[Mapping[str, Any]],
-    *,
-    curve: tuple[np.ndarray, np.ndarray] | None = None,
-    data_S: float | None = None,
-    colors: Mapping[str, Any] | None = None,
-) -> Figure:
-    """Measurement dependence against S: MI(lambda; settings) and Hall's M, one marker per
-    (model, sweep point).
-
-    Left: MI in bits vs S, with the least MI any local model needs (``curve``, from
-    :func:`min_mi_curve`). Right: Hall's M vs S with Hall's bound |S| <= min(4, 2 + 3M) for local
-    models (M. J. W. Hall, PRL 105, 250404 (2010)): local models lie on or left of it.
-
-    Parameters
-    ----------
-    points
-        ``[{"model", "S", "mi_bits", "hall_M", "family"?}, ...]``.
-
-    >>> fig = plot_measurement_dependence([{"model": "m", "S": 2.0, "mi_bits": 0.0, "hall_M": 0.0}])
-    >>> len(fig.axes)
-    2
-    """
-    names = list(dict.fromkeys(p["model"] for p in points))
-    colors = colors or model_colors(names)
-    fig = Figure(figsize=(11.0, 4.6), layout="constrained")
-    # (optional "label": e.g. the sweep value, written next to the marker)
-    ax_mi, ax_m = fig.subplots(1, 2)
-    seen: set[str] = set()
-    for p in points:
-        name = p["model"]
-        label = None if name in seen else name
-        seen.add(name)
-        local = p.get("family") != "nonlocal"
-        marker = "o" if local else "^"
-        for ax, key in ((ax_mi, "mi_bits"), (ax_m, "hall_M")):
-            val = p.get(key)
-            if val is None or not np.isfinite(val):
-                continue
-            hollow = bool(p.get("hollow"))
-            ax.plot(
-                [p["S"]],
-                [val],
-                marker,
-                color=colors[name],
-                mfc="none" if hollow else colors[name],
-                mec=colors[name] if hollow else "black",
-                mew=1.5 if hollow else 0.5,
-                ms=9 if hollow else 7,
-                label=label,
-                alpha=0.85,
-            )
-            if p.get("label"):
-                ax.annotate(
-                    str(p["label"]),
-                    (p["S"], val),
-                    xytext=(5, 3),
-                    textcoords="offset points",
-                    fontsize=7,
-                )
-    if curve is not None:
-        s, mi = curve
-        ax_mi.plot(s, mi, color="black", lw=1.5, label="least MI a local model needs")
-        ax_mi.fill_between(s, 0, mi, color="0.85", zorder=0, label="impossible for local models")
-    m = np.linspace(0, 2, 200)
-    ax_m.plot(np.minimum(4, 2 + 3 * m), m, color="black", lw=1.5, label="Hall bound S = 2 + 3M")
-    ax_m.fill_betweenx(m, np.minimum(4, 2 + 3 * m), 4.2, color="0.85", zorder=0)
-    for ax in (ax_mi, ax_m):
-        ax.axvline(2, color="black", ls="--", lw=0.8)
-        ax.axvline(TSIRELSON, color="black", ls="-.", lw=0.8)
-        if data_S is not None and np.isfinite(data_S):
-            ax.axvline(data_S, color="goldenrod", lw=1.2, label="data S")
-        ax.set_xlabel("CHSH S of the model")
-        ax.set_xlim(min(1.5, ax.get_xlim()[0]), 4.1)
-    ax_mi.set_ylabel("MI(λ; settings) (bits)")
-    ax_mi.set_ylim(bottom=-0.02)
-    ax_m.set_ylabel("Hall's M (max L1 between p(λ | pairs))")
-    ax_m.set_ylim(-0.03, 2.03)
-    ax_mi.set_title("mutual information (grey: impossible for a local model)", fontsize=9)
-    ax_m.set_title("Hall's M (grey: impossible for a local model)", fontsize=9)
-    handles, labels = ax_mi.get_legend_handles_labels()
-    h2, l2 = ax_m.get_legend_handles_labels()
-    for h, lab in zip(h2, l2, strict=True):
-        if lab not in labels:
-            handles.append(h)
-            labels.append(lab)
-    fig.legend(handles, labels, loc="outside right upper", fontsize=7)
-    hollow = any(p.get("hollow") for p in points)
-    fig.suptitle(
-        "measurement dependence against S   (▲ nonlocal, ● local"
-        + ("\nfilled: at the model's parameters, open: posterior mean" if hollow else "")
-        + ")",
-        fontsize=10,
+def _lambda_panel(
+    ax: Any, name: str, mat: np.ndarray, lab: Sequence[Any], pair_labels: list[str], norm: Any
+) -> Any:
+    """One model's heatmap (rows: setting pairs, columns: lambda) titled with its Hall M, the
+    largest L1 distance between two rows; at most 16 lambda labels, slanted when they would
+    overlap."""
+    im = ax.imshow(mat, aspect="auto", cmap="viridis", norm=norm)
+    ax.set_yticks(range(len(pair_labels)), pair_labels, fontsize=P_LAMBDA_FONT)
+    step = max(1, int(np.ceil(mat.shape[1] / 16)))
+    ticks = list(range(0, mat.shape[1], step))
+    text_pt = 0.62 * P_LAMBDA_FONT * max(len(str(v)) for v in lab) * len(ticks)
+    rot = 0 if text_pt <= 0.8 * 72 * (_P_LAMBDA_PANEL - 1.0) else 45
+    ax.set_xticks(
+        ticks,
+        [str(lab[t]) for t in ticks],
+        rotation=rot,
+        fontsize=P_LAMBDA_FONT,
+        ha="right" if rot else "center",
+        rotation_mode="anchor" if rot else "default",
     )
-    return fig
+    hall_m = float(np.abs(mat[:, None, :] - mat[None, :, :]).sum(axis=2).max())
+    ax.set_title(
+        f"{name}  (L = {mat.shape[1]}; rows differ by up to M = {hall_m:.2f})",
+        fontsize=P_LAMBDA_FONT + 1,
+    )
+    ax.set_xlabel("λ", fontsize=P_LAMBDA_FONT)
+    return im
 
 
 def _sweep_xscale(ax: Any, x: np.ndarray) -> None:
@@ -519,10 +446,8 @@ def plot_sweep(
 
 
 __all__ = [
-    "min_mi_curve",
     "plot_S_posterior",
     "plot_correlators",
-    "plot_measurement_dependence",
     "plot_p_lambda",
     "plot_sweep",
 ]

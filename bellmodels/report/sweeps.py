@@ -154,7 +154,7 @@ def _md_section(
     if not pts:
         return
     n_curve = int(config.get("report", {}).get("min_mi_points", 11))
-    v = np.linspace(1 / math.sqrt(2), 1.0, n_curve)
+    v = np.linspace(1 / math.sqrt(2), math.sqrt(2), n_curve)  # S from 2 to 4
     curve = plots.min_mi_curve(visibilities=v)
     data_S = float(ds["data_S"].values.ravel()[0]) if len(points) == 1 else None
     f = plots.plot_measurement_dependence(pts, curve=curve, data_S=data_S, colors=colors)
