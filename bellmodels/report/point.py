@@ -63,7 +63,7 @@ def audit_section(doc: Document, models: Sequence[Any]) -> None:
         "independence; `min MI` = least MI any local model needs for this model's behaviour. "
         "`(params)`: at the model's parameters (its defaults, the published values, or the "
         "maximum-likelihood values when trained), as are the classification and the columns "
-        "after them; `(posterior mean)`: the mean over the PyMC posterior (blank when not "
+        "after them; `(posterior mean)`: the mean over the PyMC posterior (– when not "
         "fitted)."
     )
     doc.table(
