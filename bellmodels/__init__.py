@@ -1,6 +1,6 @@
 """bellmodels: fit, compare and audit hidden-variable models of Bell/EPR correlations.
 
-See ``DESIGN.md`` for the architecture. The public surface::
+See ``docs/architecture.md`` for the architecture. The public surface::
 
     import bellmodels as bm
     scn    = bm.Scenario.chsh()

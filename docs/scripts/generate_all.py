@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             for d in ("rbm_violation", "mi_frontier", "real_experiments", "equivalence")
         ],
         # the real-data table reads a run of its study (resumable: finished tasks are kept)
-        [*STUDY_RUN, "run", "bellmodels/studies/real_data.toml", "--out", "results/real_data", "--quiet"],
+        [*STUDY_RUN, "run", "real_data", "--out", "results/real_data", "--quiet"],
         *[
             [str(DOCS / "scripts" / s)]
             for s in (

@@ -42,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     study = args.study_dir / "study.json"
     if not study.is_file():
         raise SystemExit(
-            f"{study} does not exist: run `bellmodels run real_data --out "
-            f"{args.study_dir}` first"
+            f"{study} does not exist: run `bellmodels run real_data --out {args.study_dir}` first"
         )
     rec = json.loads(study.read_text())
     inf = rec["config"]["inference"]
