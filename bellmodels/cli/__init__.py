@@ -12,9 +12,9 @@ that registers models of your own before the command runs, so every command know
 ``BELLMODELS_IMPORT`` so the study runner's worker processes import them too. Installed
 packages declaring the entry-point group ``bellmodels.models`` need no option.
 
-Output: what a command computes (a table, JSON, a file name) goes to stdout; everything else
-(progress, notes, warnings, errors) goes to stderr through :mod:`logging` (the ``bellmodels``
-loggers), so a script can redirect or filter it. ``--quiet`` shows errors only (no progress bar,
+Output: what a command computes (a table, JSON, a file name) goes to stdout; notes, warnings and
+errors go to stderr through :mod:`logging` (the ``bellmodels`` loggers), so a script can redirect
+or filter them, and progress bars (rich's, PyMC's) go to stderr too. ``--quiet`` shows errors only (no progress bar,
 notes or summary), ``--verbose`` adds debug records; both are global (before or after the
 command), like ``--import``. A program that calls the package from Python configures the
 ``bellmodels`` logger as it likes; without a configuration Python prints its warnings.
