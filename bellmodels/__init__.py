@@ -1,6 +1,6 @@
 """bellmodels: fit, compare and audit hidden-variable models of Bell/EPR correlations.
 
-See ``DESIGN.md`` for the architecture. The public surface::
+See ``docs/architecture.md`` for the architecture. The public surface::
 
     import bellmodels as bm
     scn    = bm.Scenario.chsh()
@@ -13,7 +13,7 @@ See ``DESIGN.md`` for the architecture. The public surface::
     idata  = bm.fit(model, counts, seed=1)
     table  = bm.compare(["local-polytope", "quantum-singlet", "rbm-weinstein2017"], counts)
     sig    = bm.significance(counts)     # p-values of local realism valid with memory
-    bm.run_study("studies/weinstein2017.toml")
+    bm.run_study("weinstein2017")
 
 Names other than the core data types are imported on first use, so ``import bellmodels`` does not
 import PyMC, cvxpy or matplotlib.
@@ -93,7 +93,7 @@ def run_study(
 
     A study takes minutes (``tests/study/test_study.py`` runs small ones)::
 
-        ds = bm.run_study("studies/weinstein2017.toml")
+        ds = bm.run_study("weinstein2017")
     """
     from pathlib import Path
 

@@ -2,7 +2,8 @@
 
 :mod:`bellmodels.inference.evidence` implements them and re-exports both names; they live here so
 that ``bellmodels compare --help`` can list its ``--evidence-method`` choices without importing
-the inference package (PyMC, ArviZ, xarray: seconds of a cold start).
+the inference package (PyMC, ArviZ, xarray: the cold-start times are in
+``docs/generated/cli_startup.md``).
 
 >>> from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 >>> DEFAULT_EVIDENCE_METHOD in EVIDENCE_METHODS

@@ -42,7 +42,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "classification",
     "diagnostics_ok",
 )
-"""Columns of a model comparison, in order (the JSON row keys of DESIGN.md)."""
+"""Columns of a model comparison, in order (the JSON row keys of ``docs/architecture.md``)."""
 
 
 # -- renamed keywords --------------------------------------------------------------------------

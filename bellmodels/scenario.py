@@ -3,7 +3,7 @@
 A :class:`Scenario` fixes the finite alphabet every other object is indexed by. Settings are
 integer indices ``0 .. K-1`` per party; outcomes are the physicist's ``-1`` / ``+1`` and are stored
 in arrays in that order (index 0 <-> -1, index 1 <-> +1), matching the xarray coordinate
-``[-1, +1]`` used throughout (see ``DESIGN.md``).
+``[-1, +1]`` used throughout (see ``docs/architecture.md``, Conventions).
 
 Example
 -------

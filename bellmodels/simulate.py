@@ -11,8 +11,9 @@ marginals stay unbiased, so
 
 The sampler draws this exactly: the settings from :meth:`Scenario.draw_settings`, A's outcome as a
 fair coin, and B's outcome equal to A's with probability ``(1 - V cos(theta_a - theta_b)) / 2``.
-All three steps are vectorised numpy draws (no per-trial Python), so 10^7 trials take about a
-second (``benchmarks/simulate_and_io.py``).
+All three steps are vectorised numpy draws (no per-trial Python), so the cost is that of three
+array draws (against a per-trial loop: ``python benchmarks/simulate_and_io.py``, on the
+benchmarks page).
 
 Example
 -------

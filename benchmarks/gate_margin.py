@@ -1,6 +1,6 @@
 """Does the main job pass the diagnostics gate with margin, for several ``inference.seed``?
 
-For every fitted model of ``studies/weinstein2017.toml`` and every seed asked for, run the study's
+For every fitted model of ``bellmodels/studies/weinstein2017.toml`` and every seed asked for, run the study's
 own task (:func:`bellmodels.study.run_task`: the same data, model construction, RBM training,
 draws / tune / chains / sampler / init as ``bellmodels run``; only ``[inference] seed`` is
 changed, and, unless ``--evidence``, the SMC evidence is skipped: it does not enter the gate),
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bellmodels.data import write_atomic  # noqa: E402
 
-STUDY = ROOT / "studies" / "weinstein2017.toml"
+STUDY = ROOT / "bellmodels" / "studies" / "weinstein2017.toml"
 DOC = ROOT / "docs" / "generated" / "gate_margin.md"
 MARGIN = 1.25
 
@@ -170,7 +170,7 @@ def render(rows: list[dict], seeds: list[int], load0: float, evidence: bool, how
     lines = [
         "# Diagnostics gate with margin: the main job for several seeds",
         "",
-        f"Every fitted model of `studies/weinstein2017.toml` (100,000 simulated singlet trials) "
+        f"Every fitted model of `bellmodels/studies/weinstein2017.toml` (100,000 simulated singlet trials) "
         f"refitted with `[inference] seed` = {', '.join(map(str, seeds))} and the study's own "
         + (
             how
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         action="append",
         default=[],
-        help="read the fits of a finished `bellmodels run studies/weinstein2017.toml "
+        help="read the fits of a finished `bellmodels run weinstein2017 "
         "[--set inference.seed=N]` output directory instead of running tasks (repeatable)",
     )
     ap.add_argument(
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.sort(key=lambda r: r["seed"])
         args.seeds = sorted({r["seed"] for r in rows})
         how = (
-            "settings: the fits of `bellmodels run studies/weinstein2017.toml --set "
+            "settings: the fits of `bellmodels run weinstein2017 --set "
             "inference.seed=N` (evidence included; one output directory per seed), read by "
             "`python benchmarks/gate_margin.py --study-dir DIR1 --study-dir DIR2 ...`"
         )

@@ -2,7 +2,7 @@
 same audits.
 
 Reads two finished runs of the same study, one made on each line (for instance
-``bellmodels run studies/weinstein2017.toml --out results/py311`` with Python 3.11 and the same
+``bellmodels run weinstein2017 --out results/py311`` with Python 3.11 and the same
 command with Python >= 3.12 into ``results/py312``), and writes ``docs/generated/lines_main_job.md``
 (atomically) with, per model: the rank and ELPD-LOO on each line, the log evidence on each with
 its Monte Carlo error and their difference in combined errors, and the audit at the model's

@@ -1,4 +1,4 @@
-"""Wall time of the main job, ``bellmodels run studies/weinstein2017.toml``, against its budget.
+"""Wall time of the main job, ``bellmodels run weinstein2017``, against its budget.
 
 Runs the command as a user would (a subprocess, default workers = CPUs), twice:
 
@@ -35,7 +35,7 @@ import numpy as np
 from bellmodels.data import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = ROOT / "studies" / "weinstein2017.toml"
+STUDY = ROOT / "bellmodels" / "studies" / "weinstein2017.toml"
 BUDGET = 300.0
 OUT = ROOT / "docs" / "generated" / "study_walltime.md"
 
@@ -116,7 +116,7 @@ def main() -> int:
         action="append",
         default=[],
         metavar="KIND=DIR",
-        help="read a finished `bellmodels run studies/weinstein2017.toml --out DIR` (2 workers; "
+        help="read a finished `bellmodels run weinstein2017 --out DIR` (2 workers; "
         "KIND = cold or warm: the compile cache it started with) instead of running one; its "
         "wall time is the tasks' span in DIR/journal.jsonl (the report after them excluded)",
     )
@@ -165,7 +165,7 @@ def main() -> int:
     lines = [
         "# Wall time of the main job",
         "",
-        "`bellmodels run studies/weinstein2017.toml` (11 models audited, fitted and compared on "
+        "`bellmodels run weinstein2017` (11 models audited, fitted and compared on "
         "100,000 simulated trials; report with figures), measured by "
         + (
             "`python benchmarks/study_walltime.py --from-run ...` (reading runs made with a "

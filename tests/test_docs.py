@@ -305,7 +305,7 @@ def _is_slow(command: str) -> bool:
 
 def test_quickstart_has_the_main_job() -> None:
     commands = quickstart_commands()
-    assert "bellmodels run studies/weinstein2017.toml --out results/weinstein2017" in commands
+    assert "bellmodels run weinstein2017 --out results/weinstein2017" in commands
     assert any(not _is_slow(c) for c in commands)
 
 

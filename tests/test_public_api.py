@@ -1,4 +1,4 @@
-"""The public surface of DESIGN.md resolves to the right objects, lazily."""
+"""The public surface of docs/architecture.md resolves to the right objects, lazily."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_import_does_not_pull_in_pymc_or_cvxpy():
 
 
 def test_audit_and_compare_are_plain_functions_whatever_was_imported_first():
-    # DESIGN's bm.audit(obj) and bm.compare(...) are functions re-exported from the packages
+    # docs/architecture.md: bm.audit(obj) and bm.compare(...) are functions re-exported from the packages
     # ``auditing`` and ``comparison``: importing those first changes nothing, and a function
     # (unlike a module made callable) has a signature and pickles by reference
     code = (

@@ -1,7 +1,7 @@
 """``bellmodels audit MODEL`` and ``bellmodels audit --data FILE|DATASET``.
 
 Both call :func:`bellmodels.auditing.audit` and print the :class:`~bellmodels.auditing.AuditReport`:
-``--json`` prints ``report.to_dict()`` as JSON (keys as in ``DESIGN.md``), otherwise the short
+``--json`` prints ``report.to_dict()`` as JSON (keys as in ``docs/architecture.md``), otherwise the short
 human-readable table (``str(report)``).
 
 >>> from bellmodels.cli import build_parser

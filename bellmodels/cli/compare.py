@@ -115,7 +115,7 @@ def _compare(args: argparse.Namespace) -> int:
         evidence=not args.no_evidence,
         evidence_method=args.evidence_method,
         out_dir=args.out,
-        progressbar=True,
+        progressbar=not args.quiet,
         sampler=args.sampler,
     )
     records = res.to_records()

@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 from bellmodels.cli import UsageError, print_json
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(subparsers: Any) -> None:
@@ -155,10 +158,13 @@ def _simulate(args: argparse.Namespace) -> int:
         return 0
     data = trials if args.form == "trials" else trials.counts(provenance=provenance)
     path = write_counts(data, args.out, form=args.form)
-    print(
-        f"wrote {args.n} singlet trials (V = {args.visibility:g}, seed {args.seed}) as "
-        f"{'per-trial rows' if args.form == 'trials' else 'a count table'} to {path}",
-        file=sys.stderr,
+    log.info(
+        "wrote %d singlet trials (V = %g, seed %s) as %s to %s",
+        args.n,
+        args.visibility,
+        args.seed,
+        "per-trial rows" if args.form == "trials" else "a count table",
+        path,
     )
     return 0
 

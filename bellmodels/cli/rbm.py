@@ -91,10 +91,11 @@ def _positive_int(text: str) -> int:
 
 
 MAX_RESTARTS = 1000
-"""Most exact-method starts: one start of a 16-unit CHSH machine takes ~1 s, so ~15 minutes."""
+"""Most exact-method starts: a cap that keeps a mistyped option from running for hours (the time
+of a start: ``docs/generated/rbm_training_benchmark.md``)."""
 
 MAX_ITERATIONS = 1_000_000
-"""Most PCD/CD updates: ~1 ms each for 4 hidden units and 1000 chains, so ~15 minutes."""
+"""Most PCD/CD updates: a cap of the same kind as :data:`MAX_RESTARTS`."""
 
 
 def _at_most(limit: int, name: str) -> Any:

@@ -67,7 +67,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument(
         "--scenario-json", metavar="JSON", help="scenario (JSON text or file) for a CSV file"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--quiet", action="store_true", help="errors only: no progress on stderr")
     p.set_defaults(func=_test)
 
 

@@ -1,7 +1,10 @@
-"""``bellmodels run STUDY.toml`` and ``bellmodels report DIR``.
+"""``bellmodels run STUDY`` and ``bellmodels report DIR``.
+
+``STUDY`` is a study file or the name of a study shipped with the package
+(:mod:`bellmodels.studies`), so ``bellmodels run weinstein2017`` works from an installed wheel.
 
 >>> from bellmodels.cli import build_parser
->>> args = build_parser().parse_args(["run", "studies/weinstein2017.toml", "--quiet"])
+>>> args = build_parser().parse_args(["run", "weinstein2017", "--quiet"])
 >>> args.quiet, args.workers
 (True, None)
 """
@@ -9,11 +12,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import logging
 from pathlib import Path
 from typing import Any
 
 from bellmodels.cli import UsageError
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(subparsers: Any) -> None:
@@ -26,17 +31,10 @@ def add_commands(subparsers: Any) -> None:
             "pool (default) or on Dask, aggregate the results into DIR/results.nc and write "
             "DIR/report.md and DIR/report.html. Re-running skips the tasks already done."
         ),
-        epilog=(
-            "examples:\n"
-            "  bellmodels run studies/weinstein2017.toml\n"
-            "  bellmodels run studies/weinstein2017.toml --set inference.seed=2 --out out/seed2\n"
-            "  bellmodels run studies/noise_sweep.toml --out out/noise --workers 2 --quiet\n"
-            "  bellmodels run studies/real_data.toml --dask --workers 2\n"
-            "  bellmodels run studies/md_frontier.toml --scheduler tcp://10.0.0.5:8786\n"
-        ),
+        epilog=_run_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("study", help="the study file (.toml)")
+    p.add_argument("study", help="a study file (.toml) or the name of a shipped study (see below)")
     p.add_argument("--out", metavar="DIR", help="output directory (default out/<study name>)")
     where = p.add_mutually_exclusive_group()
     where.add_argument(
@@ -46,7 +44,9 @@ def add_commands(subparsers: Any) -> None:
     )
     where.add_argument("--dask", action="store_true", help="run on a Dask LocalCluster")
     p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: CPUs)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--quiet", action="store_true", help="errors only: no progress bar, notes or summary"
+    )
     p.add_argument("--no-report", action="store_true", help="skip report.md / report.html")
     p.add_argument(
         "--set",
@@ -70,6 +70,20 @@ def add_commands(subparsers: Any) -> None:
     r.set_defaults(func=_report)
 
 
+def _run_epilog() -> str:
+    from bellmodels import studies
+
+    return (
+        f"shipped studies: {', '.join(studies.names())}\n\n"
+        "examples:\n"
+        "  bellmodels run weinstein2017\n"
+        "  bellmodels run weinstein2017 --set inference.seed=2 --out out/seed2\n"
+        "  bellmodels run noise_sweep --out out/noise --workers 2 --quiet\n"
+        "  bellmodels run real_data --dask --workers 2\n"
+        "  bellmodels run md_frontier --scheduler tcp://10.0.0.5:8786\n"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     """Exit 0 when every task finished (fits flagged by the diagnostics gate are reported, not
     fatal), 1 when a task failed, 143 when interrupted by SIGTERM (re-run to resume)."""
@@ -90,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
             overrides=args.overrides,
         )
     except StudyInterrupted as exc:
-        print(f"bellmodels run: interrupted ({exc}); re-run to resume", file=sys.stderr)
+        log.error("bellmodels run: interrupted (%s); re-run to resume", exc)
         return 143
     status = ds["status"].values.ravel()
     status = status[status != ""]
@@ -98,12 +112,11 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / ds.attrs["study"]
     gate = ds["diagnostics_ok"].values
     flagged = int((gate == 0).sum())
-    if flagged and not args.quiet:
-        print(
-            f"note: {flagged} fit(s) did not pass the diagnostics gate (reasons in the report)",
-            file=sys.stderr,
+    if flagged:
+        log.warning(
+            "note: %d fit(s) did not pass the diagnostics gate (reasons in the report)", flagged
         )
-    if failed:  # errors are printed also under --quiet: the exit code alone says too little
+    if failed:  # errors are logged also under --quiet: the exit code alone says too little
         _print_failures(ds)
     if not args.quiet:
         print(
@@ -115,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_failures(ds: Any, limit: int = 10) -> None:
-    """One line per failed task on stderr (model, task id, error), at most ``limit``."""
+    """One error record per failed task (task id, error), at most ``limit``."""
     seen: dict[str, str] = {}
     for task, status, error in zip(
         ds["task"].values.ravel(),
@@ -126,9 +139,9 @@ def _print_failures(ds: Any, limit: int = 10) -> None:
         if str(status) == "failed" and str(task) not in seen:
             seen[str(task)] = str(error).splitlines()[0] if str(error) else ""
     for task, error in list(seen.items())[:limit]:
-        print(f"bellmodels run: task {task} failed: {error}", file=sys.stderr)
+        log.error("bellmodels run: task %s failed: %s", task, error)
     if len(seen) > limit:
-        print(f"bellmodels run: ... and {len(seen) - limit} more failed tasks", file=sys.stderr)
+        log.error("bellmodels run: ... and %d more failed tasks", len(seen) - limit)
 
 
 def _report(args: argparse.Namespace) -> int:

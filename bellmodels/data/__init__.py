@@ -2,7 +2,7 @@
 
 Files
 -----
-Two CSV forms (``DESIGN.md``) and NetCDF:
+Two CSV forms (``docs/architecture.md``, Conventions) and NetCDF:
 
 * **count table** -- header ``setting_a,setting_b,outcome_a,outcome_b,count``; one row per
   cell; a cell that has no row has count 0; a cell listed twice is an error (never summed);

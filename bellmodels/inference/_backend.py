@@ -1,13 +1,14 @@
 """The PyTensor backend bellmodels compiles its log densities with: Numba where it is installed.
 
-Measured in ``docs/generated/compile_backend.md`` (``benchmarks/compile_backend.py``), on a cold
-compile cache and per graph: the C backend runs the C compiler for 50-85 s, Numba compiles in
-30-70 s, in-process, and its cache is shared by every process and model (keyed per operation),
-so later models of a study reuse what earlier ones compiled; a single-point NUTS call is 2-3x
-cheaper under Numba; warm, Numba recompiles each function's outer body, a few seconds more than
-the C backend for the batched SMC graph. Numba is what PyTensor 3 (the PyMC 6 line) uses by
-default, and comes with PyTensor on both supported lines; without it the default backend is
-used. A mode the user set (``PYTENSOR_FLAGS=mode=...``) is always respected.
+Why Numba: on a cold compile cache it compiles each graph faster than the C backend's compiler
+runs, in-process; its cache is shared by every process and model (keyed per operation), so later
+models of a study reuse what earlier ones compiled; and a single-point NUTS call is cheaper. Its
+one cost: warm, it recompiles each function's outer body, slightly slower than the C backend for
+the batched SMC graph. The times per model and graph are in
+``docs/generated/compile_backend.md`` (``python benchmarks/compile_backend.py``). Numba is what
+PyTensor 3 (the PyMC 6 line) uses by default, and comes with PyTensor on both supported lines;
+without it the default backend is used. A mode the user set (``PYTENSOR_FLAGS=mode=...``) is
+always respected.
 
 The MAP search (a few hundred single-point evaluations) compiles with ``FAST_COMPILE``
 instead: no compiler at all, and its Python per-operation cost is negligible at that count.

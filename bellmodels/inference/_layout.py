@@ -1,4 +1,4 @@
-"""Where a fit keeps its log-likelihood, so that ArviZ never misreads it (issue #24).
+"""Where a fit keeps its log-likelihood, so that ArviZ never misreads it.
 
 The likelihood is written on counts: every trial of one *cell* (setting pair x outcome pair) has
 the same single-trial log-likelihood log p(x_a, x_b | s_a, s_b, theta). ArviZ reads every

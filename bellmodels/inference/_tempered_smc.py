@@ -21,9 +21,9 @@ them all; reverse starts in one mode, but the whole run is equivariant under the
 one started in every mode.
 
 Hand-written: PyMC's ``sample_smc`` moves particles by random-walk or independent Metropolis
-kernels, which cannot follow a thin curved ridge in 24 dimensions (at 10^5 trials they were off
-by tens of nats on the machines), and no maintained library runs gradient-based tempered SMC on
-a PyMC model without JAX.
+kernels, which cannot follow the machines' thin curved ridge in 24 dimensions (its estimates
+beside these: ``docs/generated/evidence_benchmark.md``), and no maintained library runs
+gradient-based tempered SMC on a PyMC model without JAX.
 """
 
 from __future__ import annotations

@@ -375,16 +375,15 @@ class NoSignalling(VertexMixture, HiddenVariableModel):
         likelihood pins 8 linear combinations of the 24 weights (to ~0.003) and leaves the
         other 15 directions of the simplex to the prior (uniform on the fibre of weights with
         one behaviour); most weights sit near 0 (~0.01), one PR box near 0.68 on singlet data.
-        Sampled as normalised Exponentials on the log scale, NUTS diverged now and then, at
-        draws where some box's log weight was deep in its long, linear left tail (log density
-        ``u - e^u``), and the pinned combinations are oblique to the free variables (each mixes
-        the heavy PR box with most local boxes), so a diagonal metric had to take small steps.
-        Hence two choices: the weights' free variables are standard normals mapped through the
-        Exponential quantile (:func:`dirichlet_probit_parameter`: the same Dirichlet law, a
-        Gaussian instead of a linear tail towards w = 0), and the model declares
-        ``mass_matrix = "full"`` so that PyMC adapts a dense metric that rescales the oblique
-        pinned combinations. Same prior, so the same evidence and LOO up to Monte Carlo
-        error. The main job's measured ESS, R-hat and divergences, per seed, are in
+        Two choices follow. The weights' free variables are standard normals mapped through
+        the Exponential quantile (:func:`dirichlet_probit_parameter`: the same Dirichlet law),
+        because on the log scale of normalised Exponentials a near-zero weight sits in a long,
+        linear left tail (log density ``u - e^u``) where NUTS diverges; the quantile map gives
+        that tail a Gaussian shape. And the model declares ``mass_matrix = "full"``: the pinned
+        combinations are oblique to the free variables (each mixes the heavy PR box with most
+        local boxes), which a diagonal metric can follow only with small steps, while the dense
+        metric PyMC adapts rescales them. Same prior, so the same evidence and LOO up to Monte
+        Carlo error. The main job's ESS, R-hat and divergences per seed are in
         ``docs/generated/gate_margin.md`` (``python benchmarks/gate_margin.py``).
     Citation
         S. Popescu & D. Rohrlich, "Quantum nonlocality as an axiom", Found. Phys. 24, 379

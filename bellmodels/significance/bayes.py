@@ -22,7 +22,8 @@ def bayesian_answers(counts: Counts, seed: int = 0, draws: int = 500) -> dict[st
 
     Quick fits (``bm.fit`` of ``no-signalling`` and ``local-polytope`` with 2 chains of
     ``draws``); the log Bayes factor is the difference of their log evidences, with its error.
-    Takes tens of seconds; not run unless asked (``significance(..., bayesian=True)``).
+    Two PyMC fits and two evidences, so it runs only when asked
+    (``significance(..., bayesian=True)``, ``bellmodels test --bayesian``).
     """
     from bellmodels.inference import fit
 

@@ -31,7 +31,7 @@ class Significance:
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (keys of issue #15 plus details).
+        """JSON-ready dict: the fields above, each test's result as a nested dict.
 
         >>> from bellmodels import datasets
         >>> d = significance(datasets.load("delft2015"), bootstrap=0).to_dict()

@@ -68,6 +68,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bellmodels.studies import resolve as resolve_study
 from bellmodels.study.schema import (
     _LIST,
     MODEL_OPTIONS,
@@ -251,7 +252,8 @@ def load_study_file(path: str | os.PathLike[str], overrides: Sequence[str] = ())
     Parameters
     ----------
     path
-        The ``.toml`` file.
+        The ``.toml`` file, or the name of a study shipped with the package
+        (:mod:`bellmodels.studies`: ``"weinstein2017"``); an existing file wins.
     overrides
         ``"section.key=value"`` settings applied over the file before it is validated (see
         :func:`apply_overrides`), e.g. ``["inference.seed=2"]``.
@@ -263,7 +265,8 @@ def load_study_file(path: str | os.PathLike[str], overrides: Sequence[str] = ())
     Raises
     ------
     FileNotFoundError
-        If the file does not exist.
+        If the file does not exist and is no shipped study (the message lists those, with the
+        closest name).
     ValueError
         On any mistake, naming the file and the key (unknown key, wrong type, unknown model,
         empty sweep axis, bad TOML syntax).
@@ -278,9 +281,7 @@ def load_study_file(path: str | os.PathLike[str], overrides: Sequence[str] = ())
     >>> cfg.name, cfg.config["models"]["include"]
     ('tiny', ['bell1964'])
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"study file {str(p)!r} does not exist")
+    p = resolve_study(path)
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -33,6 +33,8 @@ from bellmodels.study.store import (
     write_results,
 )
 from bellmodels.study.worker import _init_pool_worker, default_compile_base, task_entry
+
+log = logging.getLogger(__name__)
 
 
 class StudyInterrupted(KeyboardInterrupt):
@@ -90,9 +92,9 @@ def _clean_temp(tasks_dir: Path) -> int:
     return n
 
 
-def _pending(tasks: Sequence[Task], out: Path, progressbar: bool) -> list[Task]:
+def _pending(tasks: Sequence[Task], out: Path) -> list[Task]:
     """The tasks without a complete file; a damaged one (truncated, empty, foreign) is moved
-    aside to ``<id>.nc.damaged``, named in the journal and on stderr, and redone."""
+    aside to ``<id>.nc.damaged``, named in the journal and in a logged warning, and redone."""
     pending = []
     for t in tasks:
         path = task_path(out, t.id)
@@ -105,8 +107,7 @@ def _pending(tasks: Sequence[Task], out: Path, progressbar: bool) -> list[Task]:
             continue
         os.replace(path, path.with_name(path.name + ".damaged"))
         journal(out, "damaged", task=t.id, file=str(path), error=problem)
-        if progressbar:
-            print(f"task file {path} is damaged ({problem}): redoing it", file=sys.stderr)
+        log.warning("task file %s is damaged (%s): redoing it", path, problem)
         pending.append(t)
     return pending
 
@@ -153,7 +154,8 @@ def run_tasks(
         Address of a running Dask scheduler (``tcp://host:8786``); ``out_dir`` must be on a file
         system the workers share. Run its workers single-threaded (``--nthreads 1``).
     progressbar
-        Show a rich progress bar over tasks.
+        Show a rich progress bar over tasks. Notices (a damaged task file redone, an input file
+        changed since the last run) are warnings of the ``bellmodels`` logger either way.
     compile_base
         Root of the per-process PyTensor compile directories (default
         :func:`default_compile_base`; on a remote cluster each worker's own default).
@@ -162,14 +164,14 @@ def run_tasks(
     --------
     A study takes minutes (``tests/study/test_study.py`` runs small ones)::
 
-        cfg = load_study_file("studies/weinstein2017.toml")
+        cfg = load_study_file("weinstein2017")
         summaries = run_tasks(cfg.tasks(), "out/weinstein2017", workers=2)
     """
     out = Path(out_dir)
     tasks_dir = out / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
     _clean_temp(tasks_dir)
-    pending = sorted(_pending(tasks, out, progressbar), key=_cost_guess, reverse=True)
+    pending = sorted(_pending(tasks, out), key=_cost_guess, reverse=True)
     if not pending:
         return {}
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
@@ -490,7 +492,7 @@ def run_study(
 
     A study takes minutes (``tests/study/test_study.py`` runs small ones)::
 
-        ds = run_study("studies/weinstein2017.toml")
+        ds = run_study("weinstein2017")
         float(ds["data_S"])
         # -> 2.83...
     """
@@ -504,8 +506,7 @@ def run_study(
         journal(out_dir, "start", tasks=len(tasks), study=cfg.name)
         for change in changes:
             journal(out_dir, "input_changed", **change)
-            if progressbar:
-                print(change["message"], file=sys.stderr)
+            log.warning("%s", change["message"])
         t0 = time.perf_counter()
         run_tasks(
             tasks,

@@ -125,7 +125,7 @@ def _where(source: str, path: Sequence[str]) -> str:
 
 
 #: Keys that once had another name (or that other tools spell so), old -> new: a study file
-#: that uses one is told the new name (issue #24; the vocabulary is docs/api/glossary.md).
+#: that uses one is told the new name (the vocabulary is docs/api/glossary.md).
 RENAMED_KEYS: dict[str, str] = {
     "settings_probs": "setting_probs",
     "smc_draws": "evidence_draws",

@@ -18,7 +18,7 @@ exactly with more parameters, so again only the Occam factor). When a rival fits
 Laplace approximation gives log BF ~ (Delta d / 2) log n for Delta d extra effective parameters;
 the script fits that slope against log n.
 
-The SMC sizes are the main job's (studies/weinstein2017.toml): 4 runs x 500 particles x 4 HMC
+The SMC sizes are the main job's (bellmodels/studies/weinstein2017.toml): 4 runs x 500 particles x 4 HMC
 transitions per stage for the explicit models, 3 x 1,000 x 8 for the machine; ``--quick`` halves
 the particles. Each estimate's wall time is recorded; estimates with se > 0.5 nat are marked
 unreliable (open markers in the figure).
@@ -53,7 +53,7 @@ RIVALS = ("local-polytope", "no-signalling", "rbm")
 N_FULL = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
 N_QUICK = (100, 1_000, 10_000)
 RBM_N_FULL = N_FULL
-# SMC sizes (runs, particles, HMC transitions per stage) of studies/weinstein2017.toml
+# SMC sizes (runs, particles, HMC transitions per stage) of bellmodels/studies/weinstein2017.toml
 SMC_SIZES = {"rbm": (3, 1000, 8)}
 SMC_SIZES_DEFAULT = (4, 500, 4)
 COLOURS = {"local-polytope": "C0", "no-signalling": "C1", "rbm": "C2"}

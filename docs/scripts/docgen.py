@@ -82,7 +82,7 @@ def provenance(command: str) -> str:
 
 
 def audit_dict(obj: Any) -> dict[str, Any]:
-    """``bellmodels.auditing(obj)`` as a plain dict with the JSON keys of DESIGN.md."""
+    """``bellmodels.auditing(obj)`` as a plain dict with the JSON keys of docs/architecture.md."""
     from bellmodels.auditing import audit  # bm.audit: see the report (lazy name = module name)
 
     report = audit(obj)

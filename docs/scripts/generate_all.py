@@ -3,7 +3,7 @@
 Runs, in order: ``concepts_numbers.py``, ``model_cards.py``, each demonstration at
 ``--size full`` (or ``--size small`` with ``--small``), then the tables owned by the model and
 inference scripts in this directory when they exist (``model_audit_table.py``,
-``rbm_labelling.py``, ``real_data_comparison.py`` after ``bellmodels run studies/real_data.toml``,
+``rbm_labelling.py``, ``real_data_comparison.py`` after ``bellmodels run real_data``,
 ``significance_table.py``). Each runs in its own process with ``OMP_NUM_THREADS=1``; the first
 failure stops the run with that script's exit code.
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             for d in ("rbm_violation", "mi_frontier", "real_experiments", "equivalence")
         ],
         # the real-data table reads a run of its study (resumable: finished tasks are kept)
-        [*STUDY_RUN, "run", "studies/real_data.toml", "--out", "results/real_data", "--quiet"],
+        [*STUDY_RUN, "run", "real_data", "--out", "results/real_data", "--quiet"],
         *[
             [str(DOCS / "scripts" / s)]
             for s in (

@@ -1,6 +1,6 @@
 """Every model on the shipped real data sets (Delft 2015, Weihs 1998), from a run of the study.
 
-Reads a finished ``bellmodels run studies/real_data.toml --out DIR`` (the study holds the
+Reads a finished ``bellmodels run real_data --out DIR`` (the study holds the
 models, the data and the inference sizes; this script fits nothing) and writes
 ``docs/generated/real_data_comparison.md`` (atomically): for each data set the report's results
 sections (:func:`bellmodels.report.results_markdown`): the comparison by exact per-trial
@@ -9,7 +9,7 @@ probabilities, the diagnostics gate and the audit of every model.
 
 Run::
 
-    bellmodels run studies/real_data.toml --out results/real_data
+    bellmodels run real_data --out results/real_data
     python docs/scripts/real_data_comparison.py --study-dir results/real_data
 """
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         "--study-dir",
         type=Path,
         default=Path("results/real_data"),
-        help="output of `bellmodels run studies/real_data.toml` (default results/real_data)",
+        help="output of `bellmodels run real_data` (default results/real_data)",
     )
     p.add_argument("--out", type=Path, default=GENERATED, help="directory to write into")
     args = p.parse_args(argv)
@@ -42,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     study = args.study_dir / "study.json"
     if not study.is_file():
         raise SystemExit(
-            f"{study} does not exist: run `bellmodels run studies/real_data.toml --out "
-            f"{args.study_dir}` first"
+            f"{study} does not exist: run `bellmodels run real_data --out {args.study_dir}` first"
         )
     rec = json.loads(study.read_text())
     inf = rec["config"]["inference"]

@@ -24,7 +24,7 @@ from bellmodels.behaviour import TSIRELSON, Behaviour
 from bellmodels.ontic import local_deterministic_strategies
 
 SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])
-DESIGN_KEYS = {
+ARCHITECTURE_KEYS = {  # the audit's JSON keys in docs/architecture.md
     "correlators",
     "S",
     "S_values",
@@ -457,7 +457,7 @@ def test_data_audit_of_published_counts():
     assert (round(weihs.S, 2), round(weihs.S_se, 2)) == (2.73, 0.02)
     for r in (delft, weihs):
         d = r.to_dict()
-        assert DESIGN_KEYS <= set(d)
+        assert ARCHITECTURE_KEYS <= set(d)
         for key in ("parameter_independence_violation", "outcome_independence_violation",
                     "mi_bits", "hall_M", "hall_M_a", "hall_M_b", "hall_bound"):  # fmt: skip
             assert d[key] is None

@@ -60,7 +60,7 @@ def test_singlet_correlators_and_chsh_variants_are_exact(chsh):
         -e[0, 0] + e[0, 1] + e[1, 0] + e[1, 1],
     ]
     np.testing.assert_allclose(b.chsh_values(), by_hand, atol=1e-14)
-    assert b.chsh_values()[0] == pytest.approx(-2 * np.sqrt(2), abs=1e-14)  # DESIGN.md
+    assert b.chsh_values()[0] == pytest.approx(-2 * np.sqrt(2), abs=1e-14)  # docs/architecture.md
     assert b.S == pytest.approx(TSIRELSON, abs=1e-14)
     np.testing.assert_allclose(b.marginals_a(), 0.5)
     np.testing.assert_allclose(b.marginals_b(), 0.5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import random
 import signal
@@ -163,7 +164,7 @@ def test_disk_full_then_rerun_gives_the_same_results(tmp_path, capfd, reference)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
-def test_damaged_task_file_is_named_and_redone(tmp_path, capsys, reference, damage):
+def test_damaged_task_file_is_named_and_redone(tmp_path, caplog, reference, damage):
     """probe: a finished task's file is truncated, emptied or overwritten, then the study is rerun -> the file is named on stderr and in the journal, moved aside and redone; results equal an undisturbed run"""
     study = _write(tmp_path)
     out = tmp_path / "out"
@@ -177,8 +178,9 @@ def test_damaged_task_file_is_named_and_redone(tmp_path, capsys, reference, dama
         victim.write_bytes(b"")
     else:
         victim.write_bytes(os.urandom(size))
-    again = run_study(study, out, workers=2, progressbar=True)
-    err = capsys.readouterr().err
+    with caplog.at_level(logging.WARNING, logger="bellmodels"):
+        again = run_study(study, out, workers=2, progressbar=False)
+    err = caplog.text  # a warning of the bellmodels logger, with or without the progress bar
     assert f"task file {victim} is damaged" in err
     events = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
     damaged = [e for e in events if e["event"] == "damaged"]

@@ -422,7 +422,7 @@ def test_small_fitted_study_compares_and_reports(tmp_path):
 @pytest.mark.slow
 def test_main_job_weinstein2017(tmp_path):
     out = tmp_path / "weinstein2017"
-    ds = run_study(ROOT / "studies" / "weinstein2017.toml", out, progressbar=False)
+    ds = run_study(ROOT / "bellmodels" / "studies" / "weinstein2017.toml", out, progressbar=False)
     assert (ds["status"] == "done").all()
     assert abs(float(ds["data_S"]) - 2 * np.sqrt(2)) < 4 * float(ds["data_S_se"])
     # the paper's point: both machines are local yet reach S ~ 2 sqrt2 by measurement dependence

@@ -4,7 +4,7 @@ The **RBM** (S. Weinstein, "Learning the Einstein-Podolsky-Rosen correlations on
 Boltzmann Machine", arXiv:1707.03114 (2017)) is a joint model of settings *and* outcomes. Its
 visible layer is ``v = (setting bits of A, setting bits of B, outcome_a bit, outcome_b bit)``
 (outcome bit 1 <-> +1; with two settings per party the setting bit is the setting index, as in
-the paper and ``DESIGN.md``), its hidden layer ``h`` has ``n_hidden`` binary units, and
+the paper and ``docs/architecture.md``), its hidden layer ``h`` has ``n_hidden`` binary units, and
 
     E(v, h) = -(c . v + d . h + v . W . h),        p(v, h) = exp(-E(v, h)) / Z.
 

@@ -79,8 +79,9 @@ if TYPE_CHECKING:
 
 MAX_TRAINED_HIDDEN = 1024
 """Largest ``n_hidden`` trained: ``m + 1`` hidden units represent any distribution on ``m`` visible
-states (Le Roux & Bengio, Neural Comput. 20, 1631 (2008), Thm 2; CHSH has 16), and time is
-linear in it (at 1024: ~1 s per exact start, ~3 min for 5000 PCD updates, one core)."""
+states (Le Roux & Bengio, Neural Comput. 20, 1631 (2008), Thm 2; CHSH has 16), so a larger
+machine adds no expressive power, only cost, which grows linearly with it (times at 4 hidden
+units: ``docs/generated/rbm_training_benchmark.md``)."""
 
 METHODS = ("exact", "pcd", "cd")
 OBJECTIVES = ("joint", "conditional")
