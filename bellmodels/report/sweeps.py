@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels.behaviour import TSIRELSON
 from bellmodels.report.document import Document, save_figure
 
 
@@ -78,9 +79,9 @@ def _sweep_section(
         specs = [
             ("weight", "stacking weight", ()),
             ("elpd_diff", "ELPD difference to the best (nats)", ((0.0, ""),)),
-            ("data_S", "data S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
-            ("S_mean", "posterior mean of S", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
-            ("S", "S of the model", ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))),
+            ("data_S", "data S", ((2.0, "local bound 2"), (TSIRELSON, "2√2"))),
+            ("S_mean", "posterior mean of S", ((2.0, "local bound 2"), (TSIRELSON, "2√2"))),
+            ("S", "S of the model", ((2.0, "local bound 2"), (TSIRELSON, "2√2"))),
             (
                 "mi_bits",
                 "MI(λ; settings) (bits)",
