@@ -56,9 +56,6 @@ def _major(dist: str) -> int:
 ARVIZ_1: bool = _major("arviz") >= 1
 #: True on PyMC 6 (``find_MAP(initvals=)``), False on PyMC 5.
 PYMC_6: bool = _major("pymc") >= 6
-#: The ``ddof`` of the variance in ``az.loo``'s ``se = sqrt(N var(elpd_i))``: 0 on ArviZ 0.2x,
-#: 1 on ArviZ 1.x (``arviz_stats.base.diagnostics``, ``loo_summary``). bellmodels' own LOO keeps 0 on both lines.
-LOO_SE_DDOF: int = 1 if ARVIZ_1 else 0
 
 
 def line() -> str:
@@ -96,13 +93,6 @@ def inference_data(groups: Mapping[str, xr.Dataset], attrs: Mapping[str, str] | 
     if attrs:
         idata.attrs = dict(idata.attrs or {}) | dict(attrs)
     return idata
-
-
-def is_fit_container(obj: Any) -> bool:
-    """Whether ``obj`` is this line's container of groups (``InferenceData`` / ``DataTree``)."""
-    if ARVIZ_1:
-        return isinstance(obj, xr.DataTree)
-    return isinstance(obj, _az().InferenceData)
 
 
 def group_names(idata: Any) -> list[str]:
@@ -351,31 +341,6 @@ def loo(idata: Any, *, reff: float | None = None, var_name: str | None = None) -
         return az.loo(idata, pointwise=True, reff=reff, var_name=var_name, scale="log")
 
 
-COMPARE_COLUMNS = ("rank", "elpd_loo", "p_loo", "elpd_diff", "weight", "se", "dse", "warning")
-
-
-def compare(elpds: Mapping[str, Any], *, method: str = "stacking", seed: int | None = None) -> Any:
-    """``az.compare`` on precomputed ``ELPDData`` (log scale); a pandas DataFrame, best first.
-
-    Columns on both lines (ArviZ 0.2x names): ``rank, elpd_loo, p_loo, elpd_diff, weight, se,
-    dse, warning, scale``, with ``elpd_diff`` = best minus this model (>= 0) and nothing rounded.
-    ``seed`` is used by ArviZ 0.2x's bootstrap methods only.
-    """
-    az = _az()
-    # pandas deprecates the ``inplace`` ArviZ uses inside az.compare: nothing about our models
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.filterwarnings("ignore", "The inplace keyword")
-        if not ARVIZ_1:
-            return az.compare(dict(elpds), ic="loo", method=method, scale="log", seed=seed)
-        table = az.compare(dict(elpds), method=method, round_to="none")
-    table = table.rename(columns={"elpd": "elpd_loo", "p": "p_loo"})
-    table["elpd_diff"] = -table["elpd_diff"].astype(float)
-    table["warning"] = [bool(elpds[m].warning) for m in table.index]
-    table["scale"] = "log"
-    return table[[*COMPARE_COLUMNS, "scale"]]
-
-
 def ess(values: np.ndarray, method: str = "bulk") -> float:
     """Effective sample size of a ``(chain, draw)`` array (``"bulk"``, ``"tail"``, ``"mean"``).
 
@@ -569,11 +534,8 @@ def plot_compare(table: Any, ax: Any) -> None:
 
 __all__ = [
     "ARVIZ_1",
-    "COMPARE_COLUMNS",
-    "LOO_SE_DDOF",
     "PYMC_6",
     "add_groups",
-    "compare",
     "elpd_data",
     "ess",
     "ess_dataset",
@@ -585,7 +547,6 @@ __all__ = [
     "has_group",
     "hdi",
     "inference_data",
-    "is_fit_container",
     "line",
     "loo",
     "plot_compare",

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from bellmodels import _arviz
+from bellmodels._format import fmt_cell as _fmt
 from bellmodels._util import (
     COMPARISON_COLUMNS,
     atomic_write,
@@ -248,18 +249,6 @@ class Comparison:
             lz = np.array([self.evidence[n][0] for n in ok])
             out[ok] = np.exp(lz - np.logaddexp.reduce(lz))
         return out
-
-
-def _fmt(v: Any, digits: int) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, bool):
-        return "yes" if v else "**no**"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x, digits) for x in v) + "]"
-    return str(v)
 
 
 def _audit_means(idata: Any) -> tuple[float | None, float | None]:

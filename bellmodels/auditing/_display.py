@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from bellmodels._format import fmt_significant as fmt
 from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, TSIRELSON
 
 
-def fmt(x: Any) -> str:
-    """A number for a table: four significant digits, ``n/a`` for None or non-finite.
-
-    >>> fmt(2.8284271), fmt(None), fmt(1.5e-5)
-    ('2.828', 'n/a', '1.500e-05')
-    """
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return f"{float(x):.4g}" if abs(float(x)) >= 1e-3 or x == 0 else f"{float(x):.3e}"
-
-
 def report_rows(r: Any) -> tuple[str, list[tuple[str, str]]]:
-    """(heading, [(quantity, value as text)]) of an :class:`~bellmodels.auditing.AuditReport`."""
+    """(heading, [(quantity, value as text)]) of an :class:`~bellmodels.auditing.AuditReport`
+    (any of its kinds: a row whose field the kind does not have is left out)."""
     rows: list[tuple[str, str]] = [("classification", r.classification)]
+    if getattr(r, "verdict", r.classification) != r.classification:
+        rows.append(("verdict", r.verdict))
     if r.S is not None:
         s = fmt(r.S)
-        if r.S_se is not None:
+        if getattr(r, "S_se", None) is not None:
             s += f" ± {fmt(r.S_se)}"
         s += f"   (local {LOCAL_BOUND:g}, Tsirelson {TSIRELSON:.4f}, algebraic {ALGEBRAIC:g})"
         rows.append(("S = max_k |S_k|", s))
@@ -38,11 +30,12 @@ def report_rows(r: Any) -> tuple[str, list[tuple[str, str]]]:
             cells.append(f"E({la},{lb}) = {fmt(r.correlators[i][j])}")
     rows.append(("correlators", ";  ".join(cells)))
     if r.ch_J is not None:
-        j = fmt(r.ch_J) + (f" ± {fmt(r.ch_J_se)}" if r.ch_J_se is not None else "")
+        j_se = getattr(r, "ch_J_se", None)
+        j = fmt(r.ch_J) + (f" ± {fmt(j_se)}" if j_se is not None else "")
         rows.append(("CH/Eberhard J", j + "   (local bound 0)"))
     if r.chained_value is not None and len(r.labels_a) > 2:
         chained = fmt(r.chained_value)
-        if r.chained_se is not None:
+        if getattr(r, "chained_se", None) is not None:
             chained += f" ± {fmt(r.chained_se)}"
         rows.append(
             (
@@ -52,29 +45,29 @@ def report_rows(r: Any) -> tuple[str, list[tuple[str, str]]]:
         )
     if r.no_signalling is not None:
         ns = f"max marginal difference {fmt(r.no_signalling)}"
-        if r.no_signalling_p_value is not None:
+        if getattr(r, "no_signalling_p_value", None) is not None:
             ns += f", LR test p = {r.no_signalling_p_value:.3g}"
         ns += " (holds)" if r.no_signalling_ok else " (VIOLATED)"
         rows.append(("no-signalling", ns))
-    for label, value in (
-        ("parameter indep. violation", r.parameter_independence_violation),
-        ("outcome indep. violation", r.outcome_independence_violation),
-    ):
-        if value is not None:
-            rows.append((label, fmt(value)))
-    if r.mi_bits is not None:
-        rows.append(("MI(lambda; settings)", f"{fmt(r.mi_bits)} bits"))
-    if r.hall_M is not None:
-        hb = "respected" if r.respects_hall_bound else "NOT respected"
-        rows.append(
-            (
-                "Hall M / M_A / M_B",
-                f"{fmt(r.hall_M)} / {fmt(r.hall_M_a)} / {fmt(r.hall_M_b)};"
-                f" min(4, 2 + 3M) = {fmt(r.hall_bound)} ({hb})",
-            )
-        )
+    if r.kind == "ontic":
+        rows += _hidden_variable_rows(r)
     if r.min_mi_bits is not None:
         rows.append(("least MI a local model needs", f"{fmt(r.min_mi_bits)} bits"))
     if r.min_hall_M is not None:
         rows.append(("least M a local model needs", fmt(r.min_hall_M)))
     return f"audit of {r.source} ({r.kind}; p(s) {r.settings_distribution})", rows
+
+
+def _hidden_variable_rows(r: Any) -> list[tuple[str, str]]:
+    """The rows only an ontic table has: locality, MI and Hall's M with its bound."""
+    hb = "respected" if r.respects_hall_bound else "NOT respected"
+    return [
+        ("parameter indep. violation", fmt(r.parameter_independence_violation)),
+        ("outcome indep. violation", fmt(r.outcome_independence_violation)),
+        ("MI(lambda; settings)", f"{fmt(r.mi_bits)} bits"),
+        (
+            "Hall M / M_A / M_B",
+            f"{fmt(r.hall_M)} / {fmt(r.hall_M_a)} / {fmt(r.hall_M_b)};"
+            f" min(4, 2 + 3M) = {fmt(r.hall_bound)} ({hb})",
+        ),
+    ]

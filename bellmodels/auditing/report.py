@@ -3,7 +3,10 @@
 ``audit(obj)`` reads an :class:`~bellmodels.ontic.OnticTable`, anything with an
 ``ontic_table()`` method (a model: duck-typed, no model class is imported here), a
 :class:`~bellmodels.data.Counts` / :class:`~bellmodels.data.Trials`, or a
-:class:`~bellmodels.behaviour.Behaviour`, and returns an :class:`AuditReport`.
+:class:`~bellmodels.behaviour.Behaviour`, and returns a
+:class:`~bellmodels.auditing.results.ModelAudit` (a table or model), a
+:class:`~bellmodels.auditing.results.DataAudit` (counts) or a
+:class:`~bellmodels.auditing.results.BehaviourAudit` (an exact behaviour).
 
 For an ontic table p(lambda | s) p(x_a, x_b | s, lambda) it measures
 
@@ -32,7 +35,9 @@ parameter independence fails, else ``"outcome-dependent (nonlocal)"``.
 
 For data (counts) it reports what the data show: S with its standard error, J, a
 likelihood-ratio test of no-signalling, ``min_mi_bits`` of the observed frequencies under the
-observed setting frequencies, and a classification sentence; the ontic-only keys are ``None``.
+observed setting frequencies, a classification (one of
+:data:`~bellmodels.auditing.results.DATA_CLASSIFICATIONS`) and a ``verdict`` sentence; a data
+audit has no hidden-variable fields (there is no lambda to measure).
 
 Example
 -------
@@ -49,149 +54,37 @@ Example
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from bellmodels._util import to_jsonable
-from bellmodels.auditing._display import fmt, report_rows
 from bellmodels.auditing.detection import detection_measures
 from bellmodels.auditing.measures import CLASSIFICATIONS, classify, ontic_measures
 from bellmodels.auditing.programmes import _programmes
+from bellmodels.auditing.results import (
+    DATA_CLASSIFICATIONS,
+    AuditReport,
+    BehaviourAudit,
+    DataAudit,
+    ModelAudit,
+)
 from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, Behaviour
 from bellmodels.ontic import OnticTable
 
 
-@dataclass(frozen=True, eq=False)
-class AuditReport:
-    """Result of :func:`audit`; JSON keys as in ``DESIGN.md`` (plus a few extra).
+@dataclass(frozen=True)
+class _Options:
+    """The keywords of :func:`audit` that every kind of audit reads."""
 
-    Ontic-only fields (``parameter_independence_violation``, ``outcome_independence_violation``,
-    ``mi_bits``, ``hall_M``, ``hall_M_a``, ``hall_M_b``, ``hall_bound``) are ``None`` for data;
-    ``S_se``, ``ch_J_se``, ``chained_se`` and ``no_signalling_p_value`` are ``None`` unless the
-    audit read counts.
-    ``no_signalling`` is the largest marginal difference (a number); ``no_signalling_ok`` says
-    whether it is within ``tol`` (tables) or whether the likelihood-ratio test keeps
-    no-signalling at level ``alpha`` (data).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from bellmodels import Scenario, OnticTable
-    >>> r = audit(OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh()))
-    >>> sorted(r.to_dict())[:3]
-    ['S', 'S_se', 'S_settings']
-    >>> r.to_dict()["classification"]
-    'local & measurement-independent'
-    """
-
-    kind: str
-    source: str
-    classification: str
-    correlators: tuple[tuple[float, ...], ...]
-    S: float | None
-    S_values: tuple[float, ...] | None
-    S_se: float | None
-    S_settings: tuple[tuple[str, str], tuple[str, str]] | None
-    no_signalling: float | None
-    no_signalling_ok: bool | None
-    no_signalling_p_value: float | None
-    parameter_independence_violation: float | None
-    outcome_independence_violation: float | None
-    mi_bits: float | None
-    hall_M: float | None
-    hall_M_a: float | None
-    hall_M_b: float | None
-    hall_bound: float | None
-    respects_hall_bound: bool | None
-    min_mi_bits: float | None
-    min_hall_M: float | None
-    ch_J: float | None
-    ch_J_se: float | None
-    chained_value: float | None
-    chained_local_bound: float | None
-    settings_distribution: str
-    labels_a: tuple[str, ...]
-    labels_b: tuple[str, ...]
-    n_trials: int | None = None
-    chained_se: float | None = None
-    n_lambda: int | None = None
-    tol: float = 1e-9
-    notes: tuple[str, ...] = field(default=())
-    detection: dict[str, Any] | None = None
-    """Detection efficiency and fair sampling (:mod:`bellmodels.auditing.detection`)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (tuples -> lists, NaN / inf -> None, numpy scalars -> Python).
-
-        >>> import numpy as np
-        >>> from bellmodels import Scenario, OnticTable
-        >>> table = OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh())
-        >>> d = audit(table).to_dict()
-        >>> d["correlators"], d["S_se"]
-        ([[0.0, 0.0], [0.0, 0.0]], None)
-        """
-        return {k: to_jsonable(v) for k, v in asdict(self).items()}
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text (strict JSON: no NaN).
-
-        >>> import numpy as np
-        >>> from bellmodels import Scenario, OnticTable
-        >>> r = audit(OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh()))
-        >>> '"classification": "local & measurement-independent"' in r.to_json()
-        True
-        """
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
-    def __repr__(self) -> str:
-        """A few lines (never the arrays): what was audited, its class, S, MI and M.
-
-        >>> import numpy as np
-        >>> from bellmodels import Scenario, OnticTable
-        >>> r = audit(OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh()))
-        >>> print(repr(r))
-        <AuditReport of ontic table>
-          classification: local & measurement-independent
-          S = 0   MI = 0 bits   Hall M = 0
-        """
-        nums = [("S", self.S), ("MI", self.mi_bits), ("Hall M", self.hall_M)]
-        text = [
-            f"{k} = {fmt(v)}" + (" bits" if k == "MI" else "") for k, v in nums if v is not None
-        ]
-        if self.S_se is not None:
-            text[0] += f" ± {fmt(self.S_se)}"
-        if self.n_trials is not None:
-            text.append(f"{self.n_trials} trials")
-        head = f"<AuditReport of {self.source}>"
-        return f"{head}\n  classification: {self.classification}\n  " + "   ".join(text)
-
-    def _repr_html_(self) -> str:
-        """The rows of ``str(report)`` as an HTML table, for notebooks."""
-        import html
-
-        head, rows = self._rows()
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-            for k, v in rows + [("note", n) for n in self.notes]
-        )
-        return f"<table><caption>{html.escape(head)}</caption>{body}</table>"
-
-    def __str__(self) -> str:
-        head, rows = self._rows()
-        width = max(len(r[0]) for r in rows)
-        lines = [head] + [f"  {name.ljust(width)}  {value}" for name, value in rows]
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def _rows(self) -> tuple[str, list[tuple[str, str]]]:
-        """(heading, [(quantity, value as text)]): what ``str`` and the HTML table show."""
-        return report_rows(self)
+    setting_probs: Any
+    tol: float
+    alpha: float
+    support_tol: float
+    compute_min_mi: bool | None
+    compute_min_hall_M: bool | None
 
 
 def audit(
@@ -235,7 +128,9 @@ def audit(
 
     Returns
     -------
-    AuditReport
+    ModelAudit, DataAudit or BehaviourAudit
+        Subclasses of :class:`~bellmodels.auditing.results.AuditReport`, each with only the
+        fields its kind has (:mod:`bellmodels.auditing.results`).
 
     Examples
     --------
@@ -255,75 +150,57 @@ def audit(
     """
     from bellmodels.data import Counts, Trials
 
+    opts = _Options(setting_probs, tol, alpha, support_tol, compute_min_mi, compute_min_hall_M)
     if isinstance(obj, OnticTable):
-        return _audit_table(
-            obj,
-            setting_probs,
-            tol,
-            support_tol,
-            compute_min_mi,
-            compute_min_hall_M,
-            "ontic table",
-            (),
-        )
+        return _audit_table(obj, opts, "ontic table", ())
     if isinstance(obj, Behaviour):
-        return _audit_behaviour(
-            obj, setting_probs, tol, alpha, compute_min_mi, compute_min_hall_M, "behaviour"
-        )
-    if isinstance(obj, Trials):
-        obj = obj.counts()
-    if isinstance(obj, Counts):
-        src = "data"
-        name = obj.provenance.get("name") or obj.provenance.get("experiment")
-        if name:
-            src = f"data {name}"
-        report = _audit_behaviour(
-            Behaviour.from_counts(obj),
-            setting_probs,
-            tol,
-            alpha,
-            compute_min_mi,
-            compute_min_hall_M,
-            src,
-        )
-        found = detection_measures(obj, S=report.S, ch_J=report.ch_J)
-        return replace(report, detection=found)
+        return _audit_behaviour(obj, opts, "behaviour")
+    if isinstance(obj, (Counts, Trials)):
+        return _audit_counts(obj.counts() if isinstance(obj, Trials) else obj, opts)
     if callable(getattr(obj, "ontic_table", None)):
-        table = obj.ontic_table(params) if params is not None else obj.ontic_table()
-        if not isinstance(table, OnticTable):
-            raise TypeError(
-                f"{obj!r}.ontic_table() returned {type(table).__name__}, not OnticTable"
-            )
-        notes: list[str] = []
-        if callable(getattr(obj, "behaviour", None)):
-            declared = np.asarray(obj.behaviour(params) if params is not None else obj.behaviour())
-            if declared.shape == table.behaviour().shape:
-                gap = float(np.max(np.abs(declared - table.behaviour())))
-                if gap > max(tol, 1e-9):
-                    notes.append(
-                        f"model.behaviour() differs from its ontic table's behaviour by {gap:.3g}"
-                    )
-            else:
-                notes.append(
-                    f"model.behaviour() has shape {declared.shape}, its table gives "
-                    f"{table.behaviour().shape}"
-                )
-        name = getattr(obj, "name", type(obj).__name__)
-        report = _audit_table(
-            table,
-            setting_probs,
-            tol,
-            support_tol,
-            compute_min_mi,
-            compute_min_hall_M,
-            f"model {name}",
-            tuple(notes),
-        )
-        return replace(report, detection=detection_measures(obj, params, tol=tol))
+        return _audit_model(obj, params, opts)
     raise TypeError(
         "audit() reads an OnticTable, a model (with .ontic_table()), Counts, Trials or a "
         f"Behaviour; got {type(obj).__name__}"
     )
+
+
+def _audit_counts(counts: Any, opts: _Options) -> BehaviourAudit:
+    """The data audit of a count table, named after its dataset, with its detection measures."""
+    name = counts.provenance.get("name") or counts.provenance.get("experiment")
+    report = _audit_behaviour(
+        Behaviour.from_counts(counts), opts, f"data {name}" if name else "data"
+    )
+    return replace(report, detection=detection_measures(counts, S=report.S, ch_J=report.ch_J))
+
+
+def _audit_model(model: Any, params: Mapping[str, Any] | None, opts: _Options) -> ModelAudit:
+    """The audit of a model's ontic table at ``params`` (default: its own values)."""
+    table = model.ontic_table(params) if params is not None else model.ontic_table()
+    if not isinstance(table, OnticTable):
+        raise TypeError(f"{model!r}.ontic_table() returned {type(table).__name__}, not OnticTable")
+    notes = _declared_behaviour_notes(model, params, table, opts.tol)
+    name = getattr(model, "name", type(model).__name__)
+    report = _audit_table(table, opts, f"model {name}", notes)
+    return replace(report, detection=detection_measures(model, params, tol=opts.tol))
+
+
+def _declared_behaviour_notes(
+    model: Any, params: Mapping[str, Any] | None, table: OnticTable, tol: float
+) -> tuple[str, ...]:
+    """A note when the model's own ``behaviour()`` is not its ontic table's (a model bug)."""
+    if not callable(getattr(model, "behaviour", None)):
+        return ()
+    declared = np.asarray(model.behaviour(params) if params is not None else model.behaviour())
+    if declared.shape != table.behaviour().shape:
+        return (
+            f"model.behaviour() has shape {declared.shape}, its table gives "
+            f"{table.behaviour().shape}",
+        )
+    gap = float(np.max(np.abs(declared - table.behaviour())))
+    if gap > max(tol, 1e-9):
+        return (f"model.behaviour() differs from its ontic table's behaviour by {gap:.3g}",)
+    return ()
 
 
 def _common(b: Behaviour, notes: list[str]) -> dict[str, Any]:
@@ -354,49 +231,39 @@ def _common(b: Behaviour, notes: list[str]) -> dict[str, Any]:
 
 
 def _audit_table(
-    table: OnticTable,
-    setting_probs: Any,
-    tol: float,
-    support_tol: float,
-    compute_min_mi: bool | None,
-    compute_min_hall_M: bool | None,
-    source: str,
-    notes_in: tuple[str, ...],
-) -> AuditReport:
+    table: OnticTable, opts: _Options, source: str, notes_in: tuple[str, ...]
+) -> ModelAudit:
     scn = table.scenario
-    ps = scn.settings_distribution(setting_probs)
+    ps = scn.settings_distribution(opts.setting_probs)
     b = Behaviour(table.behaviour(), scn, atol=1e-6)
     notes = list(notes_in)
     common = _common(b, notes)
     m = {
         k: float(v)
         for k, v in ontic_measures(
-            table.p_lambda_values, table.response_values, ps, support_tol
+            table.p_lambda_values, table.response_values, ps, opts.support_tol
         ).items()
     }
     chsh = common["chsh"]
     hall_bound = min(ALGEBRAIC, LOCAL_BOUND + 3.0 * m["M"])
     ns = common["no_signalling"]
-    cls = str(classify({**m, "ns": ns}, tol))
-    if cls == CLASSIFICATIONS[1] and ns > tol:
+    cls = str(classify({**m, "ns": ns}, opts.tol))
+    if cls == CLASSIFICATIONS[1] and ns > opts.tol:
         notes.append(
             f"the behaviour signals (largest marginal difference {ns:.3g}) although "
             "the hidden variables are local: the signalling comes from measurement "
             "dependence"
         )
-    min_mi, min_m = _programmes(b, ps, compute_min_mi, compute_min_hall_M, notes)
-    return AuditReport(
-        kind="ontic",
+    min_mi, min_m = _programmes(b, ps, opts.compute_min_mi, opts.compute_min_hall_M, notes)
+    return ModelAudit(
         source=source,
         classification=cls,
         correlators=common["correlators"],
         S=chsh.S,
         S_values=chsh.values,
-        S_se=None,
         S_settings=(chsh.labels_a, chsh.labels_b),
         no_signalling=ns,
-        no_signalling_ok=bool(ns <= tol),
-        no_signalling_p_value=None,
+        no_signalling_ok=bool(ns <= opts.tol),
         parameter_independence_violation=m["pi"],
         outcome_independence_violation=m["oi"],
         mi_bits=m["mi"],
@@ -404,140 +271,163 @@ def _audit_table(
         hall_M_a=m["M_a"],
         hall_M_b=m["M_b"],
         hall_bound=hall_bound,
-        respects_hall_bound=bool(chsh.S <= hall_bound + tol),
+        respects_hall_bound=bool(chsh.S <= hall_bound + opts.tol),
         min_mi_bits=min_mi,
         min_hall_M=min_m,
         ch_J=common["ch_J"],
-        ch_J_se=None,
         chained_value=common["chained_value"],
         chained_local_bound=common["chained_local_bound"],
-        settings_distribution="uniform" if setting_probs is None else "given",
+        settings_distribution="uniform" if opts.setting_probs is None else "given",
         labels_a=scn.labels_a,
         labels_b=scn.labels_b,
         n_lambda=table.n_lambda,
-        tol=tol,
+        tol=opts.tol,
         notes=tuple(notes),
     )
 
 
-def _audit_behaviour(
-    b: Behaviour,
-    setting_probs: Any,
-    tol: float,
-    alpha: float,
-    compute_min_mi: bool | None,
-    compute_min_hall_M: bool | None,
-    source: str,
-) -> AuditReport:
-    scn = b.scenario
+@dataclass(frozen=True)
+class _Sampling:
+    """What counts add to a behaviour: standard errors and the no-signalling test."""
+
+    S_se: float | None = None
+    ch_J_se: float | None = None
+    chained_se: float | None = None
+    no_signalling_p_value: float | None = None
+    no_signalling_ok: bool | None = None
+    signalling: str = ""
+    """Why no-signalling is rejected (empty when it is kept or cannot be tested)."""
+
+
+def _sampling(b: Behaviour, common: dict[str, Any], opts: _Options, notes: list[str]) -> _Sampling:
+    """Standard errors and the no-signalling test of a behaviour's counts; for an exact
+    behaviour only whether its largest marginal difference is within ``tol``."""
+    ns = common["no_signalling"]
+    if not b.is_data:
+        if ns is None:
+            return _Sampling()
+        ok = bool(ns <= opts.tol)
+        return _Sampling(
+            no_signalling_ok=ok, signalling="" if ok else f"largest marginal difference {ns:.3g}"
+        )
+    chsh = common["chsh"]
+    out: dict[str, Any] = {
+        "S_se": None if chsh is None else b.chsh_se(chsh.settings_a, chsh.settings_b),
+        "ch_J_se": None if common["ch_J"] is None else b.ch_J_se(),
+        "chained_se": None if common["chained_value"] is None else b.chained_se(),
+    }
+    if ns is not None:
+        test = b.no_signalling_test()
+        ok = bool(test.p_value >= opts.alpha)
+        out |= {"no_signalling_p_value": test.p_value, "no_signalling_ok": ok}
+        if not ok:
+            out["signalling"] = (
+                f"no-signalling rejected (G = {test.G:.3g}, df = {test.df}, p = {test.p_value:.2g})"
+            )
+    if b.scenario.n_a > 2 or b.scenario.n_b > 2:
+        notes.append("S is the largest over all 2x2 sub-choices: its SE ignores the selection")
+    return _Sampling(**out)
+
+
+def _verdict(
+    chsh: Any, sampling: _Sampling, min_mi: float | None, opts: _Options, notes: list[str]
+) -> tuple[str, str]:
+    """(classification, verdict): one of :data:`DATA_CLASSIFICATIONS` and the sentence."""
+    if chsh is None:
+        cls, statement = DATA_CLASSIFICATIONS[3], "undetermined: " + "; ".join(notes[:1])
+    elif sampling.S_se is not None:
+        cls, statement = _weigh_S(chsh.S, sampling.S_se, opts.alpha)
+    elif (min_mi is not None and min_mi <= max(opts.tol, 1e-7)) or (
+        min_mi is None and chsh.S <= LOCAL_BOUND + opts.tol
+    ):
+        cls = statement = DATA_CLASSIFICATIONS[0]
+    elif min_mi is not None:
+        cls, statement = (
+            DATA_CLASSIFICATIONS[1],
+            (
+                f"outside the local polytope (S = {chsh.S:.4g}): nonlocal, or local with at "
+                f"least {min_mi:.3g} bits of measurement dependence"
+            ),
+        )
+    else:
+        cls, statement = (
+            DATA_CLASSIFICATIONS[1],
+            (f"violates the local bound (S = {chsh.S:.4g}): nonlocal or measurement-dependent"),
+        )
+    if sampling.signalling:
+        return DATA_CLASSIFICATIONS[2], f"signalling: {sampling.signalling}; {statement}"
+    return cls, statement
+
+
+def _weigh_S(S: float, se: float, alpha: float) -> tuple[str, str]:
+    """(classification, sentence) of S against the local bound in standard errors."""
+    if se > 0:
+        z = (S - LOCAL_BOUND) / se
+    else:  # every correlator is +-1: no sampling error
+        z = math.inf if S > LOCAL_BOUND else -math.inf
+    from scipy import stats  # on first use: the audit of a model has no standard error
+
+    p_one = float(stats.norm.sf(z))
+    summary = f"S = {S:.2f} ± {se:.2f}"
+    if z > 0 and p_one < alpha:
+        return DATA_CLASSIFICATIONS[1], (
+            f"violates the local bound by {z:.1f} SE ({summary}, one-sided p = {p_one:.2g}):"
+            " nonlocal or measurement-dependent"
+        )
+    if z > 0:
+        return DATA_CLASSIFICATIONS[0], (
+            f"violates the local bound by {z:.1f} SE ({summary}, one-sided p = {p_one:.2g}),"
+            f" not significant at alpha = {alpha:g}: compatible with local &"
+            " measurement-independent"
+        )
+    return DATA_CLASSIFICATIONS[0], (
+        f"compatible with local & measurement-independent ({summary} <= 2)"
+    )
+
+
+def _audit_behaviour(b: Behaviour, opts: _Options, source: str) -> BehaviourAudit:
     notes: list[str] = []
     common = _common(b, notes)
     chsh = common["chsh"]
-    s_se = ch_j_se = ns_p = chained_se = None
-    ns_ok: bool | None = None
-    ns_reject = False
-    ns_text = ""
-    if b.is_data:
-        if chsh is not None:
-            s_se = b.chsh_se(chsh.settings_a, chsh.settings_b)
-        if common["ch_J"] is not None:
-            ch_j_se = b.ch_J_se()
-        if common["chained_value"] is not None:
-            chained_se = b.chained_se()
-        if common["no_signalling"] is not None:
-            test = b.no_signalling_test()
-            ns_p = test.p_value
-            ns_ok = bool(ns_p >= alpha)
-            ns_reject = not ns_ok
-            ns_text = f"no-signalling rejected (G = {test.G:.3g}, df = {test.df}, p = {ns_p:.2g})"
-        if scn.n_a > 2 or scn.n_b > 2:
-            notes.append("S is the largest over all 2x2 sub-choices: its SE ignores the selection")
-    elif common["no_signalling"] is not None:
-        ns_ok = bool(common["no_signalling"] <= tol)
-        ns_reject = not ns_ok
-        ns_text = f"largest marginal difference {common['no_signalling']:.3g}"
-
+    sampling = _sampling(b, common, opts, notes)
     kind_ps = "data" if b.is_data else "uniform"
-    if setting_probs is not None:
+    if opts.setting_probs is not None:
         kind_ps = "given"
-    min_mi, min_m = _programmes(b, setting_probs, compute_min_mi, compute_min_hall_M, notes)
-
-    # classification sentence
-    if chsh is None:
-        statement = "undetermined: " + "; ".join(notes[:1])
-    elif s_se is not None:
-        if s_se > 0:
-            z = (chsh.S - LOCAL_BOUND) / s_se
-        else:  # every correlator is +-1: no sampling error
-            z = math.inf if chsh.S > LOCAL_BOUND else -math.inf
-        from scipy import stats  # on first use: the audit of a model has no standard error
-
-        p_one = float(stats.norm.sf(z))
-        summary = f"S = {chsh.S:.2f} ± {s_se:.2f}"
-        if z > 0 and p_one < alpha:
-            statement = (
-                f"violates the local bound by {z:.1f} SE ({summary}, one-sided p = {p_one:.2g}):"
-                " nonlocal or measurement-dependent"
-            )
-        elif z > 0:
-            statement = (
-                f"violates the local bound by {z:.1f} SE ({summary}, one-sided p = {p_one:.2g}),"
-                f" not significant at alpha = {alpha:g}: compatible with local &"
-                " measurement-independent"
-            )
-        else:
-            statement = f"compatible with local & measurement-independent ({summary} <= 2)"
-    else:
-        local = (min_mi is not None and min_mi <= max(tol, 1e-7)) or (
-            min_mi is None and chsh.S <= LOCAL_BOUND + tol
-        )
-        if local:
-            statement = "compatible with local & measurement-independent"
-        elif min_mi is not None:
-            statement = (
-                f"outside the local polytope (S = {chsh.S:.4g}): nonlocal, or local with at "
-                f"least {min_mi:.3g} bits of measurement dependence"
-            )
-        else:
-            statement = (
-                f"violates the local bound (S = {chsh.S:.4g}): nonlocal or measurement-dependent"
-            )
-    classification = f"signalling: {ns_text}; {statement}" if ns_reject else statement
-
-    return AuditReport(
-        kind="data" if b.is_data else "behaviour",
-        source=source,
-        classification=classification,
-        correlators=common["correlators"],
-        S=None if chsh is None else chsh.S,
-        S_values=None if chsh is None else chsh.values,
-        S_se=s_se,
-        S_settings=None if chsh is None else (chsh.labels_a, chsh.labels_b),
-        no_signalling=common["no_signalling"],
-        no_signalling_ok=ns_ok,
-        no_signalling_p_value=ns_p,
-        parameter_independence_violation=None,
-        outcome_independence_violation=None,
-        mi_bits=None,
-        hall_M=None,
-        hall_M_a=None,
-        hall_M_b=None,
-        hall_bound=None,
-        respects_hall_bound=None,
-        min_mi_bits=min_mi,
-        min_hall_M=min_m,
-        ch_J=common["ch_J"],
-        ch_J_se=ch_j_se,
-        chained_value=common["chained_value"],
-        chained_local_bound=common["chained_local_bound"],
-        settings_distribution=kind_ps,
-        labels_a=scn.labels_a,
-        labels_b=scn.labels_b,
-        n_trials=int(b.counts.sum()) if b.counts is not None else None,
-        chained_se=chained_se,
-        tol=tol,
-        notes=tuple(notes),
+    min_mi, min_m = _programmes(
+        b, opts.setting_probs, opts.compute_min_mi, opts.compute_min_hall_M, notes
+    )
+    cls, verdict = _verdict(chsh, sampling, min_mi, opts, notes)
+    fields: dict[str, Any] = {
+        "source": source,
+        "classification": cls,
+        "verdict": verdict,
+        "correlators": common["correlators"],
+        "S": None if chsh is None else chsh.S,
+        "S_values": None if chsh is None else chsh.values,
+        "S_settings": None if chsh is None else (chsh.labels_a, chsh.labels_b),
+        "no_signalling": common["no_signalling"],
+        "no_signalling_ok": sampling.no_signalling_ok,
+        "min_mi_bits": min_mi,
+        "min_hall_M": min_m,
+        "ch_J": common["ch_J"],
+        "chained_value": common["chained_value"],
+        "chained_local_bound": common["chained_local_bound"],
+        "settings_distribution": kind_ps,
+        "labels_a": b.scenario.labels_a,
+        "labels_b": b.scenario.labels_b,
+        "tol": opts.tol,
+        "notes": tuple(notes),
+    }
+    if b.counts is None:
+        return BehaviourAudit(**fields)
+    return DataAudit(
+        **fields,
+        S_se=sampling.S_se,
+        ch_J_se=sampling.ch_J_se,
+        chained_se=sampling.chained_se,
+        no_signalling_p_value=sampling.no_signalling_p_value,
+        n_trials=int(b.counts.sum()),
     )
 
 
-__all__ = ["AuditReport", "audit"]
+__all__ = ["AuditReport", "BehaviourAudit", "DataAudit", "ModelAudit", "audit"]

@@ -6,15 +6,74 @@ probabilities from the model's ``behaviour_tensor`` (clipped to ``[1e-12, 1]`` a
 for numerical safety only). Inference knows nothing about a model beyond the
 :class:`~bellmodels.models.base.HiddenVariableModel` interface.
 
+The fit
+-------
+:func:`fit` returns an ``InferenceData`` on ArviZ 0.2x, a ``DataTree`` on ArviZ 1.x, with the
+same groups (read them with :func:`bellmodels._arviz.group` on either):
+
+- ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators`` (dims
+  ``setting_a, setting_b``), ``S_values`` (dim ``chsh_variant``) and ``S`` (2x2 scenarios):
+  what the data inform.
+- ``audit_posterior``: ``mi_bits`` and ``hall_M`` from :func:`bellmodels.audit.audit` of each
+  draw's ontic table (dims ``chain, draw``; the ``draw`` coordinate names the draws audited,
+  every draw unless the audit was thinned): what the data cannot see, kept out of
+  ``posterior`` so that observationally equivalent models (the same behaviour, the same
+  parameters) have identical posteriors, hence the same relative efficiency and identical LOO
+  under ArviZ's rule (:func:`loo`); read all three with :func:`invariant_draws`.
+- ``cell_log_likelihood``: ``trial``, the single-trial log-likelihood log p(x_a, x_b | s_a,
+  s_b) per cell (dims ``chain, draw, setting_a, setting_b, outcome_a, outcome_b``), which
+  :func:`loo`, the gate and the evidence read and ArviZ does not.
+- ``log_likelihood``: ``outcomes`` (dims ``chain, draw, trial``), the same one column per
+  trial, only when trials x draws <= :data:`~bellmodels.inference._layout.MAX_TRIAL_ELEMENTS`
+  (4 million): then ``az.loo(fit)`` / ``az.compare`` are exact per-trial LOO; above it the
+  group is absent and ArviZ's own loo refuses (use :func:`loo`).
+  ``attrs["log_likelihood_layout"]`` says which.
+- ``posterior_predictive``: ``counts`` (one replicated count table per draw, same trials per
+  setting pair). ``observed_data``: ``counts``. ``constant_data``: ``trials`` per setting pair
+  (the design). ``sample_stats`` from the sampler.
+- ``attrs`` (strings, NetCDF-safe): ``model``, ``model_describe``, ``priors``, ``scenario``,
+  ``sampler``, ``sampler_settings``, ``init``, ``versions``, ``seed``, ``data_provenance``,
+  ``n_trials``, ``classification`` and the audit notes.
+
+The log-likelihood is always computed from the posterior ``behaviour`` (so it exists for every
+sampler; nutpie, for one, returns none).
+
+**With ArviZ.** ``az.loo``, ``az.waic`` and ``az.compare`` read only the per-trial
+``log_likelihood`` group, so they answer per trial or refuse (see above). Summaries and trace
+plots are meaningful on the invariant quantities: ``az.summary(invariant_draws(fit))`` (S, MI
+and M on the audited draws), ``az.summary(fit, var_names=["S"])`` and
+``az.summary(fit, group="audit_posterior")``.
+
+**RBM posteriors.** The weights of a restricted Boltzmann machine are not identifiable:
+permuting hidden units, flipping a hidden unit's sign convention (with a bias shift) and other
+symmetries give many modes with identical behaviour, so chains may sit in different modes and
+the R-hat of raw weights is meaningless. Convergence is therefore judged (:func:`diagnostics`)
+only on invariant quantities: the behaviour's correlators, S, the log-likelihood, MI and
+Hall's M. Those symmetries are not the whole story: the conditional likelihood fixes the 12
+numbers of the behaviour but the machine has 24 weights, so the posterior is a thin curved
+ridge along which the behaviour stays put while the hidden-state distribution, and so MI,
+moves. MI is therefore *not* pinned by the data; its posterior is the prior's weighting of
+the ridge, and it mixes slowest of all the quantities judged. To make the fit reliable all
+chains start, unjittered, at the posterior mode (``init="auto"``: ``pm.find_MAP`` from the
+exact maximum-likelihood fit; ML alone lies far out on the ridge where the prior is
+negligible, and chains started there disagreed on MI), and ``sampler="auto"`` picks nutpie
+when installed: NUTS runs long trajectories along the ridge, and nutpie's compiled sampler
+does them faster than PyMC's (measured in ``docs/generated/sampling_benchmark.md``).
+A dense mass matrix (PyMC ``adapt_full``) and nutpie's low-rank mass matrix both raised the
+step size but produced divergences, because the ridge is curved; neither is used.
+
 Example
 -------
-A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
+A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` and
+``tests/inference/test_arviz_safe.py`` check this::
 
+    import arviz as az
     import bellmodels as bm
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+    counts = bm.datasets.load("delft2015")                   # 245 trials
     idata = bm.fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
-    bm.loo(idata)["elpd_loo"] < 0
-    # -> True
+    float(idata.posterior["S"].mean()) > 2                   # -> True
+    bm.loo(idata)["elpd_loo"] < 0                            # -> True
+    az.loo(idata).n_data_points == bm.loo(idata)["n_data_points"] == 245   # -> True
 """
 
 from __future__ import annotations
@@ -329,117 +388,64 @@ def fit(
     Returns
     -------
     arviz.InferenceData or xarray.DataTree
-        An ``InferenceData`` on ArviZ 0.2x, a ``DataTree`` on ArviZ 1.x, with the same groups
-        (read them with :func:`bellmodels._arviz.group` on either). ``posterior``: the parameters, ``behaviour`` (clipped, renormalised), ``correlators``
-        (dims ``setting_a, setting_b``), ``S_values`` (dim ``chsh_variant``) and ``S`` (2x2
-        scenarios): what the data inform. ``audit_posterior``: ``mi_bits`` and ``hall_M`` from
-        :func:`bellmodels.audit.audit` of each draw's ontic table (dims ``chain, draw``; the
-        ``draw`` coordinate names the draws audited, every draw unless the audit was thinned):
-        what the data cannot see, kept out of ``posterior`` so that observationally equivalent
-        models (the same behaviour, the same parameters) have identical posteriors, hence the
-        same relative efficiency and identical LOO under ArviZ's rule (:func:`loo`); read all
-        three with :func:`invariant_draws`. ``cell_log_likelihood``: ``trial``,
-        the single-trial log-likelihood log p(x_a, x_b | s_a, s_b) per cell (dims ``chain,
-        draw, setting_a, setting_b, outcome_a, outcome_b``), which :func:`loo`, the gate and
-        the evidence read and ArviZ does not. ``log_likelihood``: ``outcomes`` (dims ``chain,
-        draw, trial``), the same one column per trial, only when trials x draws <=
-        :data:`~bellmodels.inference._layout.MAX_TRIAL_ELEMENTS` (4 million): then
-        ``az.loo(fit)`` / ``az.compare`` are exact per-trial LOO; above it the group is absent
-        and ArviZ's own loo refuses (use :func:`loo`). ``attrs["log_likelihood_layout"]`` says which.
-        ``posterior_predictive``: ``counts`` (one replicated count table per draw, same trials
-        per setting pair). ``observed_data``: ``counts``. ``constant_data``: ``trials`` per
-        setting pair (the design). ``sample_stats`` from the sampler. ``attrs`` (strings,
-        NetCDF-safe): ``model``, ``model_describe``, ``priors``, ``scenario``, ``sampler``,
-        ``sampler_settings``, ``init``, ``versions``, ``seed``, ``data_provenance``,
-        ``n_trials``, ``classification`` and the audit notes.
+        The fit, with the groups and ``attrs`` described under "The fit" in
+        :mod:`bellmodels.inference.fit`.
 
     Notes
     -----
-    The log-likelihood is always computed from the posterior ``behaviour`` (so it exists for
-    every sampler; nutpie, for one, returns none).
-
-    **With ArviZ.** ``az.loo``, ``az.waic`` and ``az.compare`` read only the per-trial
-    ``log_likelihood`` group, so they answer per trial or refuse (see Returns). Summaries and
-    trace plots are meaningful on the invariant quantities: ``az.summary(invariant_draws(fit))``
-    (S, MI and M on the audited draws), ``az.summary(fit, var_names=["S"])`` and
-    ``az.summary(fit, group="audit_posterior")``.
-
-    **RBM posteriors.** The weights of a restricted Boltzmann machine are not identifiable:
-    permuting hidden units, flipping a hidden unit's sign convention (with a bias shift) and other
-    symmetries give many modes with identical behaviour, so chains may sit in different modes and
-    the R-hat of raw weights is meaningless. Convergence is therefore judged (:func:`diagnostics`)
-    only on invariant quantities: the behaviour's correlators, S, the log-likelihood, MI and
-    Hall's M. Those symmetries are not the whole story: the conditional likelihood fixes the 12
-    numbers of the behaviour but the machine has 24 weights, so the posterior is a thin curved
-    ridge along which the behaviour stays put while the hidden-state distribution, and so MI,
-    moves. MI is therefore *not* pinned by the data; its posterior is the prior's weighting of
-    the ridge, and it mixes slowest of all the quantities judged. To make the fit reliable all
-    chains start, unjittered, at the posterior mode (``init="auto"``: ``pm.find_MAP`` from the
-    exact maximum-likelihood fit; ML alone lies far out on the ridge where the prior is
-    negligible, and chains started there disagreed on MI), and ``sampler="auto"`` picks nutpie
-    when installed: NUTS runs long trajectories along the ridge, and nutpie's compiled sampler
-    does them faster than PyMC's (measured in ``docs/generated/sampling_benchmark.md``).
-    A dense mass matrix (PyMC ``adapt_full``) and nutpie's low-rank mass matrix both raised the
-    step size but produced divergences, because the ridge is curved; neither is used.
-
-    Examples
-    --------
-    A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` and
-    ``tests/inference/test_arviz_safe.py`` check this::
-
-        import arviz as az
-        import bellmodels as bm
-        counts = bm.datasets.load("delft2015")                   # 245 trials
-        idata = fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
-        float(idata.posterior["S"].mean()) > 2                   # -> True
-        az.loo(idata).n_data_points == bm.loo(idata)["n_data_points"] == 245   # -> True
+    How to read the fit with ArviZ, why RBM posteriors are judged on invariant quantities, and
+    an example: :mod:`bellmodels.inference.fit`.
     """
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
+    _check_sampling(draws, tune, chains, target_accept)
+    seed = draw_seed(seed)
+    sampler = choose_sampler(sampler, model.samplers)
+    pmodel = build_model(model, counts)
+    initvals, init_source = _initvals(model, counts, init, pmodel)
+    nuts = {"draws": int(draws), "tune": int(tune), "chains": int(chains)}
+    raw, settings = _run_sampler(
+        model, pmodel, sampler, nuts, seed=seed, progressbar=progressbar, initvals=initvals,
+        cores=cores, target_accept=target_accept,
+    )  # fmt: skip
+    return _assemble(
+        model, counts, raw, seed=seed, sampler=sampler, settings=settings,
+        init_source=init_source, audit_max_draws=audit_max_draws,
+    )  # fmt: skip
+
+
+def _run_sampler(
+    model: Any,
+    pmodel: Any,
+    sampler: str,
+    nuts: dict[str, int],
+    *,
+    cores: int | None,
+    target_accept: float,
+    **options: Any,
+) -> tuple[Any, dict[str, Any]]:
+    """The sampler's raw result and the settings it ran with (recorded in the fit's attrs)."""
+    # declared by the model (HiddenVariableModel.mass_matrix); PyMC's NUTS only
+    mass_matrix = model.mass_matrix if sampler == "pymc" else "diag"
+    t0 = time.perf_counter()
+    raw = _sample(
+        pmodel, sampler, cores=cores, target_accept=target_accept, mass_matrix=mass_matrix,
+        **nuts, **options,
+    )  # fmt: skip
+    settings = {
+        **nuts, "target_accept": target_accept, "mass_matrix": mass_matrix,
+        "cores": cores or min(nuts["chains"], 2), "wall_seconds": round(time.perf_counter() - t0, 3),
+    }  # fmt: skip
+    return raw, settings
+
+
+def _check_sampling(draws: Any, tune: Any, chains: Any, target_accept: float) -> None:
+    """Refuse draws or chains below 1, negative tuning and an acceptance outside (0, 1)."""
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, (int, np.integer)) or value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not 0.0 < float(target_accept) < 1.0:
         raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
-    seed = draw_seed(seed)
-    sampler = choose_sampler(sampler, model.samplers)
-    # declared by the model (HiddenVariableModel.mass_matrix); PyMC's NUTS only
-    mass_matrix = model.mass_matrix if sampler == "pymc" else "diag"
-    pmodel = build_model(model, counts)
-    initvals, init_source = _initvals(model, counts, init, pmodel)
-    t0 = time.perf_counter()
-    raw = _sample(
-        pmodel,
-        sampler,
-        draws=int(draws),
-        tune=int(tune),
-        chains=int(chains),
-        seed=seed,
-        progressbar=progressbar,
-        initvals=initvals,
-        cores=cores,
-        target_accept=target_accept,
-        mass_matrix=mass_matrix,
-    )
-    wall = time.perf_counter() - t0
-    return _assemble(
-        model,
-        counts,
-        raw,
-        seed=seed,
-        sampler=sampler,
-        settings={
-            "draws": int(draws),
-            "tune": int(tune),
-            "chains": int(chains),
-            "target_accept": target_accept,
-            "mass_matrix": mass_matrix,
-            "cores": cores or min(int(chains), 2),
-            "wall_seconds": round(wall, 3),
-        },
-        init_source=init_source,
-        audit_max_draws=audit_max_draws,
-    )
 
 
 def _assemble(
@@ -453,62 +459,83 @@ def _assemble(
     init_source: str,
     audit_max_draws: int | None,
 ) -> Any:
-    scn = counts.scenario
+    """The fit's groups and attrs (see the module docstring) from the sampler's raw result."""
     posterior = _arviz.group(raw, "posterior")
     for extra in [c for c in posterior.coords if c not in posterior.dims]:
         posterior = posterior.drop_vars(extra)
-    beh_coords = scn.coords()
-    posterior = posterior.assign_coords(
-        {k: v for k, v in beh_coords.items() if k in ("label_a", "label_b")}
-    )
-    derived = _derived(posterior, scn)
+    labels = {k: v for k, v in counts.scenario.coords().items() if k in ("label_a", "label_b")}
+    posterior = posterior.assign_coords(labels)
+    derived = _derived(posterior, counts.scenario)
     audit_vals, audit_attrs = _audit_posterior(model, posterior, audit_max_draws)
     posterior = posterior.assign(derived)
     groups: dict[str, xr.Dataset] = {}
     idx = audit_vals.pop("_audit_draws")
     # beside the posterior, not in it: ArviZ's LOO reads its relative efficiency off every
-    # posterior variable, and MI and M are what the data cannot see (see Returns)
+    # posterior variable, and MI and M are what the data cannot see (see the module docstring)
     groups["audit_posterior"] = xr.Dataset(
         {k: (("chain", "draw"), v) for k, v in audit_vals.items()},
         coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
     )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
     loglik, loglik_note = log_likelihood_groups(np.log(beh), counts.array)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    n_pair = counts.pair_totals()
-    p4 = beh.values.reshape(*beh.shape[:2], scn.n_a, scn.n_b, 4)
-    p4 = p4 / p4.sum(axis=-1, keepdims=True)
-    rep = rng.multinomial(np.broadcast_to(n_pair, p4.shape[:-1]), p4).reshape(beh.shape)
+    predictive = _posterior_predictive(beh, counts, seed)
     groups["posterior"] = posterior
     groups |= {name: ds for name, ds in loglik.items() if ds is not None}
-    groups["posterior_predictive"] = xr.Dataset(
-        {"counts": xr.DataArray(rep, dims=beh.dims, coords=beh.coords)}
-    )
-    obs = counts.array.copy()
-    obs.attrs = {}
-    groups["observed_data"] = xr.Dataset({"counts": obs})
-    groups["constant_data"] = xr.Dataset(
-        {
-            "trials": xr.DataArray(
-                n_pair,
-                dims=("setting_a", "setting_b"),
-                coords={"setting_a": np.arange(scn.n_a), "setting_b": np.arange(scn.n_b)},
-            )
-        }
-    )
+    groups |= {"posterior_predictive": predictive, **_data_groups(counts)}
     sample_stats = _arviz.group(raw, "sample_stats")
     # NetCDF holds no Python objects (nutpie's per-draw divergence messages): drop such stats
     groups["sample_stats"] = sample_stats.drop_vars(
         [v for v in sample_stats.data_vars if sample_stats[v].dtype == object]
     )
-    attrs = {
+    attrs = _fit_attrs(model, counts, seed, sampler, settings, init_source)
+    idata = _arviz.inference_data(
+        groups, {**attrs, "log_likelihood_layout": loglik_note, **audit_attrs}
+    )
+    for name in ("posterior", "sample_stats"):
+        _arviz.update_group_attrs(idata, name, {"model": model.name, "sampler": sampler})
+    return idata
+
+
+def _posterior_predictive(beh: xr.DataArray, counts: Counts, seed: int) -> xr.Dataset:
+    """One replicated count table per draw, with the data's trials per setting pair (its own
+    random stream of ``seed``, so the sampler's draws do not move it)."""
+    scn = counts.scenario
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    n_pair = counts.pair_totals()
+    p4 = beh.values.reshape(*beh.shape[:2], scn.n_a, scn.n_b, 4)
+    p4 = p4 / p4.sum(axis=-1, keepdims=True)
+    rep = rng.multinomial(np.broadcast_to(n_pair, p4.shape[:-1]), p4).reshape(beh.shape)
+    return xr.Dataset({"counts": xr.DataArray(rep, dims=beh.dims, coords=beh.coords)})
+
+
+def _data_groups(counts: Counts) -> dict[str, xr.Dataset]:
+    """``observed_data`` (the counts) and ``constant_data`` (the trials per setting pair)."""
+    scn = counts.scenario
+    obs = counts.array.copy()
+    obs.attrs = {}
+    trials = xr.DataArray(
+        counts.pair_totals(),
+        dims=("setting_a", "setting_b"),
+        coords={"setting_a": np.arange(scn.n_a), "setting_b": np.arange(scn.n_b)},
+    )
+    return {
+        "observed_data": xr.Dataset({"counts": obs}),
+        "constant_data": xr.Dataset({"trials": trials}),
+    }
+
+
+def _fit_attrs(
+    model: Any, counts: Counts, seed: int, sampler: str, settings: dict[str, Any], init: str
+) -> dict[str, str]:
+    """What made the fit, as NetCDF-safe strings: the model, priors, data, sampler and seed."""
+    return {
         "model": model.name,
         "model_describe": json.dumps(model.describe()),
         "priors": json.dumps({n: p.prior_repr for n, p in model.parameters.items()}),
-        "scenario": scn.to_json(),
+        "scenario": counts.scenario.to_json(),
         "sampler": sampler,
         "sampler_settings": json.dumps(settings),
-        "init": init_source,
+        "init": init,
         "versions": json.dumps(versions()),
         "seed": str(seed),
         "data_provenance": json.dumps(counts.provenance),
@@ -517,13 +544,7 @@ def _assemble(
             "one Multinomial per setting pair over the 4 outcome cells, conditional on the "
             f"settings; p clipped to [{P_FLOOR}, 1] and renormalised"
         ),
-        "log_likelihood_layout": loglik_note,
-        **audit_attrs,
     }
-    idata = _arviz.inference_data(groups, attrs)
-    for name in ("posterior", "sample_stats"):
-        _arviz.update_group_attrs(idata, name, {"model": model.name, "sampler": sampler})
-    return idata
 
 
 def load_fit(path: Any) -> tuple[Any, Any]:

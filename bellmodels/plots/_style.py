@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-TSIRELSON = 2.0 * np.sqrt(2.0)
+from bellmodels.behaviour import TSIRELSON
 
 
 def model_colors(names: Sequence[str]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels._format import fmt_cell as _fmt  # noqa: F401  (the report's cells)
 from bellmodels._util import atomic_write
 
 TOC_LEVELS = (2, 3)
@@ -237,14 +238,6 @@ def _cell(c: Any) -> str:
             return f"{v:.3g}"
         return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
     return str(c).replace("|", "\\|")
-
-
-def _fmt(v: Any, digits: int = 3) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    return "–" if not math.isfinite(f) else f"{f:.{digits}f}"
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels.behaviour import TSIRELSON
 from bellmodels.report.document import Document, save_figure
 
 
@@ -26,7 +27,7 @@ def _coords_text(ds: Any, axes: list[str], idx: tuple[int, ...]) -> str:
     return ", ".join(f"{a} = {ds[a].values[i]}" for a, i in zip(axes, idx, strict=True)) or "–"
 
 
-_S_LINES = ((2.0, "local bound 2"), (2 * math.sqrt(2), "2√2"))
+_S_LINES = ((2.0, "local bound 2"), (TSIRELSON, "2√2"))
 _TABLES = (
     ("weight", "stacking weight"),
     ("elpd_diff", "ELPD difference to the best"),

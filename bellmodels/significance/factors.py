@@ -218,33 +218,8 @@ def test_factor_test(
     ps = _settings(scn, setting_probs)
     if pseudo_count < 0 or not math.isfinite(pseudo_count):
         raise ValueError(f"pseudo_count must be a non-negative number, got {pseudo_count}")
-    if trials is not None:
-        if not 0.0 < float(train_fraction) < 1.0:
-            raise ValueError(
-                f"train_fraction must lie strictly between 0 and 1, got {train_fraction}"
-            )
-        cut = round(float(train_fraction) * len(trials))
-        parts = [
-            Trials(
-                scn,
-                trials.setting_a[sl],
-                trials.setting_b[sl],
-                trials.outcome_a[sl],
-                trials.outcome_b[sl],
-            ).counts()
-            for sl in (slice(0, cut), slice(cut, None))
-        ]
-        train, test = parts
-        split = f"time order: the first {cut} trials train"
-        used_seed: int | None = None
-    else:
-        train, test = random_split(counts, train_fraction, seed)
-        split = f"random (hypergeometric per cell, seed {seed}); assumes exchangeable trials"
-        used_seed = seed
-    smoothed = train.values + float(pseudo_count)
-    estimate = _Fitter(scn, "no-signalling").fit(smoothed)
-    estimate = np.clip(estimate, 1e-15, None)
-    estimate /= estimate.sum(axis=(2, 3), keepdims=True)
+    train, test, split, used_seed = _split(counts, trials, train_fraction, seed)
+    estimate = _smoothed_estimate(train, pseudo_count)
     t = optimal_test_factors(estimate, scn, ps)
     n_test = test.values
     log10_t = np.log10(t)
@@ -264,6 +239,39 @@ def test_factor_test(
         max_local_mean=float(local_means(t, scn, ps).max()),
         expected_log10_gain_per_trial=gain,
     )
+
+
+def _split(
+    counts: Counts, trials: Trials | None, train_fraction: float, seed: int
+) -> tuple[Counts, Counts, str, int | None]:
+    """(training counts, test counts, how they were split, the seed used): trials split in time
+    order, a count table at random (:func:`random_split`)."""
+    if trials is None:
+        train, test = random_split(counts, train_fraction, seed)
+        split = f"random (hypergeometric per cell, seed {seed}); assumes exchangeable trials"
+        return train, test, split, seed
+    if not 0.0 < float(train_fraction) < 1.0:
+        raise ValueError(f"train_fraction must lie strictly between 0 and 1, got {train_fraction}")
+    cut = round(float(train_fraction) * len(trials))
+    train, test = (
+        Trials(
+            counts.scenario,
+            trials.setting_a[sl],
+            trials.setting_b[sl],
+            trials.outcome_a[sl],
+            trials.outcome_b[sl],
+        ).counts()
+        for sl in (slice(0, cut), slice(cut, None))
+    )
+    return train, test, f"time order: the first {cut} trials train", None
+
+
+def _smoothed_estimate(train: Counts, pseudo_count: float) -> np.ndarray:
+    """The no-signalling maximum-likelihood behaviour of the training counts plus
+    ``pseudo_count`` per cell, kept off zero so that no test factor is 0 where it is used."""
+    estimate = _Fitter(train.scenario, "no-signalling").fit(train.values + float(pseudo_count))
+    estimate = np.clip(estimate, 1e-15, None)
+    return estimate / estimate.sum(axis=(2, 3), keepdims=True)
 
 
 test_factor_test.__test__ = False  # type: ignore[attr-defined]  # a function, not a pytest test

@@ -64,7 +64,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -364,6 +364,31 @@ def parse_study(
     >>> parse_study('[data]\\nsource = "simulate"\\n[models]\\ninclude = ["bell1964"]\\n').name
     'study'
     """
+    raw = _read_toml(text, source, overrides)
+    config: dict[str, Any] = {}
+    axes: list[Axis] = []
+
+    def add_axis(
+        path: tuple[str, ...], values: list[Any], store: tuple[str, ...] | None = None
+    ) -> None:
+        if not values:
+            raise ValueError(f"{_where(source, path)} is an empty sweep axis (an empty list)")
+        axes.append(Axis(store or path, path[-1], tuple(values)))
+
+    for section in SCHEMA:
+        config[section] = _parse_section(section, raw.get(section, {}), source, add_axis)
+    if config["study"]["name"] is None:
+        config["study"]["name"] = default_name
+    check_name(config["study"]["name"], _where(source, ["study", "name"]))
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    cfg = StudyConfig(config, axes, source, base)
+    _check_semantics(cfg)
+    return cfg
+
+
+def _read_toml(text: str, source: str, overrides: Sequence[str]) -> dict[str, Any]:
+    """The TOML text as tables, with the overrides set, after checking its sections are known
+    tables and ``[data]`` and ``[models]`` are there."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -381,62 +406,51 @@ def parse_study(
     for section in ("data", "models"):
         if section not in raw:
             raise ValueError(f"{source}: missing section [{section}]")
+    return raw
 
-    config: dict[str, Any] = {}
-    axes: list[Axis] = []
 
-    def add_axis(
-        path: tuple[str, ...], values: list[Any], store: tuple[str, ...] | None = None
-    ) -> None:
-        if not values:
-            raise ValueError(f"{_where(source, path)} is an empty sweep axis (an empty list)")
-        axes.append(Axis(store or path, path[-1], tuple(values)))
+def _parse_section(
+    section: str, given_in: Mapping[str, Any], source: str, add_axis: Callable[..., None]
+) -> dict[str, Any]:
+    """One section's keys checked against :data:`SCHEMA`, defaults filled in; a list where the
+    schema wants one value is a sweep axis (``add_axis``), its first value the section's."""
+    fields = SCHEMA[section]
+    given = dict(given_in)
+    out: dict[str, Any] = {}
+    known = set(fields)
+    if section == "models":
+        options = {k: given.pop(k) for k in list(given) if isinstance(given[k], dict)}
+    for key, value in given.items():
+        if key not in known:
+            raise ValueError(
+                f"{_where(source, [section, key])} is unknown{_suggest(key, known)}; "
+                f"known keys in [{section}]: {', '.join(sorted(known))}"
+            )
+        fld = fields[key]
+        if isinstance(value, list) and not value:
+            if fld.kind == _LIST and key != "include":
+                out[key] = value
+                continue
+            if fld.kind != _LIST:
+                add_axis((section, key), [])
+        if _is_sweep(value, fld):
+            values = [_check_value(v, fld, source, (section, key)) for v in value]
+            add_axis((section, key), values)
+            out[key] = values[0]
+        else:
+            out[key] = _check_value(value, fld, source, (section, key))
+    for key, fld in fields.items():
+        if key not in out:
+            if fld.required:
+                raise ValueError(f"{_where(source, [section, key])} is required")
+            out[key] = copy.deepcopy(fld.default)
+    if section == "models":
+        out["options"] = _parse_model_options(options, source, add_axis)
+    if section == "study":  # models of one's own, known before [models] is read
+        from bellmodels.models import import_modules
 
-    for section, fields in SCHEMA.items():
-        given = dict(raw.get(section, {}))
-        out: dict[str, Any] = {}
-        known = set(fields)
-        if section == "models":
-            options = {k: given.pop(k) for k in list(given) if isinstance(given[k], dict)}
-        for key, value in given.items():
-            if key not in known:
-                raise ValueError(
-                    f"{_where(source, [section, key])} is unknown{_suggest(key, known)}; "
-                    f"known keys in [{section}]: {', '.join(sorted(known))}"
-                )
-            fld = fields[key]
-            if isinstance(value, list) and not value:
-                if fld.kind == _LIST and key != "include":
-                    out[key] = value
-                    continue
-                if fld.kind != _LIST:
-                    add_axis((section, key), [])
-            if _is_sweep(value, fld):
-                values = [_check_value(v, fld, source, (section, key)) for v in value]
-                add_axis((section, key), values)
-                out[key] = values[0]
-            else:
-                out[key] = _check_value(value, fld, source, (section, key))
-        for key, fld in fields.items():
-            if key not in out:
-                if fld.required:
-                    raise ValueError(f"{_where(source, [section, key])} is required")
-                out[key] = copy.deepcopy(fld.default)
-        if section == "models":
-            out["options"] = _parse_model_options(options, source, add_axis)
-        if section == "study":  # models of one's own, known before [models] is read
-            from bellmodels.models import import_modules
-
-            import_modules(out["modules"], source=_where(source, ["study", "modules"]))
-        config[section] = out
-
-    if config["study"]["name"] is None:
-        config["study"]["name"] = default_name
-    check_name(config["study"]["name"], _where(source, ["study", "name"]))
-    base = Path(base_dir) if base_dir is not None else Path.cwd()
-    cfg = StudyConfig(config, axes, source, base)
-    _check_semantics(cfg)
-    return cfg
+        import_modules(out["modules"], source=_where(source, ["study", "modules"]))
+    return out
 
 
 def _check_semantics(cfg: StudyConfig) -> None:

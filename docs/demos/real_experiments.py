@@ -64,7 +64,7 @@ def analyse(name: str) -> dict[str, Any]:
         "no_signalling_p_value": report["no_signalling_p_value"],
         "min_mi_bits": report["min_mi_bits"],
         "min_hall_M": report["min_hall_M"],
-        "classification": report["classification"],
+        "classification": report["verdict"],  # the sentence (report["classification"]: its class)
     }
 
 

@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 from bellmodels import Counts, OnticTable, Scenario
 from bellmodels.auditing import (
     CLASSIFICATIONS,
+    DATA_CLASSIFICATIONS,
+    BehaviourAudit,
+    DataAudit,
+    ModelAudit,
     audit,
     audit_draws,
     min_hall_M,
@@ -24,12 +28,9 @@ from bellmodels.behaviour import TSIRELSON, Behaviour
 from bellmodels.ontic import local_deterministic_strategies
 
 SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])
-ARCHITECTURE_KEYS = {  # the audit's JSON keys in docs/architecture.md
-    "correlators",
-    "S",
-    "S_values",
-    "S_se",
-    "no_signalling",
+COMMON_KEYS = {"kind", "source", "correlators", "S", "S_values", "no_signalling", "min_mi_bits",
+               "ch_J", "classification", "notes"}  # fmt: skip
+MODEL_KEYS = {
     "parameter_independence_violation",
     "outcome_independence_violation",
     "mi_bits",
@@ -37,10 +38,10 @@ ARCHITECTURE_KEYS = {  # the audit's JSON keys in docs/architecture.md
     "hall_M_a",
     "hall_M_b",
     "hall_bound",
-    "min_mi_bits",
-    "ch_J",
-    "classification",
+    "respects_hall_bound",
+    "n_lambda",
 }
+DATA_KEYS = {"verdict", "S_se", "ch_J_se", "chained_se", "no_signalling_p_value", "n_trials"}
 # published counts, pairs (a,b), (a,b'), (a',b), (a',b'); outcomes (++, +-, -+, --)
 DELFT = [(23, 3, 4, 23), (33, 11, 5, 30), (22, 10, 6, 24), (4, 20, 21, 6)]
 WEIHS = [
@@ -441,12 +442,30 @@ def test_audit_reads_anything_with_an_ontic_table(chsh):
 
 def test_exact_behaviour_audit(chsh):
     r = audit(Behaviour(singlet(chsh), chsh))
+    assert isinstance(r, BehaviourAudit) and not isinstance(r, DataAudit)
     assert r.kind == "behaviour" and r.S == pytest.approx(TSIRELSON)
-    assert r.classification.startswith("outside the local polytope")
-    assert r.mi_bits is None and r.S_se is None
-    assert audit(Behaviour(np.full((2, 2, 2, 2), 0.25), chsh)).classification == (
-        "compatible with local & measurement-independent"
-    )
+    assert r.classification == "nonlocal or measurement-dependent"
+    assert r.verdict.startswith("outside the local polytope (S = 2.828)")
+    assert not hasattr(r, "mi_bits") and not hasattr(r, "S_se")  # no lambda, no sampling
+    flat = audit(Behaviour(np.full((2, 2, 2, 2), 0.25), chsh))
+    assert flat.classification == flat.verdict == "compatible with local & measurement-independent"
+    keys = set(flat.to_dict())
+    assert COMMON_KEYS | {"verdict"} <= keys and not keys & (MODEL_KEYS | DATA_KEYS - {"verdict"})
+
+
+def test_each_kind_of_audit_has_only_its_fields(chsh):
+    """A table's audit has the hidden-variable fields and no standard errors; a data audit the
+    reverse; ``classification`` is always one of its kind's fixed strings."""
+    table = audit(OnticTable(np.ones(1), pr_box_one_lambda(), chsh), compute_min_mi=False)
+    data = audit(counts_from_rows(DELFT), compute_min_mi=False)
+    assert isinstance(table, ModelAudit) and isinstance(data, DataAudit)
+    t, d = set(table.to_dict()), set(data.to_dict())
+    assert COMMON_KEYS | MODEL_KEYS <= t and not t & DATA_KEYS
+    assert COMMON_KEYS | DATA_KEYS <= d and not d & MODEL_KEYS
+    assert table.classification in CLASSIFICATIONS
+    assert data.classification in DATA_CLASSIFICATIONS
+    assert (table.to_dict()["kind"], data.to_dict()["kind"]) == ("ontic", "data")
+    assert str(data).splitlines()[2].split(None, 1) == ["verdict", data.verdict]
 
 
 # -- data -------------------------------------------------------------------------------------
@@ -457,21 +476,22 @@ def test_data_audit_of_published_counts():
     assert (round(weihs.S, 2), round(weihs.S_se, 2)) == (2.73, 0.02)
     for r in (delft, weihs):
         d = r.to_dict()
-        assert ARCHITECTURE_KEYS <= set(d)
-        for key in ("parameter_independence_violation", "outcome_independence_violation",
-                    "mi_bits", "hall_M", "hall_M_a", "hall_M_b", "hall_bound"):  # fmt: skip
-            assert d[key] is None
+        assert COMMON_KEYS | DATA_KEYS <= set(d) and not set(d) & MODEL_KEYS
+        assert d["classification"] in DATA_CLASSIFICATIONS and d["verdict"] == r.verdict
         assert json.loads(r.to_json())["S"] == pytest.approx(r.S)
         assert len(d["correlators"]) == 2 and len(d["correlators"][0]) == 2
         assert r.min_mi_bits > 0  # both lie outside the local polytope
         assert r.kind == "data" and r.n_trials in (245, 14573)
-    assert delft.classification.startswith("violates the local bound by 2.1 SE")
+    # 2.1 SE is not significant at alpha = 1e-3: the data allow a local model
+    assert delft.classification == "compatible with local & measurement-independent"
+    assert delft.verdict.startswith("violates the local bound by 2.1 SE")
     assert delft.no_signalling_ok and delft.no_signalling_p_value > 0.1
     # the Weihs coincidences are known to show marginal anomalies (Adenier & Khrennikov,
     # J. Phys. B 40, 131 (2007)); the likelihood-ratio test finds them
     assert weihs.no_signalling_p_value < 1e-10
-    assert weihs.classification.startswith("signalling: no-signalling rejected")
-    assert "violates the local bound by 29.8 SE" in weihs.classification
+    assert weihs.classification == "signalling"
+    assert weihs.verdict.startswith("signalling: no-signalling rejected")
+    assert "violates the local bound by 29.8 SE" in weihs.verdict
     text = str(delft)
     assert "violates the local bound" in text and "2.422" in text
 
@@ -485,7 +505,7 @@ def test_data_audit_with_an_empty_pair_reports_what_it_can(chsh):
     d = r.to_dict()
     assert d["correlators"][0][1] is None and d["correlators"][1][1] == pytest.approx(-31 / 51)
     assert r.min_mi_bits is not None  # the data's p(s) puts no weight on the empty pair
-    assert r.classification.startswith("undetermined")
+    assert r.classification == "undetermined" and r.verdict.startswith("undetermined: ")
     json.dumps(d, allow_nan=False)
     # a settings distribution that weighs the empty pair cannot be used
     with pytest.raises(ValueError, match=r"\(a, b'\) has zero trials"):
@@ -524,7 +544,7 @@ def test_notebook_reprs_are_short_and_the_html_table_has_every_row(chsh):
     rbm = audit(models.RBM.weinstein2017())
     for r in (delft, rbm, audit(OnticTable(np.ones(1), pr_box_one_lambda(), chsh))):
         text = repr(r)
-        assert text.startswith("<AuditReport of ") and len(text.splitlines()) == 3
+        assert text.startswith(f"<{type(r).__name__} of ") and len(text.splitlines()) == 3
         assert r.classification in text and "correlators" not in text
         html = r._repr_html_()
         assert html.startswith("<table>") and html.endswith("</table>")

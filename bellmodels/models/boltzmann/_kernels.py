@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -165,6 +166,31 @@ class MachineArrays:
     @property
     def n_settings(self) -> int:
         return int(self.A.shape[0])
+
+
+class Machine(Protocol):
+    """What training needs of a Boltzmann-machine model (:class:`~bellmodels.models.boltzmann.BoltzmannModel` has it all).
+
+    Training reads a model through this interface only, so
+    :mod:`~bellmodels.models.boltzmann.training` never imports the model classes (which import
+    it to train themselves): no import cycle, even a type-level one.
+    """
+
+    name: str
+    scenario: Scenario
+    layout: Layout
+    n_hidden: int
+    seed: int | None
+    supports_joint: bool
+
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+
+    def params(self) -> dict[str, np.ndarray]: ...
+
+    def machine_arrays(self, params: Mapping[str, Any] | None = None) -> MachineArrays: ...
+
+    def param_gradients(self, grad: MachineArrays) -> dict[str, np.ndarray]: ...
 
 
 # -- exact computations on canonical arrays (used by the models and by training) ---------------

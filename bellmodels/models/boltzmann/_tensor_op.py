@@ -48,10 +48,9 @@ from pytensor.graph.op import Op
 
 
 @functools.cache
-def _kernels() -> tuple[Any, Any, Any, Any]:
-    """(forward, vjp, forward_batch, vjp_batch) Numba kernels on flat rows ``V`` (R, n_v), ``S``
-    (R, n_s), ``X`` (R, 2); the batch kernels loop over a leading axis of points, writing into
-    one output array (no allocation per point)."""
+def _row_kernels() -> tuple[Any, Any]:
+    """(forward_into, vjp_into): the Numba loops over flat rows ``V`` (R, n_v), ``S`` (R, n_s),
+    ``X`` (R, 2) of one parameter point, writing into arrays the caller owns."""
     import numba
 
     @numba.njit(cache=True, fastmath=False)
@@ -110,6 +109,18 @@ def _kernels() -> tuple[Any, Any, Any, Any]:
                 for i in range(n_s):
                     for kk in range(2):
                         g_a[i, kk] += gf * S[r, i] * X[r, kk]
+
+    return forward_into, vjp_into
+
+
+@functools.cache
+def _kernels() -> tuple[Any, Any, Any, Any]:
+    """(forward, vjp, forward_batch, vjp_batch) Numba kernels on flat rows (see
+    ``_row_kernels``); the batch kernels loop over a leading axis of points, writing into
+    one output array (no allocation per point)."""
+    import numba
+
+    forward_into, vjp_into = _row_kernels()
 
     @numba.njit(cache=True, fastmath=False)
     def forward(V, S, X, W, c, d, A):

@@ -64,6 +64,7 @@ from scipy.special import expit
 
 from bellmodels.models.boltzmann._kernels import (
     MAX_ENUMERATED_HIDDEN,
+    Machine,
     MachineArrays,
     all_states,
     free_log,
@@ -75,7 +76,6 @@ from bellmodels.models.boltzmann._kernels import (
 
 if TYPE_CHECKING:
     from bellmodels.data import Counts
-    from bellmodels.models.boltzmann.base import BoltzmannModel
 
 MAX_TRAINED_HIDDEN = 1024
 """Largest ``n_hidden`` trained: ``m + 1`` hidden units represent any distribution on ``m`` visible
@@ -105,7 +105,7 @@ class EmpiricalData:
     sum_q_log_q_cond: float
 
     @classmethod
-    def from_counts(cls, counts: Counts, model: BoltzmannModel) -> EmpiricalData:
+    def from_counts(cls, counts: Counts, model: Machine) -> EmpiricalData:
         values = np.asarray(counts.values, dtype=float)
         if values.shape != model.scenario.shape:
             raise ValueError(
@@ -124,7 +124,7 @@ class EmpiricalData:
         return cls(q, q_s, n, float((q * lq).sum()), float((q * lqc).sum()))
 
 
-def _check_objective(model: BoltzmannModel, objective: str | None) -> str:
+def _check_objective(model: Machine, objective: str | None) -> str:
     objective = objective or ("joint" if model.supports_joint else "conditional")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -164,7 +164,7 @@ def _axpy(alpha: float, x: MachineArrays, y: MachineArrays) -> MachineArrays:
 
 
 def _kl_from_arrays(
-    model: BoltzmannModel, arr: MachineArrays, data: EmpiricalData, objective: str
+    model: Machine, arr: MachineArrays, data: EmpiricalData, objective: str
 ) -> tuple[float, MachineArrays]:
     """KL in nats and the negative-phase statistics (exact, by enumeration of v)."""
     layout = model.layout
@@ -184,7 +184,7 @@ def _kl_from_arrays(
 
 
 def kl_divergence(
-    model: BoltzmannModel,
+    model: Machine,
     counts: Counts,
     params: Mapping[str, Any] | None = None,
     objective: str | None = None,
@@ -207,7 +207,7 @@ def kl_divergence(
 
 
 def mi_bits_and_gradient(
-    arr: MachineArrays, model: BoltzmannModel, setting_probs: Any = None, gradient: bool = True
+    arr: MachineArrays, model: Machine, setting_probs: Any = None, gradient: bool = True
 ) -> tuple[float, MachineArrays | None]:
     """MI(h; settings) in bits and its exact gradient w.r.t. the canonical arrays.
 
@@ -259,7 +259,7 @@ def mi_bits_and_gradient(
 
 
 def loss_and_gradient(
-    model: BoltzmannModel,
+    model: Machine,
     params: Mapping[str, Any],
     data: EmpiricalData,
     objective: str,
@@ -283,9 +283,7 @@ def loss_and_gradient(
     return loss, kl, mi, model.param_gradients(grad)
 
 
-def _positive_phase(
-    model: BoltzmannModel, arr: MachineArrays, data: EmpiricalData
-) -> MachineArrays:
+def _positive_phase(model: Machine, arr: MachineArrays, data: EmpiricalData) -> MachineArrays:
     nv = model.layout.n_visible
     return sufficient_statistics(arr, model.layout.visible.reshape(-1, nv), data.q.ravel())
 
@@ -340,7 +338,7 @@ def _random_init(
 
 # -- training ----------------------------------------------------------------------------------
 def fit_machine(
-    model: BoltzmannModel,
+    model: Machine,
     counts: Counts,
     *,
     method: str = "exact",
@@ -407,6 +405,23 @@ def fit_machine(
     >>> res.kl < 0.02
     True
     """
+    objective = _check_training(model, method, mi_penalty, objective)
+    data = EmpiricalData.from_counts(counts, model)
+    seed = model.seed if seed is None else seed
+    problem = (model, data, objective, mi_penalty, mi_setting_probs, np.random.default_rng(seed))
+    if method == "exact":
+        result = _fit_exact(*problem, n_restarts, warm_start, init_scale, max_iter, tol)
+    else:
+        stochastic = (n_iter, learning_rate, n_chains, k, eval_every)
+        result = _fit_stochastic(*problem, warm_start, method == "pcd", *stochastic)
+    head = {"method": method, "objective": objective, "mi_penalty": float(mi_penalty)}
+    result.training = {**head, "seed": seed, "n_trials": data.n, **result.training}
+    return result
+
+
+def _check_training(model: Machine, method: str, mi_penalty: float, objective: str | None) -> str:
+    """The objective to train (see ``_check_objective``), after refusing an unknown method,
+    a negative or infinite penalty and a machine too wide to train."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if mi_penalty < 0 or not np.isfinite(mi_penalty):
@@ -416,56 +431,27 @@ def fit_machine(
             f"n_hidden = {model.n_hidden} exceeds MAX_TRAINED_HIDDEN = {MAX_TRAINED_HIDDEN} "
             "(more add nothing, Le Roux & Bengio 2008, and training time grows with n_hidden)"
         )
-    objective = _check_objective(model, objective)
-    data = EmpiricalData.from_counts(counts, model)
-    seed = model.seed if seed is None else seed
-    rng = np.random.default_rng(seed)
-    shapes = {k_: p.shape for k_, p in model.parameters.items()}
-    training = {
-        "method": method,
-        "objective": objective,
-        "mi_penalty": float(mi_penalty),
-        "seed": seed,
-        "n_trials": data.n,
-    }
-    start = time.perf_counter()
-    if method == "exact":
-        result = _fit_exact(
-            model, data, objective, mi_penalty, mi_setting_probs, rng, shapes,
-            n_restarts, warm_start, init_scale, max_iter, tol,
-        )  # fmt: skip
-        training.update(n_restarts=n_restarts, max_iter=max_iter, tol=tol)
-    else:
-        init = model.params() if warm_start else _random_init(shapes, rng, 0.01)
-        result = _fit_stochastic(
-            model, data, objective, mi_penalty, mi_setting_probs, rng, init,
-            persistent=(method == "pcd"), n_iter=n_iter, learning_rate=learning_rate,
-            n_chains=n_chains, k=k, eval_every=eval_every,
-        )  # fmt: skip
-        training.update(
-            n_iter=n_iter, learning_rate=learning_rate, n_chains=n_chains, k=k, optimiser="adam"
-        )
-    result.fit_time = time.perf_counter() - start
-    result.training = training
-    return result
+    return _check_objective(model, objective)
 
 
 def _fit_exact(
-    model: BoltzmannModel,
+    model: Machine,
     data: EmpiricalData,
     objective: str,
     beta: float,
     mi_probs: Any,
     rng: np.random.Generator,
-    shapes: dict[str, tuple[int, ...]],
     n_restarts: int,
     warm_start: bool,
     init_scale: float,
     max_iter: int,
     tol: float,
 ) -> FitResult:
+    """L-BFGS-B from ``n_restarts`` starts on the exact loss; the lowest final loss wins."""
+    start = time.perf_counter()
     if n_restarts < 1:
         raise ValueError(f"n_restarts must be >= 1, got {n_restarts}")
+    shapes = {k_: p.shape for k_, p in model.parameters.items()}
     names = list(shapes)
     best: tuple[float, Any, list[tuple[float, float, float]]] | None = None
     finals = []
@@ -508,24 +494,27 @@ def _fit_exact(
         "kl": tr[:, 1],
         "mi_bits": tr[:, 2],
     }
-    return FitResult(params, kl, loss, mi, history, int(res.nit), np.array(finals), 0.0)
+    options = {"n_restarts": n_restarts, "max_iter": max_iter, "tol": tol}
+    fit_time = time.perf_counter() - start
+    return FitResult(
+        params, kl, loss, mi, history, int(res.nit), np.array(finals), fit_time, options
+    )
 
 
-def _mi_or_nan(model: BoltzmannModel, params: Mapping[str, Any], mi_probs: Any) -> float:
+def _mi_or_nan(model: Machine, params: Mapping[str, Any], mi_probs: Any) -> float:
     if model.n_hidden > MAX_ENUMERATED_HIDDEN:
         return float("nan")
     return mi_bits_and_gradient(model.machine_arrays(params), model, mi_probs, gradient=False)[0]
 
 
 def _fit_stochastic(
-    model: BoltzmannModel,
+    model: Machine,
     data: EmpiricalData,
     objective: str,
     beta: float,
     mi_probs: Any,
     rng: np.random.Generator,
-    init: dict[str, np.ndarray],
-    *,
+    warm_start: bool,
     persistent: bool,
     n_iter: int,
     learning_rate: float,
@@ -533,6 +522,10 @@ def _fit_stochastic(
     k: int,
     eval_every: int,
 ) -> FitResult:
+    """Adam on the (persistent) contrastive-divergence gradient, from small random weights."""
+    start = time.perf_counter()
+    initial_shapes = {k_: p.shape for k_, p in model.parameters.items()}
+    init = model.params() if warm_start else _random_init(initial_shapes, rng, 0.01)
     if n_iter < 1 or n_chains < 1 or k < 1:
         raise ValueError(f"n_iter, n_chains and k must be >= 1, got {n_iter}, {n_chains}, {k}")
     names = list(init)
@@ -581,7 +574,12 @@ def _fit_stochastic(
     h = np.array(hist, dtype=float)
     history = {"iteration": h[:, 0].astype(int), "loss": h[:, 1], "kl": h[:, 2], "mi_bits": h[:, 3]}
     loss = kl + (beta * mi if beta else 0.0)
-    return FitResult(params, kl, loss, mi, history, n_iter, np.array([loss]), 0.0)
+    options = {"n_iter": n_iter, "learning_rate": learning_rate, "n_chains": n_chains, "k": k}
+    fit_time = time.perf_counter() - start
+    return FitResult(
+        params, kl, loss, mi, history, n_iter, np.array([loss]), fit_time,
+        {**options, "optimiser": "adam"},
+    )  # fmt: skip
 
 
 __all__ = [
