@@ -28,6 +28,7 @@ from bellmodels.inference.evidence import (
     EVIDENCE_SE_MAX,
     evidence_reliable,
 )
+from bellmodels.inference.summary import FitSummary
 from bellmodels.report.bayes_factors import bayes_factor_section
 from bellmodels.report.document import Document, _fmt, save_figure
 from bellmodels.report.sweeps import _coords_text, _md_section, _sweep_section
@@ -496,11 +497,9 @@ def _diagnostics_table(
     """Why each fit passed or failed the diagnostics gate (from the task summaries)."""
     body = []
     for m in sorted(rows, key=lambda k: rows[k]["rank"]):
-        fit = read_task_summary(task_path(out, task_ids[m])).get("fit") or {}
-        d = fit.get("diagnostics") or {}
-        reasons = d.get("reasons") or []
-        if isinstance(reasons, str):
-            reasons = [reasons]
+        record = read_task_summary(task_path(out, task_ids[m])).get("fit") or {}
+        fit = FitSummary.from_dict(record, model=m)
+        d, reasons = fit.diagnostics, fit.reasons
         body.append(
             [
                 m,
