@@ -250,8 +250,7 @@ def _evidence_from(d: Mapping[str, Any]) -> EvidenceEstimate | None:
 def posterior_S(idata: Any, hdi_prob: float = HDI_PROB) -> tuple[float, tuple[float, float] | None]:
     """Posterior mean of S and its highest-density interval (NaN and ``None`` without S).
 
-    >>> import arviz as az
-    >>> fake = az.from_dict(posterior={"S": np.linspace(2.0, 3.0, 101)[None, :]})
+    >>> fake = _arviz.from_dict(posterior={"S": np.linspace(2.0, 3.0, 101)[None, :]})
     >>> mean, (lo, hi) = posterior_S(fake, 0.5)
     >>> round(mean, 3), round(hi - lo, 2)
     (2.5, 0.5)
