@@ -4,7 +4,7 @@ See ``DESIGN.md`` for the architecture. The public surface::
 
     import bellmodels as bm
     scn    = bm.Scenario.chsh()
-    trials = bm.simulate_singlet(scn, n=100_000, seed=0)
+    trials = bm.simulate_singlet(scn, n_trials=100_000, seed=0)
     counts = trials.counts()
     counts = bm.read_counts("table.csv")
     counts = bm.datasets.load("delft2015")

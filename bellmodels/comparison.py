@@ -385,58 +385,32 @@ def compare(
     hdi_prob: float = HDI_PROB,
     callback: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Fit every model to ``counts`` and compare them; best first.
+    """Fit every model to ``counts`` and compare them: a :class:`Comparison`, best first.
 
-    Computes and returns: each model is fitted (:func:`bellmodels.inference.fit`) and summarised
-    once (:func:`bellmodels.inference.summarize_fit`: LOO, gate, evidence, S, MI, Hall M), and the
-    summaries are ranked (:func:`rank`). Saving is :meth:`Comparison.save`.
+    Each model is fitted (:func:`bellmodels.inference.fit`) and summarised once
+    (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked (:func:`rank`) and
+    returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is written or printed
+    (saving is :meth:`Comparison.save`). Each fit's chains run in parallel processes (PyMC).
 
     Parameters
     ----------
-    models
-        Registry names or model instances (at least one; names must be distinct).
-    counts
-        The data.
-    draws, tune, chains, sampler
-        Passed to :func:`bellmodels.inference.fit`.
+    models, counts
+        Registry names or model instances (distinct names), and the data.
+    draws, tune, chains, sampler, fit_options
+        Passed to :func:`bellmodels.inference.fit`; ``fit_options`` overrides them per model
+        (``{name: {key: value}}``, keys among :data:`FIT_OPTION_KEYS`).
     seed
-        Seed of every fit and evidence run (``None`` draws one). Every model gets the *same*
-        seed, as in a study: common random numbers, so models that predict the same behaviour
-        (quantum-singlet and hall2010, say) get identical fits and tie exactly, and a difference
-        between models is never Monte Carlo noise from different streams. A rerun with the same
-        seed gives the same table.
-    evidence, evidence_method
-        Also estimate the log evidence, by ``"smc"`` tempered from the prior with HMC moves
-        (default), ``"reverse-smc"`` back from the fit's draws, ``"bridge"`` sampling on the
-        draws or ``"pymc-smc"`` (:func:`bellmodels.inference.estimate_log_evidence`).
-    evidence_draws, evidence_chains, evidence_hmc_steps
-        Particles, independent runs (the Monte Carlo error is their spread) and HMC transitions
-        per stage of the SMC methods.
-    out_dir
-        Shorthand for ``compare(...).save(out_dir, overwrite=True)`` (its targets checked
-        before the first fit).
-    progressbar
-        Print one line per step on stderr (unless ``callback`` takes them).
-    fit_options
-        Per-model overrides of the fit's settings, model name -> ``{key: value}`` with keys among
-        :data:`FIT_OPTION_KEYS` (e.g. ``{"rbm": {"draws": 3000}}``): the machines' MI mixes
-        slowest and needs more draws than the explicit models to pass the gate.
-    hdi_prob
-        Mass of the highest-density interval of S (``S_hdi``).
-    callback
-        Called with each progress line instead of printing it.
-
-    Returns
-    -------
-    Comparison
-        ``.table`` (columns :data:`ROW_KEYS`), ``.summaries``, ``.fits``, ``.loo``;
-        ``.to_records()``, ``.to_markdown()``, ``.save(dir)``, ``.bayes_factor(a, b)``.
-
-    Notes
-    -----
-    Fits run one after the other in this process; each fit's chains run in parallel processes
-    (PyMC), which already uses both cores of a small machine. (Parallel *models* would need
-    processes with separate PyTensor compile directories, as in :mod:`bellmodels.study`.)
+        Seed of every fit and evidence run (``None`` draws one), the *same* for every model, as
+        in a study: common random numbers, so equivalent models (quantum-singlet and hall2010)
+        get identical fits and tie exactly.
+    evidence, evidence_method, evidence_draws, evidence_chains, evidence_hmc_steps
+        Whether and how to estimate the log evidence (SMC particles, independent runs and HMC
+        transitions per stage: :func:`bellmodels.inference.estimate_log_evidence`).
+    out_dir, hdi_prob
+        ``.save(out_dir, overwrite=True)`` after the fits (its targets checked before them); the
+        mass of the highest-density interval of S (``S_hdi``).
+    progressbar, callback
+        Progress lines go to ``callback`` if given, else to stderr unless ``progressbar=False``.
 
     Examples
     --------
@@ -446,41 +420,50 @@ def compare(
         res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]
     """
     instances = _models(models, counts)
-    names = [m.name for m in instances]
-    per_model = _check_fit_options(fit_options, names)
+    per_model = _check_fit_options(fit_options, [m.name for m in instances])
     if out_dir is not None:
-        check_save_targets(out_dir, names, overwrite=True)
+        check_save_targets(out_dir, [m.name for m in instances], overwrite=True)
     s = draw_seed(seed)  # one seed for every model (common random numbers; see ``seed`` above)
     say = callback or (_print_progress if progressbar else _silent)
-    summaries, fits, loos = [], {}, {}
-    for model, name in zip(instances, names, strict=True):
-        say(f"fitting {name} (seed {s})")
-        opts = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
-        fits[name] = fit(model, counts, seed=s, **(opts | per_model.get(name, {})))
-        loos[name] = loo(fits[name])
-        summary = summarize_fit(
-            model,
-            counts,
-            fits[name],
-            elpd=loos[name],
-            evidence=evidence,
-            evidence_method=evidence_method,
-            seed=s,
-            evidence_draws=evidence_draws,
-            evidence_chains=evidence_chains,
-            evidence_hmc_steps=evidence_hmc_steps,
-            cores=min(evidence_chains, os.cpu_count() or 1),
-            hdi_prob=hdi_prob,
-            callback=say,
-        )
-        if not summary.diagnostics_ok:
-            say(f"{name} FAILS the diagnostics gate: {'; '.join(summary.reasons[:3])}")
-        summaries.append(summary)
+    settings = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
+    how = {
+        "evidence": evidence,
+        "evidence_method": evidence_method,
+        "evidence_draws": evidence_draws,
+        "evidence_chains": evidence_chains,
+        "evidence_hmc_steps": evidence_hmc_steps,
+        "hdi_prob": hdi_prob,
+    }
+    runs = [
+        _fit_one(m, counts, s, settings | per_model.get(m.name, {}), how, say) for m in instances
+    ]
+    names = [r[2].model for r in runs]
+    fits, loos, summaries = ({n: r[i] for n, r in zip(names, runs, strict=True)} for i in range(3))
     res = Comparison.from_summaries(summaries, fits=fits, loo=loos)
-    if out_dir is not None:
-        for path in res.save(out_dir, overwrite=True):
-            say(f"wrote {path}")
+    for path in res.save(out_dir, overwrite=True) if out_dir is not None else ():
+        say(f"wrote {path}")
     return res
+
+
+def _fit_one(
+    model: Any,
+    counts: Counts,
+    seed: int,
+    opts: Mapping[str, Any],
+    how: Mapping[str, Any],
+    say: Callable[[str], None],
+) -> tuple[Any, Any, FitSummary]:
+    """One model of :func:`compare`: its fit, its LOO and its :class:`FitSummary`."""
+    say(f"fitting {model.name} (seed {seed})")
+    idata = fit(model, counts, seed=seed, **opts)
+    elpd = loo(idata)
+    cores = min(how["evidence_chains"], os.cpu_count() or 1)  # for "pymc-smc"
+    summary = summarize_fit(
+        model, counts, idata, elpd=elpd, seed=seed, cores=cores, callback=say, **how
+    )
+    if not summary.diagnostics_ok:
+        say(f"{model.name} FAILS the diagnostics gate: {'; '.join(summary.reasons[:3])}")
+    return idata, elpd, summary
 
 
 def _models(models: Sequence[Any] | str, counts: Counts) -> list[Any]:

@@ -27,7 +27,7 @@ def small(tmp_path_factory):
     the CHSH boundary; on the PyMC 6 line one run gave R-hat 1.0166). The ranking rule itself is
     tested on fits built to pass or fail
     (``test_rank_puts_failing_fits_last_unweighted_and_measured_against_the_best_sound_one``)."""
-    counts = bm.simulate_singlet(Scenario.chsh(), n=3000, seed=11).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=3000, seed=11).counts()
     out = tmp_path_factory.mktemp("fits")
     res = compare(
         [SaturatedDirichlet(), "local-polytope"],
@@ -109,7 +109,7 @@ def test_order_and_statistics_are_consistent(small):
 
 def test_a_failing_fit_is_marked_and_not_weighted(capsys):
     """...and compare prints nothing itself: its progress goes to the callback."""
-    counts = bm.simulate_singlet(Scenario.chsh(), n=500, seed=1).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=500, seed=1).counts()
     lines: list[str] = []
     res = compare(
         [SaturatedDirichlet()],
@@ -250,7 +250,7 @@ def test_fit_options_reach_the_fit_and_bad_ones_are_named(small):
 
 
 def test_bad_compare_input():
-    counts = bm.simulate_singlet(Scenario.chsh(), n=100, seed=1).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=100, seed=1).counts()
     with pytest.raises(ValueError, match="distinct"):
         compare(["local-polytope", "local-polytope"], counts, progressbar=False)
     with pytest.raises(ValueError, match="Counts"):
@@ -261,7 +261,7 @@ def test_bad_compare_input():
 def test_acceptance_20000_singlet_trials(tmp_path):
     """Acceptance: local-polytope loses by > 5 dse, its S never exceeds 2,
     quantum-singlet and hall2010 tie within 2 dse, all fits pass the gate."""
-    counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=2017).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=20_000, seed=2017).counts()
     names = [n for n in ("quantum-singlet", "hall2010", "local-polytope") if n in bm.models.names()]
     res = compare(names, counts, seed=1, evidence=True, out_dir=tmp_path, progressbar=True)
     print(res.to_markdown(digits=3))

@@ -61,7 +61,7 @@ Example
 >>> import bellmodels as bm
 >>> import math
 >>> from bellmodels.inference import estimate_log_evidence
->>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+>>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=2000, seed=0).counts()
 >>> idata = bm.fit("quantum-singlet", counts, draws=600, tune=400, chains=2, seed=1)
 >>> ev = estimate_log_evidence("quantum-singlet", counts, idata, method="smc", seed=1)
 >>> ev.method, bool(ev.se < 0.1), bool(2000 * math.log(0.25) < ev.log_evidence < -2000)
@@ -322,35 +322,26 @@ def estimate_log_evidence(
         ``"smc"`` (default), ``"reverse-smc"``, ``"bridge"`` or ``"pymc-smc"`` (module
         docstring). ``"bridge"`` is cheapest and agrees with ``"smc"`` on the explicit models,
         but its Gaussian proposal misses the Boltzmann machines' ridge at large n.
-    seed
-        Seed of the proposal draws or SMC (``None``: the fit's seed, else 0).
+    seed, cores
+        Seed of the proposal draws or SMC (``None``: the fit's seed, else 0); processes for
+        ``"pymc-smc"``.
     blocks, proposal_draws
         Bridge sampling: disjoint blocks of posterior draws (the repetitions) and proposal
         draws per block.
     evidence_draws, evidence_chains, evidence_hmc_steps
         SMC: particles per run, independent runs (the repetitions), HMC transitions per stage.
-    cores
-        Processes for ``"pymc-smc"``.
 
     Returns
     -------
     EvidenceEstimate
-
-    Examples
-    --------
-    See the module docstring.
+        Its example is the module docstring's.
     """
-    if method not in EVIDENCE_METHODS:
-        raise ValueError(f"unknown evidence method {method!r}; choose one of {EVIDENCE_METHODS}")
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
+    _check_evidence_inputs(model, idata, method)
     t0 = time.perf_counter()
     if seed is None:
         seed = int(idata.attrs["seed"]) if idata is not None and "seed" in idata.attrs else 0
-    if idata is not None and idata.attrs.get("model") not in (None, model.name):
-        raise ValueError(f"idata is a fit of {idata.attrs['model']!r}, not of {model.name!r}")
-    if method in ("bridge", "reverse-smc") and idata is None:
-        raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
     if method == "pymc-smc":
         per_chain, _ = pymc_smc(
             model, counts, draws=evidence_draws, chains=evidence_chains, seed=seed, cores=cores
@@ -379,6 +370,16 @@ def estimate_log_evidence(
     return EvidenceEstimate(
         float(v.mean()), se, method, tuple(reps), time.perf_counter() - t0, details
     )
+
+
+def _check_evidence_inputs(model: HiddenVariableModel, idata: Any, method: str) -> None:
+    """A known method, a fit of this model, and a fit where the method starts from one."""
+    if method not in EVIDENCE_METHODS:
+        raise ValueError(f"unknown evidence method {method!r}; choose one of {EVIDENCE_METHODS}")
+    if idata is not None and idata.attrs.get("model") not in (None, model.name):
+        raise ValueError(f"idata is a fit of {idata.attrs['model']!r}, not of {model.name!r}")
+    if method in ("bridge", "reverse-smc") and idata is None:
+        raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
 
 
 def _free_space_runs(

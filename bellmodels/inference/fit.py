@@ -11,7 +11,7 @@ Example
 A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` checks this::
 
     import bellmodels as bm
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=2000, seed=0).counts()
     idata = bm.fit("quantum-singlet", counts, draws=500, chains=2, seed=1)
     bm.loo(idata)["elpd_loo"] < 0
     # -> True

@@ -295,10 +295,6 @@ def summarize_fit(
     callback
         Called with a line of text before each slow step (the evidence), e.g. ``print``.
 
-    Returns
-    -------
-    FitSummary
-
     Examples
     --------
     A fit takes seconds, so ``tests/inference/test_summary.py`` checks this on a small one::
@@ -325,16 +321,13 @@ def summarize_fit(
         )
     s_mean, s_hdi = posterior_S(idata, hdi_prob)
     inv = invariant_draws(idata)
-    means = {
-        k: float(np.asarray(inv[k]).mean()) if k in inv else None for k in ("mi_bits", "hall_M")
-    }
-    k_cells = np.asarray(elpd["pareto_k_cells"], dtype=float)
+    means = {k: float(inv[k].mean()) if k in inv else None for k in ("mi_bits", "hall_M")}
     return FitSummary(
         model=model.name,
         elpd_loo=float(elpd["elpd_loo"]),
         se=float(elpd["se"]),
         p_loo=float(elpd["p_loo"]),
-        pareto_k_max=float(np.nanmax(k_cells)),
+        pareto_k_max=float(np.nanmax(np.asarray(elpd["pareto_k_cells"], dtype=float))),
         loo_cells=tuple(float(x) for x in np.asarray(elpd["loo_cells"], dtype=float)),
         cell_counts=tuple(int(x) for x in np.asarray(elpd["cell_counts"])),
         diagnostics=to_jsonable(gate(idata)),

@@ -463,11 +463,9 @@ def run_study_tasks(
     compile_base: str | os.PathLike[str] | None = None,
     overrides: Sequence[str] = (),
 ) -> Any:
-    """Run a study file's tasks, rank every sweep point and write the results store (no report).
-
-    The study half of :func:`bellmodels.run_study` (the one public way to run a study, which
-    then writes the report unless ``report=False``); here because the study never imports the
-    report.
+    """Run a study file's tasks, rank every sweep point and write the results store: the study
+    half of :func:`bellmodels.run_study` (which then writes the report; the study never imports
+    the report).
 
     Parameters
     ----------

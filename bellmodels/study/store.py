@@ -244,7 +244,8 @@ def aggregate(
     for k, v in svars.items():
         ds[k] = (dims, v.astype(str))
     for k, v in data_vars.items():
-        ds[k] = (dims[:-1], v)
+        if k not in coords:  # a swept [data] n_trials is already the point's coordinate
+            ds[k] = (dims[:-1], v)
     ds.attrs = {
         "study": cfg.name,
         "config": cfg.to_json(),

@@ -132,7 +132,7 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
 
     Examples
     --------
-    >>> c = build_counts({"source": "simulate", "trials": 1000, "visibility": 1.0, "seed": 0,
+    >>> c = build_counts({"source": "simulate", "n_trials": 1000, "visibility": 1.0, "seed": 0,
     ...                   "scenario": "chsh", "setting_probs": None})
     >>> int(c.total)
     1000
@@ -144,7 +144,7 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
         scn = _scenario(data.get("scenario", "chsh"))
         trials = simulate_singlet(
             scn,
-            n=int(data["trials"]),
+            n_trials=int(data["n_trials"]),
             seed=int(data["seed"]),
             visibility=float(data["visibility"]),
             setting_probs=data.get("setting_probs"),
@@ -152,7 +152,7 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
         return trials.counts(
             provenance={
                 "source": "simulate_singlet",
-                "trials": int(data["trials"]),
+                "n_trials": int(data["n_trials"]),
                 "visibility": float(data["visibility"]),
                 "seed": int(data["seed"]),
             }
@@ -211,7 +211,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     --------
     >>> import tempfile
     >>> from bellmodels.study import parse_study
-    >>> cfg = parse_study('[data]\\nsource = "simulate"\\ntrials = 1000\\n'
+    >>> cfg = parse_study('[data]\\nsource = "simulate"\\nn_trials = 1000\\n'
     ...                   '[models]\\ninclude = ["bell1964"]\\n[inference]\\nfit = false\\n')
     >>> with tempfile.TemporaryDirectory() as out:
     ...     summary = run_task(cfg.tasks()[0], out)

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     size = SIZES[args.size]
     scn = bm.Scenario.chsh()
-    counts = bm.simulate_singlet(scn, n=size["n_trials"], seed=0).counts()
+    counts = bm.simulate_singlet(scn, n_trials=size["n_trials"], seed=0).counts()
     names = [n for n in (*EQUIVALENT, *CONTRAST) if n in bm.models.names()]
     rows: dict[str, dict[str, Any]] = {}
     elpds = {}

@@ -28,7 +28,7 @@ def fitted():
 
 @pytest.fixture(scope="module")
 def singlet_fit():
-    counts = bm.simulate_singlet(Scenario.chsh(), n=4000, seed=3).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=4000, seed=3).counts()
     idata = fit("quantum-singlet", counts, draws=300, tune=300, chains=2, seed=4)
     return counts, idata
 
@@ -234,7 +234,7 @@ def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
     because the likelihood is flat there, to weights the Normal(0, 3) prior allows."""
     from bellmodels.inference.fit import _initvals, build_model
 
-    counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=0).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=20_000, seed=0).counts()
     model = bm.models.get("rbm")
     pmodel = build_model(model, counts)
     mode, source = _initvals(model, counts, "auto", pmodel)
@@ -275,7 +275,7 @@ def test_init_params_starts_a_dirichlet_model_at_its_weights():
 
     from bellmodels.inference.fit import _initvals, build_model
 
-    counts = bm.simulate_singlet(Scenario.chsh(), n=1000, seed=0).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=1000, seed=0).counts()
     w = np.full(16, 0.01)
     w[3] = 0.85
     model = bm.models.get("local-polytope", weights=w)

@@ -187,7 +187,7 @@ def test_compare_and_a_study_task_give_the_same_summary(tmp_path):
     from bellmodels.study.worker import build_counts, run_task
 
     text = (
-        '[data]\nsource = "simulate"\ntrials = 2000\nseed = 4\n'
+        '[data]\nsource = "simulate"\nn_trials = 2000\nseed = 4\n'
         '[models]\ninclude = ["quantum-singlet"]\n'
         "[inference]\ndraws = 300\ntune = 300\nchains = 2\nseed = 9\n"
         "evidence_draws = 200\nevidence_chains = 2\nevidence_hmc_steps = 2\n"

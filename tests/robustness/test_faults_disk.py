@@ -26,7 +26,7 @@ STUDY = """
 name = "diskfull"
 [data]
 source = "simulate"
-trials = 3000
+n_trials = 3000
 visibility = [0.7, 0.85, 1.0]
 seed = 4
 [models]

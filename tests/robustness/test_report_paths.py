@@ -25,7 +25,7 @@ STUDY = """
 name = "paths"
 [data]
 source = "simulate"
-trials = 2000
+n_trials = 2000
 [models]
 include = ["bell1964", "quantum-singlet"]
 [inference]

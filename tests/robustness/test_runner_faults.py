@@ -32,7 +32,7 @@ STUDY = """
 name = "faults"
 [data]
 source = "simulate"
-trials = 3000
+n_trials = 3000
 visibility = [0.7, 1.0]
 seed = 4
 [models]
@@ -219,7 +219,7 @@ KILL_STUDY = """
 name = "kill9"
 [data]
 source = "simulate"
-trials = 20000
+n_trials = 20000
 seed = 2
 [models]
 include = ["quantum-singlet", "rbm"]

@@ -40,7 +40,7 @@ SIM_STUDY = """
 name = "sim"
 [data]
 source = "simulate"
-trials = 500
+n_trials = 500
 visibility = [0.7, 1.0]
 [models]
 include = ["bell1964"]
@@ -56,7 +56,7 @@ def _write(tmp: Path, text: str, name: str = "study.toml") -> Path:
 
 
 def _simulate(path: Path, n: int, seed: int, visibility: float) -> None:
-    trials = simulate_singlet(Scenario.chsh(), n=n, seed=seed, visibility=visibility)
+    trials = simulate_singlet(Scenario.chsh(), n_trials=n, seed=seed, visibility=visibility)
     write_counts(trials.counts(), path)
 
 
@@ -134,14 +134,14 @@ BAD = [
     ("visibility = [0.7, 1.0]", "visibility = 1.7", "data.visibility", "[0, 1]"),
     ("visibility = [0.7, 1.0]", "visibility = [0.7, 1.7]", "data.visibility", "[0, 1]"),
     (
-        "trials = 500",
-        "trials = 500\nsetting_probs = [[0.5, 0.5], [0.5, 0.5]]",
+        "n_trials = 500",
+        "n_trials = 500\nsetting_probs = [[0.5, 0.5], [0.5, 0.5]]",
         "data.setting_probs",
         "",
     ),
     (
-        "trials = 500",
-        "trials = 500\nsetting_probs = [[0.25, 0.25, 0.25], [0.25]]",
+        "n_trials = 500",
+        "n_trials = 500\nsetting_probs = [[0.25, 0.25, 0.25], [0.25]]",
         "data.setting_probs",
         "",
     ),

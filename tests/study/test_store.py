@@ -26,7 +26,7 @@ from bellmodels.study import (
 STUDY = """
 [data]
 source = "simulate"
-trials = [1000, 2000]
+n_trials = [1000, 2000]
 [models]
 include = ["bell1964", "local-polytope"]
 [inference]
@@ -64,9 +64,9 @@ def test_collect_summaries_finds_every_task_of_the_study(run) -> None:
 def test_aggregate_indexes_the_audit_by_the_sweep_axes_and_model(run) -> None:
     cfg, out, _ = run
     ds = aggregate(cfg, out)
-    assert ds["mi_bits"].dims == ("trials", "model")
+    assert ds["mi_bits"].dims == ("n_trials", "model")
     assert list(ds["model"].values) == ["bell1964", "local-polytope"]
-    assert list(ds["trials"].values) == [1000, 2000]
+    assert list(ds["n_trials"].values) == [1000, 2000]
     assert (ds["status"].values == "done").all()
 
 
@@ -83,7 +83,7 @@ def test_write_results_then_load_study_round_trips_the_dataset(run) -> None:
 def test_load_task_of_an_unfitted_task_gives_its_audit_and_no_inference_data(run) -> None:
     cfg, out, _ = run
     ds = aggregate(cfg, out)
-    task_id = str(ds["task"].sel(model="bell1964", trials=1000).values)
+    task_id = str(ds["task"].sel(model="bell1964", n_trials=1000).values)
     extra, idata = load_task(out, task_id)
     assert idata is None
     assert "summary" in extra.attrs
@@ -140,7 +140,7 @@ def test_task_files_of_the_previous_version_load_rank_and_are_not_redone(run, tm
     ranked = rank_point({t.model: read_task_summary(task_path(tmp_path, t.id)) for t in point})
     assert ranked["bell1964"]["rank"] == 0 and ranked["local-polytope"]["elpd_diff"] > 0
     ds = aggregate(cfg, tmp_path, {0: ranked})
-    at = {"trials": 1000, "model": "local-polytope"}
+    at = {"n_trials": 1000, "model": "local-polytope"}
     assert float(ds["elpd_loo"].sel(at)) == pytest.approx(100 * np.log(0.25))
     assert float(ds["S_hdi_high"].sel(at)) == 2.1 and float(ds["rank"].sel(at)) == 1.0
     assert float(ds["log_evidence"].sel(at)) == pytest.approx(100 * np.log(0.25) - 3.0)
