@@ -4,7 +4,7 @@ See ``docs/architecture.md`` for the architecture. The public surface::
 
     import bellmodels as bm
     scn    = bm.Scenario.chsh()
-    trials = bm.simulate_singlet(scn, n=100_000, seed=0)
+    trials = bm.simulate_singlet(scn, n_trials=100_000, seed=0)
     counts = trials.counts()
     counts = bm.read_counts("table.csv")
     counts = bm.datasets.load("delft2015")
@@ -26,6 +26,7 @@ import os
 import sys
 import types
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 # First, before anything can import PyMC (which imports ArviZ): ArviZ 0.2x's "undergoing a major
@@ -35,6 +36,7 @@ warnings.filterwarnings(
     "ignore", message=r"(?s).*ArviZ is undergoing a major refactor", category=FutureWarning
 )
 
+from bellmodels._util import renamed_keywords  # noqa: E402
 from bellmodels.data import Counts, Trials  # noqa: E402
 from bellmodels.ontic import OnticTable  # noqa: E402
 from bellmodels.scenario import Scenario  # noqa: E402
@@ -60,7 +62,7 @@ _LAZY: dict[str, str] = {
     "auditing": "bellmodels.auditing",
     "fit": "bellmodels.inference",
     "loo": "bellmodels.inference",
-    "log_evidence": "bellmodels.inference",
+    "FitSummary": "bellmodels.inference",
     "compare": "bellmodels.comparison",
     "comparison": "bellmodels.comparison",
     "load_study": "bellmodels.study",
@@ -70,25 +72,46 @@ _LAZY: dict[str, str] = {
 }
 
 
+@renamed_keywords(out="out_dir", progress="progressbar")
 def run_study(
     path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     *,
     report: bool = True,
-    **options: Any,
+    workers: int | None = None,
+    dask: bool = False,
+    scheduler: str | None = None,
+    progressbar: bool = True,
+    compile_base: str | os.PathLike[str] | None = None,
+    overrides: Sequence[str] = (),
 ) -> Any:
-    """Run a study file end to end: its tasks, the results store, then the report.
+    """Run a study file end to end: its tasks, the results store, then (``report``) the report.
 
-    The study (:func:`bellmodels.study.run_study`, which takes ``options``: ``workers``,
-    ``dask``, ``scheduler``, ``progressbar``, ``compile_base``, ``overrides``) writes ``out_dir/results.nc``; the
-    report (:func:`bellmodels.report.write_report`) reads it and writes ``report.md``,
-    ``report.html`` and the figures unless ``report=False``. Composed here, so that the study
-    never imports the report.
+    The one way to run a study (``bellmodels.study.run_study`` is this function). The tasks and
+    the ranking at every sweep point (:func:`bellmodels.study.runner.run_study_tasks`) write
+    ``out_dir/results.nc``; with ``report=True`` the report (:func:`bellmodels.report.write_report`)
+    reads it and writes ``report.md``, ``report.html`` and the figures. Composed here, so that
+    the study never imports the report.
+
+    Parameters
+    ----------
+    path
+        The study's TOML file.
+    out_dir
+        Output directory (default ``out/<study name>``); re-running into it skips finished tasks.
+    report
+        Also write the report.
+    workers, dask, scheduler, progressbar, compile_base
+        Worker processes, a Dask cluster (local, or the one at ``scheduler``), the progress bar
+        and the root of the per-process PyTensor compile directories
+        (:func:`bellmodels.study.run_tasks`).
+    overrides
+        ``"section.key=value"`` settings over the file's (the CLI's ``--set``).
 
     Returns
     -------
     xarray.Dataset
-        The aggregated results (also in ``out_dir/results.nc``; default ``out/<study name>``).
+        The aggregated results (also in ``out_dir/results.nc``).
 
     Examples
     --------
@@ -100,9 +123,18 @@ def run_study(
     """
     from pathlib import Path
 
-    from bellmodels.study import run_study as run_tasks_and_store
+    from bellmodels.study.runner import run_study_tasks
 
-    ds = run_tasks_and_store(path, out_dir, **options)
+    ds = run_study_tasks(
+        path,
+        out_dir,
+        workers=workers,
+        dask=dask,
+        scheduler=scheduler,
+        progressbar=progressbar,
+        compile_base=compile_base,
+        overrides=overrides,
+    )
     if report:
         from bellmodels.report import write_report
 
@@ -110,7 +142,15 @@ def run_study(
     return ds
 
 
+_REMOVED = {
+    "log_evidence": "bellmodels.inference.estimate_log_evidence (it returns an EvidenceEstimate)",
+}
+"""Public names removed in 0.x (one function per concept) -> what to use instead."""
+
+
 def __getattr__(name: str) -> Any:
+    if name in _REMOVED:
+        raise AttributeError(f"bellmodels.{name} was removed: use {_REMOVED[name]}")
     if name not in _LAZY:
         raise AttributeError(f"module 'bellmodels' has no attribute {name!r}")
     module = importlib.import_module(_LAZY[name])

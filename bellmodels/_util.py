@@ -44,6 +44,10 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 )
 """Columns of a model comparison, in order (the JSON row keys of ``docs/architecture.md``)."""
 
+RENAMED_RESULT_KEYS: dict[str, str] = {"d_loo": "elpd_diff", "elpd_se": "se"}
+"""Result keys older 0.x versions wrote (task summaries, ``results.nc`` variables): old -> new.
+Readers convert on read (``docs/api/glossary.md`` lists the old names as forbidden synonyms)."""
+
 
 # -- renamed keywords --------------------------------------------------------------------------
 def renamed_keywords(**renamed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

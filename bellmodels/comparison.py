@@ -1,20 +1,13 @@
 """Compare hidden-variable models on the same counts: LOO, stacking, evidence, audit, gate.
 
-Two layers. :func:`rank` is a pure function: it ranks already-computed per-cell LOO values
-(weighted by the cell counts) and the diagnostics gate's verdicts, and computes ``elpd_diff``,
-``dse`` and stacking weights (Yao et al., Bayesian Analysis 13, 917 (2018)) without ever
-expanding the counts into per-trial values. :func:`compare` fits every model
-(:func:`bellmodels.inference.fit`), computes each fit's LOO once
-(:func:`bellmodels.inference.loo`), optionally estimates the log evidence (tempered SMC or bridge sampling), ranks with
-:func:`rank` and joins the audit's posterior MI, Hall's M and classification. The study runner
-and the report use the same :func:`rank`. The result's ``table`` has exactly the JSON row keys of
-``DESIGN.md``.
-
-Ranking rule: fits that pass the diagnostics gate (:func:`bellmodels.inference.diagnostics`)
-are ranked first, best ``elpd_loo`` first, and only they receive stacking weights; fits that
-fail are listed after them with ``diagnostics_ok = False`` and ``weight`` NaN, their ``elpd_diff``
-and ``dse`` still measured against the best sound fit. A failing fit is thus never ranked as if
-sound.
+:func:`compare` fits every model (:func:`bellmodels.inference.fit`), summarises each fit once
+(:func:`bellmodels.inference.summarize_fit`: its LOO, the diagnostics gate, optionally the log
+evidence, the posterior S, MI, Hall's M and classification) and ranks the summaries with
+:func:`rank` (:mod:`bellmodels.ranking`: gate-passing fits first, stacking weights of Yao et al.,
+Bayesian Analysis 13, 917 (2018)). It computes and returns a :class:`Comparison`; saving is
+:meth:`Comparison.save`, and printing is the caller's (``progressbar`` or ``callback``). The
+study runner and the report rank with the same :func:`rank`. The result's ``table`` has exactly
+the JSON row keys of ``docs/architecture.md``.
 
 Example
 -------
@@ -28,17 +21,15 @@ Example
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from bellmodels import _arviz
 from bellmodels._format import fmt_cell as _fmt
@@ -48,29 +39,30 @@ from bellmodels._util import (
     draw_seed,
     renamed_keywords,
     to_jsonable,
+    write_json_atomic,
 )
 from bellmodels.data import Counts
 from bellmodels.inference import (
     DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_SE_MAX,
+    HDI_PROB,
     EvidenceEstimate,
+    FitSummary,
     LogBayesFactor,
-    diagnostics,
-    estimate_log_evidence,
-    evidence_reliable,
     fit,
-    invariant_draws,
     log_bayes_factor,
     log_bayes_factors,
     loo,
     resolve_model,
+    summarize_fit,
 )
-from bellmodels.inference.loo import weighted_sum_and_se
+from bellmodels.ranking import rank, stacking_weights
 
 ROW_KEYS: tuple[str, ...] = COMPARISON_COLUMNS
-"""Columns of :attr:`Comparison.table`, in order (the JSON row keys of DESIGN.md)."""
+"""Columns of :attr:`Comparison.table`, in order (the JSON row keys of docs/architecture.md)."""
 
-HDI_PROB = 0.94
+COMPARISON_FILE = "comparison.json"
+"""The table's records in a directory :meth:`Comparison.save` writes (beside one NetCDF per fit)."""
 
 REPR_ROWS = 8
 """Models shown by ``repr(Comparison)``; the rest are counted."""
@@ -86,33 +78,74 @@ FIT_OPTION_KEYS: tuple[str, ...] = ("draws", "tune", "chains", "sampler", "targe
 
 @dataclass
 class Comparison:
-    """The result of :func:`compare`.
+    """The result of :func:`compare`: one :class:`~bellmodels.inference.FitSummary` per model,
+    ranked.
 
     Attributes
     ----------
     table
         One row per model, columns :data:`ROW_KEYS`, best first (see the module docstring).
+    summaries
+        Model name -> its :class:`~bellmodels.inference.FitSummary`, best first.
     fits
-        Model name -> ``InferenceData`` of its fit.
+        Model name -> ``InferenceData`` of its fit (empty for a comparison of stored summaries).
     loo
         Model name -> ``ELPDData`` (exact per-trial LOO, :func:`bellmodels.inference.loo`);
         when every fit passes the gate, ``az.compare(res.loo)`` gives the table's order, with
         the same ``elpd_diff`` and ``dse`` (ArviZ knows no gate).
-    diagnostics
-        Model name -> the gate's dict.
-    evidence
-        Model name -> ``(log_evidence, se)`` (empty when ``evidence=False``).
-    evidence_estimates
-        Model name -> the full :class:`~bellmodels.inference.EvidenceEstimate` (method,
-        repetitions, diagnostics).
+
+    Examples
+    --------
+    >>> from bellmodels.inference import EvidenceEstimate, FitSummary
+    >>> cells = {"good": np.log([0.4, 0.1, 0.1, 0.4]), "flat": np.log([0.25] * 4)}
+    >>> res = Comparison.from_summaries([
+    ...     FitSummary(m, loo_cells=tuple(c), cell_counts=(40, 10, 10, 40),
+    ...                diagnostics={"ok": True}, evidence=EvidenceEstimate(z, 0.1, "smc", (), 0.0))
+    ...     for (m, c), z in zip(cells.items(), [-100.0, -104.0])])
+    >>> list(res.table["model"]), res.bayes_factor("good", "flat").log_bf
+    (['good', 'flat'], 4.0)
     """
 
-    table: pd.DataFrame
+    table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ROW_KEYS)))
+    summaries: dict[str, FitSummary] = field(default_factory=dict)
     fits: dict[str, Any] = field(default_factory=dict)
     loo: dict[str, Any] = field(default_factory=dict)
-    diagnostics: dict[str, dict] = field(default_factory=dict)
-    evidence: dict[str, tuple[float, float]] = field(default_factory=dict)
-    evidence_estimates: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_summaries(
+        cls,
+        summaries: Sequence[FitSummary] | Mapping[str, FitSummary],
+        fits: Mapping[str, Any] | None = None,
+        loo: Mapping[str, Any] | None = None,
+    ) -> Comparison:
+        """Rank fit summaries (:func:`rank` on their per-cell LOO values and gate verdicts)."""
+        items = list(summaries.values()) if isinstance(summaries, Mapping) else list(summaries)
+        by_name = {s.model: s for s in items}
+        if len(by_name) != len(items) or not items:
+            raise ValueError("a comparison needs at least one summary, each of a distinct model")
+        ranking = rank(
+            {n: s.loo_cells for n, s in by_name.items()},
+            items[0].cell_counts,
+            {n: s.diagnostics_ok for n, s in by_name.items()},
+        )
+        order = [str(n) for n in ranking.index]
+        rows = [_row(by_name[n], ranking.loc[n]) for n in order]
+        return cls(
+            table=pd.DataFrame(rows, columns=list(ROW_KEYS)).reset_index(drop=True),
+            summaries={n: by_name[n] for n in order},
+            fits={n: fits[n] for n in order if fits and n in fits},
+            loo={n: loo[n] for n in order if loo and n in loo},
+        )
+
+    @property
+    def diagnostics(self) -> dict[str, dict[str, Any]]:
+        """Model name -> the diagnostics gate's dict (``ok``, ``reasons``, ...)."""
+        return {n: s.diagnostics for n, s in self.summaries.items()}
+
+    @property
+    def evidence(self) -> dict[str, EvidenceEstimate]:
+        """Model name -> its log evidence (models whose evidence was estimated)."""
+        return {n: s.evidence for n, s in self.summaries.items() if s.evidence is not None}
 
     def __repr__(self) -> str:
         """A few lines: one per model (at most :data:`REPR_ROWS`), never the fits or arrays.
@@ -173,7 +206,7 @@ class Comparison:
         ]
         for rec in self.to_records():
             lines.append("| " + " | ".join(_fmt(rec[k], digits) for k in ROW_KEYS) + " |")
-        shaky = [m for m, (_, se) in self.evidence.items() if not evidence_reliable(se)]
+        shaky = [m for m, est in self.evidence.items() if not est.reliable]
         if shaky:
             lines += [
                 "",
@@ -182,22 +215,46 @@ class Comparison:
             ]
         return "\n".join(lines) + "\n"
 
+    def save(self, out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
+        """Write ``out_dir/<model>.nc`` per fit and ``out_dir/comparison.json``, atomically.
+
+        Each fit's attrs carry its table row (``comparison_row``), its summary
+        (``fit_summary``, :meth:`~bellmodels.inference.FitSummary.to_dict`) and the gate's
+        verdict (``diagnostics``). Every target is checked before anything is written
+        (:func:`check_save_targets`): an existing file is refused unless ``overwrite``.
+        Returns the paths written.
+        """
+        out = check_save_targets(out_dir, list(self.fits), overwrite=overwrite)
+        written = []
+        for row in self.to_records():
+            n = row["model"]
+            if n not in self.fits:
+                continue
+            idata = self.fits[n]
+            idata.attrs = dict(idata.attrs) | {
+                "comparison_row": json.dumps(row),
+                "fit_summary": json.dumps(self.summaries[n].to_dict()),
+                "diagnostics": json.dumps(to_jsonable(self.diagnostics[n])),
+            }
+            path = out / f"{n}.nc"
+            atomic_write(path, lambda tmp, idata=idata: _arviz.to_netcdf(idata, str(tmp)))
+            written.append(path)
+        written.append(write_json_atomic(out / COMPARISON_FILE, self.to_records()))
+        return written
+
     def bayes_factor(self, a: str, b: str, *, allow_unreliable: bool = False) -> LogBayesFactor:
         """log Bayes factor of model ``a`` over ``b`` and its Monte Carlo error.
 
-        The difference of the log evidences; it depends on the priors (see
+        The difference of the log evidences (:func:`~bellmodels.inference.log_bayes_factor`:
+        runs of the same seed are paired); it depends on the priors (see
         :func:`bellmodels.inference.estimate_log_evidence`). Raises ``ValueError`` when either
         evidence has a Monte Carlo error above :data:`~bellmodels.inference.EVIDENCE_SE_MAX`,
-        unless ``allow_unreliable``.
-
-        >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
-        ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
-        >>> res.bayes_factor("quantum-singlet", "local-polytope")
-        LogBayesFactor(log_bf=4.0, se=0.5)
+        unless ``allow_unreliable`` (see the class's example).
         """
-        if a not in self.evidence or b not in self.evidence:
+        ev = self.evidence
+        if a not in ev or b not in ev:
             raise ValueError("no evidence for both models: run compare(..., evidence=True)")
-        bad = [n for n in (a, b) if not evidence_reliable(self.evidence[n][1])]
+        bad = [n for n in (a, b) if not ev[n].reliable]
         if bad and not allow_unreliable:
             raise ValueError(
                 f"the log evidence of {bad} has Monte Carlo error above "
@@ -205,16 +262,7 @@ class Comparison:
                 "more SMC particles or runs (evidence_draws, evidence_chains), or pass "
                 "allow_unreliable=True"
             )
-        est = self._estimates()
-        return log_bayes_factor(est[a], est[b])
-
-    def _estimates(self) -> dict[str, EvidenceEstimate]:
-        """Every model's evidence as an estimate: the stored one (its runs pair with another's
-        of the same seed), else ``(value, se)`` alone (errors then add in quadrature)."""
-        return {
-            n: self.evidence_estimates.get(n) or EvidenceEstimate(v, se, "given", (), math.nan)
-            for n, (v, se) in self.evidence.items()
-        }
+        return log_bayes_factor(ev[a], ev[b])
 
     def bayes_factors(self) -> pd.DataFrame:
         """log Bayes factors of every row model over every column model, with their errors.
@@ -222,13 +270,8 @@ class Comparison:
         A DataFrame with a two-level column index (``"log_bf"``, ``"se"``) over the models;
         entries involving an unreliable evidence (:func:`~bellmodels.inference.evidence_reliable`)
         are NaN. The Bayes factors depend on the models' stated priors.
-
-        >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
-        ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
-        >>> float(res.bayes_factors()["log_bf"].loc["quantum-singlet", "local-polytope"])
-        4.0
         """
-        lbf, se = log_bayes_factors(self._estimates())
+        lbf, se = log_bayes_factors(self.evidence)
         return pd.concat({"log_bf": lbf, "se": se}, axis=1)
 
     def model_probabilities(self) -> pd.Series:
@@ -236,26 +279,61 @@ class Comparison:
 
         ``p(m | data) = Z_m / sum_k Z_k`` over the models whose evidence is reliable (the others
         are NaN and take no share: their evidence is not known well enough to normalise with).
-
-        >>> res = Comparison(pd.DataFrame(columns=list(ROW_KEYS)),
-        ...                  evidence={"quantum-singlet": (-100.0, 0.3), "local-polytope": (-104.0, 0.4)})
-        >>> p = res.model_probabilities()
-        >>> p.idxmax(), round(float(p["local-polytope"]), 4)
-        ('quantum-singlet', 0.018)
         """
-        out = pd.Series(np.nan, index=list(self.evidence), name="p_model", dtype=float)
-        ok = [n for n, (_, se) in self.evidence.items() if evidence_reliable(se)]
+        ev = self.evidence
+        out = pd.Series(np.nan, index=list(ev), name="p_model", dtype=float)
+        ok = [n for n, est in ev.items() if est.reliable]
         if ok:
-            lz = np.array([self.evidence[n][0] for n in ok])
+            lz = np.array([ev[n].log_evidence for n in ok])
             out[ok] = np.exp(lz - np.logaddexp.reduce(lz))
         return out
 
 
-def _audit_means(idata: Any) -> tuple[float | None, float | None]:
-    inv = invariant_draws(idata)
-    if "mi_bits" not in inv:
-        return None, None
-    return float(inv["mi_bits"].mean()), float(inv["hall_M"].mean())
+def _row(s: FitSummary, ranked: Any) -> dict[str, Any]:
+    """A summary's row of :attr:`Comparison.table` (the ranking's ``elpd_diff``, ``dse``,
+    ``weight``; the posterior means of MI and M under the comparison row keys of docs/architecture.md)."""
+    ev = s.evidence
+    return {
+        "model": s.model,
+        "elpd_loo": s.elpd_loo,
+        "se": s.se,
+        **{k: float(ranked[k]) for k in ("elpd_diff", "dse", "weight")},
+        "p_loo": s.p_loo,
+        "pareto_k_max": s.pareto_k_max,
+        "log_evidence": ev.log_evidence if ev else float("nan"),
+        "log_evidence_se": ev.se if ev else float("nan"),
+        "log_evidence_method": ev.method if ev else None,
+        "S_mean": s.S_mean,
+        "S_hdi": list(s.S_hdi) if s.S_hdi is not None else None,
+        "mi_bits": s.mi_bits_mean,
+        "hall_M": s.hall_M_mean,
+        "classification": s.classification,
+        "diagnostics_ok": s.diagnostics_ok,
+    }
+
+
+def check_save_targets(
+    out_dir: str | os.PathLike[str], names: Sequence[str], *, overwrite: bool = False
+) -> Path:
+    """The directory :meth:`Comparison.save` would write to, checked before any fit is run:
+    ``ValueError`` naming a model whose name is not a plain file name or an ``out_dir`` that is
+    a file; ``FileExistsError`` naming a target that exists, unless ``overwrite``.
+
+    >>> import tempfile
+    >>> check_save_targets(tempfile.mkdtemp(), ["quantum-singlet"]).is_dir()
+    True
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{str(out)!r} exists and is not a directory")
+    for n in names:
+        if not n or "/" in n or "\\" in n or n.startswith("."):
+            raise ValueError(f"model name {n!r} is not a plain file name: cannot save its fit")
+    if not overwrite:
+        for p in [out / f"{n}.nc" for n in names] + [out / COMPARISON_FILE]:
+            if p.exists():
+                raise FileExistsError(f"{str(p)!r} exists (pass overwrite=True to replace it)")
+    return out
 
 
 def _check_fit_options(
@@ -273,142 +351,6 @@ def _check_fit_options(
             )
         out[name] = dict(opts)
     return out
-
-
-def _cells(values: Any, counts: np.ndarray) -> np.ndarray:
-    v = np.asarray([np.nan if x is None else x for x in np.ravel(values)], dtype=float)
-    if v.shape != counts.shape:
-        raise ValueError(f"{v.size} per-cell LOO values for {counts.size} cells")
-    if np.any(~np.isfinite(v[counts > 0])):
-        raise ValueError("a per-cell LOO value is missing or non-finite in an occupied cell")
-    return np.where(counts > 0, v, 0.0)
-
-
-def stacking_weights(loo_cells: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Stacking weights of K models from per-cell LOO values ``(n_cells, K)`` and cell counts.
-
-    Maximises sum_c n_c log sum_k w_k exp(elpd_ck) over the simplex (Yao, Vehtari, Simpson &
-    Gelman, Bayesian Analysis 13, 917 (2018)): the per-trial objective of ``az.compare``'s
-    ``method="stacking"``, with every trial of a cell counted once through its count. Hand-written
-    because ArviZ takes no frequency weights and expanding the counts to trials would make the
-    memory grow with the number of trials. Solved as ArviZ does (the first K - 1 weights free,
-    SLSQP from the uniform weights), on the objective divided by N so its scale does not grow
-    with the data.
-
-    >>> cells = np.log([[0.5, 0.25], [0.5, 0.75]])
-    >>> stacking_weights(cells, np.array([50, 50])).round(3).tolist()
-    [1.0, 0.0]
-    """
-    x = np.asarray(loo_cells, dtype=float)
-    n = np.asarray(counts, dtype=float)
-    occ = n > 0
-    x, n = x[occ], n[occ] / n[occ].sum()
-    n_models = x.shape[1]
-    if n_models == 1:
-        return np.ones(1)
-    shift = x.max(axis=1, keepdims=True)  # log-sum-exp: exp() of values <= 0 only
-    e = np.exp(x - shift)
-    km1 = n_models - 1
-
-    def full(w: np.ndarray) -> np.ndarray:
-        return np.concatenate((w, [max(1.0 - float(np.sum(w)), 0.0)]))
-
-    def score(w: np.ndarray) -> float:
-        return -float(np.dot(n, np.log(e @ full(w))))
-
-    def grad(w: np.ndarray) -> np.ndarray:
-        mix = e @ full(w)
-        return -((e[:, :km1] - e[:, km1:]) / mix[:, None]).T @ n
-
-    res = minimize(
-        score,
-        np.full(km1, 1.0 / n_models),
-        jac=grad,
-        bounds=[(0.0, 1.0)] * km1,
-        constraints=[
-            {"type": "ineq", "fun": lambda w: 1.0 - np.sum(w)},
-            {"type": "ineq", "fun": np.sum},
-        ],
-        options={"ftol": 1e-12, "maxiter": 1000},
-    )
-    return full(res.x)
-
-
-def rank(
-    loo_cells: Mapping[str, Any],
-    cell_counts: Any,
-    diagnostics_ok: Mapping[str, bool],
-) -> pd.DataFrame:
-    """The one ranking rule: order fits by ELPD-LOO, gate-passing fits first.
-
-    Parameters
-    ----------
-    loo_cells
-        Model name -> per-cell pointwise LOO values (the ``loo_cells`` of
-        :func:`bellmodels.inference.loo`; NaN or None where a cell has no trials).
-    cell_counts
-        The trials per cell (``cell_counts``), the same cells for every model.
-    diagnostics_ok
-        Model name -> whether its fit passed the diagnostics gate.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by model, best first: sound fits (best ``elpd_loo`` first, ties in the input
-        order), then failing fits (likewise). Columns ``rank`` (0 = best), ``elpd_loo``, ``se``,
-        ``elpd_diff`` and ``dse`` (against the best sound fit, or the best fit when none is sound),
-        ``weight`` (stacking over the sound fits only, :func:`stacking_weights`; NaN for the
-        others) and ``diagnostics_ok``. Every number comes from the cells weighted by their
-        counts, never from a per-trial expansion, and equals what ``az.compare`` gives on the
-        expanded trials.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> cells = {"a": np.log([0.4, 0.1, 0.1, 0.4]), "b": np.log([0.3, 0.2, 0.2, 0.3])}
-    >>> t = rank(cells, [40, 10, 10, 40], {"a": False, "b": True})
-    >>> list(t.index), bool(np.isnan(t.loc["a", "weight"])), bool(t.loc["a", "elpd_diff"] < 0)
-    (['b', 'a'], True, True)
-    """
-    n = np.asarray(cell_counts, dtype=np.int64).ravel()
-    if n.sum() <= 0:
-        raise ValueError("rank needs counts with at least one trial")
-    names = list(loo_cells)
-    if not names:
-        raise ValueError("rank needs at least one model")
-    missing = [m for m in names if m not in diagnostics_ok]
-    if missing:
-        raise ValueError(f"no diagnostics verdict for {missing}")
-    x = {m: _cells(loo_cells[m], n) for m in names}
-    stats = {m: weighted_sum_and_se(x[m], n) for m in names}
-    ok = {m: bool(diagnostics_ok[m]) for m in names}
-
-    def by_elpd(group: list[str]) -> list[str]:
-        return sorted(group, key=lambda m: -stats[m][0])  # stable: ties keep the input order
-
-    sound = by_elpd([m for m in names if ok[m]])
-    order = sound + by_elpd([m for m in names if not ok[m]])
-    ref = order[0]
-    weights = dict.fromkeys(names, float("nan"))
-    if sound:
-        w = stacking_weights(np.column_stack([x[m] for m in sound]), n)
-        weights.update(zip(sound, (float(v) for v in w), strict=True))
-    rows = []
-    for i, m in enumerate(order):
-        elpd_diff, dse = weighted_sum_and_se(x[ref] - x[m], n) if m != ref else (0.0, 0.0)
-        rows.append(
-            {
-                "model": m,
-                "rank": i,
-                "elpd_loo": stats[m][0],
-                "se": stats[m][1],
-                "elpd_diff": elpd_diff,
-                "dse": dse,
-                "weight": weights[m],
-                "diagnostics_ok": ok[m],
-            }
-        )
-    return pd.DataFrame(rows).set_index("model")
 
 
 @renamed_keywords(progress="progressbar")
@@ -429,51 +371,35 @@ def compare(
     evidence_chains: int = 4,
     evidence_hmc_steps: int = 8,
     fit_options: Mapping[str, Mapping[str, Any]] | None = None,
+    hdi_prob: float = HDI_PROB,
+    callback: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Fit every model to ``counts`` and compare them; best first.
+    """Fit every model to ``counts`` and compare them: a :class:`Comparison`, best first.
+
+    Each model is fitted (:func:`bellmodels.inference.fit`) and summarised once
+    (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked (:func:`rank`) and
+    returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is written or printed
+    (saving is :meth:`Comparison.save`). Each fit's chains run in parallel processes (PyMC).
 
     Parameters
     ----------
-    models
-        Registry names or model instances (at least one; names must be distinct).
-    counts
-        The data.
-    draws, tune, chains, sampler
-        Passed to :func:`bellmodels.inference.fit`.
+    models, counts
+        Registry names or model instances (distinct names), and the data.
+    draws, tune, chains, sampler, fit_options
+        Passed to :func:`bellmodels.inference.fit`; ``fit_options`` overrides them per model
+        (``{name: {key: value}}``, keys among :data:`FIT_OPTION_KEYS`).
     seed
-        Seed of every fit and evidence run (``None`` draws one). Every model gets the *same*
-        seed, as in a study: common random numbers, so models that predict the same behaviour
-        (quantum-singlet and hall2010, say) get identical fits and tie exactly, and a difference
-        between models is never Monte Carlo noise from different streams. A rerun with the same
-        seed gives the same table.
-    evidence, evidence_method
-        Also estimate the log evidence, by ``"smc"`` tempered from the prior with HMC moves
-        (default), ``"reverse-smc"`` back from the fit's draws, ``"bridge"`` sampling on the
-        draws or ``"pymc-smc"`` (:func:`bellmodels.inference.estimate_log_evidence`).
-    evidence_draws, evidence_chains, evidence_hmc_steps
-        Particles, independent runs (the Monte Carlo error is their spread) and HMC transitions
-        per stage of the SMC methods.
-    out_dir
-        If given, each fit is written there as ``<model>.nc`` (atomically), with the model's LOO,
-        evidence and diagnostics in its attrs.
-    progressbar
-        One line per step on stderr.
-    fit_options
-        Per-model overrides of the fit's settings, model name -> ``{key: value}`` with keys among
-        :data:`FIT_OPTION_KEYS` (e.g. ``{"rbm": {"draws": 3000}}``): the machines' MI mixes
-        slowest and needs more draws than the explicit models to pass the gate.
-
-    Returns
-    -------
-    Comparison
-        ``.table`` (columns :data:`ROW_KEYS`), ``.fits``, ``.loo``, ``.diagnostics``,
-        ``.evidence``; ``.to_records()``, ``.to_markdown()``, ``.bayes_factor(a, b)``.
-
-    Notes
-    -----
-    Fits run one after the other in this process; each fit's chains run in parallel processes
-    (PyMC), which already uses both cores of a small machine. (Parallel *models* would need
-    processes with separate PyTensor compile directories, as in :mod:`bellmodels.study`.)
+        Seed of every fit and evidence run (``None`` draws one), the *same* for every model, as
+        in a study: common random numbers, so equivalent models (quantum-singlet and hall2010)
+        get identical fits and tie exactly.
+    evidence, evidence_method, evidence_draws, evidence_chains, evidence_hmc_steps
+        Whether and how to estimate the log evidence (SMC particles, independent runs and HMC
+        transitions per stage: :func:`bellmodels.inference.estimate_log_evidence`).
+    out_dir, hdi_prob
+        ``.save(out_dir, overwrite=True)`` after the fits (its targets checked before them); the
+        mass of the highest-density interval of S (``S_hdi``).
+    progressbar, callback
+        Progress lines go to ``callback`` if given, else to stderr unless ``progressbar=False``.
 
     Examples
     --------
@@ -482,6 +408,55 @@ def compare(
         res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)
         res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]
     """
+    instances = _models(models, counts)
+    per_model = _check_fit_options(fit_options, [m.name for m in instances])
+    if out_dir is not None:
+        check_save_targets(out_dir, [m.name for m in instances], overwrite=True)
+    s = draw_seed(seed)  # one seed for every model (common random numbers; see ``seed`` above)
+    say = callback or (_print_progress if progressbar else _silent)
+    settings = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
+    how = {
+        "evidence": evidence,
+        "evidence_method": evidence_method,
+        "evidence_draws": evidence_draws,
+        "evidence_chains": evidence_chains,
+        "evidence_hmc_steps": evidence_hmc_steps,
+        "hdi_prob": hdi_prob,
+    }
+    runs = [
+        _fit_one(m, counts, s, settings | per_model.get(m.name, {}), how, say) for m in instances
+    ]
+    names = [r[2].model for r in runs]
+    fits, loos, summaries = ({n: r[i] for n, r in zip(names, runs, strict=True)} for i in range(3))
+    res = Comparison.from_summaries(summaries, fits=fits, loo=loos)
+    for path in res.save(out_dir, overwrite=True) if out_dir is not None else ():
+        say(f"wrote {path}")
+    return res
+
+
+def _fit_one(
+    model: Any,
+    counts: Counts,
+    seed: int,
+    opts: Mapping[str, Any],
+    how: Mapping[str, Any],
+    say: Callable[[str], None],
+) -> tuple[Any, Any, FitSummary]:
+    """One model of :func:`compare`: its fit, its LOO and its :class:`FitSummary`."""
+    say(f"fitting {model.name} (seed {seed})")
+    idata = fit(model, counts, seed=seed, **opts)
+    elpd = loo(idata)
+    cores = min(how["evidence_chains"], os.cpu_count() or 1)  # for "pymc-smc"
+    summary = summarize_fit(
+        model, counts, idata, elpd=elpd, seed=seed, cores=cores, callback=say, **how
+    )
+    if not summary.diagnostics_ok:
+        say(f"{model.name} FAILS the diagnostics gate: {'; '.join(summary.reasons[:3])}")
+    return idata, elpd, summary
+
+
+def _models(models: Sequence[Any] | str, counts: Counts) -> list[Any]:
+    """The model instances to compare (checked: Counts data, at least one, distinct names)."""
     if not isinstance(counts, Counts):
         raise ValueError(f"counts must be a bellmodels Counts table, got {type(counts).__name__}")
     if isinstance(models, str):
@@ -493,91 +468,25 @@ def compare(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ValueError(f"model names must be distinct; repeated: {dupes}")
-    # one seed for every model (common random numbers; see ``seed`` above)
-    s = draw_seed(seed)
-
-    def say(msg: str) -> None:
-        if progressbar:
-            print(f"[compare] {msg}", file=sys.stderr, flush=True)
-
-    per_model = _check_fit_options(fit_options, names)
-    res = Comparison(table=pd.DataFrame(columns=list(ROW_KEYS)))
-    for model, name in zip(instances, names, strict=True):
-        say(f"fitting {name} (seed {s})")
-        opts = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
-        opts |= per_model.get(name, {})
-        idata = fit(model, counts, seed=s, **opts)
-        res.fits[name] = idata
-        res.loo[name] = loo(idata)
-        res.diagnostics[name] = diagnostics(idata)
-        if evidence:
-            say(f"evidence of {name} ({evidence_method})")
-            est = estimate_log_evidence(
-                model,
-                counts,
-                idata,
-                method=evidence_method,
-                seed=s,
-                evidence_draws=evidence_draws,
-                evidence_chains=evidence_chains,
-                evidence_hmc_steps=evidence_hmc_steps,
-                cores=min(evidence_chains, os.cpu_count() or 1),
-            )
-            res.evidence[name] = (est.log_evidence, est.se)
-            res.evidence_estimates[name] = est
-        d = res.diagnostics[name]
-        if not d["ok"]:
-            say(f"{name} FAILS the diagnostics gate: {'; '.join(d['reasons'][:3])}")
-
-    ranking = rank(
-        {n: res.loo[n]["loo_cells"] for n in names},
-        res.loo[names[0]]["cell_counts"],
-        {n: res.diagnostics[n]["ok"] for n in names},
-    )
-    rows: list[dict[str, Any]] = [
-        {"model": n, **{k: float(ranking.loc[n, k]) for k in ("elpd_diff", "dse", "weight")}}
-        for n in ranking.index
-    ]
-    for row in rows:
-        n = row["model"]
-        idata, elpd = res.fits[n], res.loo[n]
-        k_cells = np.asarray(elpd["pareto_k_cells"], dtype=float)
-        s = idata.posterior["S"].values if "S" in idata.posterior else None
-        mi, hm = _audit_means(idata)
-        ev = res.evidence.get(n, (float("nan"), float("nan")))
-        row.update(
-            {
-                "elpd_loo": float(elpd["elpd_loo"]),
-                "se": float(elpd["se"]),
-                "p_loo": float(elpd["p_loo"]),
-                "pareto_k_max": float(np.nanmax(k_cells)),
-                "log_evidence": ev[0],
-                "log_evidence_se": ev[1],
-                "log_evidence_method": evidence_method if n in res.evidence else None,
-                "S_mean": float(s.mean()) if s is not None else float("nan"),
-                "S_hdi": list(_arviz.hdi(s, HDI_PROB)) if s is not None else None,
-                "mi_bits": mi,
-                "hall_M": hm,
-                "classification": idata.attrs.get("classification"),
-                "diagnostics_ok": bool(res.diagnostics[n]["ok"]),
-            }
-        )
-    res.table = pd.DataFrame(rows, columns=list(ROW_KEYS)).reset_index(drop=True)
-
-    if out_dir is not None:
-        out = Path(out_dir)
-        for row in res.to_records():
-            n = row["model"]
-            idata = res.fits[n]
-            idata.attrs = dict(idata.attrs) | {
-                "comparison_row": json.dumps(row),
-                "diagnostics": json.dumps(res.diagnostics[n]),
-            }
-            atomic_write(
-                out / f"{n}.nc", lambda tmp, idata=idata: _arviz.to_netcdf(idata, str(tmp))
-            )
-            say(f"wrote {out / (n + '.nc')}")
-    return res
+    return instances
 
 
-__all__ = ["FIT_OPTION_KEYS", "ROW_KEYS", "Comparison", "compare", "rank", "stacking_weights"]
+def _print_progress(msg: str) -> None:
+    """The default progress of :func:`compare`: one line on stderr."""
+    print(f"[compare] {msg}", file=sys.stderr, flush=True)
+
+
+def _silent(msg: str) -> None:
+    """No progress."""
+
+
+__all__ = [
+    "COMPARISON_FILE",
+    "FIT_OPTION_KEYS",
+    "ROW_KEYS",
+    "Comparison",
+    "check_save_targets",
+    "compare",
+    "rank",
+    "stacking_weights",
+]

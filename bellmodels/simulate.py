@@ -18,7 +18,7 @@ benchmarks page).
 Example
 -------
 >>> from bellmodels import Scenario, simulate_singlet
->>> trials = simulate_singlet(Scenario.chsh(), n=1000, seed=0)
+>>> trials = simulate_singlet(Scenario.chsh(), n_trials=1000, seed=0)
 >>> len(trials), trials.counts().total
 (1000, 1000)
 """
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels._util import renamed_keywords
 from bellmodels.data import MAX_COUNT, Trials
 from bellmodels.scenario import Scenario
 
@@ -70,20 +71,21 @@ def _check_visibility(visibility: float) -> float:
     return v
 
 
+@renamed_keywords(n="n_trials")
 def simulate_singlet(
     scenario: Scenario,
-    n: int,
+    n_trials: int,
     seed: int | np.random.Generator | None,
     visibility: float = 1.0,
     setting_probs: Any = None,
 ) -> Trials:
-    """Draw ``n`` trials of the singlet (or a Werner state of visibility ``V``).
+    """Draw ``n_trials`` trials of the singlet (or a Werner state of visibility ``V``).
 
     Parameters
     ----------
     scenario
         Settings and their angles (radians); any number of settings per party.
-    n
+    n_trials
         Number of trials, a whole number in ``0..MAX_COUNT`` (:data:`bellmodels.data.MAX_COUNT`;
         all trials are held in memory, about 20 bytes each while drawing).
     seed
@@ -109,20 +111,21 @@ def simulate_singlet(
     -------
     >>> import numpy as np
     >>> from bellmodels import Scenario, simulate_singlet
-    >>> t = simulate_singlet(Scenario.chsh(), n=200_000, seed=1)
+    >>> t = simulate_singlet(Scenario.chsh(), n_trials=200_000, seed=1)
     >>> same = t.outcome_a == t.outcome_b
     >>> pair = (t.setting_a == 0) & (t.setting_b == 0)
     >>> e = 2 * same[pair].mean() - 1   # E(a, b) = -cos(pi/4) = -0.707
     >>> bool(abs(e + np.cos(np.pi / 4)) < 0.02)
     True
     """
+    n = n_trials
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise ValueError(f"n_trials must be a non-negative integer, got {n!r}")
     if n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n}")
+        raise ValueError(f"n_trials must be a non-negative integer, got {n}")
     if n > MAX_COUNT:
         raise ValueError(
-            f"n = {n} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}, the bound on every count "
+            f"n_trials = {n} exceeds MAX_COUNT = 2**53 = {MAX_COUNT}, the bound on every count "
             "(bellmodels.data.MAX_COUNT)"
         )
     v = _check_visibility(visibility)

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted(set(args.models.split(",")) - set(names))
     if missing:
         print(f"not registered (skipped): {missing}")
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=args.trials, seed=0).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=args.trials, seed=0).counts()
     for run in range(args.repeat):
         t0 = time.perf_counter()
         res = bm.compare(names, counts, seed=1, evidence=not args.no_evidence, progressbar=True)

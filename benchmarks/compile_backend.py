@@ -42,7 +42,7 @@ from bellmodels import models
 from bellmodels.inference.fit import build_model
 from bellmodels.inference._evidence_kernels import FreeSpace
 from bellmodels.inference._tempered_smc import TemperedParts
-counts = bm.simulate_singlet(bm.Scenario.chsh(), n=100_000, seed=0).counts()
+counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=100_000, seed=0).counts()
 pmodel = build_model(models.get(name), counts)
 space = FreeSpace(pmodel)
 mode = None if mode == "C" else mode

@@ -42,7 +42,7 @@ def main() -> dict:
     from bellmodels import _arviz
 
     t0 = time.perf_counter()
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=2000, seed=0).counts()
     res = bm.compare(
         list(MODELS),
         counts,

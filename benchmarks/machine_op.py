@@ -68,7 +68,7 @@ from bellmodels.inference._backend import numba_quiet
 from bellmodels.inference._evidence_kernels import FreeSpace
 from bellmodels.inference._tempered_smc import TemperedParts
 from bellmodels.inference.fit import _initvals, build_model
-counts = bm.simulate_singlet(bm.Scenario.chsh(), n=100_000, seed=0).counts()
+counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=100_000, seed=0).counts()
 model = models.get(name)
 pmodel = build_model(model, counts)
 init, _ = _initvals(model, counts, "auto", pmodel)

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     import bellmodels as bm
     from bellmodels.inference import available_samplers
 
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=args.trials, seed=args.seed).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=args.trials, seed=args.seed).counts()
     rows = [
         (
             "rbm",

@@ -27,7 +27,7 @@ def small(tmp_path_factory):
     the CHSH boundary; on the PyMC 6 line one run gave R-hat 1.0166). The ranking rule itself is
     tested on fits built to pass or fail
     (``test_rank_puts_failing_fits_last_unweighted_and_measured_against_the_best_sound_one``)."""
-    counts = bm.simulate_singlet(Scenario.chsh(), n=3000, seed=11).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=3000, seed=11).counts()
     out = tmp_path_factory.mktemp("fits")
     res = compare(
         [SaturatedDirichlet(), "local-polytope"],
@@ -54,12 +54,25 @@ def test_table_has_exactly_the_design_keys(small):
     assert "unreliable" not in md  # no evidence computed, nothing to flag
 
 
-def test_markdown_names_unreliable_evidence(small):
+def _with_evidence(summaries, evidence):
+    """The summaries with the given ``{model: (log_evidence, se)}`` as their evidence."""
     import dataclasses
+
+    from bellmodels.inference import EvidenceEstimate
+
+    return [
+        dataclasses.replace(s, evidence=EvidenceEstimate(*evidence[s.model], "smc", (), 0.0))
+        for s in summaries
+    ]
+
+
+def test_markdown_names_unreliable_evidence(small):
+    from bellmodels.comparison import Comparison
 
     _, res, _ = small
     names = list(res.table["model"])
-    shaky = dataclasses.replace(res, evidence={names[0]: (-10.0, 0.2), names[1]: (-12.0, 40.0)})
+    ev = {names[0]: (-10.0, 0.2), names[1]: (-12.0, 40.0)}
+    shaky = Comparison.from_summaries(_with_evidence(res.summaries.values(), ev))
     last = shaky.to_markdown().rstrip().splitlines()[-1]
     assert last.startswith("Evidence unreliable") and last.endswith(f": {names[1]}.")
 
@@ -94,8 +107,10 @@ def test_order_and_statistics_are_consistent(small):
     assert sat["elpd_loo"] - lp["elpd_loo"] > 5 * max(lp["dse"], sat["dse"])
 
 
-def test_a_failing_fit_is_marked_and_not_weighted():
-    counts = bm.simulate_singlet(Scenario.chsh(), n=500, seed=1).counts()
+def test_a_failing_fit_is_marked_and_not_weighted(capsys):
+    """...and compare prints nothing itself: its progress goes to the callback."""
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=500, seed=1).counts()
+    lines: list[str] = []
     res = compare(
         [SaturatedDirichlet()],
         counts,
@@ -104,16 +119,26 @@ def test_a_failing_fit_is_marked_and_not_weighted():
         chains=2,
         seed=1,
         evidence=False,
-        progressbar=False,
+        callback=lines.append,
     )
     row = res.to_records()[0]
     assert row["diagnostics_ok"] is False and row["weight"] is None
     assert res.diagnostics["test-saturated-dirichlet"]["reasons"]
+    assert (
+        res.summaries["test-saturated-dirichlet"].reasons
+        == res.diagnostics["test-saturated-dirichlet"]["reasons"]
+    )
+    assert lines[0] == "fitting test-saturated-dirichlet (seed 1)"
+    assert lines[-1].startswith("test-saturated-dirichlet FAILS the diagnostics gate: ")
+    assert "[compare]" not in capsys.readouterr().err
 
 
 def test_out_dir_holds_one_complete_netcdf_per_fit_and_no_temp_file(small):
+    from bellmodels.inference import FitSummary
+
     _counts, res, out = small
     assert sorted(p.name for p in out.iterdir()) == [
+        "comparison.json",
         "local-polytope.nc",
         "test-saturated-dirichlet.nc",
     ]
@@ -121,6 +146,40 @@ def test_out_dir_holds_one_complete_netcdf_per_fit_and_no_temp_file(small):
     assert back.attrs["model"] == "local-polytope"
     row = json.loads(back.attrs["comparison_row"])
     assert row == next(r for r in res.to_records() if r["model"] == "local-polytope")
+    stored = FitSummary.from_dict(json.loads(back.attrs["fit_summary"]))
+    assert stored.to_dict() == res.summaries["local-polytope"].to_dict()
+    assert json.loads((out / "comparison.json").read_text()) == res.to_records()
+
+
+def test_save_refuses_existing_files_unless_overwrite(small, tmp_path):
+    _counts, res, _ = small
+    written = res.save(tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in tmp_path.iterdir())
+    before = (tmp_path / "comparison.json").read_bytes()
+    with pytest.raises(FileExistsError, match=r"test-saturated-dirichlet\.nc.*overwrite=True"):
+        res.save(tmp_path)
+    assert (tmp_path / "comparison.json").read_bytes() == before
+    assert len(res.save(tmp_path, overwrite=True)) == 3
+    with pytest.raises(ValueError, match="not a directory"):
+        res.save(tmp_path / "comparison.json")
+
+
+def test_cli_refuses_files_out_already_holds_before_fitting(tmp_path, monkeypatch, capsys):
+    """``--out DIR`` whose fit file exists: refused before any fit (exit 2), the file kept."""
+    import bellmodels.comparison
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("compare ran before --out was checked")
+
+    monkeypatch.setattr(bellmodels.comparison, "compare", no_fit)
+    (tmp_path / "quantum-singlet.nc").write_text("keep me")
+    argv = ["compare", "--data", "weihs1998", "--models", "quantum-singlet", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "quantum-singlet.nc" in err and "overwrite" in err
+    assert (tmp_path / "quantum-singlet.nc").read_text() == "keep me"
+    with pytest.raises(AssertionError, match="before --out was checked"):
+        main([*argv, "--overwrite"])  # allowed: it goes on to fit
 
 
 def test_a_saved_fit_rebuilds_its_model(small):
@@ -191,7 +250,7 @@ def test_fit_options_reach_the_fit_and_bad_ones_are_named(small):
 
 
 def test_bad_compare_input():
-    counts = bm.simulate_singlet(Scenario.chsh(), n=100, seed=1).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=100, seed=1).counts()
     with pytest.raises(ValueError, match="distinct"):
         compare(["local-polytope", "local-polytope"], counts, progressbar=False)
     with pytest.raises(ValueError, match="Counts"):
@@ -202,7 +261,7 @@ def test_bad_compare_input():
 def test_acceptance_20000_singlet_trials(tmp_path):
     """Acceptance: local-polytope loses by > 5 dse, its S never exceeds 2,
     quantum-singlet and hall2010 tie within 2 dse, all fits pass the gate."""
-    counts = bm.simulate_singlet(Scenario.chsh(), n=20_000, seed=2017).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=20_000, seed=2017).counts()
     names = [n for n in ("quantum-singlet", "hall2010", "local-polytope") if n in bm.models.names()]
     res = compare(names, counts, seed=1, evidence=True, out_dir=tmp_path, progressbar=True)
     print(res.to_markdown(digits=3))
@@ -260,14 +319,18 @@ def test_cli_compare_json(tmp_path, capsys):
 def test_bayes_factor_refuses_unreliable_smc_evidence():
     """A log evidence whose SMC chains disagree by more than EVIDENCE_SE_MAX gives no Bayes
     factor unless asked; reliable ones give the difference with errors in quadrature."""
-    import pandas as pd
-
     from bellmodels.comparison import Comparison
+    from bellmodels.inference import FitSummary
 
-    res = Comparison(
-        table=pd.DataFrame(columns=list(ROW_KEYS)),
-        evidence={"a": (-100.0, 0.3), "b": (-104.0, 0.4), "rbm": (-119376.3, 1003.3)},
-    )
+    ev = {"a": (-100.0, 0.3), "b": (-104.0, 0.4), "rbm": (-119376.3, 1003.3)}
+    cells = {"a": [0.4, 0.1, 0.1, 0.4], "b": [0.3, 0.2, 0.2, 0.3], "rbm": [0.25] * 4}
+    fits = [
+        FitSummary(
+            m, loo_cells=tuple(np.log(c)), cell_counts=(4, 1, 1, 4), diagnostics={"ok": True}
+        )
+        for m, c in cells.items()
+    ]
+    res = Comparison.from_summaries(_with_evidence(fits, ev))
     lbf, se = res.bayes_factor("a", "b")
     assert lbf == pytest.approx(4.0) and se == pytest.approx(0.5)
     with pytest.raises(ValueError, match="rbm"):

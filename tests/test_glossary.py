@@ -81,10 +81,11 @@ def toml_keys() -> set[str]:
 def json_keys() -> set[str]:
     import bellmodels as bm
     from bellmodels.comparison import ROW_KEYS
+    from bellmodels.inference.summary import SUMMARY_KEYS
 
     model_audit = bm.audit(bm.models.get("bell1964"), compute_min_mi=False).to_dict()
     data_audit = bm.audit(bm.datasets.load("weihs1998"), compute_min_mi=False).to_dict()
-    return set(model_audit) | set(data_audit) | set(ROW_KEYS)
+    return set(model_audit) | set(data_audit) | set(ROW_KEYS) | set(SUMMARY_KEYS)
 
 
 def netcdf_variables() -> set[str]:

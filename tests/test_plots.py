@@ -14,7 +14,7 @@ def correlators_of(p):
 
 
 def test_data_correlators_known_value_and_se():
-    counts = simulate_singlet(Scenario.chsh(), n=40_000, seed=2).counts().values
+    counts = simulate_singlet(Scenario.chsh(), n_trials=40_000, seed=2).counts().values
     e, se = plots.data_correlators(counts)
     truth = correlators_of(singlet_behaviour(Scenario.chsh()))
     assert np.all(np.abs(e - truth) < 4 * se)
@@ -22,7 +22,7 @@ def test_data_correlators_known_value_and_se():
 
 
 def test_correlator_figure_draws_data_and_models(tmp_path, chsh):
-    counts = simulate_singlet(chsh, n=10_000, seed=0).counts().values
+    counts = simulate_singlet(chsh, n_trials=10_000, seed=0).counts().values
     e, _se = plots.data_correlators(counts)
     singlet = correlators_of(singlet_behaviour(chsh))
     fig = plots.plot_correlators(
@@ -184,7 +184,7 @@ def _fake_fit(seed=0, chains=2, draws=200):
 
 def test_diagnostics_figure_rank_energy_and_ppc(tmp_path, chsh):
     idata = _fake_fit()
-    counts = simulate_singlet(chsh, n=20_000, seed=1).counts().values
+    counts = simulate_singlet(chsh, n_trials=20_000, seed=1).counts().values
     fig = plots.plot_diagnostics(idata, counts, chsh, title="fake")
     titles = [ax.get_title() for ax in fig.axes]
     assert "rank plot: S" in titles and "rank plot: hall_M" in titles and "NUTS energy" in titles

@@ -109,10 +109,18 @@ def test_visibility_outside_0_1_is_refused(v):
 
 @pytest.mark.parametrize("n", [-1, 2.5, True])
 def test_bad_n_is_refused(n):
-    with pytest.raises(ValueError, match="n must be a non-negative integer"):
+    with pytest.raises(ValueError, match="n_trials must be a non-negative integer"):
         simulate_singlet(Scenario.chsh(), n, seed=0)
 
 
 def test_zero_trials():
     t = simulate_singlet(Scenario.chsh(), 0, seed=0)
     assert len(t) == 0 and t.counts().total == 0
+
+
+def test_the_old_keyword_n_names_n_trials():
+    from bellmodels import Scenario, simulate_singlet
+
+    with pytest.raises(TypeError, match="keyword 'n' was renamed to 'n_trials'"):
+        simulate_singlet(Scenario.chsh(), n=10, seed=0)
+    assert simulate_singlet(Scenario.chsh(), n_trials=10, seed=0).counts().total == 10

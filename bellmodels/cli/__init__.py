@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 EXAMPLES = """examples:
-  bellmodels simulate --n 100000 --seed 0 --out counts.csv
+  bellmodels simulate --n-trials 100000 --seed 0 --out counts.csv
   bellmodels datasets list
   bellmodels datasets show delft2015
   bellmodels audit rbm-weinstein2017 --json

@@ -1,7 +1,8 @@
 """``bellmodels compare --data FILE|DATASET --models a,b,c``: fit and compare models.
 
 Prints the comparison table (Markdown, or JSON rows with ``--json``); ``--out DIR`` saves one
-NetCDF per fit and ``comparison.json`` there. Exit code 1 when any fit fails the diagnostics
+NetCDF per fit and ``comparison.json`` there (:meth:`~bellmodels.comparison.Comparison.save`;
+files already there are refused before any fit, unless ``--overwrite``). Exit code 1 when any fit fails the diagnostics
 gate (the table still prints, with ``diagnostics_ok`` false for that model).
 
 >>> from bellmodels.cli import build_parser
@@ -14,12 +15,15 @@ gate (the table still prints, with ``diagnostics_ok`` false for that model).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 from bellmodels.cli import UsageError, print_json
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(subparsers: Any) -> None:
@@ -45,6 +49,9 @@ def add_commands(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the table as JSON rows")
     p.add_argument("--out", metavar="DIR", help="write one NetCDF per fit (and comparison.json)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the files --out DIR already holds"
+    )
     p.add_argument("--draws", type=int, default=1000, help="NUTS draws per chain (1000)")
     p.add_argument("--tune", type=int, default=1000, help="NUTS tuning steps per chain (1000)")
     p.add_argument("--chains", type=int, default=4, help="chains (4)")
@@ -87,10 +94,9 @@ def check_out_dir(out: str) -> Path:
 
 def _compare(args: argparse.Namespace) -> int:
     from bellmodels import models as registry
-    from bellmodels._util import write_json_atomic
     from bellmodels.cli.audit import resolve_data
     from bellmodels.cli.data import load_scenario
-    from bellmodels.comparison import compare
+    from bellmodels.comparison import check_save_targets, compare
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     if not names:
@@ -101,8 +107,12 @@ def _compare(args: argparse.Namespace) -> int:
     for opt in ("draws", "chains"):
         if getattr(args, opt) < 1:
             raise UsageError(f"--{opt} must be >= 1")
-    if args.out:
-        check_out_dir(args.out)  # before any fit: a refused --out must not cost the fits
+    if args.out:  # before any fit: a refused --out must not cost the fits
+        check_out_dir(args.out)
+        try:
+            check_save_targets(args.out, names, overwrite=args.overwrite)
+        except (FileExistsError, ValueError) as exc:
+            raise UsageError(f"--out {args.out}: {exc}") from exc
     scenario = load_scenario(args.scenario_json) if args.scenario_json else None
     counts = resolve_data(args.data, scenario)
     res = compare(
@@ -114,13 +124,13 @@ def _compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         evidence=not args.no_evidence,
         evidence_method=args.evidence_method,
-        out_dir=args.out,
         progressbar=not args.quiet,
         sampler=args.sampler,
     )
     records = res.to_records()
     if args.out:
-        write_json_atomic(Path(args.out) / "comparison.json", records)
+        for path in res.save(args.out, overwrite=args.overwrite):
+            log.info("wrote %s", path)
     if args.json:
         print_json(records)
     else:

@@ -1,8 +1,8 @@
 """``bellmodels simulate`` and ``bellmodels datasets list|show``.
 
 >>> from bellmodels.cli import build_parser
->>> args = build_parser().parse_args(["simulate", "--n", "1000", "--seed", "3", "--out", "c.nc"])
->>> args.n, args.seed, args.visibility, args.form
+>>> args = build_parser().parse_args(["simulate", "--n-trials", "1000", "--seed", "3", "--out", "c.nc"])
+>>> args.n_trials, args.seed, args.visibility, args.form
 (1000, 3, 1.0, 'counts')
 """
 
@@ -34,14 +34,18 @@ def add_commands(subparsers: Any) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  bellmodels simulate --n 100000 --seed 1 --out singlet.csv\n"
-            "  bellmodels simulate --n 100000 --seed 1 --visibility 0.7 --out noisy.nc\n"
-            "  bellmodels simulate --n 1000 --seed 2 --form trials --out rows.csv\n"
+            "  bellmodels simulate --n-trials 100000 --seed 1 --out singlet.csv\n"
+            "  bellmodels simulate --n-trials 100000 --seed 1 --visibility 0.7 --out noisy.nc\n"
+            "  bellmodels simulate --n-trials 1000 --seed 2 --form trials --out rows.csv\n"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--n", type=trial_count, required=True, metavar="N", help="number of trials (1e6 is fine)"
+        "--n-trials",
+        type=trial_count,
+        required=True,
+        metavar="N",
+        help="number of trials (1e6 is fine)",
     )
     p.add_argument("--seed", type=int, required=True, metavar="S", help="random seed")
     p.add_argument(
@@ -133,17 +137,19 @@ def _simulate(args: argparse.Namespace) -> int:
         raise UsageError("--form trials needs --out FILE.csv")
     scenario = load_scenario(args.scenario_json)
     try:
-        trials = simulate_singlet(scenario, args.n, seed=args.seed, visibility=args.visibility)
+        trials = simulate_singlet(
+            scenario, args.n_trials, seed=args.seed, visibility=args.visibility
+        )
     except MemoryError:
         raise UsageError(
-            f"--n {args.n}: the trials do not fit in memory (about 20 bytes per trial, "
-            f"{20 * args.n / 1e9:.3g} GB while drawing); draw fewer"
+            f"--n-trials {args.n_trials}: the trials do not fit in memory (about 20 bytes per trial, "
+            f"{20 * args.n_trials / 1e9:.3g} GB while drawing); draw fewer"
         ) from None
     provenance = {
         "source": "bellmodels simulate",
-        "experiment": f"simulated singlet (n = {args.n}, V = {args.visibility:g}, seed {args.seed})",
+        "experiment": f"simulated singlet ({args.n_trials} trials, V = {args.visibility:g}, seed {args.seed})",
         "model": "quantum singlet (exact sampler)",
-        "n": args.n,
+        "n_trials": args.n_trials,
         "seed": args.seed,
         "visibility": args.visibility,
     }
@@ -160,7 +166,7 @@ def _simulate(args: argparse.Namespace) -> int:
     path = write_counts(data, args.out, form=args.form)
     log.info(
         "wrote %d singlet trials (V = %g, seed %s) as %s to %s",
-        args.n,
+        args.n_trials,
         args.visibility,
         args.seed,
         "per-trial rows" if args.form == "trials" else "a count table",

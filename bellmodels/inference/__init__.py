@@ -1,10 +1,11 @@
 """Bayesian inference for hidden-variable models on Bell-test counts.
 
-Five rooms, re-exported here: :mod:`~bellmodels.inference.fit` (the PyMC model and
+Six rooms, re-exported here: :mod:`~bellmodels.inference.fit` (the PyMC model and
 :func:`fit`), :mod:`~bellmodels.inference.loo` (exact per-trial PSIS-LOO from counts),
 :mod:`~bellmodels.inference.evidence` (the log evidence: tempered SMC and bridge sampling),
-:mod:`~bellmodels.inference.diagnostics` (the convergence gate) and
-:mod:`~bellmodels.inference.posterior_audit` (the audit of every posterior draw).
+:mod:`~bellmodels.inference.diagnostics` (the convergence gate),
+:mod:`~bellmodels.inference.posterior_audit` (the audit of every posterior draw) and
+:mod:`~bellmodels.inference.summary` (:class:`FitSummary`, the one summary of a fit).
 
 References
 ----------
@@ -29,7 +30,6 @@ from bellmodels.inference.evidence import (
     evidence_reliable,
     log_bayes_factor,
     log_bayes_factors,
-    log_evidence,
     log_multinomial_coefficient,
 )
 from bellmodels.inference.fit import (
@@ -44,6 +44,20 @@ from bellmodels.inference.fit import (
 )
 from bellmodels.inference.loo import loo
 from bellmodels.inference.posterior_audit import AUDIT_TIME_BUDGET, invariant_draws
+from bellmodels.inference.summary import HDI_PROB, FitSummary, summarize_fit
+
+REMOVED = {
+    "log_evidence": "estimate_log_evidence, which returns an EvidenceEstimate (.log_evidence, "
+    ".se, .method, .repetitions); method='pymc-smc' is what log_evidence ran",
+}
+"""Public names removed in 0.x (one function per concept) -> what to use instead."""
+
+
+def __getattr__(name: str) -> object:
+    if name in REMOVED:
+        raise AttributeError(f"bellmodels.inference.{name} was removed: use {REMOVED[name]}")
+    raise AttributeError(f"module 'bellmodels.inference' has no attribute {name!r}")
+
 
 __all__ = [
     "AUDIT_TIME_BUDGET",
@@ -52,10 +66,12 @@ __all__ = [
     "EVIDENCE_METHODS",
     "EVIDENCE_SE_MAX",
     "GATE_QUANTITIES",
+    "HDI_PROB",
     "P_FLOOR",
     "RHAT_MAX",
     "SAMPLERS",
     "EvidenceEstimate",
+    "FitSummary",
     "LogBayesFactor",
     "available_samplers",
     "build_model",
@@ -68,8 +84,8 @@ __all__ = [
     "load_fit",
     "log_bayes_factor",
     "log_bayes_factors",
-    "log_evidence",
     "log_multinomial_coefficient",
     "loo",
     "resolve_model",
+    "summarize_fit",
 ]

@@ -61,7 +61,7 @@ Example
 >>> import bellmodels as bm
 >>> import math
 >>> from bellmodels.inference import estimate_log_evidence
->>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n=2000, seed=0).counts()
+>>> counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=2000, seed=0).counts()
 >>> idata = bm.fit("quantum-singlet", counts, draws=600, tune=400, chains=2, seed=1)
 >>> ev = estimate_log_evidence("quantum-singlet", counts, idata, method="smc", seed=1)
 >>> ev.method, bool(ev.se < 0.1), bool(2000 * math.log(0.25) < ev.log_evidence < -2000)
@@ -85,7 +85,7 @@ from scipy.special import gammaln
 
 from bellmodels import _arviz
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
-from bellmodels._util import draw_seed, renamed_keywords, versions
+from bellmodels._util import renamed_keywords, versions
 from bellmodels.data import Counts
 from bellmodels.inference._evidence_kernels import run_smc
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
@@ -186,71 +186,51 @@ def log_multinomial_coefficient(counts: Counts) -> float:
     return float(gammaln(n + 1).sum() - gammaln(v + 1).sum())
 
 
-def log_evidence(
-    model: HiddenVariableModel | str,
+def pymc_smc(
+    model: HiddenVariableModel,
     counts: Counts,
     *,
-    draws: int = 2000,
-    chains: int = 4,
-    seed: int | None = None,
+    draws: int,
+    chains: int,
+    seed: int,
     cores: int | None = 1,
-) -> tuple[float, float, Any]:
-    """Log marginal likelihood of the trial sequence given the settings, by SMC.
+) -> tuple[np.ndarray, Any]:
+    """PyMC's ``sample_smc``: the per-chain log evidence of the trial sequence, and the SMC fit.
 
-    Runs ``pm.sample_smc`` with ``chains`` independent chains; the estimate is the mean of the
-    chains' final log marginal likelihoods and its Monte Carlo error their standard deviation
-    divided by sqrt(chains). PyMC's Multinomial includes the multinomial coefficients
-    log(n! / prod n_c!); they are subtracted so the value is the evidence of the ordered trials,
-    on the same scale as the per-trial LOO (it changes no Bayes factor). The ragged
-    ``sample_stats`` of SMC (object arrays) are replaced by float arrays (dims ``chain, stage``)
-    and ``log_marginal_likelihood_final`` (dim ``chain``), so the result saves to NetCDF.
-
-    Bayes factors are differences: ``log BF(1:2) = log_evidence(m1) - log_evidence(m2)`` with
-    error ``sqrt(se1**2 + se2**2)``. Unlike LOO they depend on the priors (a wider prior on a
-    parameter the data pin down lowers the evidence by about the log of the widening), so read
-    them together with the stated priors.
+    The ``"pymc-smc"`` method of :func:`estimate_log_evidence` (use that: it returns the one
+    evidence result, :class:`EvidenceEstimate`); here because the SMC posterior it also returns
+    is what a test of the ragged statistics needs. PyMC's Multinomial includes the multinomial
+    coefficients log(n! / prod n_c!); they are subtracted so the value is the evidence of the
+    ordered trials, on the same scale as the per-trial LOO. The ragged ``sample_stats`` of SMC
+    (object arrays) are replaced by float arrays (dims ``chain, stage``) and
+    ``log_marginal_likelihood_final`` (dim ``chain``), so the result saves to NetCDF.
 
     Returns
     -------
-    (mean, se, idata)
-        ``idata`` is the SMC posterior with the cleaned ``sample_stats`` and attrs
-        ``log_evidence``, ``log_evidence_se``, ``log_multinomial_coefficient``.
-
-    Examples
-    --------
-    SMC takes seconds to minutes, so ``tests/inference/test_evidence.py`` checks this::
-
-        lz, se, _ = log_evidence("quantum-singlet", counts, seed=1)
+    (per_chain, idata)
+        One log evidence per chain, and the SMC posterior with the cleaned ``sample_stats``.
     """
-
-    counts = _as_counts(counts)
-    model = resolve_model(model, counts)
     if chains < 2:
-        raise ValueError(f"log_evidence needs chains >= 2 for its Monte Carlo error, got {chains}")
-    seed = draw_seed(seed)
+        raise ValueError(
+            f"pymc-smc needs evidence_chains >= 2 for its Monte Carlo error, got {chains}"
+        )
     pmodel = build_model(model, counts)
     with pmodel:
         idata, stats, final = run_smc(draws=draws, chains=chains, cores=cores, seed=seed)
     const = log_multinomial_coefficient(counts)
-    per_chain = final - const
-    if not np.all(np.isfinite(per_chain)):
-        raise RuntimeError(f"SMC gave a non-finite log evidence in some chain: {per_chain}")
-    mean = float(np.mean(per_chain))
-    se = float(np.std(per_chain, ddof=1) / math.sqrt(len(per_chain)))
+    per_chain = np.asarray(final, dtype=float) - const
     _arviz.add_groups(idata, {"sample_stats": stats})
     idata.attrs = {
         "model": model.name,
         "scenario": counts.scenario.to_json(),
         "sampler": "pymc.sample_smc",
         "seed": str(seed),
-        "log_evidence": repr(mean),
-        "log_evidence_se": repr(se),
         "log_multinomial_coefficient": repr(const),
         "log_evidence_per_chain": json.dumps(per_chain.tolist()),
         "versions": json.dumps(versions()),
         "data_provenance": json.dumps(counts.provenance),
     }
-    return mean, se, idata
+    return per_chain, idata
 
 
 @dataclass(frozen=True)
@@ -271,14 +251,26 @@ class EvidenceEstimate:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EvidenceEstimate:
-        """The inverse of :meth:`to_dict` (a stored task's ``evidence`` record)."""
+        """The inverse of :meth:`to_dict` (a stored task's ``evidence`` record; ``None``, as
+        strict JSON writes NaN, reads as NaN).
+
+        >>> from bellmodels._util import to_jsonable
+        >>> est = EvidenceEstimate(-10.0, float("nan"), "smc", (-10.0,), float("nan"), {"seed": 1})
+        >>> back = EvidenceEstimate.from_dict(to_jsonable(est.to_dict()))
+        >>> back.log_evidence, math.isnan(back.se), back.details
+        (-10.0, True, {'seed': 1})
+        """
         core = {"log_evidence", "log_evidence_se", "log_evidence_method", "repetitions", "seconds"}
+
+        def num(v: Any) -> float:
+            return float("nan") if v is None else float(v)
+
         return cls(
-            float(d["log_evidence"]),
-            float(d["log_evidence_se"]),
+            num(d["log_evidence"]),
+            num(d.get("log_evidence_se")),
             str(d["log_evidence_method"]),
-            tuple(float(x) for x in d.get("repetitions", ())),
-            float(d.get("seconds", float("nan"))),
+            tuple(num(x) for x in d.get("repetitions") or ()),
+            num(d.get("seconds")),
             {k: v for k, v in d.items() if k not in core},
         )
 
@@ -330,68 +322,45 @@ def estimate_log_evidence(
         ``"smc"`` (default), ``"reverse-smc"``, ``"bridge"`` or ``"pymc-smc"`` (module
         docstring). ``"bridge"`` is cheapest and agrees with ``"smc"`` on the explicit models,
         but its Gaussian proposal misses the Boltzmann machines' ridge at large n.
-    seed
-        Seed of the proposal draws or SMC (``None``: the fit's seed, else 0).
+    seed, cores
+        Seed of the proposal draws or SMC (``None``: the fit's seed, else 0); processes for
+        ``"pymc-smc"``.
     blocks, proposal_draws
         Bridge sampling: disjoint blocks of posterior draws (the repetitions) and proposal
         draws per block.
     evidence_draws, evidence_chains, evidence_hmc_steps
         SMC: particles per run, independent runs (the repetitions), HMC transitions per stage.
-    cores
-        Processes for ``"pymc-smc"``.
 
     Returns
     -------
     EvidenceEstimate
-
-    Examples
-    --------
-    See the module docstring.
+        Its example is the module docstring's.
     """
-    from bellmodels.inference import _evidence_kernels as kern
-
-    if method not in EVIDENCE_METHODS:
-        raise ValueError(f"unknown evidence method {method!r}; choose one of {EVIDENCE_METHODS}")
     counts = _as_counts(counts)
     model = resolve_model(model, counts)
+    _check_evidence_inputs(model, idata, method)
     t0 = time.perf_counter()
     if seed is None:
         seed = int(idata.attrs["seed"]) if idata is not None and "seed" in idata.attrs else 0
-    const = log_multinomial_coefficient(counts)
-    systematic = 0.0
-    if idata is not None and idata.attrs.get("model") not in (None, model.name):
-        raise ValueError(f"idata is a fit of {idata.attrs['model']!r}, not of {model.name!r}")
-    if method in ("bridge", "reverse-smc") and idata is None:
-        raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
     if method == "pymc-smc":
-        _, _, smc = log_evidence(
+        per_chain, _ = pymc_smc(
             model, counts, draws=evidence_draws, chains=evidence_chains, seed=seed, cores=cores
         )
-        reps = [float(x) for x in json.loads(smc.attrs["log_evidence_per_chain"])]
+        reps, systematic = [float(x) for x in per_chain], 0.0
         details: dict[str, Any] = {
             "evidence_draws": evidence_draws,
             "evidence_chains": evidence_chains,
         }
     else:
-        space = kern.FreeSpace(build_model(model, counts))
-        if method == "bridge":
-            group = kern.parameter_group(model.parameter_symmetries(), space)
-            draws = space.from_posterior(idata.posterior)
-            raw, systematic, details = kern.bridge_sampling(
-                space, draws, group, seed=seed, blocks=blocks, proposal_draws=proposal_draws
-            )
-            details["symmetry_order"] = group.order
-        else:
-            from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
-
-            settings = SMCSettings(particles=evidence_draws, hmc_steps=evidence_hmc_steps)
-            post = None
-            if method == "reverse-smc":
-                post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
-            raw, details = smc_runs(
-                space, runs=evidence_chains, seed=seed, posterior_draws=post, settings=settings
-            )
-        details["dim"] = space.dim
+        settings = {
+            "blocks": blocks,
+            "proposal_draws": proposal_draws,
+            "evidence_draws": evidence_draws,
+            "evidence_chains": evidence_chains,
+            "evidence_hmc_steps": evidence_hmc_steps,
+        }
+        raw, systematic, details = _free_space_runs(model, counts, idata, method, seed, settings)
+        const = log_multinomial_coefficient(counts)
         reps = [x - const for x in raw]
     details["seed"] = int(seed)
     if not all(math.isfinite(x) for x in reps):
@@ -401,6 +370,62 @@ def estimate_log_evidence(
     return EvidenceEstimate(
         float(v.mean()), se, method, tuple(reps), time.perf_counter() - t0, details
     )
+
+
+def _check_evidence_inputs(model: HiddenVariableModel, idata: Any, method: str) -> None:
+    """A known method, a fit of this model, and a fit where the method starts from one."""
+    if method not in EVIDENCE_METHODS:
+        raise ValueError(f"unknown evidence method {method!r}; choose one of {EVIDENCE_METHODS}")
+    if idata is not None and idata.attrs.get("model") not in (None, model.name):
+        raise ValueError(f"idata is a fit of {idata.attrs['model']!r}, not of {model.name!r}")
+    if method in ("bridge", "reverse-smc") and idata is None:
+        raise ValueError(f"evidence method {method!r} needs the model's NUTS fit (idata=...)")
+
+
+def _free_space_runs(
+    model: HiddenVariableModel,
+    counts: Counts,
+    idata: Any,
+    method: str,
+    seed: int,
+    settings: Mapping[str, int],
+) -> tuple[list[float], float, dict[str, Any]]:
+    """The repetitions (before the multinomial coefficient is subtracted), the systematic error
+    and the details of ``"bridge"``, ``"smc"`` or ``"reverse-smc"`` in the unconstrained space."""
+    from bellmodels.inference import _evidence_kernels as kern
+
+    space = kern.FreeSpace(build_model(model, counts))
+    systematic = 0.0
+    if method == "bridge":
+        group = kern.parameter_group(model.parameter_symmetries(), space)
+        draws = space.from_posterior(idata.posterior)
+        raw, systematic, details = kern.bridge_sampling(
+            space,
+            draws,
+            group,
+            seed=seed,
+            blocks=settings["blocks"],
+            proposal_draws=settings["proposal_draws"],
+        )
+        details["symmetry_order"] = group.order
+    else:
+        from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
+
+        smc = SMCSettings(
+            particles=settings["evidence_draws"], hmc_steps=settings["evidence_hmc_steps"]
+        )
+        post = None
+        if method == "reverse-smc":
+            post = space.from_posterior(idata.posterior).reshape(-1, space.dim)
+        raw, details = smc_runs(
+            space,
+            runs=settings["evidence_chains"],
+            seed=seed,
+            posterior_draws=post,
+            settings=smc,
+        )
+    details["dim"] = space.dim
+    return list(raw), systematic, details
 
 
 __all__ = [
@@ -413,6 +438,6 @@ __all__ = [
     "evidence_reliable",
     "log_bayes_factor",
     "log_bayes_factors",
-    "log_evidence",
     "log_multinomial_coefficient",
+    "pymc_smc",
 ]

@@ -59,8 +59,7 @@ exact maximum-likelihood fit; ML alone lies far out on the ridge where the prior
 negligible, and chains started there disagreed on MI), and ``sampler="auto"`` picks nutpie
 when installed: NUTS runs long trajectories along the ridge, and nutpie's compiled sampler
 does them faster than PyMC's (measured in ``docs/generated/sampling_benchmark.md``).
-A dense mass matrix (PyMC ``adapt_full``) and nutpie's low-rank mass matrix both raised the
-step size but produced divergences, because the ridge is curved; neither is used.
+The mass matrix stays diagonal: the ridge is curved (``docs/generated/sampling_benchmark.md``).
 
 Example
 -------

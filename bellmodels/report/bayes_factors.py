@@ -18,6 +18,7 @@ from bellmodels.inference.evidence import (
     evidence_reliable,
     log_bayes_factors,
 )
+from bellmodels.inference.summary import FitSummary
 from bellmodels.report.document import Document, _fmt
 from bellmodels.study.store import read_task_summary, task_path
 
@@ -49,12 +50,9 @@ def bayes_factor_section(
     # the stored estimates (their runs), so that runs paired by seed give a paired error
     est = {}
     for m in rows:
-        record = (read_task_summary(task_path(out, task_ids[m])).get("fit") or {}).get("evidence")
-        est[m] = (
-            EvidenceEstimate.from_dict(record)
-            if record
-            else EvidenceEstimate(*ev[m], "given", (), float("nan"))
-        )
+        record = read_task_summary(task_path(out, task_ids[m])).get("fit") or {}
+        stored = FitSummary.from_dict(record, model=m).evidence
+        est[m] = stored or EvidenceEstimate(*ev[m], "given", (), float("nan"))
     ok = {m: v for m, v in ev.items() if np.isfinite(v[0]) and evidence_reliable(v[1])}
     if len(ok) < 2:
         return

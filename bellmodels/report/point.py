@@ -25,6 +25,7 @@ from bellmodels._util import COMPARISON_COLUMNS, correlators
 from bellmodels.inference.evidence import EVIDENCE_SE_MAX, evidence_reliable
 from bellmodels.report.bayes_factors import bayes_factor_section
 from bellmodels.report.document import Document, _fmt, save_figure
+from bellmodels.inference.summary import FitSummary
 from bellmodels.study.store import load_task, read_task_summary, task_path
 
 AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -349,11 +350,9 @@ def diagnostics_section(
 
 def _gate_row(model: str, out: Path, task_id: str) -> list[Any]:
     """One fit's gate: passed or not, R-hat, ESS, divergences and the first reasons."""
-    fit = read_task_summary(task_path(out, task_id)).get("fit") or {}
-    d = fit.get("diagnostics") or {}
-    reasons = d.get("reasons") or []
-    if isinstance(reasons, str):
-        reasons = [reasons]
+    record = read_task_summary(task_path(out, task_id)).get("fit") or {}
+    fit = FitSummary.from_dict(record, model=model)
+    d, reasons = fit.diagnostics, fit.reasons
     why = "; ".join(str(r) for r in reasons[:4]) + (" …" if len(reasons) > 4 else "")
     keys = ("rhat_max", "ess_bulk_min", "ess_tail_min", "divergences")
     return [model, bool(d.get("ok", False)), *(d.get(k) for k in keys), why]

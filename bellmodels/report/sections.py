@@ -152,7 +152,7 @@ def _setup_section(doc: Document, ds: Any, config: dict[str, Any], info: dict[st
     doc.h(2, "Set-up")
     if data["source"] == "simulate":
         src = (
-            f"simulated spin-singlet trials (`simulate_singlet`): trials = {data['trials']}, "
+            f"simulated spin-singlet trials (`simulate_singlet`): n_trials = {data.get('n_trials', data.get('trials'))}, "
             f"visibility = {data['visibility']}, seed = {data['seed']}, scenario "
             f"{data['scenario']}, settings uniform unless given"
         )

@@ -43,7 +43,7 @@ Example
 
 from __future__ import annotations
 
-from bellmodels.significance.bayes import bayesian_answers, log_evidence
+from bellmodels.significance.bayes import bayesian_answers
 from bellmodels.significance.factors import (
     TestFactorResult,
     local_means,
@@ -54,6 +54,17 @@ from bellmodels.significance.factors import (
 from bellmodels.significance.games import CHSHGame, chsh_game, local_win_bound
 from bellmodels.significance.likelihood_ratio import LikelihoodRatioResult, likelihood_ratio_test
 from bellmodels.significance.summary import Significance, audit_section, report_table, significance
+
+
+def __getattr__(name: str) -> object:
+    if name == "log_evidence":  # removed in 0.x: one evidence function, one evidence result
+        raise AttributeError(
+            "bellmodels.significance.log_evidence was removed: use "
+            "bellmodels.inference.estimate_log_evidence, which returns an EvidenceEstimate "
+            "(.log_evidence, .se, .method, .repetitions)"
+        )
+    raise AttributeError(f"module 'bellmodels.significance' has no attribute {name!r}")
+
 
 __all__ = [
     "CHSHGame",
@@ -66,7 +77,6 @@ __all__ = [
     "likelihood_ratio_test",
     "local_means",
     "local_win_bound",
-    "log_evidence",
     "optimal_test_factors",
     "random_split",
     "report_table",

@@ -26,8 +26,9 @@ study and then writes its report.
 
 from __future__ import annotations
 
+from bellmodels import run_study  # the one run_study (it writes the report unless report=False)
 from bellmodels.study.config import Axis, StudyConfig, Task, load_study_file, parse_study
-from bellmodels.study.runner import StudyInterrupted, run_study, run_tasks
+from bellmodels.study.runner import StudyInterrupted, run_study_tasks, run_tasks
 from bellmodels.study.store import (
     aggregate,
     collect_summaries,
@@ -61,6 +62,7 @@ __all__ = [
     "rank_point",
     "read_task_summary",
     "run_study",
+    "run_study_tasks",
     "run_task",
     "run_tasks",
     "setup_worker",

@@ -12,7 +12,7 @@ file and the key (``ValueError``). Example::
 
     [data]
     source = "simulate"        # "simulate" | "dataset" | "file"
-    trials = [1000, 100000]    # sweep axis "trials"
+    n_trials = [1000, 100000]  # sweep axis "n_trials"
     visibility = [0.6, 0.8, 1.0]
     seed = 0
 
@@ -81,6 +81,10 @@ from bellmodels.study.schema import (
     _where,
 )
 from bellmodels.study.validate import check_study, data_path
+
+LEGACY_HASH_KEYS: dict[str, str] = {"n_trials": "trials"}
+"""``[data]`` keys renamed since 0.1, new -> old: a task's identity hashes them under the old
+name, so that a study rerun into an existing output directory does not redo finished tasks."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,9 +164,10 @@ class StudyConfig:
             "model": model,
             "options": opts,
         }
-        digest = hashlib.sha1(
-            json.dumps(relevant, sort_keys=True, default=str).encode()
-        ).hexdigest()[:10]
+        # hashed under the keys' 0.1 names, so a renamed key does not rerun finished tasks
+        hashed = dict(relevant, data={LEGACY_HASH_KEYS.get(k, k): v for k, v in data.items()})
+        blob = json.dumps(hashed, sort_keys=True, default=str).encode()
+        digest = hashlib.sha1(blob).hexdigest()[:10]
         config = dict(relevant, base_dir=str(self.base_dir), study=cfg["study"]["name"])
         if cfg["study"].get("modules"):  # where the worker finds the model; not in the hash
             config["modules"] = list(cfg["study"]["modules"])

@@ -1,5 +1,5 @@
 """The runner of a study: run the pending tasks on a process pool or Dask, then rank the fitted
-models at every sweep point and write the results store (:func:`run_study`).
+models at every sweep point and write the results store (:func:`run_study_tasks`).
 
 The runner, the task hashing and the results store are written here by hand: no library maps a
 TOML sweep onto per-task NetCDF files; the pools themselves are :mod:`concurrent.futures` and
@@ -454,8 +454,7 @@ def _progress(show: bool, total: int, completed: int) -> Iterator[Callable[[dict
         yield update
 
 
-@renamed_keywords(out="out_dir", progress="progressbar")
-def run_study(
+def run_study_tasks(
     path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     *,
@@ -466,7 +465,9 @@ def run_study(
     compile_base: str | os.PathLike[str] | None = None,
     overrides: Sequence[str] = (),
 ) -> Any:
-    """Run a study file: its tasks, the ranking at every sweep point, the results store.
+    """Run a study file's tasks, rank every sweep point and write the results store: the study
+    half of :func:`bellmodels.run_study` (which then writes the report; the study never imports
+    the report).
 
     Parameters
     ----------
@@ -488,11 +489,9 @@ def run_study(
 
     Examples
     --------
-    >>> from bellmodels.study import run_study
-
     A study takes minutes (``tests/study/test_study.py`` runs small ones)::
 
-        ds = run_study("weinstein2017")
+        ds = run_study_tasks("weinstein2017")
         float(ds["data_S"])
         # -> 2.83...
     """
@@ -585,4 +584,4 @@ def input_changes(out_dir: Path, cfg: Any, tasks: Sequence[Task]) -> list[dict[s
     return changes
 
 
-__all__ = ["StudyInterrupted", "default_out", "input_changes", "run_study", "run_tasks"]
+__all__ = ["StudyInterrupted", "default_out", "input_changes", "run_study_tasks", "run_tasks"]

@@ -55,7 +55,7 @@ SCHEMA: dict[str, dict[str, _Field]] = {
     },
     "data": {
         "source": _Field((str,), None, ("simulate", "dataset", "file"), required=True),
-        "trials": _Field((int,), 100_000, minimum=1, doc="simulated trials"),
+        "n_trials": _Field((int,), 100_000, minimum=1, doc="simulated trials"),
         "visibility": _Field(_NUM, 1.0, minimum=0.0, doc="singlet visibility V in [0, 1]"),
         "seed": _Field((int,), 0, minimum=0, doc="seed of the simulation"),
         "scenario": _Field((str,), "chsh", doc='"chsh" or "chained-K"'),
@@ -132,6 +132,7 @@ RENAMED_KEYS: dict[str, str] = {
     "particles": "evidence_draws",
     "smc_chains": "evidence_chains",
     "hmc_steps": "evidence_hmc_steps",
+    "trials": "n_trials",
 }
 
 

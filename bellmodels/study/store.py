@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels._util import to_jsonable, write_atomic
+from bellmodels._util import RENAMED_RESULT_KEYS, to_jsonable, write_atomic
 from bellmodels.study.config import StudyConfig
 
 _TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -136,11 +136,13 @@ RESULT_VARIABLES: tuple[str, ...] = (
 )
 
 #: Names older 0.x versions wrote (``results.nc`` variables, task summary keys): old -> new.
-RENAMED_VARIABLES = {"d_loo": "elpd_diff", "elpd_se": "se"}
+RENAMED_VARIABLES = RENAMED_RESULT_KEYS
 
 
 def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The summary a task stored in its NetCDF (``bellmodels`` group attrs).
+    """The summary a task stored in its NetCDF (``bellmodels`` group attrs); its ``fit`` entry
+    is a :meth:`~bellmodels.inference.FitSummary.to_dict` record (a task file written by an older
+    0.x version is converted on read, so a resumed study does not redo it).
 
     On a finished run (``tests/study/test_store.py`` checks this on a small one)::
 
@@ -149,11 +151,16 @@ def read_task_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     import xarray as xr
 
+    from bellmodels.inference.summary import FitSummary
+
     try:
         with xr.open_dataset(path, group="bellmodels", engine="h5netcdf") as ds:
-            return dict(json.loads(ds.attrs["summary"]))
+            summary = dict(json.loads(ds.attrs["summary"]))
+        if summary.get("fit"):  # written by an older 0.x version: its keys converted on read
+            summary["fit"] = FitSummary.from_dict(summary["fit"], model=summary["model"]).to_dict()
     except Exception as exc:  # h5py's OSError, a missing group or attribute, bad JSON
         raise _damaged(Path(path), exc) from exc
+    return summary
 
 
 def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -163,7 +170,7 @@ def collect_summaries(cfg: StudyConfig, out_dir: str | os.PathLike[str]) -> dict
     On a finished run (``tests/study/test_store.py`` checks this on a small one)::
 
         from bellmodels.study import load_study_file
-        cfg = load_study_file("studies/md_frontier.toml")
+        cfg = load_study_file("md_frontier")
         {s["status"] for s in collect_summaries(cfg, "out/md_frontier").values()}
         # -> {'done'}
     """
@@ -197,37 +204,26 @@ def aggregate(
 
     On a finished run (``tests/study/test_store.py`` checks this on a small one)::
 
-        cfg = load_study_file("studies/md_frontier.toml")
+        cfg = load_study_file("md_frontier")
         aggregate(cfg, "out/md_frontier")["mi_bits"].dims
         # -> ('mi_penalty', 'model')
     """
     import xarray as xr
 
     summaries = collect_summaries(cfg, out_dir)
-    grid = cfg.grid()
     models = cfg.models()
     shape = (*cfg.shape, len(models))
     dims = (*(a.name for a in cfg.axes), "model")
-
-    def empty(kind: str) -> np.ndarray:
-        if kind == "f":
-            return np.full(shape, np.nan)
-        return np.full(shape, "", dtype=object)
-
-    fvars = {
-        k: empty("f")
-        for k in (*_AUDIT_VARS, *_FIT_VARS, *_RANK_VARS, *_OTHER_VARS, "diagnostics_ok")
-    }
-    svars = {k: empty("s") for k in _TEXT_VARS}
-    data_shape = cfg.shape
-    data_vars = {k: np.full(data_shape, np.nan) for k in _DATA_VARS}
-    flat_points = list(np.ndindex(*data_shape)) if data_shape else [()]
+    fkeys = (*_AUDIT_VARS, *_FIT_VARS, *_RANK_VARS, *_OTHER_VARS, "diagnostics_ok")
+    fvars = {k: np.full(shape, np.nan) for k in fkeys}
+    svars = {k: np.full(shape, "", dtype=object) for k in _TEXT_VARS}
+    data_vars = {k: np.full(cfg.shape, np.nan) for k in _DATA_VARS}
+    flat_points = list(np.ndindex(*cfg.shape)) if cfg.shape else [()]
     versions: dict[str, str] = {}
-    for point, (idx, (_coords, tasks)) in enumerate(zip(flat_points, grid, strict=True)):
+    for point, (idx, (_coords, tasks)) in enumerate(zip(flat_points, cfg.grid(), strict=True)):
         comp = (comparisons or {}).get(point, {})
         for t in tasks:
-            j = models.index(t.model)
-            at = (*idx, j)
+            at = (*idx, models.index(t.model))
             s = summaries[t.id]
             svars["task"][at] = t.id
             svars["status"][at] = s.get("status", "missing")
@@ -238,37 +234,8 @@ def aggregate(
             if s.get("status") != "done":
                 continue
             versions = s.get("versions", versions)
-            a = s["audit"]
-            for k in _AUDIT_VARS:
-                v = a.get(k)
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    fvars[k][at] = v
-            svars["classification"][at] = a.get("classification", "")
-            svars["family"][at] = s.get("family", "")
-            train = s.get("train") or {}
-            for k in ("kl", "mi_bits"):
-                if isinstance(train.get(k), (int, float)):
-                    fvars[f"train_{k}"][at] = train[k]
-            f = {RENAMED_VARIABLES.get(k, k): v for k, v in (s.get("fit") or {}).items()}
-            for k in _FIT_VARS:
-                if f.get(k) is not None:
-                    fvars[k][at] = f[k]
-            if f.get("S_hdi"):
-                fvars["S_hdi_low"][at], fvars["S_hdi_high"][at] = f["S_hdi"]
-            if "diagnostics_ok" in f:
-                fvars["diagnostics_ok"][at] = float(bool(f["diagnostics_ok"]))
-            row = comp.get(t.model)
-            if row:
-                for k in _RANK_VARS:
-                    if row.get(k) is not None:
-                        fvars[k][at] = row[k]
-            d = s["data_audit"]
-            data_vars["data_S"][idx] = d.get("S", np.nan)
-            mm = d.get("min_mi_bits")
-            data_vars["data_min_mi_bits"][idx] = np.nan if mm is None else mm
-            se = d.get("S_se")
-            data_vars["data_S_se"][idx] = np.nan if se is None else se
-            data_vars["n_trials"][idx] = s.get("n_trials", np.nan)
+            _fill_done(fvars, svars, at, s, comp.get(t.model))
+            _fill_data(data_vars, idx, s)
     coords: dict[str, Any] = {a.name: _coord(a.values) for a in cfg.axes}
     coords["model"] = np.array(models, dtype=object)
     ds = xr.Dataset(coords=coords)
@@ -277,7 +244,8 @@ def aggregate(
     for k, v in svars.items():
         ds[k] = (dims, v.astype(str))
     for k, v in data_vars.items():
-        ds[k] = (dims[:-1], v)
+        if k not in coords:  # a swept [data] n_trials is already the point's coordinate
+            ds[k] = (dims[:-1], v)
     ds.attrs = {
         "study": cfg.name,
         "config": cfg.to_json(),
@@ -285,6 +253,53 @@ def aggregate(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return ds
+
+
+def _fill_done(
+    fvars: dict[str, np.ndarray],
+    svars: dict[str, np.ndarray],
+    at: tuple[int, ...],
+    s: Mapping[str, Any],
+    row: Mapping[str, Any] | None,
+) -> None:
+    """The numbers of one finished task at ``at``: its audit, training, fit summary, rank."""
+    from bellmodels.inference.summary import FitSummary
+
+    a = s["audit"]
+    for k in _AUDIT_VARS:
+        v = a.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            fvars[k][at] = v
+    svars["classification"][at] = a.get("classification", "")
+    svars["family"][at] = s.get("family", "")
+    train = s.get("train") or {}
+    for k in ("kl", "mi_bits"):
+        if isinstance(train.get(k), (int, float)):
+            fvars[f"train_{k}"][at] = train[k]
+    if s.get("fit"):
+        f = FitSummary.from_dict(s["fit"], model=s.get("model")).to_dict()
+        for k in _FIT_VARS:
+            if f.get(k) is not None:
+                fvars[k][at] = f[k]
+        if f.get("S_hdi"):
+            fvars["S_hdi_low"][at], fvars["S_hdi_high"][at] = f["S_hdi"]
+        fvars["diagnostics_ok"][at] = float(bool(f["diagnostics_ok"]))
+    for k in _RANK_VARS if row else ():
+        if row.get(k) is not None:
+            fvars[k][at] = row[k]
+
+
+def _fill_data(
+    data_vars: dict[str, np.ndarray], idx: tuple[int, ...], s: Mapping[str, Any]
+) -> None:
+    """The data's numbers at sweep point ``idx`` (from one finished task's data audit)."""
+    d = s["data_audit"]
+    data_vars["data_S"][idx] = d.get("S", np.nan)
+    mm = d.get("min_mi_bits")
+    data_vars["data_min_mi_bits"][idx] = np.nan if mm is None else mm
+    se = d.get("S_se")
+    data_vars["data_S_se"][idx] = np.nan if se is None else se
+    data_vars["n_trials"][idx] = s.get("n_trials", np.nan)
 
 
 def _coord(values: Sequence[Any]) -> np.ndarray:
@@ -298,8 +313,8 @@ def _coord(values: Sequence[Any]) -> np.ndarray:
 def rank_point(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The ranking of the fitted models of one sweep point, from their task summaries.
 
-    :func:`bellmodels.comparison.rank` (gate-passing fits first, stacking weights only over
-    them) on the per-cell LOO values each task stored with its fit: no fit is read again and no
+    :func:`bellmodels.ranking.rank` (gate-passing fits first, stacking weights only over
+    them) on the per-cell LOO values each task stored with its fit summary: no fit is read again and no
     LOO is computed again.
 
     Parameters
@@ -316,16 +331,18 @@ def rank_point(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
     >>> rank_point({"bell1964": {"status": "done"}})
     {}
     """
-    from bellmodels.comparison import rank
+    from bellmodels.inference.summary import FitSummary
+    from bellmodels.ranking import rank
 
-    fits = {m: s["fit"] for m, s in summaries.items() if s.get("fit")}
+    fits = {
+        m: FitSummary.from_dict(s["fit"], model=m) for m, s in summaries.items() if s.get("fit")
+    }
     if not fits:
         return {}
-    counts = next(iter(fits.values()))["cell_counts"]
     table = rank(
-        {m: f["loo_cells"] for m, f in fits.items()},
-        counts,
-        {m: bool(f.get("diagnostics_ok", False)) for m, f in fits.items()},
+        {m: f.loo_cells for m, f in fits.items()},
+        next(iter(fits.values())).cell_counts,
+        {m: f.diagnostics_ok for m, f in fits.items()},
     )
     return {
         str(m): {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}

@@ -115,7 +115,7 @@ def _point_scenario(
         try:  # one trial: reaches every check of the settings distribution and the visibility
             simulate_singlet(
                 scn,
-                n=1,
+                n_trials=1,
                 seed=int(data["seed"]),
                 visibility=float(data["visibility"]),
                 setting_probs=data.get("setting_probs"),

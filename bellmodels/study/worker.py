@@ -132,7 +132,7 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
 
     Examples
     --------
-    >>> c = build_counts({"source": "simulate", "trials": 1000, "visibility": 1.0, "seed": 0,
+    >>> c = build_counts({"source": "simulate", "n_trials": 1000, "visibility": 1.0, "seed": 0,
     ...                   "scenario": "chsh", "setting_probs": None})
     >>> int(c.total)
     1000
@@ -144,7 +144,7 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
         scn = _scenario(data.get("scenario", "chsh"))
         trials = simulate_singlet(
             scn,
-            n=int(data["trials"]),
+            n_trials=int(data["n_trials"]),
             seed=int(data["seed"]),
             visibility=float(data["visibility"]),
             setting_probs=data.get("setting_probs"),
@@ -152,7 +152,7 @@ def build_counts(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "."
         return trials.counts(
             provenance={
                 "source": "simulate_singlet",
-                "trials": int(data["trials"]),
+                "n_trials": int(data["n_trials"]),
                 "visibility": float(data["visibility"]),
                 "seed": int(data["seed"]),
             }
@@ -211,7 +211,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     --------
     >>> import tempfile
     >>> from bellmodels.study import parse_study
-    >>> cfg = parse_study('[data]\\nsource = "simulate"\\ntrials = 1000\\n'
+    >>> cfg = parse_study('[data]\\nsource = "simulate"\\nn_trials = 1000\\n'
     ...                   '[models]\\ninclude = ["bell1964"]\\n[inference]\\nfit = false\\n')
     >>> with tempfile.TemporaryDirectory() as out:
     ...     summary = run_task(cfg.tasks()[0], out)
@@ -223,17 +223,33 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     t0 = time.perf_counter()
     c0 = time.process_time()
     compiledir = setup_worker(WORKER.compile_base)
-    import xarray as xr
-
-    from bellmodels import models
-    from bellmodels.auditing import audit
-
     cfg = task.config
     counts = build_counts(cfg["data"], cfg.get("base_dir", "."))
-    opts = cfg["options"]
-    kwargs = dict(opts.get("params") or {})
+    model, refusal, train_info = _task_model(task, counts)
+    summary = _audited(task, model, counts, train_info)
+    if refusal is not None:
+        summary["not_fitted"] = refusal
+    idata = None
+    if cfg["options"].get("fit") and refusal is None:
+        idata, fit_summary = _fit(model, counts, cfg["inference"])
+        summary["fit"] = fit_summary.to_dict()
+    summary["seconds"] = time.perf_counter() - t0
+    summary["cpu_seconds"] = time.process_time() - c0  # this process only (cores = 1)
+    summary["compiledir"] = compiledir
+    summary["versions"] = versions()
+    _write_task(task, Path(out_dir), counts, model, summary, idata)
+    return to_jsonable(summary)
+
+
+def _task_model(task: Task, counts: Any) -> tuple[Any, str | None, dict[str, Any]]:
+    """The task's model (trained by exact maximum likelihood if asked), why it is not fitted on
+    these counts (``None`` when it is) and what its training reported."""
+    from bellmodels import models
     from bellmodels.scenario import Scenario
 
+    cfg = task.config
+    opts = cfg["options"]
+    kwargs = dict(opts.get("params") or {})
     if counts.scenario != Scenario.chsh():
         kwargs["scenario"] = counts.scenario
     models.import_modules(cfg.get("modules", ()), source="the study's [study] modules")
@@ -247,55 +263,72 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         for attr in ("kl_", "loss_", "mi_bits_", "n_iter_", "fit_time_", "restarts_"):
             if hasattr(model, attr):
                 train_info[attr.rstrip("_")] = to_jsonable(getattr(model, attr))
-    report = audit(model)
-    audit_dict = to_jsonable(report.to_dict())
-    data_audit = to_jsonable(audit(counts).to_dict())
-    table = model.ontic_table()
-    behaviour = np.asarray(model.behaviour(), dtype=float)
+    return model, refusal, train_info
 
-    summary: dict[str, Any] = {
+
+def _audited(task: Task, model: Any, counts: Any, train_info: dict[str, Any]) -> dict[str, Any]:
+    """The task summary before any fit: the audits of the model and of the data."""
+    from bellmodels.auditing import audit
+
+    return {
         "task": task.id,
         "model": task.model,
         "family": model.family,
         "status": "done",
-        "audit": audit_dict,
-        "data_audit": data_audit,
+        "audit": to_jsonable(audit(model).to_dict()),
+        "data_audit": to_jsonable(audit(counts).to_dict()),
         "train": train_info,
         "n_trials": counts.total,
     }
-    if refusal is not None:
-        summary["not_fitted"] = refusal
-    idata = None
-    if opts.get("fit") and refusal is None:
-        import pymc  # noqa: F401  (its import sets its logger to INFO; quieten it after)
 
-        from bellmodels import inference
 
-        # PyMC logs every sampler start at INFO; in a pool those lines tear through the
-        # runner's progress bar and ignore --quiet. The task's summary records what they say.
-        logging.getLogger("pymc").setLevel(logging.WARNING)
+def _fit(model: Any, counts: Any, inf: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The task's PyMC fit and its :class:`~bellmodels.inference.FitSummary` (the same one
+    ``bm.compare`` computes: :func:`~bellmodels.inference.summarize_fit`)."""
+    import pymc  # noqa: F401  (its import sets its logger to INFO; quieten it after)
 
-        inf = cfg["inference"]
-        idata = inference.fit(
-            model,
-            counts,
-            draws=int(inf["draws"]),
-            tune=int(inf["tune"]),
-            chains=int(inf["chains"]),
-            seed=int(inf["seed"]),
-            sampler=str(inf["sampler"]),
-            init=str(inf["init"]),
-            target_accept=float(inf["target_accept"]),
-            progressbar=False,
-            cores=int(inf["cores"]),
-        )
-        summary["fit"] = _fit_summary(inference, model, counts, idata, inf)
+    from bellmodels import inference
 
-    summary["seconds"] = time.perf_counter() - t0
-    summary["cpu_seconds"] = time.process_time() - c0  # this process only (cores = 1)
-    summary["compiledir"] = compiledir
-    summary["versions"] = versions()
+    # PyMC logs every sampler start at INFO; in a pool those lines tear through the
+    # runner's progress bar and ignore --quiet. The task's summary records what they say.
+    logging.getLogger("pymc").setLevel(logging.WARNING)
+    idata = inference.fit(
+        model,
+        counts,
+        draws=int(inf["draws"]),
+        tune=int(inf["tune"]),
+        chains=int(inf["chains"]),
+        seed=int(inf["seed"]),
+        sampler=str(inf["sampler"]),
+        init=str(inf["init"]),
+        target_accept=float(inf["target_accept"]),
+        progressbar=False,
+        cores=int(inf["cores"]),
+    )
+    summary = inference.summarize_fit(
+        model,
+        counts,
+        idata,
+        evidence=bool(inf.get("evidence", True)),
+        evidence_method=str(inf["evidence_method"]),
+        seed=int(inf["seed"]),
+        evidence_draws=int(inf["evidence_draws"]),
+        evidence_chains=int(inf["evidence_chains"]),
+        evidence_hmc_steps=int(inf["evidence_hmc_steps"]),
+        cores=int(inf["cores"]),
+    )
+    return idata, summary
 
+
+def _write_task(
+    task: Task, out_dir: Path, counts: Any, model: Any, summary: dict[str, Any], idata: Any
+) -> None:
+    """Write ``out_dir/tasks/<id>.nc`` atomically (the fit, if any, and the ``bellmodels`` group
+    holding the counts, the behaviour, p(lambda) and the summary) and journal it."""
+    import xarray as xr
+
+    table = model.ontic_table()
+    behaviour = np.asarray(model.behaviour(), dtype=float)
     ds = xr.Dataset(
         {
             "counts": counts.array,
@@ -310,11 +343,11 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
         "model": json.dumps(to_jsonable(model.describe()), default=str),
         "versions": json.dumps(summary["versions"]),
     }
-    final = Path(out_dir) / "tasks" / f"{task.id}.nc"
+    final = out_dir / "tasks" / f"{task.id}.nc"
 
     def write(tmp: Path) -> None:
         if idata is not None:
-            idata.attrs.update({"task": task.to_json(), "study": cfg.get("study", "")})
+            idata.attrs.update({"task": task.to_json(), "study": task.config.get("study", "")})
             from bellmodels import _arviz
 
             _arviz.to_netcdf(idata, str(tmp))
@@ -327,59 +360,7 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     # journalled, so SIGTERM waits (blocked in this thread) until both are written
     with _sigterm_deferred():
         atomic_write(final, write)
-        journal(Path(out_dir), "done", task=task.id, seconds=summary["seconds"])
-    return to_jsonable(summary)
-
-
-def _fit_summary(
-    inference: Any, model: Any, counts: Any, idata: Any, inf: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Scalars of a fit: posterior S (mean, 94% HDI), MI, Hall M, LOO, evidence, diagnostics."""
-    post = idata.posterior
-    out: dict[str, Any] = {}
-    if "S" in post:
-        s = np.asarray(post["S"]).ravel()
-        from bellmodels import _arviz
-
-        lo, hi = _arviz.hdi(s, 0.94)
-        out.update(S_mean=float(s.mean()), S_hdi=[lo, hi])
-    inv = inference.invariant_draws(idata)
-    for var in ("mi_bits", "hall_M"):
-        if var in inv:
-            out[f"{var}_mean"] = float(np.asarray(inv[var]).mean())
-    # the fit's one LOO: its per-cell values and counts go into the summary, so the runner
-    # ranks the models of a point without reading the fits again
-    loo = inference.loo(idata)
-    out.update(
-        elpd_loo=float(loo["elpd_loo"]),
-        se=float(loo["se"]),
-        p_loo=float(loo["p_loo"]),
-        pareto_k_max=float(np.nanmax(np.asarray(loo["pareto_k_cells"], dtype=float))),
-        loo_cells=np.asarray(loo["loo_cells"], dtype=float).tolist(),
-        cell_counts=np.asarray(loo["cell_counts"]).tolist(),
-    )
-    if inf.get("evidence", True):
-        est = inference.estimate_log_evidence(
-            model,
-            counts,
-            idata,
-            method=str(inf["evidence_method"]),
-            seed=int(inf["seed"]),
-            evidence_draws=int(inf["evidence_draws"]),
-            evidence_chains=int(inf["evidence_chains"]),
-            evidence_hmc_steps=int(inf["evidence_hmc_steps"]),
-            cores=int(inf["cores"]),
-        )
-        out.update(
-            log_evidence=est.log_evidence,
-            log_evidence_se=est.se,
-            log_evidence_method=est.method,
-            evidence=to_jsonable(est.to_dict()),
-        )
-    diag = inference.diagnostics(idata)
-    out["diagnostics"] = to_jsonable(diag)
-    out["diagnostics_ok"] = bool(diag.get("ok", False))
-    return out
+        journal(out_dir, "done", task=task.id, seconds=summary["seconds"])
 
 
 def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) -> dict[str, Any]:

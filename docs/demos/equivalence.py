@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     import bellmodels as bm
     from bellmodels.comparison import rank
-    from bellmodels.inference import diagnostics, fit, log_evidence, loo
+    from bellmodels.inference import diagnostics, estimate_log_evidence, fit, loo
 
     size = SIZES[args.size]
     scn = bm.Scenario.chsh()
-    counts = bm.simulate_singlet(scn, n=size["n_trials"], seed=0).counts()
+    counts = bm.simulate_singlet(scn, n_trials=size["n_trials"], seed=0).counts()
     names = [n for n in (*EQUIVALENT, *CONTRAST) if n in bm.models.names()]
     rows: dict[str, dict[str, Any]] = {}
     elpds = {}
@@ -58,9 +58,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         elpd = loo(idata)
         elpds[name] = elpd
-        le, le_se, _ = log_evidence(
-            model, counts, draws=size["evidence_draws"], chains=size["chains"], seed=200 + k
+        ev = estimate_log_evidence(
+            model,
+            counts,
+            method="pymc-smc",
+            evidence_draws=size["evidence_draws"],
+            evidence_chains=size["chains"],
+            seed=200 + k,
         )
+        le, le_se = ev.log_evidence, ev.se
         gate = diagnostics(idata)
         a = audit_dict(model)
         post = idata.posterior

@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.rbm_n is not None:
         command += " --rbm-n " + ",".join(map(str, args.rbm_n))
     start = time.perf_counter()
-    trials = bm.simulate_singlet(bm.Scenario.chsh(), n=max(ns), seed=0)
+    trials = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=max(ns), seed=0)
     payload: dict[str, Any] = {
         "quick": args.quick,
         "size": "small" if args.quick else "full",
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "rivals": list(RIVALS),
         "n": list(ns),
         "rbm_n": sorted(n for n in rbm_ns if n in ns),
-        "data": f"simulate_singlet(Scenario.chsh(), n={max(ns)}, seed=0); first n trials",
+        "data": f"simulate_singlet(Scenario.chsh(), n_trials={max(ns)}, seed=0); first n trials",
         "evidence": "estimate_log_evidence(name, counts, method='smc', seed=1), SMC_SIZES",
         "fits": {},
         "complete": False,

@@ -126,7 +126,7 @@ def analyse(name: str, size: dict[str, int]) -> dict[str, Any]:
             "fair_sampling": det.get("fair_sampling"),
             "efficiency": posterior_efficiencies(model, res.fits[rec["model"]]),
         }
-    estimates = dict(res.evidence_estimates)
+    estimates = dict(res.evidence)
     for other in EVIDENCE_ONLY.get(name, ()):
         model = bm.models.get(other, scenario=counts.scenario)
         est = estimate_log_evidence(

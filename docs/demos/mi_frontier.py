@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         curve["min_hall_M"].append(float(min_hall_M(b, scn)))
         curve["hall_M_bound"].append(max(0.0, (4 * float(c) - 2) / 3))
 
-    counts = bm.simulate_singlet(scn, n=size["n_trials"], seed=0).counts()
+    counts = bm.simulate_singlet(scn, n_trials=size["n_trials"], seed=0).counts()
     ds = mi_frontier(
         counts,
         size["betas"],

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
 
     n = SIZES[args.size]
     scn = bm.Scenario.chsh()
-    counts = bm.simulate_singlet(scn, n=n, seed=0).counts()
+    counts = bm.simulate_singlet(scn, n_trials=n, seed=0).counts()
     trained = RBM(n_hidden=4, seed=1).train(counts, seed=1)
     machines = {
         "published machine (Table II)": RBM.weinstein2017(),

@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{numbers['singlet_min_hall_M']} (the package's `min_hall_M`).\n",
     )
 
-    counts = bm.simulate_singlet(scn, n=N_TRIALS, seed=0).counts()
+    counts = bm.simulate_singlet(scn, n_trials=N_TRIALS, seed=0).counts()
     c = np.asarray(counts.values)
     lls = {n: log_likelihood(models[n].behaviour(), c) for n in EQUIVALENT if n in models}
     ref = lls.get("quantum-singlet", next(iter(lls.values()), 0.0))

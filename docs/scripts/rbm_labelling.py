@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from bellmodels import _arviz
     from bellmodels.inference import invariant_draws
 
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=N_TRIALS, seed=7).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=N_TRIALS, seed=7).counts()
     variants = {
         "as simulated": counts.values,
         "A's settings swapped": counts.values[::-1],

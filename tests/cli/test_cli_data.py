@@ -47,7 +47,7 @@ def test_audit_delft2015_json_via_subprocess():
 
 def test_audit_data_file_human_table(tmp_path, capsys):
     path = tmp_path / "sim.csv"
-    assert run(capsys, "simulate", "--n", "20000", "--seed", "4", "--out", str(path))[0] == 0
+    assert run(capsys, "simulate", "--n-trials", "20000", "--seed", "4", "--out", str(path))[0] == 0
     code, out, _ = run(capsys, "audit", "--data", str(path), "--skip-min-mi")
     assert code == 0
     assert "S = max_k |S_k|" in out and "no-signalling" in out
@@ -68,8 +68,11 @@ def test_audit_model_json(capsys):
         (["audit"], "give either a MODEL name or --data"),
         (["audit", "no-such-model"], "unknown model 'no-such-model'"),
         (["datasets", "show", "nope"], "unknown dataset 'nope'"),
-        (["simulate", "--n", "10", "--seed", "0", "--visibility", "1.5"], "visibility"),
-        (["simulate", "--n", "10", "--seed", "0", "--form", "trials"], "--form trials needs"),
+        (["simulate", "--n-trials", "10", "--seed", "0", "--visibility", "1.5"], "visibility"),
+        (
+            ["simulate", "--n-trials", "10", "--seed", "0", "--form", "trials"],
+            "--form trials needs",
+        ),
     ],
 )
 def test_errors_exit_2_with_one_line_and_no_traceback(capsys, argv, message):
@@ -95,22 +98,31 @@ def test_debug_shows_the_traceback():
 @pytest.mark.parametrize("suffix", [".csv", ".nc"])
 def test_simulate_writes_a_readable_file(tmp_path, capsys, suffix):
     path = tmp_path / f"s{suffix}"
-    code, _, err = run(capsys, "simulate", "--n", "1e4", "--seed", "3", "--out", str(path))
+    code, _, err = run(capsys, "simulate", "--n-trials", "1e4", "--seed", "3", "--out", str(path))
     assert code == 0 and "wrote 10000" in err
     counts = read_counts(path)
     assert counts.total == 10_000
     again = tmp_path / f"again{suffix}"
-    run(capsys, "simulate", "--n", "10000", "--seed", "3", "--out", str(again))
+    run(capsys, "simulate", "--n-trials", "10000", "--seed", "3", "--out", str(again))
     assert read_counts(again) == counts  # same seed, same data
 
 
 def test_simulate_trials_form_and_stdout(tmp_path, capsys):
     rows = tmp_path / "rows.csv"
     code, *_ = run(
-        capsys, "simulate", "--n", "500", "--seed", "1", "--form", "trials", "--out", str(rows)
+        capsys,
+        "simulate",
+        "--n-trials",
+        "500",
+        "--seed",
+        "1",
+        "--form",
+        "trials",
+        "--out",
+        str(rows),
     )
     assert code == 0 and len(read_trials(rows)) == 500
-    code, out, _ = run(capsys, "simulate", "--n", "500", "--seed", "1", "--visibility", "0")
+    code, out, _ = run(capsys, "simulate", "--n-trials", "500", "--seed", "1", "--visibility", "0")
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0] == "setting_a,setting_b,outcome_a,outcome_b,count" and len(lines) == 17
@@ -122,10 +134,12 @@ def test_simulate_with_a_scenario_json(tmp_path, capsys):
     spec = tmp_path / "k3.json"
     spec.write_text(scn.to_json())
     out = tmp_path / "k3.nc"
-    argv = ["simulate", "--n", "3000", "--seed", "0", "--scenario-json", str(spec)]
+    argv = ["simulate", "--n-trials", "3000", "--seed", "0", "--scenario-json", str(spec)]
     assert run(capsys, *argv, "--out", str(out))[0] == 0
     assert read_counts(out).scenario == scn
-    code, _, err = run(capsys, "simulate", "--n", "5", "--seed", "0", "--scenario-json", "{}")
+    code, _, err = run(
+        capsys, "simulate", "--n-trials", "5", "--seed", "0", "--scenario-json", "{}"
+    )
     assert code == 2 and "--scenario-json: not a scenario" in err
 
 

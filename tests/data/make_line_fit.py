@@ -26,7 +26,7 @@ def line_fit() -> tuple[object, object]:
     """(counts, fit) of the quantum-singlet model on 400 simulated singlet trials, 2 x 100 draws."""
     import bellmodels as bm
 
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=N_TRIALS, seed=0).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=N_TRIALS, seed=0).counts()
     idata = bm.fit("quantum-singlet", counts, seed=SEED, draws=100, tune=200, chains=2)
     return counts, idata
 

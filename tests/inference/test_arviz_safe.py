@@ -158,7 +158,7 @@ def test_fits_saved_in_the_old_layout_are_converted_on_reading(writer):
 
 # -- a large table: ArviZ refuses --------------------------------------------------------------------
 def test_on_a_large_table_az_loo_refuses_and_bm_loo_answers():
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=100_000, seed=0).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=100_000, seed=0).counts()
     fit = bm.fit("quantum-singlet", counts, draws=50, tune=100, chains=2, seed=1)
     assert "log_likelihood" not in _arviz.group_names(fit)
     assert "bellmodels.loo" in fit.attrs["log_likelihood_layout"]

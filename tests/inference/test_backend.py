@@ -35,7 +35,7 @@ def test_numba_is_chosen_unless_the_user_set_a_mode(fresh_mode):
 def test_batched_smc_density_equals_pymcs_log_density(model):
     """log prior + log likelihood of every particle, as compiled for SMC, is PyMC's joint log
     density (with Jacobians) at that point, and the gradient matches finite differences."""
-    counts = bm.simulate_singlet(bm.Scenario.chsh(), n=5000, seed=0).counts()
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=5000, seed=0).counts()
     pmodel = build_model(model, counts)
     space = FreeSpace(pmodel)
     parts = TemperedParts(space)

@@ -20,7 +20,7 @@ from bellmodels.models import CRBM, RBM
 
 
 def _counts(n: int, seed: int = 0) -> bm.Counts:
-    return bm.simulate_singlet(bm.Scenario.chsh(), n=n, seed=seed).counts()
+    return bm.simulate_singlet(bm.Scenario.chsh(), n_trials=n, seed=seed).counts()
 
 
 def _agree(est, exact: float, extra_se: float = 0.0) -> bool:

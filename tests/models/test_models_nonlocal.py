@@ -193,7 +193,7 @@ def test_fit_adapts_the_mass_matrix_the_model_declares(monkeypatch) -> None:
         raise Stop
 
     monkeypatch.setattr(pm, "sample", fake_sample)
-    counts = bm.simulate_singlet(Scenario.chsh(), n=500, seed=0).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=500, seed=0).counts()
     for name in ("no-signalling", "local-polytope"):
         with pytest.raises(Stop):
             bm.fit(name, counts, draws=5, tune=5, chains=1, seed=0, sampler="pymc")
@@ -209,7 +209,7 @@ def test_no_signalling_main_job_fit_has_no_divergence_for_seed_3() -> None:
     import bellmodels as bm
     from bellmodels import inference
 
-    counts = bm.simulate_singlet(Scenario.chsh(), n=100_000, seed=0).counts()
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=100_000, seed=0).counts()
     idata = inference.fit("no-signalling", counts, draws=1500, tune=500, chains=2, seed=3, cores=1)
     assert '"mass_matrix": "full"' in idata.attrs["sampler_settings"]
     diag = inference.diagnostics(idata, ess_min=1.25 * inference.ESS_MIN)

@@ -82,7 +82,7 @@ name = "own"
 
 [data]
 source = "simulate"
-trials = 4000
+n_trials = 4000
 seed = 3
 
 [models]

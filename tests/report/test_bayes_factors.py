@@ -7,12 +7,11 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 
-from bellmodels.comparison import ROW_KEYS, Comparison
-from bellmodels.inference import EvidenceEstimate, log_bayes_factor, log_bayes_factors
+from bellmodels.comparison import Comparison
+from bellmodels.inference import EvidenceEstimate, FitSummary, log_bayes_factor, log_bayes_factors
 from bellmodels.report.bayes_factors import bayes_factor_section, equal_evidence_groups
 from bellmodels.report.document import Document
 
@@ -40,7 +39,7 @@ def store(tmp_path):
     est["other-seed"] = _estimate((-130.2, -130.0, -129.9, -130.1), seed=2)
     (tmp_path / "tasks").mkdir()
     for m, e in est.items():
-        summary = {"fit": {"evidence": e.to_dict()}}
+        summary = {"model": m, "fit": {"evidence": e.to_dict()}}
         ds = xr.Dataset(attrs={"summary": json.dumps(summary)})
         ds.to_netcdf(tmp_path / "tasks" / f"{m}.nc", group="bellmodels", engine="h5netcdf")
     names = list(est)
@@ -99,11 +98,7 @@ def test_every_pair_is_in_the_matrix_with_its_paired_error(store):
 
 def test_compare_and_report_use_one_pairwise_rule(store):
     _, _, est = store
-    res = Comparison(
-        pd.DataFrame(columns=list(ROW_KEYS)),
-        evidence={m: (e.log_evidence, e.se) for m, e in est.items()},
-        evidence_estimates=est,
-    )
+    res = Comparison(summaries={m: FitSummary(m, evidence=e) for m, e in est.items()})
     table = res.bayes_factors()
     lbf, se = log_bayes_factors(est)
     np.testing.assert_array_equal(table["log_bf"].to_numpy(), lbf.to_numpy())

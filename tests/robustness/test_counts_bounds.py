@@ -183,8 +183,10 @@ def test_netcdf_boolean_counts_are_refused(tmp_path):
 
 
 def test_simulate_refuses_more_trials_than_the_bound(chsh):
-    """probe: simulate_singlet(n=2**53 + 1) -> ValueError naming n and MAX_COUNT, before drawing anything."""
-    with pytest.raises(ValueError, match=r"n = 9007199254740993 exceeds MAX_COUNT = 2\*\*53"):
+    """probe: simulate_singlet(n_trials=2**53 + 1) -> ValueError naming n and MAX_COUNT, before drawing anything."""
+    with pytest.raises(
+        ValueError, match=r"n_trials = 9007199254740993 exceeds MAX_COUNT = 2\*\*53"
+    ):
         simulate_singlet(chsh, MAX_COUNT + 1, seed=0)
 
 

@@ -202,9 +202,9 @@ def test_fit_machine_refuses_more_than_max_trained_hidden():
 
 
 def test_simulate_refuses_an_n_beyond_the_bound(capsys):
-    """probe: bellmodels simulate --n 1e17 -> exit 2, naming MAX_COUNT = 2**53."""
-    err = usage_error(capsys, "simulate", "--n", "1e17", "--seed", "1")
-    assert "argument --n: '1e17' exceeds MAX_COUNT = 2**53" in err
+    """probe: bellmodels simulate --n-trials 1e17 -> exit 2, naming MAX_COUNT = 2**53."""
+    err = usage_error(capsys, "simulate", "--n-trials", "1e17", "--seed", "1")
+    assert "argument --n-trials: '1e17' exceeds MAX_COUNT = 2**53" in err
 
 
 def test_counts_repr_and_html_table():

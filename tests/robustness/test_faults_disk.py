@@ -26,7 +26,7 @@ STUDY = """
 name = "diskfull"
 [data]
 source = "simulate"
-trials = 3000
+n_trials = 3000
 visibility = [0.7, 0.85, 1.0]
 seed = 4
 [models]
@@ -56,7 +56,7 @@ def test_full_tmpfs_then_more_space_then_rerun(tmp_path):
     """probe: run a study into a 64 KB tmpfs (the disk fills mid-run), then grow it and rerun -> the run ends with the error printed, no traceback, no temporaries; the rerun equals an undisturbed run"""
     study = tmp_path / "study.toml"
     study.write_text(textwrap.dedent(STUDY))
-    reference = run_study(study, tmp_path / "reference", workers=2, progressbar=False)
+    reference = run_study(study, tmp_path / "reference", workers=2, progressbar=False, report=False)
     disk = tmp_path / "disk"
     _mount(disk, "64k")
     try:
@@ -76,7 +76,7 @@ def test_full_tmpfs_then_more_space_then_rerun(tmp_path):
         assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
         assert not [*out.rglob("*.tmp"), *out.rglob(".*.running")]
         subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True)
-        again = run_study(study, out, workers=2, progressbar=False)
+        again = run_study(study, out, workers=2, progressbar=False, report=False)
         assert list(again["task"].values.ravel()) == list(reference["task"].values.ravel())
         assert (again["status"] == "done").all()
         for var in NUMBERS:

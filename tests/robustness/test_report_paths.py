@@ -25,7 +25,7 @@ STUDY = """
 name = "paths"
 [data]
 source = "simulate"
-trials = 2000
+n_trials = 2000
 [models]
 include = ["bell1964", "quantum-singlet"]
 [inference]
@@ -41,7 +41,7 @@ def _files(root: Path) -> set[Path]:
 def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("paths")
     (tmp / "study.toml").write_text(textwrap.dedent(STUDY))
-    run_study(tmp / "study.toml", tmp / "run" / "out", workers=1, progressbar=False)
+    run_study(tmp / "study.toml", tmp / "run" / "out", workers=1, progressbar=False, report=False)
     return tmp / "run" / "out"
 
 

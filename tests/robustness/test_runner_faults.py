@@ -33,7 +33,7 @@ STUDY = """
 name = "faults"
 [data]
 source = "simulate"
-trials = 3000
+n_trials = 3000
 visibility = [0.7, 1.0]
 seed = 4
 [models]
@@ -107,7 +107,7 @@ def disk_full_entry(task_json: str, out_dir: str, base: str | None = None) -> di
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("reference")
-    return run_study(_write(tmp), tmp / "out", workers=2, progressbar=False)
+    return run_study(_write(tmp), tmp / "out", workers=2, progressbar=False, report=False)
 
 
 def test_dying_worker_fails_its_own_task_only(tmp_path, capfd, reference):
@@ -158,7 +158,7 @@ def test_disk_full_then_rerun_gives_the_same_results(tmp_path, capfd, reference)
     assert _leftovers(out) == []
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Exception ignored" not in err
-    again = run_study(study, out, workers=2, progressbar=False)
+    again = run_study(study, out, workers=2, progressbar=False, report=False)
     _same_results(again, reference)
     assert not list((out / "tasks").glob("*.failed.json"))
 
@@ -168,7 +168,7 @@ def test_damaged_task_file_is_named_and_redone(tmp_path, caplog, reference, dama
     """probe: a finished task's file is truncated, emptied or overwritten, then the study is rerun -> the file is named on stderr and in the journal, moved aside and redone; results equal an undisturbed run"""
     study = _write(tmp_path)
     out = tmp_path / "out"
-    run_study(study, out, workers=2, progressbar=False)
+    run_study(study, out, workers=2, progressbar=False, report=False)
     victim = out / "tasks" / f"{reference['task'].values.ravel()[1]}.nc"
     size = victim.stat().st_size
     if damage == "truncate":
@@ -179,7 +179,7 @@ def test_damaged_task_file_is_named_and_redone(tmp_path, caplog, reference, dama
     else:
         victim.write_bytes(os.urandom(size))
     with caplog.at_level(logging.WARNING, logger="bellmodels"):
-        again = run_study(study, out, workers=2, progressbar=False)
+        again = run_study(study, out, workers=2, progressbar=False, report=False)
     err = caplog.text  # a warning of the bellmodels logger, with or without the progress bar
     assert f"task file {victim} is damaged" in err
     events = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
@@ -221,7 +221,7 @@ KILL_STUDY = """
 name = "kill9"
 [data]
 source = "simulate"
-trials = 20000
+n_trials = 20000
 seed = 2
 [models]
 include = ["quantum-singlet", "rbm"]
@@ -249,7 +249,7 @@ def _kill_and_resume(tmp: Path, seed: int, reference: Any) -> None:
     time.sleep(random.Random(seed).uniform(2.0, 14.0))
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, without warning
     proc.wait()
-    again = run_study(study, out, workers=2, progressbar=False)
+    again = run_study(study, out, workers=2, progressbar=False, report=False)
     _same_results(again, reference, KILL_NUMBERS, tol=1e-9)
     assert _leftovers(out) == []
     assert (out / "results.nc").is_file() and load_study(out)["status"].values.all()
@@ -258,7 +258,9 @@ def _kill_and_resume(tmp: Path, seed: int, reference: Any) -> None:
 @pytest.fixture(scope="module")
 def kill_reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("kill_reference")
-    return run_study(_write(tmp, KILL_STUDY), tmp / "out", workers=2, progressbar=False)
+    return run_study(
+        _write(tmp, KILL_STUDY), tmp / "out", workers=2, progressbar=False, report=False
+    )
 
 
 def test_kill9_then_resume_once(tmp_path, kill_reference):

@@ -41,7 +41,7 @@ SIM_STUDY = """
 name = "sim"
 [data]
 source = "simulate"
-trials = 500
+n_trials = 500
 visibility = [0.7, 1.0]
 [models]
 include = ["bell1964"]
@@ -57,7 +57,7 @@ def _write(tmp: Path, text: str, name: str = "study.toml") -> Path:
 
 
 def _simulate(path: Path, n: int, seed: int, visibility: float) -> None:
-    trials = simulate_singlet(Scenario.chsh(), n=n, seed=seed, visibility=visibility)
+    trials = simulate_singlet(Scenario.chsh(), n_trials=n, seed=seed, visibility=visibility)
     write_counts(trials.counts(), path)
 
 
@@ -72,7 +72,7 @@ def test_changed_data_file_reruns_its_tasks(tmp_path, caplog):
     _simulate(data, 20_000, seed=1, visibility=1.0)
     study = _write(tmp_path, FILE_STUDY)
     out = tmp_path / "out"
-    first = run_study(study, out, workers=1, progressbar=False)
+    first = run_study(study, out, workers=1, progressbar=False, report=False)
     s_first = float(first["data_S"])
     assert s_first > 2.6  # the singlet at full visibility: S near 2 sqrt 2
     recorded = json.loads((out / "study.json").read_text())["inputs"]
@@ -80,7 +80,7 @@ def test_changed_data_file_reruns_its_tasks(tmp_path, caplog):
 
     _simulate(data, 50_000, seed=3, visibility=0.5)  # what the user did in the issue
     with caplog.at_level(logging.WARNING, logger="bellmodels"):
-        second = run_study(study, out, workers=1, progressbar=True)
+        second = run_study(study, out, workers=1, progressbar=True, report=False)
     err = caplog.text  # a warning of the bellmodels logger (the CLI shows it on stderr)
     assert f"data file {data.resolve()} changed since the last run: 2 tasks rerun" in err
     # the new data, not the old: S of V = 0.5 is near sqrt 2, below the local bound
@@ -93,7 +93,9 @@ def test_changed_data_file_reruns_its_tasks(tmp_path, caplog):
     report = write_report(out).read_text()
     assert "changed since the last run: 2 tasks rerun" in report
 
-    third = run_study(study, out, workers=1, progressbar=False)  # unchanged now: all reused
+    third = run_study(
+        study, out, workers=1, progressbar=False, report=False
+    )  # unchanged now: all reused
     assert _events(out, "input_changed") == [change]
     assert list(third["task"].values) == list(second["task"].values)
 
@@ -119,7 +121,7 @@ def test_study_name_cannot_leave_out(tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     study = _write(tmp_path, SIM_STUDY.replace('name = "sim"', f"name = {json.dumps(name)}"))
     with pytest.raises(ValueError, match=r"study\.toml: key 'study\.name'"):
-        run_study(study, progressbar=False)
+        run_study(study, progressbar=False, report=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.toml"]
 
 
@@ -134,14 +136,14 @@ BAD = [
     ("visibility = [0.7, 1.0]", "visibility = 1.7", "data.visibility", "[0, 1]"),
     ("visibility = [0.7, 1.0]", "visibility = [0.7, 1.7]", "data.visibility", "[0, 1]"),
     (
-        "trials = 500",
-        "trials = 500\nsetting_probs = [[0.5, 0.5], [0.5, 0.5]]",
+        "n_trials = 500",
+        "n_trials = 500\nsetting_probs = [[0.5, 0.5], [0.5, 0.5]]",
         "data.setting_probs",
         "",
     ),
     (
-        "trials = 500",
-        "trials = 500\nsetting_probs = [[0.25, 0.25, 0.25], [0.25]]",
+        "n_trials = 500",
+        "n_trials = 500\nsetting_probs = [[0.25, 0.25, 0.25], [0.25]]",
         "data.setting_probs",
         "",
     ),
@@ -170,7 +172,7 @@ def test_every_task_mistake_is_found_before_anything_is_written(tmp_path, old, n
     study = _write(tmp_path, SIM_STUDY.replace(old, new))
     out = tmp_path / "out"
     with pytest.raises(ValueError) as info:
-        run_study(study, out, progressbar=False)
+        run_study(study, out, progressbar=False, report=False)
     assert str(info.value).startswith(f"{study}: key '{key}'"), str(info.value)
     assert words in str(info.value)
     assert not out.exists()
@@ -183,7 +185,7 @@ def test_bad_csv_is_named_before_anything_is_written(tmp_path):
     )
     study = _write(tmp_path, FILE_STUDY)
     with pytest.raises(ValueError, match=r"key 'data\.path'") as info:
-        run_study(study, tmp_path / "out", progressbar=False)
+        run_study(study, tmp_path / "out", progressbar=False, report=False)
     assert "data.csv" in str(info.value)
     assert not (tmp_path / "out").exists()
 
@@ -229,10 +231,10 @@ def test_second_runner_on_the_same_directory_is_refused(tmp_path):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(ValueError, match="another runner is using"):
-            run_study(study, out, progressbar=False)
+            run_study(study, out, progressbar=False, report=False)
         assert sorted(p.name for p in out.iterdir()) == [".lock"]
     finally:
         os.close(fd)
-    ds = run_study(study, out, workers=1, progressbar=False)  # released: it runs
+    ds = run_study(study, out, workers=1, progressbar=False, report=False)  # released: it runs
     assert (ds["status"] == "done").all()
     assert np.all(np.diff(ds["data_S"].values) > 0)  # S grows with the visibility

@@ -194,7 +194,7 @@ def test_any_plausible_keys_give_a_study_or_an_error_naming_file_and_key(doc):
 GOOD = """
 [data]
 source = "simulate"
-trials = 500
+n_trials = 500
 [models]
 include = ["bell1964"]
 [inference]

@@ -18,7 +18,7 @@ STUDY = """
 name = "dask-vs-pool"
 [data]
 source = "simulate"
-trials = 4000
+n_trials = 4000
 visibility = [0.8, 1.0]
 seed = 11
 [models]

@@ -26,7 +26,7 @@ GOOD = """
 name = "t"
 [data]
 source = "simulate"
-trials = 2000
+n_trials = 2000
 [models]
 include = ["bell1964", "quantum-singlet"]
 [inference]
@@ -46,11 +46,19 @@ def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        (GOOD.replace("trials = 2000", "trails = 2000"), "data.trails", "did you mean 'trials'"),
-        (GOOD.replace("trials = 2000", 'trials = "many"'), "data.trials", "must be an integer"),
-        (GOOD.replace("trials = 2000", "trials = 2.5"), "data.trials", "must be an integer"),
+        (
+            GOOD.replace("n_trials = 2000", "n_trails = 2000"),
+            "data.n_trails",
+            "did you mean 'n_trials'",
+        ),
+        (
+            GOOD.replace("n_trials = 2000", 'n_trials = "many"'),
+            "data.n_trials",
+            "must be an integer",
+        ),
+        (GOOD.replace("n_trials = 2000", "n_trials = 2.5"), "data.n_trials", "must be an integer"),
         (GOOD.replace('"bell1964"', '"bell1946"'), "models.include", "unknown model 'bell1946'"),
-        (GOOD.replace("trials = 2000", "trials = []"), "data.trials", "empty sweep axis"),
+        (GOOD.replace("n_trials = 2000", "n_trials = []"), "data.n_trials", "empty sweep axis"),
         (GOOD.replace("fit = false", "fit = []"), "inference.fit", "empty sweep axis"),
         (GOOD.replace("fit = false", 'fit = "no"'), "inference.fit", "true/false"),
         (GOOD.replace('source = "simulate"', 'source = "simulated"'), "data.source", "expected"),
@@ -63,8 +71,8 @@ def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
             "must hold",
         ),
         (GOOD.replace('source = "simulate"', 'source = "dataset"'), "data.dataset", "required"),
-        (GOOD.replace("trials = 2000", "visibility = 1.5"), "data.visibility", "[0, 1]"),
-        (GOOD.replace("trials = 2000", 'scenario = "square"'), "data.scenario", "chained-K"),
+        (GOOD.replace("n_trials = 2000", "visibility = 1.5"), "data.visibility", "[0, 1]"),
+        (GOOD.replace("n_trials = 2000", 'scenario = "square"'), "data.scenario", "chained-K"),
     ],
 )
 def test_bad_study_names_key_and_file(tmp_path, text, key, words):
@@ -97,7 +105,7 @@ SWEEP_TOML = textwrap.dedent(
     [data]
     source = "simulate"
     visibility = [0.6, 0.8, 1.0]
-    trials = [100, 1000]
+    n_trials = [100, 1000]
     [models]
     include = ["bell1964", "rbm"]
     [models.rbm]
@@ -113,20 +121,20 @@ def test_overrides_change_the_tasks_and_are_validated_like_the_file(tmp_path):
     path = write(tmp_path, GOOD)
     base = load_study_file(path)
     over = load_study_file(
-        path, ["data.trials=500", "inference.seed=7", "models.include=['bell1964']"]
+        path, ["data.n_trials=500", "inference.seed=7", "models.include=['bell1964']"]
     )
-    assert over.config["data"]["trials"] == 500 and over.config["inference"]["seed"] == 7
+    assert over.config["data"]["n_trials"] == 500 and over.config["inference"]["seed"] == 7
     assert [t.model for t in over.tasks()] == ["bell1964"]
     # a different seed is a different task: a resumed run never mixes them up
     assert {t.id for t in over.tasks()}.isdisjoint({t.id for t in base.tasks()})
     # the file itself is untouched
-    assert load_study_file(path).config["data"]["trials"] == 2000
-    with pytest.raises(ValueError, match=r"data\.trails.*did you mean 'trials'"):
+    assert load_study_file(path).config["data"]["n_trials"] == 2000
+    with pytest.raises(ValueError, match=r"data\.trails.*did you mean 'n_trials'"):
         load_study_file(path, ["data.trails=5"])
     with pytest.raises(ValueError, match=r"section\.key=value"):
         load_study_file(path, ["inference.seed"])
-    with pytest.raises(ValueError, match=r"data\.trials is not a table"):
-        load_study_file(path, ["data.trials.x=1"])
+    with pytest.raises(ValueError, match=r"data\.n_trials is not a table"):
+        load_study_file(path, ["data.n_trials.x=1"])
 
 
 def test_cli_set_overrides_a_setting(tmp_path, capsys):
@@ -135,12 +143,12 @@ def test_cli_set_overrides_a_setting(tmp_path, capsys):
     path = write(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
     out = tmp_path / "o"
     args = ["run", str(path), "--out", str(out), "--workers", "1", "--quiet", "--no-report"]
-    assert main([*args, "--set", "data.trials=300", "--set", "data.seed=4"]) == 0
+    assert main([*args, "--set", "data.n_trials=300", "--set", "data.seed=4"]) == 0
     recorded = json.loads((out / "study.json").read_text())
-    assert recorded["config"]["data"]["trials"] == 300 and recorded["config"]["data"]["seed"] == 4
+    assert recorded["config"]["data"]["n_trials"] == 300 and recorded["config"]["data"]["seed"] == 4
     assert int(xr.open_dataset(out / "results.nc")["n_trials"].max()) == 300
-    assert main([*args, "--set", "data.trials=-1"]) == 2
-    assert "data.trials" in capsys.readouterr().err
+    assert main([*args, "--set", "data.n_trials=-1"]) == 2
+    assert "data.n_trials" in capsys.readouterr().err
 
 
 def test_sweep_is_the_product_of_axes_and_tasks_are_shared():
@@ -148,13 +156,13 @@ def test_sweep_is_the_product_of_axes_and_tasks_are_shared():
         SWEEP_TOML,
         source="sweep.toml",
     )
-    assert [a.name for a in cfg.axes] == ["visibility", "trials", "seed"]
+    assert [a.name for a in cfg.axes] == ["visibility", "n_trials", "seed"]
     assert cfg.shape == (3, 2, 2)
     points = list(cfg.points())
     assert len(points) == 12
     coords, resolved = points[-1]
-    assert coords == {"visibility": 1.0, "trials": 1000, "seed": 1}
-    assert resolved["data"]["visibility"] == 1.0 and resolved["data"]["trials"] == 1000
+    assert coords == {"visibility": 1.0, "n_trials": 1000, "seed": 1}
+    assert resolved["data"]["visibility"] == 1.0 and resolved["data"]["n_trials"] == 1000
     # bell1964 does not depend on the RBM's seed: 6 tasks; the RBM: 12 tasks
     tasks = cfg.tasks()
     assert sum(t.model == "bell1964" for t in tasks) == 6
@@ -185,7 +193,7 @@ SMALL = """
 name = "small"
 [data]
 source = "simulate"
-trials = 5000
+n_trials = 5000
 visibility = [0.75, 1.0]
 seed = 3
 [models]
@@ -217,7 +225,7 @@ def test_run_resume_store_and_report(tmp_path):
     loaded = load_study(out)
     xr.testing.assert_identical(loaded.drop_attrs(), ds.drop_attrs())
     cfg = json.loads(loaded.attrs["config"])
-    assert cfg["config"]["data"]["trials"] == 5000
+    assert cfg["config"]["data"]["n_trials"] == 5000
     assert cfg["axes"][0]["values"] == [0.75, 1.0]
     assert "pymc" in json.loads(loaded.attrs["versions"])
     # one NetCDF per task, each carrying its resolved task config and versions
@@ -225,7 +233,7 @@ def test_run_resume_store_and_report(tmp_path):
     assert len(files) == 6
     with xr.open_dataset(files[0], group="bellmodels", engine="h5netcdf") as one:
         task = json.loads(one.attrs["task"])
-        assert task["config"]["data"]["trials"] == 5000
+        assert task["config"]["data"]["n_trials"] == 5000
         assert "numpy" in json.loads(one.attrs["versions"])
         assert int(one["counts"].sum()) == 5000
     # report: markdown + html + figures that exist and are PNGs
@@ -281,7 +289,7 @@ def test_failing_task_is_recorded_and_others_go_on(tmp_path):
     text = """
     [data]
     source = "simulate"
-    trials = 2000
+    n_trials = 2000
     [models]
     include = ["quantum-singlet", "rbm"]
     [models.rbm]
@@ -305,7 +313,7 @@ SLOW_TASKS = """
 name = "killme"
 [data]
 source = "simulate"
-trials = 200000
+n_trials = 200000
 [models]
 include = ["rbm"]
 [models.rbm]
@@ -391,7 +399,7 @@ def test_small_fitted_study_compares_and_reports(tmp_path):
     text = """
     [data]
     source = "simulate"
-    trials = 20000
+    n_trials = 20000
     [models]
     include = ["local-polytope", "quantum-singlet", "hall2010"]
     [inference]

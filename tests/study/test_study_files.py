@@ -52,7 +52,7 @@ def test_real_data_fits_every_model_on_every_experiment() -> None:
 def test_noise_sweep_crosses_the_local_bound_over_three_decades_of_trials() -> None:
     cfg = load_study_file(STUDIES / "noise_sweep.toml")
     axes = {a.name: a.values for a in cfg.axes}
-    vis, trials = axes["visibility"], axes["trials"]
+    vis, trials = axes["visibility"], axes["n_trials"]
     # S = 2 sqrt2 V: points on both sides of the local bound 2 (V = 1/sqrt2), up to V = 1
     assert min(vis) <= 0.5 and max(vis) == 1.0
     assert any(v < 1 / math.sqrt(2) for v in vis) and any(v > 1 / math.sqrt(2) for v in vis)
@@ -60,3 +60,27 @@ def test_noise_sweep_crosses_the_local_bound_over_three_decades_of_trials() -> N
     assert {"local-polytope", "quantum-singlet"} <= set(cfg.models())
     assert "rbm" not in cfg.models()  # its cost; md_frontier.toml covers the machines
     assert len(cfg.tasks()) == len(vis) * len(trials) * len(cfg.models())
+
+
+def test_renaming_trials_to_n_trials_keeps_every_task_id():
+    """Task ids are hashed under the 0.1 key names: a study rerun into its old output directory
+    after the rename finds its finished tasks (ids computed by bellmodels 0.1 on the same text
+    with ``trials = [1000, 2000]``)."""
+    from bellmodels.study import parse_study
+
+    text = (
+        '[data]\nsource = "simulate"\nn_trials = [1000, 2000]\nvisibility = 0.9\n'
+        '[models]\ninclude = ["bell1964", "quantum-singlet"]\n[inference]\ndraws = 300\n'
+    )
+    cfg = parse_study(text)
+    assert [t.id for t in cfg.tasks()] == [
+        "bell1964-14b4c565fe",
+        "quantum-singlet-ab2176c45e",
+        "bell1964-4cc8d5bfe7",
+        "quantum-singlet-d9b5669de5",
+    ]
+    assert cfg.tasks()[0].config["data"]["n_trials"] == 1000
+    with pytest.raises(
+        ValueError, match=r"key 'data\.trials' is unknown \(renamed to 'n_trials'\)"
+    ):
+        parse_study(text.replace("n_trials", "trials"), source="old.toml")
