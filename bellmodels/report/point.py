@@ -23,9 +23,9 @@ import numpy as np
 
 from bellmodels._util import COMPARISON_COLUMNS, correlators
 from bellmodels.inference.evidence import EVIDENCE_SE_MAX, evidence_reliable
+from bellmodels.inference.summary import FitSummary
 from bellmodels.report.bayes_factors import bayes_factor_section
 from bellmodels.report.document import Document, _fmt, save_figure
-from bellmodels.inference.summary import FitSummary
 from bellmodels.study.store import load_task, read_task_summary, task_path
 
 AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
