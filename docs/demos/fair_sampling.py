@@ -154,7 +154,7 @@ def analyse(name: str, size: dict[str, int]) -> dict[str, Any]:
     factors = {m: log_bayes_factor(estimates[best], estimates[m]) for m in rows if m != best}
     return {
         "n_trials": int(counts.total),
-        "table_kind": counts.kind,
+        "kind": counts.kind,
         "S": data_audit.S,
         "ch_J": data_audit.ch_J,
         "detection": data_audit.detection,
@@ -210,7 +210,9 @@ def render(results: dict[str, Any]) -> str:
     text += "\nWhat each experiment closes (the datasets' provenance):\n\n"
     for name, r in results.items():
         loop = r["detection"].get("loopholes", {})
-        text += f"- **{name}** ({r['table_kind']} table): detection loophole {loop.get('detection', 'n/a')}\n"
+        text += (
+            f"- **{name}** ({r['kind']} table): detection loophole {loop.get('detection', 'n/a')}\n"
+        )
     return text
 
 

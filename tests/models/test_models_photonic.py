@@ -257,8 +257,10 @@ def test_table_kind_travels_through_netcdf_and_csv(tmp_path) -> None:
     with pytest.raises(DataFormatError, match="table kind 'post-selected' differs"):
         read_counts(f, kind="complete")
     g = write_counts(weihs, tmp_path / "w.csv")
-    assert read_counts(g, scenario=weihs.scenario).kind is None  # a CSV has no place for it
-    assert read_counts(g, scenario=weihs.scenario, kind="post-selected").kind == "post-selected"
+    assert g.read_text().startswith("# kind: post-selected\nsetting_a,")
+    assert read_counts(g, scenario=weihs.scenario).kind == "post-selected"
+    with pytest.raises(DataFormatError, match=r"w\.csv: line 1, column 'kind': the file's"):
+        read_counts(g, scenario=weihs.scenario, kind="complete")
     with pytest.raises(ValueError, match="kind must be one of"):
         Counts(weihs.values, weihs.scenario, kind="coincidences")
     plain = write_counts(Counts(weihs.values, weihs.scenario), tmp_path / "p.nc")
