@@ -149,8 +149,7 @@ def _simulate(args: argparse.Namespace) -> int:
     # every simulated trial is in the table: a complete one (Counts.kind; '# kind:' in CSV)
     counts = Counts(trials.counts().values, scenario, provenance=provenance, kind="complete")
     if args.out is None:
-        from bellmodels.data.files import kind_comment
-        from bellmodels.data.format import COUNT_COLUMNS
+        from bellmodels.data.format import COUNT_COLUMNS, kind_comment
         from bellmodels.scenario import OUTCOMES
 
         sys.stdout.write(kind_comment(counts.kind) + ",".join(COUNT_COLUMNS) + "\n")

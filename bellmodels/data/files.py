@@ -16,6 +16,7 @@ from bellmodels._util import atomic_write
 from bellmodels.data.bounds import MAX_COUNT
 from bellmodels.data.format import (
     COUNT_COLUMNS,
+    KIND_KEY,
     OUTCOME_COLUMNS,
     SETTING_COLUMNS,
     TRIAL_COLUMNS,
@@ -23,14 +24,13 @@ from bellmodels.data.format import (
     FileForm,
     _is_netcdf,
     _outcome_value,
+    _preamble,
     _setting_value,
+    kind_comment,
 )
 from bellmodels.data.netcdf import read_netcdf
-from bellmodels.data.tables import TABLE_KINDS, Counts, Trials, counts_from_file
+from bellmodels.data.tables import Counts, Trials, counts_from_file
 from bellmodels.scenario import OUTCOMES, Scenario
-
-KIND_KEY = "kind"
-"""The key of the CSV header comment that declares :attr:`Counts.kind` (``# kind: complete``)."""
 
 
 @dataclass
@@ -43,50 +43,6 @@ class _Chunk:
     outcome_a: np.ndarray  # 0 <-> -1, 1 <-> +1
     outcome_b: np.ndarray
     count: np.ndarray | None
-
-
-@dataclass
-class _Preamble:
-    """The comment lines (``#`` first) that may open a CSV file, before its header."""
-
-    lines: int
-    kind: str | None
-    kind_line: int | None
-
-
-def _preamble(path: Path) -> _Preamble:
-    """Read the leading ``#`` lines of ``path``; ``# kind: complete`` (or ``post-selected``)
-    declares the table's kind, any other comment line is free text.
-
-    A kind that is not one of :data:`TABLE_KINDS`, or two ``kind`` lines, is a
-    :class:`DataFormatError` naming the line.
-    """
-    count, kind, kind_line = 0, None, None
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.startswith("#"):
-                break
-            count = number
-            key, sep, value = raw[1:].partition(":")
-            if not sep or key.strip() != KIND_KEY:
-                continue
-            value = value.strip()
-            if kind_line is not None:
-                raise DataFormatError(
-                    f"a second '# {KIND_KEY}:' line (the first is line {kind_line})",
-                    path=path,
-                    line=number,
-                    field=KIND_KEY,
-                )
-            if value not in TABLE_KINDS:
-                raise DataFormatError(
-                    f"{KIND_KEY} {_cut(repr(value))} is not one of {list(TABLE_KINDS)}",
-                    path=path,
-                    line=number,
-                    field=KIND_KEY,
-                )
-            kind, kind_line = value, number
-    return _Preamble(count, kind, kind_line)
 
 
 class _CsvReader:
@@ -519,15 +475,6 @@ def _row_texts(scenario: Scenario) -> np.ndarray:
     )
 
 
-def kind_comment(kind: str | None) -> str:
-    """The CSV line that declares a table's kind (empty when the kind is not known).
-
-    >>> kind_comment("complete")
-    '# kind: complete\\n'
-    """
-    return "" if kind is None else f"# {KIND_KEY}: {kind}\n"
-
-
 def _write_csv(data: Counts | Trials, tmp: Path, form: FileForm) -> None:
     scn = data.scenario
     rows = _row_texts(scn)
@@ -623,8 +570,6 @@ def write_counts(
 
 
 __all__ = [
-    "KIND_KEY",
-    "kind_comment",
     "read_counts",
     "read_trials",
     "write_counts",
