@@ -34,7 +34,7 @@ from bellmodels._util import draw_seed, versions
 from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
 from bellmodels.inference._backend import compiling_with, numba_quiet
-from bellmodels.inference._layout import log_likelihood_groups
+from bellmodels.inference._layout import SPREAD_VAR, log_likelihood_groups, pair_spread
 from bellmodels.inference.posterior_audit import _audit_posterior
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES
 
@@ -127,6 +127,13 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     ``setting_a, setting_b, outcome_a, outcome_b``), from which every derived quantity and the
     per-cell log-likelihood are computed, whatever the sampler.
 
+    A model of post-selected tables whose coincidence rate ``D(s)`` may depend on the settings
+    (``coincidence_rate`` not ``None``: the detection loophole) also describes how the
+    coincidences spread over the setting pairs (settings uniform): the likelihood gains
+    ``sum_s n_s log(pi(s) / p(s))``, ``pi(s) = p(s) D(s) / sum p D`` (a ``Potential``; the
+    ``Deterministic`` ``pair_spread``, see :func:`~bellmodels.inference._layout.pair_spread`).
+    It is zero under fair sampling, so every model's likelihood stays on one scale.
+
     >>> import bellmodels as bm
     >>> c = bm.simulate_singlet(bm.Scenario.chsh(), 100, seed=0).counts()
     >>> "behaviour" in build_model("quantum-singlet", c).named_vars
@@ -160,6 +167,11 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
             observed=observed,
             dims=("setting_a", "setting_b", "cell"),
         )
+        rate = model.coincidence_rate_tensor(params)
+        if rate is not None:  # post-selected: how the coincidences spread over setting pairs
+            spread = pair_spread(pt.as_tensor_variable(rate), scn.settings_distribution(), pt)
+            pm.Deterministic(SPREAD_VAR, spread, dims=("setting_a", "setting_b"))
+            pm.Potential("coincidences_per_pair", (observed.sum(axis=-1) * spread).sum())
     return pmodel
 
 
@@ -473,7 +485,10 @@ def _assemble(
         coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
     )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
-    loglik, loglik_note = log_likelihood_groups(np.log(beh), counts.array)
+    log_cell = np.log(beh)
+    if SPREAD_VAR in posterior:  # each coincidence's setting pair is data too (build_model)
+        log_cell = (log_cell + posterior[SPREAD_VAR]).transpose(*beh.dims)
+    loglik, loglik_note = log_likelihood_groups(log_cell, counts.array)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     n_pair = counts.pair_totals()
     p4 = beh.values.reshape(*beh.shape[:2], scn.n_a, scn.n_b, 4)
@@ -516,6 +531,11 @@ def _assemble(
         "likelihood": (
             "one Multinomial per setting pair over the 4 outcome cells, conditional on the "
             f"settings; p clipped to [{P_FLOOR}, 1] and renormalised"
+            + (
+                f"; plus sum_s n_s {SPREAD_VAR}(s) (post-selected)"
+                if SPREAD_VAR in posterior
+                else ""
+            )
         ),
         "log_likelihood_layout": loglik_note,
         **audit_attrs,

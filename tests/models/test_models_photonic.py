@@ -177,7 +177,13 @@ def test_pair_spread_is_information_fair_sampling_ignores() -> None:
     c = Counts(np.full((2, 2, 2, 2), 10), Scenario.chsh())
     fair = models.get("local-detection-loophole")
     assert np.ptp(coincidence_probability(fair.full_behaviour())) < 1e-12
-    assert pair_spread_loglik(fair, c) == pytest.approx(160 * np.log(0.25))
+    assert pair_spread_loglik(fair, c) == pytest.approx(0.0, abs=1e-12)  # relative to p(s)
+    w = np.zeros(81)
+    w[[fair.strategy_index("++;++"), fair.strategy_index("0+;++")]] = 0.5  # A: detects a only
+    unfair = {"weights": w}  # D = 1 at (a, .), 1/2 at (a', .): pi = 1/3, 1/3, 1/6, 1/6
+    assert pair_spread_loglik(fair, c, unfair) == pytest.approx(
+        80 * np.log(4 / 3) + 80 * np.log(2 / 3)
+    )
 
 
 # -- fits (slow) ---------------------------------------------------------------------------------
