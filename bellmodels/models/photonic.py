@@ -477,9 +477,9 @@ def eberhard_j(behaviour: np.ndarray) -> float:
     >>> m = models.get("quantum-two-qubit", scenario=datasets.scenario("vienna2015"),
     ...                theta=np.arctan(1 / 2.9), eta_a=0.786, eta_b=0.762)
     >>> round(eberhard_j(m.behaviour()), 4)    # Giustina et al.'s state, settings, efficiencies
-    0.0114
+    0.0113
     >>> round(eberhard_j(m.behaviour({"eta_a": 0.6, "eta_b": 0.6})), 4)   # below Eberhard's 2/3
-    -0.0238
+    -0.0239
     """
     p = np.asarray(behaviour, dtype=float)
     return float(p[0, 0, 1, 1] - p[0, 1, 1, 0] - p[1, 0, 0, 1] - p[1, 1, 1, 1])
