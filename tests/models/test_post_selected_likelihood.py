@@ -104,3 +104,49 @@ def test_complete_tables_and_models_without_detection_have_no_spread_term() -> N
     for m in (models.get("local-detection-loophole", table="complete"), "quantum-singlet"):
         pmodel = build_model(m, counts)
         assert not pmodel.potentials and "pair_spread" not in pmodel.named_vars
+
+
+def test_check_catches_a_coincidence_rate_whose_forms_disagree() -> None:
+    """bm.models.check compares coincidence_rate_tensor with coincidence_rate at prior draws."""
+    import pytensor.tensor as pt
+
+    from bellmodels.models.detection import LocalDetectionLoophole
+
+    class FairTensor(LocalDetectionLoophole):
+        name = "fair-tensor"
+
+        def coincidence_rate_tensor(self, params):  # wrong: ignores the weights
+            return pt.ones((2, 2))
+
+    result = models.check(FairTensor(), draws=2, trials=2000, seed=1)
+    (tensor,) = [i for i in result.items if i.name == "tensor"]
+    assert (
+        not tensor.passed and "coincidence_rate_tensor differs from coincidence_rate" in tensor.detail
+    )
+
+
+def test_check_catches_a_sampler_that_spreads_coincidences_unlike_its_rate() -> None:
+    """A post-selected sampler must keep pairs in proportion to D(s): one that keeps every
+    emitted pair's settings uniform (say, drawing the settings after detection) fails."""
+    from bellmodels.models.detection import LocalDetectionLoophole
+
+    m0 = models.get("local-detection-loophole")
+    w = np.full(81, 0.02 / 81)  # inside the simplex: check evaluates the sampler's parametrisation
+    w[[m0.strategy_index("++;--"), m0.strategy_index("-0;+-")]] += 0.49
+
+    class Unfair(LocalDetectionLoophole):
+        name = "unfair"
+
+        def sample_trials(self, n, seed, setting_probs=None):
+            from bellmodels import Trials
+
+            t = super().sample_trials(4 * n, seed, setting_probs)  # its own coincidences ...
+            pick = np.concatenate([np.flatnonzero(t.setting_a == k)[: n // 2] for k in (0, 1)])
+            cols = (t.setting_a, t.setting_b, t.outcome_a, t.outcome_b)  # ... as many at a as at a'
+            return Trials(self.scenario, *(c[pick] for c in cols))
+
+    good = models.check(models.get("local-detection-loophole", weights=w), draws=0, trials=4000)
+    assert good.ok, good.report()
+    bad = models.check(Unfair(weights=w), draws=0, trials=4000)
+    (sampler,) = [i for i in bad.items if i.name == "sampler"]
+    assert not sampler.passed and "spread over the setting pairs" in sampler.detail
