@@ -121,7 +121,8 @@ def test_check_catches_a_coincidence_rate_whose_forms_disagree() -> None:
     result = models.check(FairTensor(), draws=2, trials=2000, seed=1)
     (tensor,) = [i for i in result.items if i.name == "tensor"]
     assert (
-        not tensor.passed and "coincidence_rate_tensor differs from coincidence_rate" in tensor.detail
+        not tensor.passed
+        and "coincidence_rate_tensor differs from coincidence_rate" in tensor.detail
     )
 
 
