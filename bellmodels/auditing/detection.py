@@ -61,7 +61,7 @@ def max_local_chsh(eta: float) -> float:
 
 def _model_measures(model: Any, params: Any, tol: float) -> dict[str, Any]:
     table = getattr(model, "table", None)
-    out: dict[str, Any] = {"table_kind": table}
+    out: dict[str, Any] = {"kind": table}
     if callable(getattr(model, "detection_profile", None)):
         p_lam, det = model.detection_profile(params)  # (L,), (K_a, K_b, L)
         live = p_lam > 1e-15
@@ -91,7 +91,7 @@ def _data_measures(counts: Any, S: float | None, ch_J: float | None) -> dict[str
     kind = getattr(counts, "kind", None)
     prov = getattr(counts, "provenance", {}) or {}
     detections = bool(prov.get("detection_outcomes"))  # outcome +1 = a click, -1 = none
-    out: dict[str, Any] = {"table_kind": kind}
+    out: dict[str, Any] = {"kind": kind}
     if kind == "post-selected" and S is not None:
         out["efficiency_threshold"] = efficiency_threshold_chsh(S)
         out["threshold_source"] = "Garg & Mermin 1987; Larsson 1998: 4 / (S + 2)"
@@ -115,18 +115,18 @@ def detection_measures(
 ) -> dict[str, Any]:
     """Detection-efficiency and fair-sampling measures of a model or of count data.
 
-    Model: ``table_kind``, ``efficiency_a`` / ``efficiency_b`` (the least detection probability
+    Model: ``kind``, ``efficiency_a`` / ``efficiency_b`` (the least detection probability
     over each party's settings; 1 for models without a detection stage),
     ``fair_sampling_violation`` (largest ``|P(both detect | lambda, s) - P(both detect | s)|``
     over supported lambda), ``coincidence_setting_dependence`` (spread of
     ``P(both detect | s)`` over setting pairs) and ``fair_sampling``; for a model of complete
     tables the fair-sampling entries are absent (``fair_sampling`` is ``None``: nothing is
-    post-selected). Data: ``table_kind``, ``efficiency_threshold`` (from the table's ``S`` or
+    post-selected). Data: ``kind``, ``efficiency_threshold`` (from the table's ``S`` or
     ``J``) and, for a shipped dataset, ``loopholes``.
 
     >>> from bellmodels import datasets
     >>> d = detection_measures(datasets.load("weihs1998"), S=2.73)
-    >>> d["table_kind"], round(d["efficiency_threshold"], 4), d["loopholes"]["detection"][:4]
+    >>> d["kind"], round(d["efficiency_threshold"], 4), d["loopholes"]["detection"][:4]
     ('post-selected', 0.8457, 'open')
     """
     from bellmodels.data import Counts

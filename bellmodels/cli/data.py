@@ -29,7 +29,9 @@ def add_commands(subparsers: Any) -> None:
             "Draw N trials with the exact statistics of the spin singlet (E = -V cos(a - b), "
             "unbiased marginals) at the CHSH angles (or a scenario given as JSON) and write "
             "them as a count table (CSV or NetCDF) or as per-trial CSV rows. Without --out the "
-            "count table is printed as CSV on stdout. All N trials are held in memory "
+            "count table is printed as CSV on stdout. A count table says it is complete (every "
+            "trial kept): '# kind: complete' before the CSV header, attribute kind in NetCDF. "
+            "All N trials are held in memory "
             "(about 20 bytes per trial while drawing)."
         ),
         epilog=(
@@ -130,7 +132,7 @@ def load_scenario(text: str | None) -> Any:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from bellmodels.data import write_counts
+    from bellmodels.data import Counts, write_counts
     from bellmodels.simulate import simulate_singlet
 
     if args.out is None and args.form == "trials":
@@ -153,17 +155,17 @@ def _simulate(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "visibility": args.visibility,
     }
+    # every simulated trial is in the table: a complete one (Counts.kind; '# kind:' in CSV)
+    counts = Counts(trials.counts().values, scenario, provenance=provenance, kind="complete")
     if args.out is None:
-        from bellmodels.data.format import COUNT_COLUMNS
+        from bellmodels.data.format import COUNT_COLUMNS, kind_comment
         from bellmodels.scenario import OUTCOMES
 
-        counts = trials.counts()
-        sys.stdout.write(",".join(COUNT_COLUMNS) + "\n")
+        sys.stdout.write(kind_comment(counts.kind) + ",".join(COUNT_COLUMNS) + "\n")
         for (sa, sb, xa, xb), n in zip(_cells(scenario), counts.values.ravel(), strict=True):
             sys.stdout.write(f"{sa},{sb},{OUTCOMES[xa]:+d},{OUTCOMES[xb]:+d},{int(n)}\n")
         return 0
-    data = trials if args.form == "trials" else trials.counts(provenance=provenance)
-    path = write_counts(data, args.out, form=args.form)
+    path = write_counts(trials if args.form == "trials" else counts, args.out, form=args.form)
     log.info(
         "wrote %d singlet trials (V = %g, seed %s) as %s to %s",
         args.n_trials,

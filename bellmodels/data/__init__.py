@@ -11,6 +11,11 @@ Two CSV forms (``docs/architecture.md``, Conventions) and NetCDF:
 * **NetCDF** (``.nc``) -- the :attr:`Counts.array` DataArray as :func:`write_counts` writes it,
   with the scenario and provenance in its attrs.
 
+A file may say what kind of table it holds (:attr:`Counts.kind`): ``complete`` (every trial,
+no detections included) or ``post-selected`` (coincidences only). A CSV file states it in a
+comment line before its header, ``# kind: post-selected`` (other lines that start with ``#``
+there are free text; line numbers count them); a NetCDF file in its attribute ``kind``.
+
 Settings are indices ``0..K-1`` or the scenario's labels (``a``, ``a'`` ...); outcomes are
 ``+1`` / ``-1`` (``1`` is read as ``+1``); a number in a setting column is an index (so labels
 that look like numbers are read as indices). Counts must be whole and non-negative (``3.0`` is

@@ -16,6 +16,7 @@ from bellmodels._util import atomic_write
 from bellmodels.data.bounds import MAX_COUNT
 from bellmodels.data.format import (
     COUNT_COLUMNS,
+    KIND_KEY,
     OUTCOME_COLUMNS,
     SETTING_COLUMNS,
     TRIAL_COLUMNS,
@@ -23,7 +24,9 @@ from bellmodels.data.format import (
     FileForm,
     _is_netcdf,
     _outcome_value,
+    _preamble,
     _setting_value,
+    kind_comment,
 )
 from bellmodels.data.netcdf import read_netcdf
 from bellmodels.data.tables import Counts, Trials, counts_from_file
@@ -48,6 +51,7 @@ class _CsvReader:
     Setting and outcome columns are parsed as pandas categoricals, so each chunk's distinct
     values (a handful) are checked and mapped once and the rows are mapped by their category
     codes: the per-row work stays in numpy. The error reported is the one on the earliest line.
+    Leading ``#`` lines (:func:`_preamble`) are skipped; line numbers count them.
     """
 
     def __init__(self, path: Path, scenario: Scenario, chunk_rows: int) -> None:
@@ -59,14 +63,16 @@ class _CsvReader:
         self.path = path
         self.scenario = scenario
         self.chunk_rows = int(chunk_rows)
+        self.preamble = _preamble(path)
+        self.skip = self.preamble.lines
+        where = "the first line" if not self.skip else "the first line after the comments"
         try:
-            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
+            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig", skiprows=self.skip)
         except pd.errors.EmptyDataError:
             raise DataFormatError(
-                "empty file: expected the header "
-                f"{','.join(TRIAL_COLUMNS)}[,count] on the first line",
+                f"empty file: expected the header {','.join(TRIAL_COLUMNS)}[,count] on {where}",
                 path=path,
-                line=1,
+                line=self.skip + 1,
             ) from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise DataFormatError(f"not a readable CSV file ({exc})", path=path) from None
@@ -79,17 +85,17 @@ class _CsvReader:
         )
         if not set(names) & set(COUNT_COLUMNS):  # not a Bell-test table: never echo its text
             raise DataFormatError(
-                f"not a Bell-test table: the first line is not {expected} (it has "
+                f"not a Bell-test table: {where} is not {expected} (it has "
                 f"{len(names)} comma-separated field(s), none of them a Bell-test column)",
                 path=path,
-                line=1,
+                line=self.skip + 1,
             )
         missing = [c for c in wanted if c not in names]
         if missing:
             raise DataFormatError(
-                f"missing column(s) {missing}; the first line must be {expected}",
+                f"missing column(s) {missing}; {where} must be {expected}",
                 path=path,
-                line=1,
+                line=self.skip + 1,
                 field=missing[0],
             )
         extra = [c for c in names if c not in wanted]
@@ -99,7 +105,7 @@ class _CsvReader:
                 f"unknown column(s) {shown}{' ...' if len(extra) > 5 else ''}; expected "
                 f"exactly {','.join(wanted)}",
                 path=path,
-                line=1,
+                line=self.skip + 1,
                 field=shown[0],
             )
         self.columns = list(header.columns)  # as written (possibly with spaces)
@@ -118,12 +124,13 @@ class _CsvReader:
             dtype=dtype,
             skip_blank_lines=False,
             encoding="utf-8-sig",
+            skiprows=self.skip,
         )
         row0 = 0
         try:
             for frame in reader:
                 frame = frame.rename(columns=self.rename)
-                yield self._validate(frame, first_line=row0 + 2)
+                yield self._validate(frame, first_line=self.skip + row0 + 2)
                 row0 += len(frame)
         except pd.errors.ParserError as exc:
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
@@ -271,9 +278,11 @@ def read_counts(
     chunk_rows
         Rows per chunk for CSV files.
     kind
-        :attr:`Counts.kind` (``"complete"`` or ``"post-selected"``). A NetCDF file carries its
-        own (attribute ``kind``); passing a different one is an error. A CSV file has no place
-        for it, so its table's kind is this argument (``None``: not stated).
+        :attr:`Counts.kind` (``"complete"``: every trial, no detections included;
+        ``"post-selected"``: coincidences only). A file may state its own: a NetCDF file in its
+        attribute ``kind``, a CSV file in a comment line before its header, ``# kind:
+        post-selected`` (other ``#`` lines there are free text). Passing a kind different from
+        the file's is an error; ``None`` takes the file's (``None`` when it states none).
 
     Returns
     -------
@@ -286,7 +295,7 @@ def read_counts(
     DataFormatError
         (a ``ValueError``) naming the file, line and column: a missing or unknown column, an
         unknown setting, an outcome not +1/-1, an empty cell, a negative or fractional count, a
-        cell listed twice in a count table.
+        cell listed twice in a count table, a ``# kind:`` line that is not a table kind.
     FileNotFoundError
         When the file does not exist.
 
@@ -297,24 +306,42 @@ def read_counts(
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "trials.csv"
     >>> _ = f.write_text("setting_a,setting_b,outcome_a,outcome_b\\na,b',+1,-1\\n1,0,-1,-1\\n")
     >>> c = read_counts(f)
-    >>> c.total, c.pair_totals().tolist()
-    (2, [[0, 1], [1, 0]])
+    >>> c.total, c.pair_totals().tolist(), c.kind
+    (2, [[0, 1], [1, 0]], None)
+    >>> _ = f.write_text("# kind: post-selected\\nsetting_a,setting_b,outcome_a,outcome_b\\n")
+    >>> read_counts(f).kind
+    'post-selected'
     """
     path = _data_path(path)
     if _is_netcdf(path):
         found = read_netcdf(path, scenario)
-        if kind is not None and found.kind not in (None, kind):
-            raise DataFormatError(
-                f"the file's table kind {found.kind!r} differs from the one given ({kind!r})",
-                path=path,
-                field="kind",
-            )
-        kind = kind if kind is not None else found.kind
+        kind = _agreed_kind(found.kind, kind, path, None)
         return Counts(found.values, found.scenario, provenance=found.provenance, kind=kind)
     scn = _default_scenario(scenario)
     reader = _CsvReader(path, scn, chunk_rows)
-    ka, kb = scn.n_a, scn.n_b
-    ncells = ka * kb * 4
+    kind = _agreed_kind(reader.preamble.kind, kind, path, reader.preamble.kind_line)
+    totals, rows = _tally(reader, scn)
+    provenance = {"source": str(path), "format": f"csv-{reader.form}", "rows": rows}
+    return counts_from_file(totals.reshape(scn.shape), scn, provenance, path, kind=kind)
+
+
+def _agreed_kind(found: str | None, given: str | None, path: Path, line: int | None) -> str | None:
+    """The table's kind: the file's (``found``) unless the caller's (``given``) differs from it,
+    which is a :class:`DataFormatError` naming the file (and the line that declares it)."""
+    if given is not None and found not in (None, given):
+        raise DataFormatError(
+            f"the file's table kind {found!r} differs from the one given ({given!r})",
+            path=path,
+            line=line,
+            field=KIND_KEY,
+        )
+    return given if given is not None else found
+
+
+def _tally(reader: _CsvReader, scn: Scenario) -> tuple[np.ndarray, int]:
+    """``(counts per flat cell (K_a K_b 4,), rows read)`` over every chunk of ``reader``."""
+    kb = scn.n_b
+    ncells = scn.n_a * kb * 4
     totals = np.zeros(ncells, dtype=np.int64)
     first_seen = np.zeros(ncells, dtype=np.int64)  # count tables: line of each cell's row
     rows = 0
@@ -325,37 +352,43 @@ def read_counts(
         rows += flat.size
         if chunk.count is None:
             totals += np.bincount(flat, minlength=ncells)
-            continue
-        lines = chunk.first_line + np.arange(flat.size)
-        order = np.argsort(flat, kind="stable")
-        repeat = np.flatnonzero(flat[order][1:] == flat[order][:-1]) + 1
-        clashes = [(int(lines[order[r]]), int(lines[order[r - 1]])) for r in repeat]
-        clashes += [
-            (int(lines[i]), int(first_seen[flat[i]])) for i in np.flatnonzero(first_seen[flat])
-        ]
-        if clashes:
-            line, earlier = min(clashes)
-            raise DataFormatError(
-                f"duplicate row for the cell already given on line {earlier}; a count table "
-                "lists each (setting_a, setting_b, outcome_a, outcome_b) at most once",
-                path=path,
-                line=line,
-                field="count",
-            )
-        first_seen[flat] = lines
-        running = np.cumsum(chunk.count.astype(object)) + int(totals.sum())  # exact integers
-        over = np.flatnonzero(running > MAX_COUNT)
-        if over.size:
-            raise DataFormatError(
-                f"the counts up to this row add up to {running[over[0]]}, more than "
-                f"MAX_COUNT = 2**53 = {MAX_COUNT} trials",
-                path=path,
-                line=int(lines[over[0]]),
-                field="count",
-            )
-        totals[flat] += chunk.count  # cells are distinct (checked above); no overflow (above)
-    provenance = {"source": str(path), "format": f"csv-{reader.form}", "rows": rows}
-    return counts_from_file(totals.reshape(scn.shape), scn, provenance, path, kind=kind)
+        else:
+            _add_count_rows(chunk, flat, totals, first_seen, reader.path)
+    return totals, rows
+
+
+def _add_count_rows(
+    chunk: _Chunk, flat: np.ndarray, totals: np.ndarray, first_seen: np.ndarray, path: Path
+) -> None:
+    """Add one chunk of a count table to ``totals`` (in place), refusing a cell listed twice
+    (``first_seen`` holds the line of each cell's row so far) and a total above MAX_COUNT."""
+    assert chunk.count is not None
+    lines = chunk.first_line + np.arange(flat.size)
+    order = np.argsort(flat, kind="stable")
+    repeat = np.flatnonzero(flat[order][1:] == flat[order][:-1]) + 1
+    clashes = [(int(lines[order[r]]), int(lines[order[r - 1]])) for r in repeat]
+    clashes += [(int(lines[i]), int(first_seen[flat[i]])) for i in np.flatnonzero(first_seen[flat])]
+    if clashes:
+        line, earlier = min(clashes)
+        raise DataFormatError(
+            f"duplicate row for the cell already given on line {earlier}; a count table "
+            "lists each (setting_a, setting_b, outcome_a, outcome_b) at most once",
+            path=path,
+            line=line,
+            field="count",
+        )
+    first_seen[flat] = lines
+    running = np.cumsum(chunk.count.astype(object)) + int(totals.sum())  # exact integers
+    over = np.flatnonzero(running > MAX_COUNT)
+    if over.size:
+        raise DataFormatError(
+            f"the counts up to this row add up to {running[over[0]]}, more than "
+            f"MAX_COUNT = 2**53 = {MAX_COUNT} trials",
+            path=path,
+            line=int(lines[over[0]]),
+            field="count",
+        )
+    totals[flat] += chunk.count  # cells are distinct (checked above); no overflow (above)
 
 
 def _data_path(path: str | os.PathLike[str]) -> Path:
@@ -446,6 +479,7 @@ def _write_csv(data: Counts | Trials, tmp: Path, form: FileForm) -> None:
     scn = data.scenario
     rows = _row_texts(scn)
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(kind_comment(getattr(data, "kind", None)))
         if form == "counts":
             counts = data if isinstance(data, Counts) else data.counts()
             fh.write(",".join(COUNT_COLUMNS) + "\n")
@@ -480,7 +514,9 @@ def write_counts(
 
     The format follows the suffix: ``.nc`` writes :attr:`Counts.array` to NetCDF (h5netcdf) with
     the scenario and provenance in attrs; anything else writes CSV with settings as indices and
-    outcomes as ``+1`` / ``-1``. The file is first written to a temporary file in the same
+    outcomes as ``+1`` / ``-1``, and the table's :attr:`~Counts.kind`, when known, in a first
+    line ``# kind: complete`` (or ``post-selected``; NetCDF: the attribute ``kind``). The file is
+    first written to a temporary file in the same
     directory and then moved into place with :func:`os.replace`, so a reader never sees half a
     file.
 

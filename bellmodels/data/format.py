@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +27,13 @@ NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf")
 
 
 FileForm = Literal["counts", "trials"]
+
+
+TABLE_KINDS = ("complete", "post-selected")
+"""Kinds of count table (:attr:`Counts.kind`): every trial, or coincidences only."""
+
+KIND_KEY = "kind"
+"""The key of the CSV header comment that declares :attr:`Counts.kind` (``# kind: complete``)."""
 
 
 class DataFormatError(ValueError):
@@ -108,6 +116,62 @@ def _cell_name(scenario: Scenario, index: tuple[int, ...]) -> str:
     )
 
 
+@dataclass
+class _Preamble:
+    """The comment lines (``#`` first) that may open a CSV file, before its header."""
+
+    lines: int
+    kind: str | None
+    kind_line: int | None
+
+
+def _preamble(path: Path) -> _Preamble:
+    """Read the leading ``#`` lines of ``path``; ``# kind: complete`` (or ``post-selected``)
+    declares the table's kind, any other comment line is free text.
+
+    A kind that is not one of :data:`TABLE_KINDS`, or two ``kind`` lines, is a
+    :class:`DataFormatError` naming the line.
+    """
+    count, kind, kind_line = 0, None, None
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.startswith("#"):
+                break
+            count = number
+            key, sep, value = raw[1:].partition(":")
+            if not sep or key.strip() != KIND_KEY:
+                continue
+            value = value.strip()
+            if kind_line is not None:
+                raise DataFormatError(
+                    f"a second '# {KIND_KEY}:' line (the first is line {kind_line})",
+                    path=path,
+                    line=number,
+                    field=KIND_KEY,
+                )
+            if value not in TABLE_KINDS:
+                raise DataFormatError(
+                    f"{KIND_KEY} {value[:40]!r} is not one of {list(TABLE_KINDS)}",
+                    path=path,
+                    line=number,
+                    field=KIND_KEY,
+                )
+            kind, kind_line = value, number
+    return _Preamble(count, kind, kind_line)
+
+
+def kind_comment(kind: str | None) -> str:
+    """The CSV line that declares a table's kind (empty when the kind is not known).
+
+    >>> kind_comment("complete")
+    '# kind: complete\\n'
+    """
+    return "" if kind is None else f"# {KIND_KEY}: {kind}\n"
+
+
 __all__ = [
+    "KIND_KEY",
+    "TABLE_KINDS",
     "DataFormatError",
+    "kind_comment",
 ]

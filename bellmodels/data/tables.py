@@ -9,11 +9,8 @@ from typing import Any
 import numpy as np
 
 from bellmodels.data.bounds import CountError, checked_counts
-from bellmodels.data.format import DataFormatError
+from bellmodels.data.format import TABLE_KINDS, DataFormatError
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES, Scenario
-
-TABLE_KINDS = ("complete", "post-selected")
-"""Kinds of count table (:attr:`Counts.kind`): every trial, or coincidences only."""
 
 
 class Trials:

@@ -127,7 +127,7 @@ def load(name: str) -> Counts:
     record = info(name)
     counts = read_counts(path(name), scenario=Scenario.from_json(record.pop("scenario")))
     record["source"] = f"dataset:{name}"
-    return Counts(counts.values, counts.scenario, provenance=record, kind=record.get("table_kind"))
+    return Counts(counts.values, counts.scenario, provenance=record, kind=record.get("kind"))
 
 
 __all__ = ["info", "load", "names", "path", "scenario"]

@@ -33,11 +33,15 @@ cycle.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 DIMS: tuple[str, str, str, str] = ("setting_a", "setting_b", "outcome_a", "outcome_b")
+P_FLOOR = 1e-12
+"""Probabilities are clipped to ``[P_FLOOR, 1]`` (then renormalised) inside the likelihood."""
+
 CELL_GROUP = "cell_log_likelihood"
 """Group of the per-cell single-trial log-likelihood (read by bellmodels, not by ArviZ)."""
 CELL_VAR = "trial"
@@ -55,6 +59,29 @@ draws that is 1,000 trials: Delft 2015 (245 trials) qualifies, and so does any s
 experiment, where ``az.loo`` on the expansion takes about a second. Every large data set
 (10^4 - 10^9 trials) would need 0.3 GB - 30 TB per fit for 16 distinct columns, so above the bound
 the group is left out and ArviZ refuses instead of answering wrongly."""
+
+
+SPREAD_VAR = "pair_spread"
+"""Posterior variable (dims ``setting_a, setting_b``) of a model of post-selected tables whose
+coincidence rate depends on the settings: ``log(pi(s) / p(s))`` per coincidence, see
+:func:`pair_spread`."""
+
+
+def pair_spread(rate: Any, setting_probs: np.ndarray, lib: Any = np) -> Any:
+    """``log(pi(s) / p(s))``: how much likelier a coincidence falls on setting pair ``s`` than
+    the design alone makes it, ``pi(s) = p(s) D(s) / sum_s' p(s') D(s')`` with ``D`` the
+    model's coincidence rate (:meth:`~bellmodels.models.base.HiddenVariableModel.coincidence_rate`).
+
+    Zero for a rate that ignores the settings (fair sampling), so a post-selected likelihood
+    with this term stays on the scale of one conditional on the settings.
+
+    >>> rate = np.array([[1.0, 1.0], [0.5, 0.5]])
+    >>> pair_spread(rate, np.full((2, 2), 0.25)).round(6).tolist()   # log 4/3, log 2/3
+    [[0.287682, 0.287682], [-0.405465, -0.405465]]
+    """
+    d = lib.clip(rate, P_FLOOR, 1.0)
+    ps = lib.as_tensor_variable(setting_probs) if lib is not np else setting_probs
+    return lib.log(d) - lib.log((ps * d).sum())
 
 
 def trial_cells(counts: np.ndarray) -> np.ndarray:
@@ -147,10 +174,12 @@ __all__ = [
     "CELL_VAR",
     "LAYOUT_ATTR",
     "MAX_TRIAL_ELEMENTS",
+    "SPREAD_VAR",
     "TRIAL_VAR",
     "is_cell_layout",
     "log_likelihood_groups",
     "note",
+    "pair_spread",
     "per_trial",
     "trial_cells",
     "upgraded_groups",

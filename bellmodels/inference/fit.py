@@ -88,19 +88,18 @@ import numpy as np
 import xarray as xr
 
 from bellmodels import _arviz
-from bellmodels._util import draw_seed, versions
+from bellmodels._util import draw_seed
 from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
 from bellmodels.inference._backend import compiling_with, numba_quiet
-from bellmodels.inference._layout import log_likelihood_groups
+from bellmodels.inference._groups import data_groups, fit_attrs, posterior_predictive
+from bellmodels.inference._layout import P_FLOOR, SPREAD_VAR, log_likelihood_groups, pair_spread
 from bellmodels.inference.posterior_audit import _audit_posterior
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES
 
 if TYPE_CHECKING:
     from bellmodels.models.base import HiddenVariableModel
 
-P_FLOOR = 1e-12
-"""Probabilities are clipped to ``[P_FLOOR, 1]`` (then renormalised) inside the likelihood."""
 
 SAMPLERS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
 """Samplers ``fit`` knows; only installed ones can be used (:func:`available_samplers`)."""
@@ -185,6 +184,13 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     ``setting_a, setting_b, outcome_a, outcome_b``), from which every derived quantity and the
     per-cell log-likelihood are computed, whatever the sampler.
 
+    A model of post-selected tables whose coincidence rate ``D(s)`` may depend on the settings
+    (``coincidence_rate`` not ``None``: the detection loophole) also describes how the
+    coincidences spread over the setting pairs (settings uniform): the likelihood gains
+    ``sum_s n_s log(pi(s) / p(s))``, ``pi(s) = p(s) D(s) / sum p D`` (a ``Potential``; the
+    ``Deterministic`` ``pair_spread``, see :func:`~bellmodels.inference._layout.pair_spread`).
+    It is zero under fair sampling, so every model's likelihood stays on one scale.
+
     >>> import bellmodels as bm
     >>> c = bm.simulate_singlet(bm.Scenario.chsh(), 100, seed=0).counts()
     >>> "behaviour" in build_model("quantum-singlet", c).named_vars
@@ -218,6 +224,11 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
             observed=observed,
             dims=("setting_a", "setting_b", "cell"),
         )
+        rate = model.coincidence_rate_tensor(params)
+        if rate is not None:  # post-selected: how the coincidences spread over setting pairs
+            spread = pair_spread(pt.as_tensor_variable(rate), scn.settings_distribution(), pt)
+            pm.Deterministic(SPREAD_VAR, spread, dims=("setting_a", "setting_b"))
+            pm.Potential("coincidences_per_pair", (observed.sum(axis=-1) * spread).sum())
     return pmodel
 
 
@@ -476,74 +487,26 @@ def _assemble(
         coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
     )
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
-    loglik, loglik_note = log_likelihood_groups(np.log(beh), counts.array)
-    predictive = _posterior_predictive(beh, counts, seed)
+    log_cell = np.log(beh)
+    if SPREAD_VAR in posterior:  # each coincidence's setting pair is data too (build_model)
+        log_cell = (log_cell + posterior[SPREAD_VAR]).transpose(*beh.dims)
+    loglik, loglik_note = log_likelihood_groups(log_cell, counts.array)
+    predictive = posterior_predictive(beh, counts, seed)
     groups["posterior"] = posterior
     groups |= {name: ds for name, ds in loglik.items() if ds is not None}
-    groups |= {"posterior_predictive": predictive, **_data_groups(counts)}
+    groups |= {"posterior_predictive": predictive, **data_groups(counts)}
     sample_stats = _arviz.group(raw, "sample_stats")
     # NetCDF holds no Python objects (nutpie's per-draw divergence messages): drop such stats
     groups["sample_stats"] = sample_stats.drop_vars(
         [v for v in sample_stats.data_vars if sample_stats[v].dtype == object]
     )
-    attrs = _fit_attrs(model, counts, seed, sampler, settings, init_source)
+    attrs = fit_attrs(model, counts, seed, sampler, settings, init_source, SPREAD_VAR in posterior)
     idata = _arviz.inference_data(
         groups, {**attrs, "log_likelihood_layout": loglik_note, **audit_attrs}
     )
     for name in ("posterior", "sample_stats"):
         _arviz.update_group_attrs(idata, name, {"model": model.name, "sampler": sampler})
     return idata
-
-
-def _posterior_predictive(beh: xr.DataArray, counts: Counts, seed: int) -> xr.Dataset:
-    """One replicated count table per draw, with the data's trials per setting pair (its own
-    random stream of ``seed``, so the sampler's draws do not move it)."""
-    scn = counts.scenario
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    n_pair = counts.pair_totals()
-    p4 = beh.values.reshape(*beh.shape[:2], scn.n_a, scn.n_b, 4)
-    p4 = p4 / p4.sum(axis=-1, keepdims=True)
-    rep = rng.multinomial(np.broadcast_to(n_pair, p4.shape[:-1]), p4).reshape(beh.shape)
-    return xr.Dataset({"counts": xr.DataArray(rep, dims=beh.dims, coords=beh.coords)})
-
-
-def _data_groups(counts: Counts) -> dict[str, xr.Dataset]:
-    """``observed_data`` (the counts) and ``constant_data`` (the trials per setting pair)."""
-    scn = counts.scenario
-    obs = counts.array.copy()
-    obs.attrs = {}
-    trials = xr.DataArray(
-        counts.pair_totals(),
-        dims=("setting_a", "setting_b"),
-        coords={"setting_a": np.arange(scn.n_a), "setting_b": np.arange(scn.n_b)},
-    )
-    return {
-        "observed_data": xr.Dataset({"counts": obs}),
-        "constant_data": xr.Dataset({"trials": trials}),
-    }
-
-
-def _fit_attrs(
-    model: Any, counts: Counts, seed: int, sampler: str, settings: dict[str, Any], init: str
-) -> dict[str, str]:
-    """What made the fit, as NetCDF-safe strings: the model, priors, data, sampler and seed."""
-    return {
-        "model": model.name,
-        "model_describe": json.dumps(model.describe()),
-        "priors": json.dumps({n: p.prior_repr for n, p in model.parameters.items()}),
-        "scenario": counts.scenario.to_json(),
-        "sampler": sampler,
-        "sampler_settings": json.dumps(settings),
-        "init": init,
-        "versions": json.dumps(versions()),
-        "seed": str(seed),
-        "data_provenance": json.dumps(counts.provenance),
-        "n_trials": str(counts.total),
-        "likelihood": (
-            "one Multinomial per setting pair over the 4 outcome cells, conditional on the "
-            f"settings; p clipped to [{P_FLOOR}, 1] and renormalised"
-        ),
-    }
 
 
 def load_fit(path: Any) -> tuple[Any, Any]:

@@ -11,7 +11,8 @@ Nothing else verifies that these agree; :func:`check` does, one named item each:
     the priors build in a ``pm.Model`` and their draws have the declared shapes and supports;
 ``tensor``
     ``behaviour_tensor`` equals ``behaviour`` (max abs difference <= ``atol``) at the defaults
-    (with the free variables set by ``free_values``) and at the prior draws;
+    (with the free variables set by ``free_values``) and at the prior draws, and so does
+    ``coincidence_rate_tensor`` ``coincidence_rate`` (a model of post-selected tables);
 ``ontic``
     the ontic table is a normalised table (validated by :class:`~bellmodels.ontic.OnticTable`)
     and sums over lambda to ``behaviour``, at the defaults and the prior draws (within the
@@ -20,7 +21,8 @@ Nothing else verifies that these agree; :func:`check` does, one named item each:
     ``sample_trials(n, seed)`` agrees with ``behaviour``: Pearson's chi-square with the
     setting-pair totals fixed (cells of zero probability must stay empty), rejected at
     p < ``level``; with a fixed seed the verdict is reproducible, and a correct model fails
-    with probability ``level`` over seeds;
+    with probability ``level`` over seeds; for a model with a ``coincidence_rate`` the
+    trials per setting pair too, against ``D(s) / sum D`` (settings drawn uniformly);
 ``family``
     the audit's classification (:func:`bellmodels.audit`) of the ontic table at the defaults
     is one the declared family allows (``local`` -> local & measurement-independent, at the
@@ -200,22 +202,30 @@ def _check_tensor(
     with pm.Model() as pm_model:
         rvs = model.prior_variables()
         beh = model.behaviour_tensor(rvs)
+        rate = model.coincidence_rate_tensor(rvs)
+    if (rate is None) != (model.coincidence_rate() is None):
+        raise ValueError("coincidence_rate and coincidence_rate_tensor disagree on being None")
+    pairs = [("behaviour", beh, model.behaviour)]
+    if rate is not None:
+        pairs.append(("coincidence_rate", pt.as_tensor_variable(rate), model.coincidence_rate))
     defaults = model.params()
     free = model.free_values(defaults)
     replace = {
         rv: pt.as_tensor_variable(np.asarray(free[rv.name], dtype=rv.dtype))
         for rv in pm_model.free_RVs
     }
-    at_default = pytensor.graph.clone_replace(beh, replace=replace).eval()
-    worst = _max_diff(at_default, model.behaviour(defaults), "the defaults")
-    if draws:
-        fn = pytensor.function(list(rvs.values()), beh, on_unused_input="ignore")
+    worst = 0.0
+    for name, graph, numpy_form in pairs:
+        at_default = pytensor.graph.clone_replace(graph, replace=replace).eval()
+        err = _max_diff(at_default, numpy_form(defaults), "the defaults")
+        fn = pytensor.function(list(rvs.values()), graph, on_unused_input="ignore")
         for k, d in enumerate(draws):
-            got = fn(*[d[n] for n in rvs])
-            worst = max(worst, _max_diff(got, model.behaviour(d), f"prior draw {k}"))
-    if worst > atol:
-        raise ValueError(f"behaviour_tensor differs from behaviour by {worst:.3g} (> {atol:g})")
-    return f"behaviour_tensor = behaviour within {worst:.1e} at the defaults and {len(draws)} draws"
+            err = max(err, _max_diff(fn(*[d[n] for n in rvs]), numpy_form(d), f"prior draw {k}"))
+        if err > atol:
+            raise ValueError(f"{name}_tensor differs from {name} by {err:.3g} (> {atol:g})")
+        worst = max(worst, err)
+    names = " and ".join(f"{n}_tensor = {n}" for n, _, _ in pairs)
+    return f"{names} within {worst:.1e} at the defaults and {len(draws)} draws"
 
 
 def _max_diff(a: Any, b: Any, where: str) -> float:
@@ -272,13 +282,28 @@ def _check_sampler(model: HiddenVariableModel, n: int, level: float, seed: int) 
     trials = model.sample_trials(n, seed=seed)
     if len(trials) != n:
         raise ValueError(f"sample_trials({n}) returned {len(trials)} trials")
-    p, dof = chi_square_p(trials.counts().values, model.behaviour())
+    values = trials.counts().values
+    p, dof = chi_square_p(values, model.behaviour())
     if p < level:
         raise ValueError(
             f"{n} sampled trials disagree with the behaviour: chi-square p = {p:.2e} < {level:g} "
             f"({dof} dof, seed {seed})"
         )
-    return f"{n} trials agree with the behaviour: chi-square p = {p:.3f} >= {level:g} ({dof} dof)"
+    text = f"{n} trials agree with the behaviour: chi-square p = {p:.3f} >= {level:g} ({dof} dof)"
+    rate = model.coincidence_rate()
+    if rate is None:
+        return text
+    from scipy import stats
+
+    share = rate / rate.sum()  # settings drawn uniformly (sample_trials' default)
+    n_pair = values.sum(axis=(2, 3)).ravel()
+    chi = stats.chisquare(n_pair, n * share.ravel())
+    if chi.pvalue < level:
+        raise ValueError(
+            f"{n} sampled coincidences spread over the setting pairs unlike the coincidence "
+            f"rate: chi-square p = {chi.pvalue:.2e} < {level:g} (seed {seed})"
+        )
+    return text + f"; their spread over setting pairs too (p = {chi.pvalue:.3f})"
 
 
 def _check_family(model: HiddenVariableModel, draws: list[dict[str, np.ndarray]]) -> str:

@@ -105,6 +105,13 @@ class _DetectionModel:
         full = self.full_behaviour(params)
         return post_select(full) if self.table == "post-selected" else lump(full)
 
+    def coincidence_rate(self, params: Mapping[str, Any] | None = None) -> np.ndarray | None:
+        """P(both detect | s), ``(K_a, K_b)``, on post-selected tables (``None`` on complete
+        ones, which keep every trial): how the coincidences spread over the setting pairs."""
+        if self.table != "post-selected":
+            return None
+        return coincidence_probability(self.full_behaviour(params))
+
     def efficiencies(self, params: Mapping[str, Any] | None = None) -> tuple[float, float]:
         """``(eta_a, eta_b)``: each party's detection probability, the least over its settings."""
         full = self.full_behaviour(params)
@@ -158,9 +165,13 @@ class LocalDetectionLoophole(_DetectionModel, HiddenVariableModel):
         1 where lambda detects at both settings: it depends on the settings, so the audit reads
         it as measurement-dependent (the violated fair-sampling assumption, in the audit's terms).
     Likelihood
-        bellmodels' fit conditions on the number of coincidences per setting pair (one
-        Multinomial per pair); how coincidences spread over the setting pairs,
-        ``P(s | coincidence) ~ p(s) sum w D(s)``, is not used by it (see :func:`pair_spread_loglik`).
+        Post-selected: the model's distribution conditioned on both detecting, over what the
+        experiment kept: the outcomes of each coincidence given its setting pair (one
+        Multinomial per pair) and how the coincidences spread over the setting pairs, which
+        with settings drawn uniformly is ``pi(s) = D(s) / sum_s' D(s')``, ``D(s) = sum_lambda
+        w_lambda D_lambda(s)`` (:meth:`coincidence_rate`; the term :func:`pair_spread_loglik`,
+        added by ``fit``). A model may fake correlations by detecting more often at some
+        setting pairs; the coincidences per pair then show it.
     Assumption dropped
         Fair sampling: detection depends on lambda and the local setting (locality holds).
     Citation
@@ -197,6 +208,20 @@ class LocalDetectionLoophole(_DetectionModel, HiddenVariableModel):
             )
         }
 
+    def strategy_index(self, label: str) -> int:
+        """The index in ``weights`` of the strategy labelled ``label`` (see
+        :func:`detection_strategies`: ``"+0;-+"`` is A: +1 at its first setting, no detection
+        at its second; B: -1, +1).
+
+        >>> from bellmodels import models
+        >>> models.get("local-detection-loophole").strategy_index("+0;-+")
+        46
+        """
+        labels = detection_strategies(self.scenario)[1]
+        if label not in labels:
+            raise ValueError(f"{self.name}: no strategy {label!r}; labels look like {labels[5]!r}")
+        return labels.index(label)
+
     def _weights(self, params: Mapping[str, Any] | None) -> np.ndarray:
         w = self.params(params)["weights"]
         if np.any(w < -1e-12) or not np.isclose(w.sum(), 1.0, atol=1e-9):
@@ -214,13 +239,23 @@ class LocalDetectionLoophole(_DetectionModel, HiddenVariableModel):
         resp, _ = detection_strategies(self.scenario)
         return self._weights(params), np.moveaxis(resp[..., :2, :2].sum(axis=(-2, -1)), 0, 2)
 
-    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
+    def _full_tensor(self, params: Mapping[str, Any]) -> Any:
         import pytensor.tensor as pt
 
         resp, _ = detection_strategies(self.scenario)
         flat = pt.as_tensor_variable(resp.reshape(resp.shape[0], -1))
-        full = pt.dot(params["weights"], flat).reshape((*self.scenario.shape[:2], 3, 3))
+        return pt.dot(params["weights"], flat).reshape((*self.scenario.shape[:2], 3, 3))
+
+    def behaviour_tensor(self, params: Mapping[str, Any]) -> Any:
+        import pytensor.tensor as pt
+
+        full = self._full_tensor(params)
         return post_select(full, pt) if self.table == "post-selected" else lump(full, pt)
+
+    def coincidence_rate_tensor(self, params: Mapping[str, Any]) -> Any | None:
+        if self.table != "post-selected":
+            return None
+        return self._full_tensor(params)[:, :, :2, :2].sum(axis=(2, 3))
 
     def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
         w = self._weights(params)
@@ -260,22 +295,30 @@ class LocalDetectionLoophole(_DetectionModel, HiddenVariableModel):
 
 
 def pair_spread_loglik(model: Any, counts: Any, params: Mapping[str, Any] | None = None) -> float:
-    """Log-likelihood of how coincidences spread over setting pairs (uniform, independent
-    settings): ``sum_s n_s log(D(s) / sum_s' D(s'))``, ``D(s)`` = P(both detect | s).
+    """The term of the post-selected likelihood for how coincidences spread over setting pairs
+    (settings uniform): ``sum_s n_s log(pi(s) / p(s))`` with ``pi(s) = D(s) / sum_s' D(s')``,
+    ``D(s)`` = P(both detect | s) (:meth:`coincidence_rate`), ``p(s) = 1 / (K_a K_b)``.
 
-    The information a post-selected table holds beyond the per-pair Multinomials: a fair-sampling
-    model (D constant) scores ``N log(1 / (K_a K_b))``; a model whose coincidence rate follows
-    the settings can do better or worse.
+    What ``fit`` adds to the per-pair Multinomials (``bellmodels.inference.fit.build_model``).
+    Measured against the design ``p(s)``, so it is 0 for a fair-sampling model (D constant),
+    whose likelihood keeps its usual scale; a model whose coincidence rate follows the settings
+    gains where the counts per pair follow it and loses where they do not. 0 for a model
+    without a coincidence rate (complete tables, no detection stage).
 
     >>> import numpy as np
     >>> from bellmodels import Counts, Scenario, models
-    >>> c = Counts(np.full((2, 2, 2, 2), 10), Scenario.chsh())
-    >>> round(pair_spread_loglik(models.get("local-detection-loophole"), c), 6)   # 160 log(1/4)
-    -221.807098
+    >>> m = models.get("local-detection-loophole")
+    >>> w = np.zeros(81); w[[m.strategy_index("++;++"), m.strategy_index("+0;++")]] = 0.5
+    >>> c = Counts(np.full((2, 2, 2, 2), 10), Scenario.chsh())   # 40 coincidences per pair
+    >>> round(pair_spread_loglik(m, c, {"weights": w}), 6)   # 80 log(4/3) + 80 log(2/3)
+    -9.422643
     """
-    d = coincidence_probability(model.full_behaviour(params))
+    d = model.coincidence_rate(params)
+    if d is None:
+        return 0.0
     n = np.asarray(counts.values).sum(axis=(2, 3))
-    return float((n * np.log(d / d.sum())).sum())
+    ps = model.scenario.settings_distribution()
+    return float((n * (np.log(d) - np.log((ps * d).sum()))).sum())
 
 
 @register("gisin-gisin")
@@ -343,6 +386,15 @@ class GisinGisin(_DetectionModel, PlanarModel, HiddenVariableModel):
 
     def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
         return PlanarModel.behaviour(self, params)  # the singlet's, closed form
+
+    def coincidence_rate_tensor(self, params: Mapping[str, Any]) -> Any:
+        """1/2 at every setting pair, whatever the angles and V: ``E|a . lambda| = 1/2`` and B
+        always detects (noise pairs: A half the time), so the coincidences spread over the
+        setting pairs as the settings do (``bm.models.check`` compares it with the numpy form).
+        """
+        import pytensor.tensor as pt
+
+        return pt.as_tensor_variable(np.full(self.scenario.shape[:2], 0.5))
 
     def detection_profile(
         self, params: Mapping[str, Any] | None = None

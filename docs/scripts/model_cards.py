@@ -185,10 +185,10 @@ def card(name: str, n: int) -> tuple[str, dict[str, Any]]:
         ["agrees with the claimed family", "yes" if agrees else "**no**"],
     ]
     det = report.get("detection") or {}
-    if det.get("table_kind") is not None:
+    if det.get("kind") is not None:
         fair = det.get("fair_sampling")
         audit_rows += [
-            ["kind of count table described", det["table_kind"]],
+            ["kind of count table described", det["kind"]],
             ["detection efficiency spent (A, B)", f"{fmt(det['efficiency_a'])}, "
              f"{fmt(det['efficiency_b'])}"],
             ["fair sampling", "n/a (nothing post-selected)" if fair is None else

@@ -78,10 +78,10 @@ def test_datasets_say_which_loopholes_they_close() -> None:
     weihs = audit(datasets.load("weihs1998")).detection
     vienna = audit(datasets.load("vienna2015")).detection
     delft = audit(datasets.load("delft2015")).detection
-    assert weihs["table_kind"] == "post-selected"
+    assert weihs["kind"] == "post-selected"
     assert weihs["loopholes"]["detection"].startswith("open")
     assert weihs["efficiency_threshold"] == pytest.approx(4 / (2.7281 + 2), abs=2e-3)
-    assert vienna["table_kind"] == "complete"
+    assert vienna["kind"] == "complete"
     assert vienna["loopholes"]["detection"].startswith("closed")
     assert vienna["efficiency_threshold"] == pytest.approx(EBERHARD_THRESHOLD)
     assert delft["loopholes"]["detection"].startswith("closed")

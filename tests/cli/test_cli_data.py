@@ -105,6 +105,7 @@ def test_simulate_writes_a_readable_file(tmp_path, capsys, suffix):
     again = tmp_path / f"again{suffix}"
     run(capsys, "simulate", "--n-trials", "10000", "--seed", "3", "--out", str(again))
     assert read_counts(again) == counts  # same seed, same data
+    assert counts.kind == "complete"  # every simulated trial is in the table (# kind: / attr)
 
 
 def test_simulate_trials_form_and_stdout(tmp_path, capsys):
@@ -125,8 +126,9 @@ def test_simulate_trials_form_and_stdout(tmp_path, capsys):
     code, out, _ = run(capsys, "simulate", "--n-trials", "500", "--seed", "1", "--visibility", "0")
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0] == "setting_a,setting_b,outcome_a,outcome_b,count" and len(lines) == 17
-    assert sum(int(line.rsplit(",", 1)[1]) for line in lines[1:]) == 500
+    assert lines[:2] == ["# kind: complete", "setting_a,setting_b,outcome_a,outcome_b,count"]
+    assert len(lines) == 18
+    assert sum(int(line.rsplit(",", 1)[1]) for line in lines[2:]) == 500
 
 
 def test_simulate_with_a_scenario_json(tmp_path, capsys):
