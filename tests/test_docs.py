@@ -1,10 +1,12 @@
 """The documentation: the site builds offline with -W, demos run and write their numbers, the
-Quickstart's commands run.
+notebooks execute, the Quickstart's commands run.
 
 The fixture copies ``docs/`` into a temporary directory, regenerates the docs' own outputs there
 at small size (concepts numbers, model cards, demonstrations), and builds the copy with
-``python -m sphinx -W``; the checked-in tree is never written to. Numbers on the pages are
-compared with the package's own computations, so a stale or broken generator fails a test.
+``python -m sphinx -W`` and the notebooks not executed (``BELLMODELS_DOCS_EXECUTE=off``); the
+checked-in tree is never written to. Numbers on the pages are compared with the package's own
+computations, so a stale or broken generator fails a test. The slow tests execute every
+notebook page in a build of their own, and screenshot the gallery in headless Chromium.
 """
 
 from __future__ import annotations
@@ -29,15 +31,26 @@ DOCS = ROOT / "docs"
 
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
+pytest.importorskip("myst_nb")
+pytest.importorskip("sphinx_design")
+pytest.importorskip("pydata_sphinx_theme")
+
+sys.path.insert(0, str(DOCS / "_ext"))
+from bmdocs import is_notebook, public_members  # noqa: E402
 
 DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments")
 FAST_DEMOS = ("rbm_violation", "mi_frontier", "real_experiments")
 
 
 def _run(
-    args: list[str], cwd: Path, timeout: float = 300, path: str | None = None
+    args: list[str],
+    cwd: Path,
+    timeout: float = 300,
+    path: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    env.update(extra_env or {})
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
@@ -45,7 +58,10 @@ def _run(
     )
 
 
-def _sphinx(src: Path, out: Path) -> subprocess.CompletedProcess:
+def _sphinx(
+    src: Path, out: Path, execute: str = "off", timeout: float = 1500
+) -> subprocess.CompletedProcess:
+    """Build ``src`` into ``out`` with -W; ``execute`` is BELLMODELS_DOCS_EXECUTE (docs/conf.py)."""
     return _run(
         [
             sys.executable,
@@ -60,6 +76,21 @@ def _sphinx(src: Path, out: Path) -> subprocess.CompletedProcess:
             str(out),
         ],
         cwd=ROOT,
+        timeout=timeout,
+        extra_env={"BELLMODELS_DOCS_EXECUTE": execute},
+    )
+
+
+def _copy_docs(dest: Path) -> Path:
+    src = dest / "docs"
+    shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    return src
+
+
+def notebook_pages() -> list[str]:
+    """The docnames of the notebook pages (front matter ``file_format: mystnb``)."""
+    return sorted(
+        str(p.relative_to(DOCS).with_suffix("")) for p in DOCS.rglob("*.md") if is_notebook(p)
     )
 
 
@@ -108,6 +139,70 @@ def test_site_builds_without_warnings(site: dict[str, Path]) -> None:
         "demos/index",
     ):
         assert (site["html"] / f"{page}.html").exists(), page
+
+
+NOTEBOOKS = {
+    # docnames of the notebook pages, and a string the executed page must show (its physics)
+    "demos/rbm_violation": "local & measurement-dependent",
+    "demos/mi_frontier": "hall2010",
+    "demos/real_experiments": "delft2015",
+    "demos/equivalence": "parameter-dependent (nonlocal)",
+    "demos/fair_sampling": "weihs1998",
+    "demos/evidence_vs_n": "local-polytope",
+    "tutorials/audit": "parameter-dependent (nonlocal)",
+    "tutorials/comparison": "local & measurement-independent",
+    "tutorials/real_data": "is not +1 or -1",
+}
+
+
+def test_notebook_pages_show_their_code_and_offer_downloads(site: dict[str, Path]) -> None:
+    assert notebook_pages() == sorted(NOTEBOOKS)
+    html = site["html"]
+    assert "pydata-sphinx-theme" in (html / "index.html").read_text()
+    for doc in NOTEBOOKS:
+        page = (html / f"{doc}.html").read_text()
+        assert "cell_input" in page, doc  # the code is on the page
+        stem = Path(doc).name
+        assert f'href="{stem}.ipynb" download' in page, doc
+        notebook = json.loads((html / f"{doc}.ipynb").read_text())
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert code, doc
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3", doc
+        script = DOCS / f"{doc}.py"
+        if script.exists():  # a demonstration: its script beside the page, and on it
+            assert f'href="{stem}.py" download' in page, doc
+            assert (html / f"{doc}.py").read_bytes() == script.read_bytes(), doc
+            assert any(f"import {stem}" in "".join(c["source"]) for c in code), doc
+            assert "def main(" in _text(html / f"{doc}.html"), doc  # the script, in a dropdown
+
+
+def test_gallery_has_a_thumbnail_card_per_demonstration(site: dict[str, Path]) -> None:
+    gallery = site["html"] / "demos" / "index.html"
+    text = gallery.read_text()
+    demos = [d.split("/")[1] for d in NOTEBOOKS if d.startswith("demos/")]
+    cards = re.findall(r'<div class="sd-card[^"]*"[^>]*>.*?</a>', text, flags=re.S)
+    linked = {}
+    for card in cards:
+        link = re.search(r'href="([\w_]+)\.html"', card)
+        img = re.search(r'<img[^>]+src="([^"]+)"', card)
+        if link and img:
+            linked[link.group(1)] = (gallery.parent / img.group(1)).resolve()
+    assert sorted(linked) == sorted(demos)
+    for demo, image in linked.items():
+        assert image.read_bytes()[:4] == b"\x89PNG", demo
+        assert image.stat().st_size > 10_000, demo  # a figure, not an empty placeholder
+
+
+def test_api_pages_have_summary_tables(site: dict[str, Path]) -> None:
+    for page in sorted((DOCS / "api").glob("*.md")):
+        source = page.read_text()
+        html = (site["html"] / "api" / f"{page.stem}.html").read_text()
+        modules = re.findall(r"\.\. modsummary:: (\S+)\n(\s+:ignore-module-all:)?", source)
+        with_members = [m for m, ignore in modules if public_members(m, bool(ignore))]
+        assert html.count('class="autosummary') == len(with_members), page.name
+    audit = (site["html"] / "api" / "audit.html").read_text()
+    table = audit[audit.index('class="autosummary') :]
+    assert 'href="#bellmodels.auditing.audit"' in table  # a row links to the documented object
 
 
 def test_written_pages_link_into_the_api_reference(site: dict[str, Path]) -> None:
@@ -285,6 +380,54 @@ def test_slow_demos_run_small(demo: str, tmp_path: Path) -> None:
         for n in exact:
             assert abs(rows[n]["elpd_diff"]) <= 2 * rows[n]["dse"] + 0.5, n
         assert len({rows[n]["classification"] for n in exact}) >= 3  # the audit separates them
+
+
+# -- every notebook executes; the gallery in a browser ----------------------------------------
+
+
+@pytest.mark.slow
+def test_every_notebook_executes(tmp_path: Path) -> None:
+    """A build that runs every notebook page (BELLMODELS_DOCS_EXECUTE=all), the slow ones included.
+
+    The demonstrations run their scripts at ``--size small`` (equivalence: 2,000 trials and 2
+    chains of 300 draws per model; fair_sampling: 2 chains of 100 draws; evidence_vs_n: three
+    values of n, half the particles), so this takes tens of minutes on two cores.
+    """
+    src = tmp_path / "docs"
+    shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    html = tmp_path / "html"
+    res = _sphinx(src, html, execute="all", timeout=4 * 3600)
+    assert res.returncode == 0, res.stderr[-5000:]
+    for doc, expected in NOTEBOOKS.items():
+        notebook = json.loads((html / f"{doc}.ipynb").read_text())
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert all(c["execution_count"] is not None for c in code), doc
+        outputs = [o for c in code for o in c["outputs"]]
+        assert outputs and not any(o["output_type"] == "error" for o in outputs), doc
+        assert expected in _text(html / f"{doc}.html"), doc
+
+
+@pytest.mark.slow
+def test_screenshots_show_the_gallery(site: dict[str, Path], tmp_path: Path) -> None:
+    """docs/scripts/screenshot.py: the gallery and a demo page rendered by headless Chromium."""
+    if shutil.which("chromium") is None and not Path("/usr/bin/chromium").is_file():
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    res = _run(
+        [
+            sys.executable,
+            str(DOCS / "scripts" / "screenshot.py"),
+            "--html",
+            str(site["html"]),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "thumbnails' colours" in res.stdout
+    for name in ("gallery", "demo"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 50_000, name
 
 
 # -- the Quickstart's commands ------------------------------------------------------------------

@@ -8,13 +8,26 @@
       :command: python benchmarks/rbm_training.py
       ```
 
+- ``modsummary`` directive (inside ``{eval-rst}``, before the module's ``automodule``): an
+  autosummary table of the module's public members, the ones ``automodule :members:`` documents
+  (``__all__``, or the functions and classes the module defines), so a new function gets its
+  row without editing the page::
+
+      .. modsummary:: bellmodels.behaviour
+
+- notebook downloads: a MyST notebook page (front matter ``file_format: mystnb``) offers its
+  executed notebook (``.ipynb``, as MyST-NB wrote it) and, for a demonstration, the script beside
+  it (``.py``) in the right-hand sidebar (template ``_templates/notebook-download.html``).
 - ``plain`` math renderer: math is shown as its source in ``<code>``; the default MathJax
   renderer would load JavaScript from a CDN, and the docs must work offline.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +134,27 @@ def escape_bars(lines: list[str]) -> None:
             literal_indent = indent
 
 
+_DOUBLE_LITERAL = re.compile(r"``.*?``")
+
+
+def guard_summary_periods(lines: list[str]) -> None:
+    """In the first paragraph, ``". "`` inside a double-backquoted literal becomes ``".\u200b "``.
+
+    autosummary cuts a docstring's summary at the first period followed by a space; inside a
+    literal such as ``sgn(a . lambda)`` that cut leaves an unterminated literal and a warning. A
+    zero-width space after the period is invisible and is not a space to that cut.
+    """
+    for i, line in enumerate(lines):
+        if not line.strip():
+            break
+        lines[i] = _DOUBLE_LITERAL.sub(lambda m: m.group(0).replace(". ", ".\u200b "), line)
+
+
 def _process_docstring(
     app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
 ) -> None:
     escape_bars(lines)
+    guard_summary_periods(lines)
 
 
 def _inline_visit(self: Any, node: nodes.Element) -> None:
@@ -141,8 +171,101 @@ def _block_visit(self: Any, node: nodes.Element) -> None:
     raise nodes.SkipNode
 
 
+def public_members(modname: str, ignore_module_all: bool = False) -> list[str]:
+    """Public classes and functions that ``automodule :members:`` documents for ``modname``.
+
+    In the order of ``__all__``, or else of the source.
+
+    >>> "Behaviour" in public_members("bellmodels.behaviour")
+    True
+    """
+    module = importlib.import_module(modname)
+    names = getattr(module, "__all__", None)
+    if names is not None and not ignore_module_all:
+        # constants are left out: their "docstring" would be their type's (float, tuple)
+        return [n for n in names if callable(getattr(module, n, None))]
+    defined = [
+        (name, obj)
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isclass(obj) or inspect.isfunction(obj))
+        and getattr(obj, "__module__", None) == modname
+    ]
+
+    def line(item: tuple[str, Any]) -> int:
+        try:
+            return inspect.getsourcelines(item[1])[1]
+        except (OSError, TypeError):
+            return 0
+
+    return [name for name, _ in sorted(defined, key=line)]
+
+
+class ModSummaryDirective(SphinxDirective):
+    """An autosummary table of a module's public members (see :func:`public_members`)."""
+
+    required_arguments = 1
+    option_spec = {"ignore-module-all": directives.flag}  # noqa: RUF012
+
+    def run(self) -> list[nodes.Node]:
+        modname = self.arguments[0]
+        names = public_members(modname, "ignore-module-all" in self.options)
+        if not names:
+            return []
+        lines = [f".. currentmodule:: {modname}", "", ".. autosummary::", "   :nosignatures:", ""]
+        lines += [f"   {name}" for name in names]
+        container = nodes.container(classes=["modsummary"])
+        self.state.nested_parse(StringList(lines, source=modname), self.content_offset, container)
+        return container.children
+
+
+def is_notebook(path: Path) -> bool:
+    """Whether the MyST page at ``path`` is a notebook (front matter ``file_format: mystnb``)."""
+    if path.suffix != ".md" or not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return False
+    front = text.split("---", 2)[1]
+    return re.search(r"^file_format:\s*mystnb\s*$", front, flags=re.M) is not None
+
+
+def _page_downloads(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    src = Path(app.srcdir) / f"{pagename}.md"
+    context["bm_downloads"] = []
+    if not is_notebook(src):
+        return
+    stem = Path(pagename).name
+    context["bm_downloads"].append(("notebook (.ipynb)", f"{stem}.ipynb"))
+    if src.with_suffix(".py").is_file():
+        context["bm_downloads"].append(("script (.py)", f"{stem}.py"))
+
+
+def _copy_downloads(app: Sphinx, exception: Exception | None) -> None:
+    """Put each notebook page's .ipynb (and demo script) beside its HTML page."""
+    if exception is not None or app.builder.format != "html":
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute"
+    for docname in app.env.found_docs:
+        src = Path(app.srcdir) / f"{docname}.md"
+        if not is_notebook(src):
+            continue
+        target = Path(app.outdir) / f"{docname}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        notebook = executed / f"{docname}.ipynb"
+        if notebook.is_file():
+            shutil.copyfile(notebook, target)
+        if src.with_suffix(".py").is_file():
+            shutil.copyfile(src.with_suffix(".py"), target.with_suffix(".py"))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("generated", GeneratedDirective)
+    app.add_directive("modsummary", ModSummaryDirective)
+    app.connect("html-page-context", _page_downloads)
+    app.connect("build-finished", _copy_downloads)
     app.setup_extension("sphinx.ext.autodoc")
     app.connect("autodoc-process-docstring", _process_docstring)
     app.add_html_math_renderer("plain", (_inline_visit, None), (_block_visit, None))

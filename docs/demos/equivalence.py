@@ -4,7 +4,7 @@ Fits quantum-singlet, toner-bacon, brans, hall2010, dlr-one-sided and the RBM (a
 contrast, the local and measurement-independent local-polytope) to the same simulated singlet
 data with PyMC (``bellmodels.inference.fit``), and compares them by exact per-trial PSIS-LOO
 (``bellmodels.inference.loo``, ``az.compare``) and by the SMC log evidence
-(``bellmodels.inference.log_evidence``). Next to each model's scores stands its audit (what it
+(``bellmodels.inference.estimate_log_evidence``). Next to each model's scores stands its audit (what it
 gives up, and how much): the scores tie where the behaviours agree, the audit does not.
 
 Outputs (``--out``): ``demo_equivalence.md`` (comparison + audit table, priors table) and

@@ -1,7 +1,7 @@
 """Regenerate every documentation output the docs' own scripts write (not the benchmarks).
 
 Runs, in order: ``concepts_numbers.py``, ``model_cards.py``, each demonstration at
-``--size full`` (or ``--size small`` with ``--small``), then the tables owned by the model and
+``--size full`` (or ``--size small`` with ``--small``), ``thumbnails.py``, then the tables owned by the model and
 inference scripts in this directory when they exist (``model_audit_table.py``,
 ``rbm_labelling.py``, ``real_data_comparison.py`` after ``bellmodels run real_data``,
 ``significance_table.py``). Each runs in its own process with ``OMP_NUM_THREADS=1``; the first
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             [str(DOCS / "demos" / f"{d}.py"), *size]
             for d in ("rbm_violation", "mi_frontier", "real_experiments", "equivalence")
         ],
+        # the gallery's thumbnails of the demos that draw no figure (from their JSON)
+        [str(DOCS / "scripts" / "thumbnails.py")],
         # the real-data table reads a run of its study (resumable: finished tasks are kept)
         [*STUDY_RUN, "run", "real_data", "--out", "results/real_data", "--quiet"],
         *[
