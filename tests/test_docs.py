@@ -30,7 +30,7 @@ DOCS = ROOT / "docs"
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
 
-DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments")
+DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments", "hidden_units")
 FAST_DEMOS = ("rbm_violation", "mi_frontier", "real_experiments")
 
 
