@@ -283,16 +283,18 @@ def evidence_check(row: dict[str, Any], study_dir: Path) -> dict[str, Any]:
 
 
 def check_largest(rows: list[dict[str, Any]], study_dir: Path, run: bool) -> list[dict[str, Any]]:
-    """The larger-run check of the largest machine run at every data point (both machines)."""
+    """The larger-run check of the largest machine run at every data point (each machine): the
+    largest of the sweep once the run is complete, the largest done before."""
     out = []
     for (_data, _model), by_n in _series(rows).items():
         done = [n for n, r in by_n.items() if r["status"] == "done"]
-        if not done or max(done) != max(by_n):
-            continue  # the largest size of the sweep is not run yet at this point
-        row = by_n[max(done)]
+        if not done:
+            continue
+        row = by_n[max(done)]  # the largest machine run so far at this data point
         cached = study_dir / "evidence_check"
         if not run and not any(cached.glob(f"{row['task']}-*.json")):
-            continue
+            out.append({"data": row["data"], "model": row["model"], "n_hidden": row["n_hidden"]})
+            continue  # not checked yet: listed as such
         chk = evidence_check(row, study_dir)
         diff = row["log_evidence"] - chk["log_evidence"]
         se = math.hypot(row["log_evidence_se"], chk["se"])
@@ -369,9 +371,11 @@ def words(data: str, model: str, v: dict[str, Any]) -> str:
         )
     text = (
         f"- **{model}** on {data} (sizes usable: {', '.join(map(str, v['sizes_usable']))}): the "
-        f"evidence prefers **{v['evidence_best']} hidden unit(s)**, by log BF = "
+        f"evidence is highest at **{v['evidence_best']} hidden unit(s)**, by log BF = "
         f"{_pm(v['evidence_margin'], v['evidence_margin_se'])} over the runner-up "
-        f"({v['evidence_runner_up']}); LOO's best is {v['loo_best']}, and the smallest size "
+        f"({v['evidence_runner_up']}"
+        + ("" if v["evidence_margin"] > 2 * v["evidence_margin_se"] else ": within two SE, a tie")
+        + f"); LOO's best is {v['loo_best']}, and the smallest size "
         f"within one standard error of it is **{v['loo_smallest_within_1se']}**."
     )
     for key, name, stat in (
@@ -457,6 +461,8 @@ def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], source: s
             table(by_n),
         ]
     parts += ["### The evidence of the largest machine against a larger run", ""]
+    unchecked = [c for c in checks if "log_evidence" not in c]
+    checks = [c for c in checks if "log_evidence" in c]
     if checks:
         parts.append(
             md_table(
@@ -487,8 +493,14 @@ def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], source: s
         )
     else:
         parts.append(
-            "No check yet: no data point has its largest machine (both machines) run and checked "
+            "No larger-run check is done yet "
             "(`--no-check` uses only checks already cached in the study directory).\n"
+        )
+    if unchecked:
+        parts.append(
+            "Not checked yet (the larger run is not done): "
+            + "; ".join(f"{c['model']} n = {c['n_hidden']} on {c['data']}" for c in unchecked)
+            + ".\n"
         )
     parts.append(
         f"{len(done)} of {len(rows)} fits done; CPU time of the done fits: "
