@@ -38,7 +38,7 @@ pytest.importorskip("pydata_sphinx_theme")
 sys.path.insert(0, str(DOCS / "_ext"))
 from bmdocs import is_notebook, public_members  # noqa: E402
 
-DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments")
+DEMOS = ("rbm_violation", "mi_frontier", "equivalence", "real_experiments", "hidden_units")
 FAST_DEMOS = ("rbm_violation", "mi_frontier", "real_experiments")
 
 

@@ -94,6 +94,8 @@ class Axis:
     key: tuple[str, ...]
     name: str
     values: tuple[Any, ...]
+    also: tuple[tuple[str, ...], ...] = ()
+    """Further keys set to the same value (one model parameter swept alike for several models)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +142,8 @@ class StudyConfig:
             cfg = copy.deepcopy(self.config)
             coords = {}
             for axis, value in zip(self.axes, combo, strict=True):
-                _set_path(cfg, axis.key, copy.deepcopy(value))
+                for key in (axis.key, *axis.also):
+                    _set_path(cfg, key, copy.deepcopy(value))
                 coords[axis.name] = value
             yield coords, cfg
 
@@ -155,7 +158,7 @@ class StudyConfig:
             opts["fit"] = bool(inference["fit"])
         opts["params"] = opts["params"] or {}
         opts["train_options"] = opts["train_options"] or {}
-        data = dict(cfg["data"])
+        data = _data_identity(cfg["data"])
         if data["source"] == "file":  # the file's content, not only its name, is the input
             data["sha256"] = self.inputs.get(str(data_path(data, self.base_dir).resolve()))
         relevant = {
@@ -203,6 +206,7 @@ class StudyConfig:
                 "config": self.config,
                 "axes": [
                     {"key": ".".join(a.key), "name": a.name, "values": list(a.values)}
+                    | ({"also": [".".join(k) for k in a.also]} if a.also else {})
                     for a in self.axes
                 ],
                 "source": self.source,
@@ -243,6 +247,67 @@ def check_name(name: str, where: str) -> str:
             f"{safe_name(name)!r})"
         )
     return name
+
+
+#: What each data source reads; the other ``[data]`` fields do not enter a task's identity.
+_DATA_READS = {
+    "simulate": ("trials", "visibility", "seed", "scenario", "setting_probs"),
+    "dataset": ("dataset",),
+    "file": ("path",),
+}
+
+
+def _data_identity(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with the fields its source does not read at their defaults (the task's hash).
+
+    So a study sweeping ``data.source`` over a dataset and simulations runs the dataset's tasks
+    once, not once per simulated size; a study that leaves those fields alone hashes as before.
+
+    >>> _data_identity({"source": "dataset", "dataset": "delft2015", "trials": 1000,
+    ...                 "visibility": 0.9, "seed": 0, "scenario": "chsh",
+    ...                 "setting_probs": None, "path": None})["trials"]
+    100000
+    """
+    from bellmodels.study.schema import SCHEMA
+
+    reads = _DATA_READS.get(str(data["source"]), tuple(data))
+    return {
+        k: v
+        if k == "source" or k in reads or k not in SCHEMA["data"]
+        else SCHEMA["data"][k].default
+        for k, v in data.items()
+    }
+
+
+def _merge_param_axes(axes: Sequence[Axis]) -> list[Axis]:
+    """One axis for a model parameter swept with the same name and values in several models.
+
+    ``params = { n_hidden = [1, 2] }`` under both ``[models.rbm]`` and ``[models.crbm]`` is
+    one axis ``n_hidden`` (the rbm and the crbm with 1 hidden unit, then both with 2), not their
+    product. Any other pair of axes sharing a name stays a product (named by the dotted keys).
+    """
+    out: list[Axis] = []
+    for a in axes:
+        twin = next(
+            (
+                i
+                for i, b in enumerate(out)
+                if _is_param_axis(a)
+                and _is_param_axis(b)
+                and (b.name, b.values) == (a.name, a.values)
+            ),
+            None,
+        )
+        if twin is None:
+            out.append(a)
+        else:
+            b = out[twin]
+            out[twin] = Axis(b.key, b.name, b.values, (*b.also, a.key))
+    return out
+
+
+def _is_param_axis(a: Axis) -> bool:
+    return len(a.key) == 5 and a.key[:2] == ("models", "options") and a.key[3] == "params"
 
 
 def _set_path(d: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -466,6 +531,7 @@ def _check_semantics(cfg: StudyConfig) -> None:
     source = cfg.source
     names = set(models.names())
     seen_models: set[str] = set()
+    cfg.axes[:] = _merge_param_axes(cfg.axes)
     # dimension names must be unique: fall back to the dotted key
     counts: dict[str, int] = {}
     for a in cfg.axes:

@@ -1,0 +1,128 @@
+"""The statistics of the hidden-units page (docs/demos/hidden_units.py, issue #26): the paired ELPD
+difference between two sizes, the Bayes factors between neighbours, and which rows may enter a
+statement (the gate and the 0.5 nat bar)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def page():
+    spec = importlib.util.spec_from_file_location(
+        "demo_hidden_units", ROOT / "docs" / "demos" / "hidden_units.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COUNTS = [23, 4, 3, 23, 30, 5, 11, 33, 24, 6, 10, 22, 6, 21, 20, 4]
+
+
+def _row(n, log_z, se=0.1, elpd_shift=0.0, gate=True, seed=None):
+    """A done row of size n: per-cell LOO values shared by all rows, shifted by ``elpd_shift``
+    nats in total and, with a ``seed``, jittered cell by cell."""
+    cells = -1.5 + 0.3 * np.random.default_rng(0).standard_normal(16) + elpd_shift / 245
+    if seed is not None:
+        cells = cells + 0.05 * np.random.default_rng(seed).standard_normal(16)
+    return {
+        "task": f"rbm-{n}",
+        "status": "done",
+        "n_hidden": n,
+        "log_evidence": log_z,
+        "log_evidence_se": se,
+        "loo_cells": cells.tolist(),
+        "cell_counts": COUNTS,
+        "elpd_loo": float(np.dot(COUNTS, cells)),
+        "gate_ok": gate,
+    }
+
+
+def test_elpd_difference_is_the_paired_per_trial_sum_and_its_standard_error(page):
+    a, b = _row(1, -300.0, seed=1), _row(2, -301.0, seed=2)
+    d, se = page.elpd_difference(a, b)
+    # expand the 16 cells into 245 trials and compute as az.compare does: sqrt(N var(d_i))
+    per_trial = np.repeat(np.subtract(a["loo_cells"], b["loo_cells"]), COUNTS)
+    assert per_trial.size == 245
+    assert d == pytest.approx(per_trial.sum()) == pytest.approx(a["elpd_loo"] - b["elpd_loo"])
+    assert se == pytest.approx(math.sqrt(per_trial.size * per_trial.var()))
+    assert page.elpd_difference(b, a) == pytest.approx((-d, se))
+    other = dict(b, cell_counts=COUNTS[::-1])
+    with pytest.raises(ValueError, match="rbm-1 and rbm-2 were fitted to different counts"):
+        page.elpd_difference(a, other)
+
+
+def test_neighbour_bayes_factors_and_the_rows_that_may_enter_a_statement(page):
+    by_n = {
+        1: _row(1, -320.0, seed=1),
+        2: _row(2, -317.0, se=0.2, seed=2),
+        3: _row(3, -318.0, se=0.9, seed=3),  # evidence error above the 0.5 nat bar
+        4: {"task": "rbm-4", "status": "missing", "n_hidden": 4},
+    }
+    steps = {s["n"]: s for s in page.neighbours(by_n)}
+    assert set(steps) == {2, 3}  # n = 4 not run: no step to it
+    assert steps[2]["log_bf"] == pytest.approx(3.0)
+    assert steps[2]["log_bf_se"] == pytest.approx(math.hypot(0.1, 0.2))
+    assert steps[2]["usable"] and not steps[3]["usable"]
+    assert [page.usable(by_n[n]) for n in (1, 2, 3, 4)] == [True, True, False, False]
+    assert not page.usable(_row(1, -1.0, gate=False))
+
+
+def test_verdict_names_the_preferred_size_and_tests_weinstein_beyond_four_units(page):
+    # evidence peaks at 4 (larger machines pay an Occam factor); LOO gains up to 4, then nothing
+    z = [-330.0, -322.0, -319.0, -318.0, -319.5, -321.0]
+    shift = [-40.0, -10.0, -2.0, 0.0, 0.0, 0.0]
+    by_n = {
+        n: _row(n, z[n - 1], elpd_shift=shift[n - 1], seed=n if n < 4 else None)
+        for n in range(1, 7)
+    }
+    by_n[3]["gate_ok"] = False  # a fit that fails the gate enters no statement
+    v = page.verdict(by_n)
+    assert v["sizes_usable"] == [1, 2, 4, 5, 6]
+    assert v["evidence_best"] == 4 and v["evidence_runner_up"] == 5
+    assert v["evidence_margin"] == pytest.approx(1.5)
+    assert v["loo_best"] in (4, 5, 6) and v["loo_smallest_within_1se"] == 4
+    assert v["refine_evidence"]["n"] == 5 and v["refine_evidence"]["log_bf"] == pytest.approx(-1.5)
+    assert v["refine_loo"]["d_elpd"] == pytest.approx(0.0, abs=1e-9)
+    assert v["refine_evidence"]["holds"] and v["refine_loo"]["holds"]
+    # a machine that keeps improving beyond 4 refutes the sentence, by evidence and by LOO
+    better = _row(6, -310.0, elpd_shift=5.0, seed=6)
+    v2 = page.verdict({**by_n, 6: better})
+    assert v2["evidence_best"] == 6 and v2["loo_best"] == 6
+    assert v2["refine_loo"]["d_elpd"] > 2 * v2["refine_loo"]["se"]
+    assert not v2["refine_evidence"]["holds"] and not v2["refine_loo"]["holds"]
+
+
+def test_generated_hidden_units_page_meets_issue_26(page):
+    """The numbers docs/demos/hidden_units.py wrote (full size, from a run of the study) for the
+    page: the rows behind its statements pass the gate with evidence errors <= 0.5 nat, and each
+    larger-run check of the largest machine agrees within 0.5 nat."""
+    import json
+
+    data = json.loads((ROOT / "docs" / "generated" / "demo_hidden_units.json").read_text())
+    assert data["size"] == "full" and data["overrides"] == []
+    assert data["study"] == "bellmodels/studies/hidden_units.toml"
+    rows = data["rows"]
+    assert len(rows) == 112 and any(r["status"] == "done" for r in rows)
+    for key, v in data["verdicts"].items():
+        by_n = {r["n_hidden"]: r for r in rows if f"{r['data']} | {r['model']}" == key}
+        for n in v["sizes_usable"]:
+            r = by_n[n]
+            assert r["gate_ok"] and r["log_evidence_se"] <= page.SE_MAX, (key, n)
+    checked = [c for c in data["evidence_check"] if "log_evidence" in c]
+    assert checked
+    for c in checked:
+        assert c["particles"] == 2 * 1000 and c["hmc_steps"] == 2 * 8
+        assert abs(c["difference"]) <= page.SE_MAX and c["agrees"], c
+    md = (ROOT / "docs" / "generated" / "demo_hidden_units.md").read_text()
+    assert "log BF(n : n−1)" in md
+    tested = any("refine_evidence" in v for v in data["verdicts"].values())
+    assert ('"no point refining"' in md) == tested
