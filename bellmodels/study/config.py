@@ -251,7 +251,7 @@ def check_name(name: str, where: str) -> str:
 
 #: What each data source reads; the other ``[data]`` fields do not enter a task's identity.
 _DATA_READS = {
-    "simulate": ("trials", "visibility", "seed", "scenario", "setting_probs"),
+    "simulate": ("n_trials", "visibility", "seed", "scenario", "setting_probs"),
     "dataset": ("dataset",),
     "file": ("path",),
 }
@@ -263,9 +263,9 @@ def _data_identity(data: Mapping[str, Any]) -> dict[str, Any]:
     So a study sweeping ``data.source`` over a dataset and simulations runs the dataset's tasks
     once, not once per simulated size; a study that leaves those fields alone hashes as before.
 
-    >>> _data_identity({"source": "dataset", "dataset": "delft2015", "trials": 1000,
+    >>> _data_identity({"source": "dataset", "dataset": "delft2015", "n_trials": 1000,
     ...                 "visibility": 0.9, "seed": 0, "scenario": "chsh",
-    ...                 "setting_probs": None, "path": None})["trials"]
+    ...                 "setting_probs": None, "path": None})["n_trials"]
     100000
     """
     from bellmodels.study.schema import SCHEMA

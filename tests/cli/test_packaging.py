@@ -39,7 +39,7 @@ def test_python_dash_m_runs_the_command() -> None:
 def test_a_shipped_study_is_found_by_name_and_a_file_wins(tmp_path, monkeypatch) -> None:
     cfg = load_study_file("weinstein2017")
     assert cfg.name == "weinstein2017"
-    assert cfg.config["data"]["trials"] == 100_000  # the main job, not a stand-in
+    assert cfg.config["data"]["n_trials"] == 100_000  # the main job, not a stand-in
     assert Path(cfg.source) == ROOT / "bellmodels" / "studies" / "weinstein2017.toml"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "weinstein2017.toml").write_text(TINY)
@@ -129,7 +129,7 @@ def test_a_wheel_in_a_fresh_venv_runs_the_main_job_by_name(tmp_path) -> None:
         "--out",
         "x",
         "--quiet",
-        *("--set", "data.trials=2000", "--set", "inference.fit=false"),
+        *("--set", "data.n_trials=2000", "--set", "inference.fit=false"),
         *("--set", "models.quantum-singlet.fit=true", "--set", "inference.tune=200"),
         *("--set", "models.quantum-singlet.inference={draws=200}"),
         *("--set", "inference.evidence=false", "--set", "report.figures=false"),
