@@ -416,7 +416,7 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
             ds = ds.load()
     except Exception as exc:
         raise _damaged(path, exc) from exc
-    # results written before the vocabulary of issue #24 (docs/api/glossary.md) read the same
+    # results written before the renames of docs/api/glossary.md read the same
     return ds.rename({old: new for old, new in RENAMED_VARIABLES.items() if old in ds})
 
 
