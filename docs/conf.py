@@ -71,6 +71,7 @@ SLOW_NOTEBOOKS = [
     "demos/equivalence.md",
     "demos/fair_sampling.md",
     "demos/evidence_vs_n.md",
+    "demos/hidden_units.md",
     "tutorials/comparison.md",
 ]
 _execute = os.environ.get("BELLMODELS_DOCS_EXECUTE", "cache")

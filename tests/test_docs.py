@@ -149,6 +149,7 @@ NOTEBOOKS = {
     "demos/equivalence": "parameter-dependent (nonlocal)",
     "demos/fair_sampling": "weihs1998",
     "demos/evidence_vs_n": "local-polytope",
+    "demos/hidden_units": "log BF",
     "tutorials/audit": "parameter-dependent (nonlocal)",
     "tutorials/comparison": "local & measurement-independent",
     "tutorials/real_data": "is not +1 or -1",

@@ -18,6 +18,9 @@ Studies
     Every model on the real Bell tests shipped in :mod:`bellmodels.datasets`.
 ``evidence_20k``
     The evidence check of the main job at 20,000 trials.
+``hidden_units``
+    How many hidden units the EPR machine needs: the RBM and the conditional RBM with 1 to 8
+    hidden units, by evidence and LOO, on delft2015 and simulated singlet data.
 
 Example
 -------
@@ -29,7 +32,7 @@ True
 >>> studies.resolve("weinstien2017")
 Traceback (most recent call last):
 ...
-FileNotFoundError: 'weinstien2017' is neither a study file nor a shipped study (did you mean 'weinstein2017'?); shipped studies: evidence_20k, md_frontier, noise_sweep, real_data, weinstein2017
+FileNotFoundError: 'weinstien2017' is neither a study file nor a shipped study (did you mean 'weinstein2017'?); shipped studies: evidence_20k, hidden_units, md_frontier, noise_sweep, real_data, weinstein2017
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def names() -> list[str]:
     """Names of the shipped studies (the stems of the package's ``.toml`` files), sorted.
 
     >>> names()[:2]
-    ['evidence_20k', 'md_frontier']
+    ['evidence_20k', 'hidden_units']
     """
     return sorted(p.name[: -len(".toml")] for p in _dir().iterdir() if p.name.endswith(".toml"))
 

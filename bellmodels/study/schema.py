@@ -100,7 +100,9 @@ SCHEMA: dict[str, dict[str, _Field]] = {
     },
     "report": {
         "figures": _Field((bool,), True),
-        "min_mi_points": _Field((int,), 11, minimum=2, doc="points of the least-MI curve, from S = 2 to 4"),
+        "min_mi_points": _Field(
+            (int,), 11, minimum=2, doc="points of the least-MI curve, from S = 2 to 4"
+        ),
     },
 }
 

@@ -61,8 +61,8 @@ def test_stdout_keeps_only_the_result_under_verbose(capsys) -> None:
     out, err = capsys.readouterr()
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "setting_a,setting_b,outcome_a,outcome_b,count"
-    assert sum(int(row.rsplit(",", 1)[1]) for row in lines[1:]) == 50
+    assert lines[:2] == ["# kind: complete", "setting_a,setting_b,outcome_a,outcome_b,count"]
+    assert sum(int(row.rsplit(",", 1)[1]) for row in lines[2:]) == 50
     assert "bellmodels simulate (Python" in err
 
 

@@ -23,7 +23,7 @@ MACHINES = {"rbm": RBM, "crbm": CRBM}
 
 
 def _counts(n: int, seed: int) -> bm.Counts:
-    return bm.simulate_singlet(bm.Scenario.chsh(), n=n, seed=seed).counts()
+    return bm.simulate_singlet(bm.Scenario.chsh(), n_trials=n, seed=seed).counts()
 
 
 @pytest.mark.parametrize("n_hidden", range(1, 9))
