@@ -11,11 +11,14 @@ the JSON row keys of ``docs/architecture.md``.
 
 Example
 -------
->>> import numpy as np
->>> cells = {"good": np.log([0.4, 0.1, 0.1, 0.4]), "flat": np.log([0.25] * 4)}
->>> table = rank(cells, [40, 10, 10, 40], {"good": True, "flat": True})
->>> list(table.index), [round(w, 3) for w in table["weight"]]
-(['good', 'flat'], [1.0, 0.0])
+Fitting takes seconds to minutes, so ``tests/test_compare.py`` checks this (the ranking rule
+itself, with a doctest, is :mod:`bellmodels.ranking`'s)::
+
+    import bellmodels as bm
+    res = bm.compare(["quantum-singlet", "local-polytope"], bm.datasets.load("delft2015"))
+    res.table[["elpd_loo", "elpd_diff", "dse", "weight", "diagnostics_ok"]]
+    res.bayes_factor("quantum-singlet", "local-polytope")   # a LogBayesFactor (log_bf, se)
+    res.save("out/compare")                                  # the fits and comparison.json
 """
 
 from __future__ import annotations

@@ -58,6 +58,11 @@ def equivalence_figure(results: dict[str, Any]) -> Any:
     ax.set_yticks(range(len(order)), list(reversed(order)), fontsize=8)
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlabel("elpd_loo - best (nats, 2 dse)", fontsize=8)
+    return _legend_below(fig, ax)
+
+
+def _legend_below(fig: Any, ax: Any) -> Any:
+    """One legend entry per label, below the axes (a thumbnail has no room beside them)."""
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     ax.legend(
@@ -90,18 +95,7 @@ def fair_sampling_figure(results: dict[str, Any]) -> Any:
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlabel("log evidence - best (nats)", fontsize=8)
-    handles, names = ax.get_legend_handles_labels()
-    unique = dict(zip(names, handles, strict=True))
-    ax.legend(
-        unique.values(),
-        unique.keys(),
-        fontsize=6,
-        loc="upper center",
-        bbox_to_anchor=(0.4, -0.22),
-        ncol=2,
-    )
-    fig.tight_layout()
-    return fig
+    return _legend_below(fig, ax)
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
