@@ -213,7 +213,8 @@ def _ci_run(tmp_path: Path, last: str) -> subprocess.CompletedProcess:
     (tmp_path / ".ci").mkdir(parents=True)
     shutil.copy(root / ".ci" / "run", tmp_path / ".ci" / "run")
     cmd = (
-        "python3 -m venv .venv && . .venv/bin/activate && "
+        # --without-pip: the stand-in needs an interpreter, not pip (ensurepip costs ~7 s a venv)
+        "python3 -m venv .venv --without-pip && . .venv/bin/activate && "
         f"python -c 'import sys; print(\"python\", *sys.version_info[:2])' && {last}"
     )
     (tmp_path / "README.md").write_text(f"<!-- test-command -->\n```bash\n{cmd}\n```\n")

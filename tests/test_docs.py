@@ -228,10 +228,24 @@ def test_site_loads_nothing_from_the_network(site: dict[str, Path]) -> None:
 
 
 def test_warning_fails_the_build(tmp_path: Path) -> None:
-    """-W really fails: an undefined substitution or a broken link in a page breaks the build."""
+    """-W really fails: an undefined substitution or a broken link in a page breaks the build.
+
+    The site's own configuration, extensions, theme and numbers, with one good page and one broken
+    page: what -W does does not depend on how many other pages there are (the whole site costs a
+    full build, which ``site`` already makes)."""
     src = tmp_path / "docs"
-    shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    src.mkdir()
+    shutil.copy(DOCS / "conf.py", src / "conf.py")
+    for folder in ("_ext", "_static", "_templates"):
+        shutil.copytree(DOCS / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (src / "generated").mkdir()
+    shutil.copy(DOCS / "generated" / "numbers.json", src / "generated" / "numbers.json")
+    (src / "good.md").write_text("# Good\n\nS = {{ tsirelson }}, see {doc}`index`.\n")
+    (src / "index.md").write_text("# Index\n\n```{toctree}\ngood\n```\n")
+    good = _sphinx(src, tmp_path / "good")
+    assert good.returncode == 0, good.stderr  # the small site builds: only the page below fails it
     (src / "broken.md").write_text("# Broken\n\n{{ no_such_number }} and {doc}`no-such-page`\n")
+    (src / "index.md").write_text("# Index\n\n```{toctree}\ngood\nbroken\n```\n")
     res = _sphinx(src, tmp_path / "html")
     assert res.returncode != 0
     assert "no_such_number" in res.stderr or "no-such-page" in res.stderr
