@@ -82,6 +82,8 @@ def test_audit_of_a_model_imports_no_pymc_arviz_matplotlib_cvxpy_or_scipy() -> N
 
 def test_audit_of_data_imports_no_pymc_arviz_or_matplotlib() -> None:
     modules, out = imported_by("audit", "--data", "delft2015", "--json")
+    # data still need xarray and pandas (Counts, the CSV reader), scipy.stats and cvxpy (the
+    # no-signalling test's p-value and its maximum likelihood, bellmodels.behaviour)
     assert not modules & NEVER, modules & NEVER
     report = json.loads(out[: out.rindex("MODULES ")])
     # Hensen et al. (2015): S = 2.42 > 2, so a local model of the frequencies needs some
