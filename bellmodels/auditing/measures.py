@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import rel_entr
 
 from bellmodels.behaviour import no_signalling_violation
 from bellmodels.ontic import OnticTable
@@ -30,14 +29,20 @@ CLASSIFICATIONS: tuple[str, ...] = (
 _LN2 = math.log(2.0)
 
 
-_LN2 = math.log(2.0)
-
-
 def _mi_bits(q: np.ndarray) -> np.ndarray:
-    """MI in bits of joints q[..., s, lambda] (rows: settings), vectorised over leading axes."""
+    """MI in bits of joints q[..., s, lambda] (rows: settings), vectorised over leading axes.
+
+    The terms q log(q / (p(s) r(lambda))), 0 where q = 0 (as ``scipy.special.rel_entr``, written
+    out in numpy so that the audit imports no scipy.special: a third of a second at start-up).
+
+    >>> float(_mi_bits(np.array([[0.5, 0.0], [0.0, 0.5]])))  # lambda = the setting: 1 bit
+    1.0
+    """
     ps = q.sum(axis=-1, keepdims=True)
     r = q.sum(axis=-2, keepdims=True)
-    return np.maximum(rel_entr(q, ps * r).sum(axis=(-2, -1)) / _LN2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(q > 0, q * np.log(q / (ps * r)), 0.0)
+    return np.maximum(terms.sum(axis=(-2, -1)) / _LN2, 0.0)
 
 
 def ontic_measures(

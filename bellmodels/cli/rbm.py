@@ -14,7 +14,11 @@ import argparse
 from typing import Any
 
 from bellmodels.cli import UsageError, print_json
-from bellmodels.models.boltzmann._kernels import MAX_ENUMERATED_HIDDEN
+
+# MAX_ENUMERATED_HIDDEN of bellmodels.models.boltzmann._kernels, written out so that building
+# the parser (``bellmodels --help``) imports no model; tests/cli/test_startup_imports.py checks
+# the two agree, and --n-hidden is validated against the module's own value
+_MAX_HIDDEN_IN_HELP = 16
 
 EPILOG = """examples:
   bellmodels train-rbm --data weihs1998 --n-hidden 4 --json
@@ -42,7 +46,7 @@ def add_commands(subparsers: Any) -> None:
         "--n-hidden",
         type=_hidden_units,
         default=4,
-        help=f"hidden units, 1..{MAX_ENUMERATED_HIDDEN} (the audit lists the 2^n hidden states; "
+        help=f"hidden units, 1..{_MAX_HIDDEN_IN_HELP} (the audit lists the 2^n hidden states; "
         "default 4)",
     )
     p.add_argument("--model", choices=("rbm", "crbm"), default="rbm", help="default rbm")
@@ -120,6 +124,8 @@ def _hidden_units(text: str) -> int:
     >>> _hidden_units("8")
     8
     """
+    from bellmodels.models.boltzmann._kernels import MAX_ENUMERATED_HIDDEN
+
     value = _positive_int(text)
     if value > MAX_ENUMERATED_HIDDEN:
         raise argparse.ArgumentTypeError(

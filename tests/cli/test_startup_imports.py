@@ -1,5 +1,7 @@
 """The CLI imports only what a command needs (issue #28): no PyMC, PyTensor, ArviZ or matplotlib
-for ``--help``, ``datasets list`` and the audit of a model, and no cvxpy for the first two.
+for ``--help``, ``datasets list`` and the audit of a model or of data; no cvxpy, scipy, pandas or
+xarray for the first two nor for the audit of a model (its convex programmes go to Clarabel
+directly).
 
 Each command runs in a fresh interpreter (as a user's shell would start it) and prints the
 top-level packages in ``sys.modules`` at exit; nothing here is timed (``benchmarks/cli_startup.py``
@@ -62,14 +64,33 @@ def test_help_and_dataset_list_import_no_inference_no_solver(args: tuple[str, ..
     assert ("audit" in out) if args == ("--help",) else ("delft2015" in out)
 
 
-def test_audit_of_a_model_imports_no_pymc_arviz_or_matplotlib() -> None:
+def test_audit_of_a_model_imports_no_pymc_arviz_matplotlib_cvxpy_or_scipy() -> None:
     modules, out = imported_by("audit", "rbm-weinstein2017", "--json")
     assert not modules & NEVER, modules & NEVER
-    # the p-values of local realism are for data: a model's audit neither needs them nor xarray
-    assert not modules & {"bellmodels.significance", "xarray", "pandas"}
+    # the p-values of local realism are for data: a model's audit neither needs them nor xarray;
+    # the least MI and least M are solved by Clarabel without cvxpy or scipy.sparse
+    unwanted = {"bellmodels.significance", "xarray", "pandas", "cvxpy", "scipy"}
+    assert not modules & unwanted, modules & unwanted
+    assert "clarabel" in modules
     report = json.loads(out[: out.rindex("MODULES ")])
-    # Weinstein's RBM is local in its hidden units and violates CHSH by measurement dependence
+    # Weinstein's RBM is local in its hidden units and violates CHSH by measurement dependence,
+    # with more MI than the least a local model needs for its S (0.046 bits near Tsirelson's)
     assert report["classification"].startswith("local")
+    assert 0.04 < report["min_mi_bits"] < 0.05 < report["mi_bits"]
+    assert report["min_hall_M"] >= (report["S"] - 2) / 3 - 1e-9  # Hall's bound
+
+
+def test_audit_of_data_imports_no_pymc_arviz_or_matplotlib() -> None:
+    modules, out = imported_by("audit", "--data", "delft2015", "--json")
+    # data still need xarray and pandas (Counts, the CSV reader), scipy.stats and cvxpy (the
+    # no-signalling test's p-value and its maximum likelihood, bellmodels.behaviour)
+    assert not modules & NEVER, modules & NEVER
+    report = json.loads(out[: out.rindex("MODULES ")])
+    # Hensen et al. (2015): S = 2.42 > 2, so a local model of the frequencies needs some
+    # measurement dependence, at least Hall's (S - 2) / 3 of M
+    assert report["S"] > 2 and 0 < report["min_mi_bits"] < 0.1
+    assert report["min_hall_M"] >= (report["S"] - 2) / 3 - 1e-9
+    assert "significance" in report
 
 
 def test_audit_without_the_convex_programmes_imports_no_solver() -> None:
@@ -92,3 +113,18 @@ def test_import_bellmodels_keeps_its_names_lazily() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT
     )
     assert out.stdout.strip() == "[] True Counts"
+
+
+def test_train_rbm_help_states_the_largest_hidden_layer_it_accepts() -> None:
+    # the parser writes the limit out (building it imports no model); it must be the module's
+    from bellmodels.cli import build_parser
+    from bellmodels.cli.rbm import _MAX_HIDDEN_IN_HELP
+    from bellmodels.models.boltzmann._kernels import MAX_ENUMERATED_HIDDEN
+
+    assert _MAX_HIDDEN_IN_HELP == MAX_ENUMERATED_HIDDEN
+    parser = build_parser()
+    parser.parse_args(["train-rbm", "--data", "x.csv", "--n-hidden", str(MAX_ENUMERATED_HIDDEN)])
+    with pytest.raises(SystemExit):
+        parser.parse_args(
+            ["train-rbm", "--data", "x.csv", "--n-hidden", str(MAX_ENUMERATED_HIDDEN + 1)]
+        )
