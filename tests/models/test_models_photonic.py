@@ -295,15 +295,19 @@ def test_vienna_fit_covers_the_data_j() -> None:
 
 @pytest.mark.slow
 def test_two_qubit_post_selected_passes_the_gate_on_weihs() -> None:
-    """quantum-two-qubit (post-selected) on weihs1998 at the demonstration page's settings
-    (2 chains x 1,000 draws after 1,000 tuning steps, seed 7): the diagnostics gate passes, and
-    the posterior sits where the data put it (a near-singlet state, visibility about 0.96)."""
+    """quantum-two-qubit (post-selected) on weihs1998, 4 chains x 1,000 draws after 1,000 tuning
+    steps: the diagnostics gate passes, and the posterior sits where the data put it (a
+    near-singlet state, visibility about 0.96). Four chains, not the demonstration page's two:
+    near the singlet a common rotation of all four polariser angles is almost a symmetry, only
+    the angles' prior bounds it, and with two chains R-hat of the log-likelihood sits near the
+    1.01 bar (1.0114 at seed 7 on PyMC 6 after a start moved by 1e-12; below it at seeds 8-10).
+    The page's own fits pass the gate (test_generated_fair_sampling_page_meets_issue_29)."""
     import bellmodels as bm
     from bellmodels.inference import diagnostics
 
     counts = datasets.load("weihs1998")
     model = models.get("quantum-two-qubit", scenario=counts.scenario, table="post-selected")
-    idata = bm.fit(model, counts, draws=1000, tune=1000, chains=2, seed=7, progressbar=False)
+    idata = bm.fit(model, counts, draws=1000, tune=1000, chains=4, seed=7, progressbar=False)
     gate = diagnostics(idata)
     assert gate["ok"], gate["reasons"]
     assert abs(_posterior(idata, "theta").mean() - np.pi / 4) < 0.05
