@@ -245,6 +245,15 @@ def summary(results: dict[str, Any]) -> str:
             f"{fmt(eff['eta_mean_interval'][1], 2)}), below the {fmt(threshold, 3)} that the "
             f"table's S implies (Garg & Mermin's 4 / (S + 2))."
         )
+        own = w["detection"].get("experiment_efficiency") or ""
+        if own.startswith("Not verified"):
+            out[-1] += (
+                f" The {fmt(threshold, 3)} is that threshold, not the experiment's own efficiency, "
+                f"which could not be verified against the paper and is not quoted here (the "
+                f"dataset's provenance, `detection_efficiency`)."
+            )
+        elif own:
+            out[-1] += f" The experiment's own detection efficiency: {own}"
     return "\n".join(out) + "\n\n" if out else ""
 
 
@@ -295,7 +304,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if cached is not None:
             write_json(cached, results[name])
     for name, r in results.items():  # the provenance as shipped now, not as cached
-        r["detection"]["loopholes"] = bm.datasets.info(name).get("loopholes", {})
+        info = bm.datasets.info(name)
+        r["detection"]["loopholes"] = info.get("loopholes", {})
+        r["detection"]["experiment_efficiency"] = info.get("detection_efficiency")
     if args.only:
         return results
     out = Path(args.out)
