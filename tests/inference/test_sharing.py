@@ -104,7 +104,9 @@ def test_shared_groups_keep_order_and_separate_fit_settings():
 @pytest.fixture(scope="module")
 def singlet_fit():
     counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=2000, seed=3).counts()
-    fit = bm.fit("quantum-singlet", counts, draws=60, tune=60, chains=2, seed=5, sampler="pymc")
+    fit = bm.fit(
+        "quantum-singlet", counts, draws=60, tune=60, chains=2, seed=5, sampler="pymc", cores=1
+    )
     return fit
 
 
