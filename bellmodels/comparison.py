@@ -9,6 +9,12 @@ Bayesian Analysis 13, 917 (2018)). It computes and returns a :class:`Comparison`
 study runner and the report rank with the same :func:`rank`. The result's ``table`` has exactly
 the JSON row keys of ``docs/architecture.md``.
 
+Models that declare the same observational family (quantum-singlet, toner-bacon, brans,
+hall2010, dlr-one-sided) at the same fit settings are checked to be one model to the data and
+fitted once (:mod:`bellmodels.inference.sharing`): each keeps its own fit object (the shared
+posterior, its own audit; ``attrs["shared_fit_with"]`` names the model sampled), its own gate
+and row, and they tie exactly (the same LOO and evidence).
+
 Example
 -------
 Fitting takes seconds to minutes, so ``tests/test_compare.py`` checks this (the ranking rule
@@ -23,6 +29,7 @@ itself, with a doctest, is :mod:`bellmodels.ranking`'s)::
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -59,6 +66,7 @@ from bellmodels.inference import (
     resolve_model,
     summarize_fit,
 )
+from bellmodels.inference.sharing import shared_fit, shared_groups, shared_summary
 from bellmodels.ranking import rank, stacking_weights
 
 ROW_KEYS: tuple[str, ...] = COMPARISON_COLUMNS
@@ -379,7 +387,8 @@ def compare(
 ) -> Comparison:
     """Fit every model to ``counts`` and compare them: a :class:`Comparison`, best first.
 
-    Each model is fitted (:func:`bellmodels.inference.fit`) and summarised once
+    Each model is fitted (:func:`bellmodels.inference.fit`; equivalent models once, see below)
+    and summarised once
     (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked (:func:`rank`) and
     returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is written or printed
     (saving is :meth:`Comparison.save`). Each fit's chains run in parallel processes (PyMC).
@@ -393,8 +402,7 @@ def compare(
         (``{name: {key: value}}``, keys among :data:`FIT_OPTION_KEYS`).
     seed
         Seed of every fit and evidence run (``None`` draws one), the *same* for every model, as
-        in a study: common random numbers, so equivalent models (quantum-singlet and hall2010)
-        get identical fits and tie exactly.
+        in a study: common random numbers. Equivalent models are fitted once (module docstring).
     evidence, evidence_method, evidence_draws, evidence_chains, evidence_hmc_steps
         Whether and how to estimate the log evidence (SMC particles, independent runs and HMC
         transitions per stage: :func:`bellmodels.inference.estimate_log_evidence`).
@@ -426,15 +434,34 @@ def compare(
         "evidence_hmc_steps": evidence_hmc_steps,
         "hdi_prob": hdi_prob,
     }
-    runs = [
-        _fit_one(m, counts, s, settings | per_model.get(m.name, {}), how, say) for m in instances
-    ]
-    names = [r[2].model for r in runs]
-    fits, loos, summaries = ({n: r[i] for n, r in zip(names, runs, strict=True)} for i in range(3))
+    opts = {m.name: settings | per_model.get(m.name, {}) for m in instances}
+    runs = _fit_all(instances, counts, s, opts, how, say)
+    names = [m.name for m in instances]
+    fits, loos, summaries = ({n: runs[n][i] for n in names} for i in range(3))
     res = Comparison.from_summaries(summaries, fits=fits, loo=loos)
     for path in res.save(out_dir, overwrite=True) if out_dir is not None else ():
         say(f"wrote {path}")
     return res
+
+
+def _fit_all(
+    instances: Sequence[Any],
+    counts: Counts,
+    seed: int,
+    opts: Mapping[str, Mapping[str, Any]],
+    how: Mapping[str, Any],
+    say: Callable[[str], None],
+) -> dict[str, tuple[Any, Any, FitSummary]]:
+    """Every model's fit, LOO and summary: one fit per observational family at the same fit
+    settings (checked numerically first: :func:`~bellmodels.inference.sharing.shared_groups`)."""
+    keys = [json.dumps(opts[m.name], sort_keys=True, default=str) for m in instances]
+    runs: dict[str, tuple[Any, Any, FitSummary]] = {}
+    for group in shared_groups(instances, keys):
+        first = group[0].name
+        runs[first] = _fit_one(group[0], counts, seed, opts[first], how, say)
+        for member in group[1:]:
+            runs[member.name] = _share_one(member, counts, first, runs[first], say)
+    return runs
 
 
 def _fit_one(
@@ -456,6 +483,25 @@ def _fit_one(
     if not summary.diagnostics_ok:
         say(f"{model.name} FAILS the diagnostics gate: {'; '.join(summary.reasons[:3])}")
     return idata, elpd, summary
+
+
+def _share_one(
+    model: Any,
+    counts: Counts,
+    source: str,
+    run: tuple[Any, Any, FitSummary],
+    say: Callable[[str], None],
+) -> tuple[Any, Any, FitSummary]:
+    """A model of :func:`compare` observationally equivalent to ``source``: ``source``'s fit
+    (``run``) with its own audit (:func:`~bellmodels.inference.sharing.shared_fit`), the same
+    LOO and evidence, its own gate and :class:`FitSummary`."""
+    say(f"{model.name} shares the fit of {source} (observationally equivalent); auditing it")
+    idata, elpd, summary = run
+    own = shared_fit(idata, model)
+    mine = shared_summary(model, counts, own, summary, elpd, summary.hdi_prob)
+    if not mine.diagnostics_ok:
+        say(f"{model.name} FAILS the diagnostics gate: {'; '.join(mine.reasons[:3])}")
+    return own, copy.deepcopy(elpd), mine
 
 
 def _models(models: Sequence[Any] | str, counts: Counts) -> list[Any]:

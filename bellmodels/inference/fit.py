@@ -507,16 +507,9 @@ def _assemble(
     labels = {k: v for k, v in counts.scenario.coords().items() if k in ("label_a", "label_b")}
     posterior = posterior.assign_coords(labels)
     derived = _derived(posterior, counts.scenario)
-    audit_vals, audit_attrs = _audit_posterior(model, posterior, audit_max_draws)
-    posterior = posterior.assign(derived)
     groups: dict[str, xr.Dataset] = {}
-    idx = audit_vals.pop("_audit_draws")
-    # beside the posterior, not in it: ArviZ's LOO reads its relative efficiency off every
-    # posterior variable, and MI and M are what the data cannot see (see the module docstring)
-    groups["audit_posterior"] = xr.Dataset(
-        {k: (("chain", "draw"), v) for k, v in audit_vals.items()},
-        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
-    )
+    groups["audit_posterior"], audit_attrs = audit_group(model, posterior, audit_max_draws)
+    posterior = posterior.assign(derived)
     beh = posterior["behaviour"].transpose("chain", "draw", *DIMS_BEHAVIOUR)
     log_cell = np.log(beh)
     if SPREAD_VAR in posterior:  # each coincidence's setting pair is data too (build_model)
@@ -538,6 +531,24 @@ def _assemble(
     for name in ("posterior", "sample_stats"):
         _arviz.update_group_attrs(idata, name, {"model": model.name, "sampler": sampler})
     return idata
+
+
+def audit_group(
+    model: Any, posterior: xr.Dataset, audit_max_draws: int | None = None
+) -> tuple[xr.Dataset, dict[str, str]]:
+    """The group ``audit_posterior`` (MI and Hall's M per draw of ``model``'s ontic table) and
+    the audit's attrs, for a posterior of ``model``'s parameters: what :func:`fit` stores, and
+    what a model that shares another's fit computes for itself
+    (:func:`bellmodels.inference.sharing.shared_fit`)."""
+    audit_vals, audit_attrs = _audit_posterior(model, posterior, audit_max_draws)
+    idx = audit_vals.pop("_audit_draws")
+    # beside the posterior, not in it: ArviZ's LOO reads its relative efficiency off every
+    # posterior variable, and MI and M are what the data cannot see (see the module docstring)
+    ds = xr.Dataset(
+        {k: (("chain", "draw"), v) for k, v in audit_vals.items()},
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values[idx]},
+    )
+    return ds, audit_attrs
 
 
 def load_fit(path: Any) -> tuple[Any, Any]:

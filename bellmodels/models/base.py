@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -425,6 +425,26 @@ class HiddenVariableModel(ABC):
         ()
         """
         return ()
+
+    def observational_family(self) -> Hashable | None:
+        """A key shared by the models that claim to be observationally equivalent to this one.
+
+        Two models whose keys are equal (and not ``None``) claim the same parameters, the same
+        priors and the same behaviour (and coincidence rate) at every parameter value: they
+        differ only in their ontic tables, which the data cannot see. ``bm.compare`` and a study
+        then fit them once and give each its own audit and row; the claim is checked
+        numerically first (:func:`bellmodels.inference.sharing.check_equivalent`). Default
+        ``None``: the model shares its fit with nobody (a model of one's own declares a key
+        only when it means it).
+
+        >>> from bellmodels import models
+        >>> q, h = models.get("quantum-singlet"), models.get("hall2010")
+        >>> q.observational_family() == h.observational_family() is not None
+        True
+        >>> models.get("bell1964").observational_family() is None
+        True
+        """
+        return None
 
     def check_counts(self, counts: Any) -> None:
         """Raise ``ValueError`` when ``counts`` is a kind of table this model cannot describe.

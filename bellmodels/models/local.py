@@ -19,11 +19,13 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import json
+from collections.abc import Hashable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
+from bellmodels._util import to_jsonable
 from bellmodels.data import Trials
 from bellmodels.models.base import HiddenVariableModel, Parameter
 from bellmodels.models.blocks import (  # re-exported: the sphere models import them from here
@@ -126,10 +128,51 @@ class PlanarModel:
     scenario: Scenario
     values: dict[str, Any]
     params: Any
+    singlet_equivalent: ClassVar[bool] = False
+    """Whether the model claims the singlet's behaviour ``E = -V cos(a - b)`` with this mixin's
+    parameters and priors (``quantum-singlet``, ``toner-bacon``, ``brans``, ``hall2010``,
+    ``dlr-one-sided``): then :meth:`observational_family` declares one key for all of them."""
 
     def __init__(self, scenario: Scenario | None = None, *, offsets: bool = True, **values: Any):
         self.offsets = bool(offsets)
         super().__init__(scenario, **values)  # type: ignore[call-arg]
+
+    def observational_family(self) -> Hashable | None:
+        """The planar singlet family's key, for a model that claims it (``singlet_equivalent``)
+        and still computes its likelihood and priors with this mixin's own methods: a subclass
+        that overrides the correlator, the behaviour, the parameters or the priors, or declares
+        a coincidence rate, shares with nobody. The key holds what else changes the fit: the
+        scenario, ``offsets``, fixed parameter values and the declared sampler preference,
+        start and mass matrix (see :meth:`HiddenVariableModel.observational_family`).
+
+        >>> from bellmodels import models
+        >>> a = models.get("brans").observational_family()
+        >>> a == models.get("dlr-one-sided").observational_family()
+        True
+        >>> a == models.get("brans", offsets=False).observational_family()
+        False
+        """
+        cls = type(self)
+        own = ("parameters", "correlator", "angles_tensor", "behaviour_tensor")
+        if not cls.singlet_equivalent or any(
+            getattr(cls, n) is not getattr(PlanarModel, n) for n in own
+        ):
+            return None
+        base = HiddenVariableModel
+        if any(
+            getattr(cls, n) is not getattr(base, n)
+            for n in ("prior_variables", "coincidence_rate_tensor", "parameter_symmetries")
+        ):
+            return None
+        return (
+            "planar-singlet",
+            self.scenario.to_json(),
+            self.offsets,
+            json.dumps(to_jsonable(self.values), sort_keys=True),
+            getattr(cls, "init", "prior"),
+            tuple(getattr(cls, "samplers", ())),
+            getattr(cls, "mass_matrix", "diag"),
+        )
 
     @property
     def parameters(self) -> dict[str, Parameter]:

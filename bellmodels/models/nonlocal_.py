@@ -73,6 +73,7 @@ class QuantumSinglet(PlanarModel, HiddenVariableModel):
     """
 
     name = "quantum-singlet"
+    singlet_equivalent = True
     family = "nonlocal"
     assumption_dropped = "outcome independence (parameter independence holds)"
     citation = "Bell, Physics 1, 195 (1964); Jarrett, Noûs 18, 569 (1984)"
@@ -228,6 +229,7 @@ class TonerBacon(PlanarModel, HiddenVariableModel):
     """
 
     name = "toner-bacon"
+    singlet_equivalent = True
     family = "nonlocal"
     assumption_dropped = "parameter independence (one classical bit from A to B)"
     citation = "Toner & Bacon, PRL 91, 187904 (2003)"

@@ -124,6 +124,7 @@ class Brans(PlanarModel, HiddenVariableModel):
     """
 
     name = "brans"
+    singlet_equivalent = True
     family = "retrocausal"
     assumption_dropped = "measurement independence (lambda depends on both settings)"
     citation = "Brans, Int. J. Theor. Phys. 27, 219 (1988)"
@@ -193,6 +194,7 @@ class Hall2010(_SphereSignModel, HiddenVariableModel):
     """
 
     name = "hall2010"
+    singlet_equivalent = True
     family = "retrocausal"
     assumption_dropped = "measurement independence (about 14%: Hall's M = 0.276 at CHSH)"
     citation = "Hall, PRL 105, 250404 (2010)"
@@ -265,6 +267,7 @@ class DLROneSided(_SphereSignModel, HiddenVariableModel):
     """
 
     name = "dlr-one-sided"
+    singlet_equivalent = True
     family = "retrocausal"
     assumption_dropped = "measurement independence on A's side only"
     citation = (

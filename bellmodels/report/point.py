@@ -137,6 +137,7 @@ def comparison_section(
     hdr = [*COMPARISON_COLUMNS[: COMPARISON_COLUMNS.index("log_evidence") + 1]]
     doc.table([*hdr, "log_ev_se", "S_mean", "S 94% HDI", "diag ok"], _comparison_rows(pt, rows))
     _comparison_notes(doc, pt, rows)
+    _shared_fits(doc, out, task_ids, rows)
     bayes_factor_section(doc, pt, rows, out, task_ids)
     _not_fitted(doc, pt, out, task_ids, rows)
 
@@ -177,6 +178,24 @@ def _comparison_notes(doc: Document, pt: Any, rows: dict[str, dict[str, Any]]) -
             "independent SMC runs or bridge blocks; for bridge sampling also how far the "
             "estimate moves when its proposal is widened), so no Bayes factor is formed "
             "from it; rank these models by LOO, or rerun with more SMC particles."
+        )
+
+
+def _shared_fits(doc: Document, out: Path, task_ids: dict[str, str], rows: dict[str, Any]) -> None:
+    """Which models were not sampled but share the fit of an observationally equivalent one
+    (``shared_fit_with`` in their task summary: :mod:`bellmodels.study.jobs`)."""
+    shared: dict[str, list[str]] = {}
+    for m in rows:
+        source = read_task_summary(task_path(out, task_ids[m])).get("shared_fit_with")
+        if source:
+            shared.setdefault(str(source["model"]), []).append(m)
+    for source, members in shared.items():
+        doc.p(
+            "**Fitted once**: "
+            + ", ".join(f"`{m}`" for m in members)
+            + f" {'shares' if len(members) == 1 else 'share'} the fit of `{source}` (one sampler run and one evidence estimate; each "
+            "model declares the same observational family, checked numerically before sharing), "
+            "so their LOO and evidence are equal by construction; each is audited on its own."
         )
 
 

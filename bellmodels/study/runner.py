@@ -23,6 +23,7 @@ import numpy as np
 
 from bellmodels._util import renamed_keywords, write_json_atomic
 from bellmodels.study.config import Task, load_study_file
+from bellmodels.study.jobs import Job, crash_summaries, group_jobs
 from bellmodels.study.store import (
     aggregate,
     collect_summaries,
@@ -112,7 +113,7 @@ def _pending(tasks: Sequence[Task], out: Path) -> list[Task]:
     return pending
 
 
-def _cost_guess(task: Task) -> float:
+def _cost_guess(task: Task | Job) -> float:
     """A rough relative cost, to start the longest tasks first (fewer idle workers at the end):
     a Bayesian fit costs more than an audit, and more with more free parameters."""
     if not task.config["options"].get("fit"):
@@ -171,7 +172,8 @@ def run_tasks(
     tasks_dir = out / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
     _clean_temp(tasks_dir)
-    pending = sorted(_pending(tasks, out), key=_cost_guess, reverse=True)
+    # tasks that share one fit (observationally equivalent models) are one job: jobs.py
+    pending = sorted(group_jobs(_pending(tasks, out)), key=_cost_guess, reverse=True)
     if not pending:
         return {}
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending)))
@@ -179,11 +181,13 @@ def run_tasks(
     if base is None and not scheduler:
         base = str(default_compile_base())
     results: dict[str, dict[str, Any]] = {}
-    with _progress(progressbar, len(tasks), len(tasks) - len(pending)) as bar:
+    n_done = len(tasks) - sum(len(j.tasks) for j in pending)
+    with _progress(progressbar, len(tasks), n_done) as bar:
 
-        def record(summary: dict[str, Any]) -> None:
-            results[summary["task"]] = summary
-            bar(summary)
+        def record(result: dict[str, Any] | list[dict[str, Any]]) -> None:
+            for summary in result if isinstance(result, list) else [result]:
+                results[summary["task"]] = summary
+                bar(summary)
 
         try:
             if dask or scheduler:
@@ -196,7 +200,7 @@ def run_tasks(
 
 
 def _run_pool(
-    pending: Sequence[Task],
+    pending: Sequence[Task | Job],
     out: Path,
     n_workers: int,
     base: str | None,
@@ -211,7 +215,8 @@ def _run_pool(
     only the task that kills its worker again is failed; the others go on in a fresh pool.
     ``entry`` is what a worker calls (:func:`task_entry`; the fault tests wrap it).
     """
-    queue, suspects = list(pending), []
+    queue: list[Task | Job] = list(pending)
+    suspects: list[Task | Job] = []
     breaks: dict[str, int] = {}
     while queue or suspects:
         if queue:
@@ -225,19 +230,23 @@ def _run_pool(
             continue
         task = suspects.pop(0)
         if _pool_round([task], out, 1, base, record, entry):
-            record(_crash_summary(out, task, "its worker process died (killed or crashed)"))
+            for summary in crash_summaries(
+                out, task, "its worker process died (killed or crashed)"
+            ):
+                record(summary)
             _clean_temp(out / "tasks")
 
 
 def _pool_round(
-    tasks: Sequence[Task],
+    tasks: Sequence[Task | Job],
     out: Path,
     n_workers: int,
     base: str | None,
     record: Callable[[dict[str, Any]], None],
     entry: Callable[..., dict[str, Any]],
-) -> list[Task]:
-    """One process pool over ``tasks``; returns the tasks left unfinished by a broken pool."""
+) -> list[Task | Job]:
+    """One process pool over ``tasks`` (tasks or jobs); returns those a broken pool left
+    unfinished."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -246,8 +255,8 @@ def _pool_round(
     pool = ProcessPoolExecutor(
         max_workers=n_workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(base,)
     )
-    futures: dict[Any, Task] = {}
-    unfinished: list[Task] = []
+    futures: dict[Any, Task | Job] = {}
+    unfinished: list[Task | Job] = []
     try:
         with _terminate_on_sigterm(), _one_blas_thread_per_child():
             futures = {pool.submit(entry, t.to_json(), str(out), base): t for t in tasks}
@@ -261,7 +270,8 @@ def _pool_round(
                     except BrokenProcessPool:
                         unfinished.append(task)
                     except Exception as exc:  # e.g. the failure record itself hit a full disk
-                        record(_crash_summary(out, task, f"{type(exc).__name__}: {exc}"))
+                        for summary in crash_summaries(out, task, f"{type(exc).__name__}: {exc}"):
+                            record(summary)
         if unfinished:
             _stop_pool(pool)
         else:
@@ -310,26 +320,8 @@ def _stop_pool(pool: Any) -> None:
         child.join(timeout=10)
 
 
-def _crash_summary(out: Path, task: Task, why: str) -> dict[str, Any]:
-    """The failure record of a task whose worker could not report (died, or lost on Dask)."""
-    summary = {
-        "task": task.id,
-        "model": task.model,
-        "status": "failed",
-        "error": f"worker process died: {why}",
-        "traceback": "",
-        "seconds": None,
-    }
-    try:
-        write_json_atomic(out / "tasks" / f"{task.id}.failed.json", summary)
-    except OSError as exc:  # a full disk: the run goes on, the summary says it was not kept
-        summary["error"] += f" (its failure record could not be written: {exc})"
-    journal(out, "failed", task=task.id, error=summary["error"])
-    return summary
-
-
 def _run_dask(
-    pending: Sequence[Task],
+    pending: Sequence[Task | Job],
     out: Path,
     n_workers: int,
     scheduler: str | None,
@@ -369,7 +361,8 @@ def _run_dask(
                         record(fut.result())
                     except Exception as exc:  # worker died, lost, or cancelled
                         why = f"{type(exc).__name__}: {exc}"
-                        record(_crash_summary(out, by_key[fut.key], why))
+                        for summary in crash_summaries(out, by_key[fut.key], why):
+                            record(summary)
             except BaseException:
                 journal(out, "interrupted")
                 raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import itertools
 import json
@@ -18,7 +19,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,15 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     >>> summary["status"], summary["audit"]["classification"]
     ('done', 'local & measurement-independent')
     """
+    return _run_task(task, out_dir)[0]
+
+
+def _run_task(
+    task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str], shared: Any = None
+) -> tuple[dict[str, Any], Any]:
+    """:func:`run_task`, and what a member of its job needs to share its fit: ``(task, model,
+    fit, FitSummary, LOO)``, or ``None`` when it was not fitted. With ``shared`` (the first
+    member's), the fit is not run but shared (:func:`_shared`)."""
     if isinstance(task, Mapping):
         task = Task(task["id"], task["model"], dict(task["config"]))
     t0 = time.perf_counter()
@@ -229,16 +239,33 @@ def run_task(task: Task | Mapping[str, Any], out_dir: str | os.PathLike[str]) ->
     summary = _audited(task, model, counts, train_info)
     if refusal is not None:
         summary["not_fitted"] = refusal
-    idata = None
-    if cfg["options"].get("fit") and refusal is None:
-        idata, fit_summary = _fit(model, counts, cfg["inference"])
+    idata = fitted = None
+    if cfg["options"].get("fit") and refusal is None and shared is not None:
+        idata, fit_summary = _shared(model, counts, shared)
         summary["fit"] = fit_summary.to_dict()
+        summary["shared_fit_with"] = {"task": shared[0].id, "model": shared[0].model}
+    elif cfg["options"].get("fit") and refusal is None:
+        idata, fit_summary, elpd = _fit(model, counts, cfg["inference"])
+        summary["fit"] = fit_summary.to_dict()
+        fitted = (task, model, idata, fit_summary, elpd)
     summary["seconds"] = time.perf_counter() - t0
     summary["cpu_seconds"] = time.process_time() - c0  # this process only (cores = 1)
     summary["compiledir"] = compiledir
     summary["versions"] = versions()
     _write_task(task, Path(out_dir), counts, model, summary, idata)
-    return to_jsonable(summary)
+    return to_jsonable(summary), fitted
+
+
+def _shared(model: Any, counts: Any, shared: Any) -> tuple[Any, Any]:
+    """A member's own fit and summary from the first member's (``(task, model, fit, summary,
+    LOO)``), once the two models are checked to be one model to the data."""
+    from bellmodels.inference import sharing
+
+    _task, source, idata, source_summary, elpd = shared
+    sharing.check_equivalent(source, model)
+    own = sharing.shared_fit(idata, model)
+    hdi = source_summary.hdi_prob
+    return own, sharing.shared_summary(model, counts, own, source_summary, elpd, hdi)
 
 
 def _task_model(task: Task, counts: Any) -> tuple[Any, str | None, dict[str, Any]]:
@@ -282,9 +309,9 @@ def _audited(task: Task, model: Any, counts: Any, train_info: dict[str, Any]) ->
     }
 
 
-def _fit(model: Any, counts: Any, inf: Mapping[str, Any]) -> tuple[Any, Any]:
-    """The task's PyMC fit and its :class:`~bellmodels.inference.FitSummary` (the same one
-    ``bm.compare`` computes: :func:`~bellmodels.inference.summarize_fit`)."""
+def _fit(model: Any, counts: Any, inf: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """The task's PyMC fit, its :class:`~bellmodels.inference.FitSummary` (the same one
+    ``bm.compare`` computes: :func:`~bellmodels.inference.summarize_fit`) and its LOO."""
     import pymc  # noqa: F401  (its import sets its logger to INFO; quieten it after)
 
     from bellmodels import inference
@@ -305,10 +332,12 @@ def _fit(model: Any, counts: Any, inf: Mapping[str, Any]) -> tuple[Any, Any]:
         progressbar=False,
         cores=int(inf["cores"]),
     )
+    elpd = inference.loo(idata)
     summary = inference.summarize_fit(
         model,
         counts,
         idata,
+        elpd=elpd,
         evidence=bool(inf.get("evidence", True)),
         evidence_method=str(inf["evidence_method"]),
         seed=int(inf["seed"]),
@@ -317,7 +346,7 @@ def _fit(model: Any, counts: Any, inf: Mapping[str, Any]) -> tuple[Any, Any]:
         evidence_hmc_steps=int(inf["evidence_hmc_steps"]),
         cores=int(inf["cores"]),
     )
-    return idata, summary
+    return idata, summary, elpd
 
 
 def _write_task(
@@ -360,21 +389,60 @@ def _write_task(
     # journalled, so SIGTERM waits (blocked in this thread) until both are written
     with _sigterm_deferred():
         atomic_write(final, write)
-        journal(out_dir, "done", task=task.id, seconds=summary["seconds"])
+        shares = summary.get("shared_fit_with")
+        extra = {"shared_fit_with": shares["task"]} if shares else {}
+        journal(out_dir, "done", task=task.id, seconds=summary["seconds"], **extra)
 
 
-def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) -> dict[str, Any]:
-    """Runner entry point: run the task; on an exception record ``<id>.failed.json`` instead."""
+def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) -> Any:
+    """Runner entry point: run the task (or the job: a JSON list of tasks sharing one fit,
+    :mod:`bellmodels.study.jobs`) and return its summary (a list of them); a task that raises
+    records ``<id>.failed.json`` instead."""
     if compile_base is not None and WORKER.compile_base is None:
         WORKER.compile_base = compile_base
     _quiet_unraisable()
     d = json.loads(task_json)
-    t0 = time.perf_counter()
-    marker = Path(out_dir) / "tasks" / f".{d['id']}.running"
-    with contextlib.suppress(OSError):  # tells the runner this task had started, if it dies
+    if not isinstance(d, list):
+        return _recorded(d, out_dir, lambda: run_task(d, out_dir))
+    marker = Path(out_dir) / "tasks" / f".{d[0]['id']}.running"
+    with contextlib.suppress(OSError):  # the job's marker: the runner names a job by its first
         marker.touch()
     try:
-        summary = run_task(d, out_dir)
+        shared: list[Any] = []
+
+        def first() -> dict[str, Any]:
+            summary, fitted = _run_task(d[0], out_dir)
+            shared.append(fitted)
+            return summary
+
+        out = [_recorded(d[0], out_dir, first, marker=False)]
+        for task in d[1:]:  # shared when the first was fitted; fitted alone otherwise
+            source = shared[0] if shared else None
+            run = functools.partial(_summary_of, task, out_dir, source)
+            out.append(_recorded(task, out_dir, run, marker=False))
+        return out
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def _summary_of(task: Mapping[str, Any], out_dir: str, shared: Any) -> dict[str, Any]:
+    """:func:`_run_task`'s summary (a member of a job, sharing ``shared`` when not ``None``)."""
+    return _run_task(task, out_dir, shared)[0]
+
+
+def _recorded(
+    d: Mapping[str, Any], out_dir: str, run: Callable[[], dict[str, Any]], marker: bool = True
+) -> dict[str, Any]:
+    """Run one task (``run()``); on an exception record ``<id>.failed.json`` and return the
+    failure summary. ``marker``: touch ``.<id>.running`` meanwhile (tells the runner this task
+    had started, if its worker dies)."""
+    t0 = time.perf_counter()
+    running = Path(out_dir) / "tasks" / f".{d['id']}.running"
+    if marker:
+        with contextlib.suppress(OSError):
+            running.touch()
+    try:
+        summary = run()
         (Path(out_dir) / "tasks" / f"{d['id']}.failed.json").unlink(missing_ok=True)
         return summary
     except Exception as exc:
@@ -394,7 +462,8 @@ def task_entry(task_json: str, out_dir: str, compile_base: str | None = None) ->
         return summary
     finally:
         gc.collect()  # close what a failed write left open now, while the hook is quiet
-        marker.unlink(missing_ok=True)
+        if marker:
+            running.unlink(missing_ok=True)
 
 
 def _quiet_unraisable() -> None:
