@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+# a benchmark's own test: it fits at four sizes and reads exponents of timings, so it runs with
+# the slow tests (python -m pytest -m slow), not in the fast suite
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "scaling.py"
 
 

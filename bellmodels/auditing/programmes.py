@@ -109,10 +109,9 @@ def min_mi_bits(
 ) -> float:
     """The least MI(lambda; settings), in bits, of any local model reproducing ``behaviour``.
 
-    Local here means parameter- and outcome-independent; every such model is (after
-    coarse-graining lambda) a mixture of the local deterministic strategies
-    D_lambda(x_a, x_b | s) (Fine, PRL 48, 291 (1982)) with weights p(lambda | s) that may depend
-    on the settings. With q[s, lambda] = p(s) p(lambda | s) the programme is
+    Local: parameter- and outcome-independent; every such model is (lambda coarse-grained) a
+    mixture of the local deterministic strategies D_lambda(x_a, x_b | s) (Fine, PRL 48, 291
+    (1982)) with weights p(lambda | s) that may depend on the settings. With q[s, lambda] = p(s) p(lambda | s) the programme is
 
         minimise   sum_{s, lambda} q log( q / (p(s) r(lambda)) ),   r = sum_s q
         subject to sum_lambda q[s, lambda] D_lambda(x | s) = p(s) P(x | s),  q >= 0,

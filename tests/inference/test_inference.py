@@ -232,7 +232,8 @@ def test_rbm_chains_start_at_the_posterior_mode_on_the_likelihood_ridge():
     """init="auto" for the RBM: pm.find_MAP from the exact ML fit. The mode keeps the ML fit's
     behaviour (the data's ridge) but comes back from the far end of the ridge, where ML runs
     because the likelihood is flat there, to weights the Normal(0, 3) prior allows."""
-    from bellmodels.inference.fit import _initvals, build_model
+    from bellmodels.inference._start import initial_values as _initvals
+    from bellmodels.inference.fit import build_model
 
     counts = bm.simulate_singlet(Scenario.chsh(), n_trials=20_000, seed=0).counts()
     model = bm.models.get("rbm")
@@ -273,7 +274,8 @@ def test_init_params_starts_a_dirichlet_model_at_its_weights():
     (an override of the Deterministic ``weights`` was silently ignored by PyMC)."""
     from pymc.initial_point import make_initial_point_fn
 
-    from bellmodels.inference.fit import _initvals, build_model
+    from bellmodels.inference._start import initial_values as _initvals
+    from bellmodels.inference.fit import build_model
 
     counts = bm.simulate_singlet(Scenario.chsh(), n_trials=1000, seed=0).counts()
     w = np.full(16, 0.01)

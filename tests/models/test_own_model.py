@@ -313,7 +313,9 @@ def test_import_route_cli_audit_and_its_absence() -> None:
     assert bad.returncode == 2 and "cannot import model module 'no_such_pkg.models'" in bad.stderr
 
 
-@pytest.mark.parametrize("runner", ["pool", "dask"])
+# Dask itself is checked against the pool in the fast suite (tests/study/test_runner_dask.py);
+# a cluster's start-up is the cost of this route on it, so it runs with the slow tests
+@pytest.mark.parametrize("runner", ["pool", pytest.param("dask", marks=pytest.mark.slow)])
 def test_study_modules_route_without_fits(tmp_path: Path, runner: str) -> None:
     """``[study] modules`` on the process pool and on Dask, then ``bellmodels report``; the
     package is only on the path (no entry point), so the workers must import the module."""

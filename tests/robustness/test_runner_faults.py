@@ -163,7 +163,11 @@ def test_disk_full_then_rerun_gives_the_same_results(tmp_path, capfd, reference)
     assert not list((out / "tasks").glob("*.failed.json"))
 
 
-@pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
+# a truncated file in the fast suite; an empty one and one of random bytes with the slow tests
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate", *(pytest.param(d, marks=pytest.mark.slow) for d in ("empty", "garbage"))],
+)
 def test_damaged_task_file_is_named_and_redone(tmp_path, caplog, reference, damage):
     """probe: a finished task's file is truncated, emptied or overwritten, then the study is rerun -> the file is named on stderr and in the journal, moved aside and redone; results equal an undisturbed run"""
     study = _write(tmp_path)
