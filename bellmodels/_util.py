@@ -165,7 +165,17 @@ def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:
 
 
 # -- provenance --------------------------------------------------------------------------------
-_REQUIRED = ("bellmodels", "numpy", "scipy", "xarray", "pymc", "pytensor", "arviz", "cvxpy")
+_REQUIRED = (
+    "bellmodels",
+    "numpy",
+    "scipy",
+    "xarray",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "cvxpy",
+    "clarabel",
+)  # clarabel: the audit's least MI and least M are its solutions (auditing/_conic.py)
 _OPTIONAL = ("nutpie", "numpyro")
 
 
