@@ -4,36 +4,15 @@ count tables, and the chi-square tail in closed form equal to scipy's."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
-from _cvxpy_reference import solve_convex
+from _cvxpy_reference import cvxpy_ns_mle, solve_convex
 
 from bellmodels import Counts, Scenario
 from bellmodels._polytope_mle import PolytopeFit, loglik
 from bellmodels.behaviour import Behaviour
 from bellmodels.behaviour.no_signalling import _ns_mle, chi2_sf
 from bellmodels.ontic import local_deterministic_strategies
-
-
-def cvxpy_ns_mle(n: np.ndarray) -> np.ndarray:
-    """The no-signalling maximum likelihood as bellmodels solved it before issue #28."""
-    cp = pytest.importorskip("cvxpy")
-    ka, kb = n.shape[:2]
-    m = ka * kb * 4
-    w = n.reshape(m) / n.sum()
-    idx = np.arange(m).reshape(ka, kb, 2, 2)
-    var = cp.Variable(m, nonneg=True)
-    cons = [cp.sum(var[idx[i, j].ravel()]) == 1 for i in range(ka) for j in range(kb)]
-    for i, j in itertools.product(range(ka), range(1, kb)):
-        cons.append(cp.sum(var[idx[i, j, 1, :]]) == cp.sum(var[idx[i, 0, 1, :]]))
-    for i, j in itertools.product(range(1, ka), range(kb)):
-        cons.append(cp.sum(var[idx[i, j, :, 1]]) == cp.sum(var[idx[0, j, :, 1]]))
-    pos = np.flatnonzero(w > 0)
-    solve_convex(cp.Problem(cp.Maximize(cp.sum(cp.multiply(w[pos], cp.log(var[pos])))), cons))
-    p = np.clip(np.asarray(var.value, dtype=float), 1e-300, None).reshape(ka, kb, 2, 2)
-    return p / p.sum(axis=(2, 3), keepdims=True)
 
 
 def cvxpy_local_loglik(n: np.ndarray, scn: Scenario) -> float:
