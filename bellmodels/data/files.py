@@ -320,10 +320,9 @@ def read_counts(
         kind = _agreed_kind(found.kind, kind, path, None)
         return Counts(found.values, found.scenario, provenance=found.provenance, kind=kind)
     scn = _default_scenario(scenario)
-    preamble = _preamble(path) if chunk_rows >= 1 else None
-    small = small_count_table(path, scn, preamble.lines) if preamble else None
-    if small is not None:  # a small, plainly valid count table: read without pandas
-        assert preamble is not None
+    preamble = _preamble(path) if chunk_rows >= 1 else None  # else _CsvReader refuses it
+    small = small_count_table(path, scn, preamble.lines) if preamble is not None else None
+    if preamble is not None and small is not None:  # small and plainly valid: without pandas
         kind = _agreed_kind(preamble.kind, kind, path, preamble.kind_line)
         (totals, rows), form = small, "counts"
     else:
