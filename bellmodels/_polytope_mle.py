@@ -1,8 +1,9 @@
 """Maximum likelihood over the local and the no-signalling polytopes, precise at 1e9 trials.
 
 :class:`PolytopeFit` maximises sum_cells w log Q over the local polytope (mixtures of the local
-deterministic strategies; Fine, PRL 48, 291 (1982)) or the no-signalling polytope, with ``w`` a
-cvxpy Parameter so that a bootstrap re-solves without recompiling. The conic solution is then
+deterministic strategies; Fine, PRL 48, 291 (1982)) or the no-signalling polytope, posed to Clarabel
+directly (:func:`bellmodels._conic.max_weighted_log`: exponential cones, no cvxpy to import or
+to canonicalise, so a bootstrap's re-solves cost milliseconds). The conic solution is then
 polished by Newton's method on the equality-constrained problem (normalisation, no-signalling
 and, for the local fit of a 2 x 2 scenario, the active CHSH facets), because at 1e9 trials the
 log-likelihood differences that matter are ~1e-8 per trial, below a conic solver's tolerance.
@@ -23,8 +24,9 @@ import itertools
 
 import numpy as np
 
-from bellmodels._util import solve_convex
+from bellmodels._conic import max_weighted_log
 from bellmodels.behaviour import CHSH_MINUS_PAIRS
+from bellmodels.behaviour.no_signalling import ns_equalities
 from bellmodels.ontic import local_deterministic_strategies
 from bellmodels.scenario import Scenario
 
@@ -32,36 +34,26 @@ from bellmodels.scenario import Scenario
 class PolytopeFit:
     """Maximum of sum_cells w log Q over the local (or no-signalling) polytope, w >= 0.
 
-    Built once per scenario with ``w`` a cvxpy Parameter, so a bootstrap re-solves without
-    recompiling. ``w`` is scaled to sum to 1 (the optimum does not change).
+    Built once per scenario (the strategies and the equalities); each :meth:`fit` poses the
+    exponential-cone programme to Clarabel. ``w`` is scaled to sum to 1 (the optimum does not
+    change).
     """
 
     def __init__(self, scenario: Scenario, polytope: str) -> None:
-        import cvxpy as cp
-
         self.shape = scenario.shape
-        ka, kb = scenario.n_a, scenario.n_b
-        m = ka * kb * 4
-        self.w = cp.Parameter(m, nonneg=True)
-        if polytope == "local":
-            d = local_deterministic_strategies(scenario)[0].reshape(-1, m).T  # (cells, L)
-            r = cp.Variable(d.shape[1], nonneg=True)
-            q = d @ r
-            cons = [cp.sum(r) == 1]
-        elif polytope == "no-signalling":
-            idx = np.arange(m).reshape(ka, kb, 2, 2)
-            q = cp.Variable(m, nonneg=True)
-            cons = [cp.sum(q[idx[i, j].ravel()]) == 1 for i in range(ka) for j in range(kb)]
-            for i, j in itertools.product(range(ka), range(1, kb)):
-                cons.append(cp.sum(q[idx[i, j, 1, :]]) == cp.sum(q[idx[i, 0, 1, :]]))
-            for i, j in itertools.product(range(1, ka), range(kb)):
-                cons.append(cp.sum(q[idx[i, j, :, 1]]) == cp.sum(q[idx[0, j, :, 1]]))
+        m = scenario.n_a * scenario.n_b * 4
+        self.equalities = ns_equalities(scenario.n_a, scenario.n_b)
+        if polytope == "local":  # Q = D r, r a distribution over the deterministic strategies
+            self.design: np.ndarray | None = (
+                local_deterministic_strategies(scenario)[0].reshape(-1, m).T
+            )
+            self.constraints = (np.ones((1, self.design.shape[1])), np.ones(1))
+        elif polytope == "no-signalling":  # Q itself, normalised and no-signalling
+            self.design = None
+            self.constraints = self.equalities
         else:  # pragma: no cover - internal
             raise ValueError(polytope)
-        self.q = q
-        self.problem = cp.Problem(cp.Maximize(self.w @ cp.log(q)), cons)
         self.polytope = polytope
-        self.equalities = _ns_equalities(scenario)
         self.facets = _chsh_facets() if self.shape[:2] == (2, 2) else None
 
     def fit(self, weights: np.ndarray) -> np.ndarray:
@@ -74,10 +66,9 @@ class PolytopeFit:
         """
         w = np.asarray(weights, dtype=float).ravel()
         w = w / w.sum()
-        self.w.value = w
-        with np.errstate(divide="ignore", invalid="ignore"):  # cvxpy evaluates log(0) at w = 0
-            solve_convex(self.problem)
-        q = np.clip(np.asarray(self.q.value, dtype=float), 1e-300, None).reshape(self.shape)
+        x = max_weighted_log(w, *self.constraints, design=self.design, what=f"{self.polytope} fit")
+        q = x if self.design is None else self.design @ x
+        q = np.clip(q, 1e-300, None).reshape(self.shape)
         q = (q / q.sum(axis=(2, 3), keepdims=True)).ravel()
         if np.all(w > 0):
             q = self._polish(w, q)
@@ -102,32 +93,6 @@ class PolytopeFit:
         if float(w @ np.log(q)) < float(w @ np.log(q0)):
             return q0
         return q
-
-
-def _ns_equalities(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """(A, b) in cell space: normalisation per pair and the no-signalling equalities."""
-    ka, kb = scenario.n_a, scenario.n_b
-    m = ka * kb * 4
-    idx = np.arange(m).reshape(ka, kb, 2, 2)
-    rows, rhs = [], []
-    for i, j in itertools.product(range(ka), range(kb)):
-        r = np.zeros(m)
-        r[idx[i, j].ravel()] = 1.0
-        rows.append(r)
-        rhs.append(1.0)
-    for i, j in itertools.product(range(ka), range(1, kb)):
-        r = np.zeros(m)
-        r[idx[i, j, 1, :]] = 1.0
-        r[idx[i, 0, 1, :]] = -1.0
-        rows.append(r)
-        rhs.append(0.0)
-    for i, j in itertools.product(range(1, ka), range(kb)):
-        r = np.zeros(m)
-        r[idx[i, j, :, 1]] = 1.0
-        r[idx[0, j, :, 1]] = -1.0
-        rows.append(r)
-        rhs.append(0.0)
-    return np.array(rows), np.array(rhs)
 
 
 def _chsh_facets() -> tuple[np.ndarray, np.ndarray]:

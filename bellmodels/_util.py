@@ -2,8 +2,8 @@
 
 JSON conversion (:func:`to_jsonable`), atomic writes (:func:`atomic_write`, :func:`write_atomic`,
 :func:`write_json_atomic`), package versions (:func:`versions`), seed drawing
-(:func:`draw_seed`), the correlator formula (:func:`correlators`), the cvxpy solve with
-fallbacks (:func:`solve_convex`) and the comparison column list (:data:`COMPARISON_COLUMNS`).
+(:func:`draw_seed`), the correlator formula (:func:`correlators`) and the comparison column
+list (:data:`COMPARISON_COLUMNS`).
 
 >>> to_jsonable({"a": (1, float("nan")), "b": np.float64(2.5)})
 {'a': [1, None], 'b': 2.5}
@@ -165,17 +165,8 @@ def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:
 
 
 # -- provenance --------------------------------------------------------------------------------
-_REQUIRED = (
-    "bellmodels",
-    "numpy",
-    "scipy",
-    "xarray",
-    "pymc",
-    "pytensor",
-    "arviz",
-    "cvxpy",
-    "clarabel",
-)  # clarabel: the audit's least MI and least M are its solutions (auditing/_conic.py)
+# clarabel: the audit's least MI, least M and the no-signalling fits are its solutions (_conic)
+_REQUIRED = ("bellmodels", "numpy", "scipy", "xarray", "pymc", "pytensor", "arviz", "clarabel")
 _OPTIONAL = ("nutpie", "numpyro")
 
 
@@ -185,7 +176,7 @@ def versions() -> dict[str, str]:
     Optional samplers are listed only when installed.
 
     >>> sorted(versions())[:3]
-    ['arviz', 'bellmodels', 'cvxpy']
+    ['arviz', 'bellmodels', 'clarabel']
     """
     from importlib.metadata import PackageNotFoundError, version
 
@@ -225,34 +216,3 @@ def correlators(p: Any) -> np.ndarray:
     [[1.0, 1.0], [1.0, 1.0]]
     """
     return np.einsum("...xy,xy->...", np.asarray(p, dtype=float), _SIGN)
-
-
-# -- convex programmes -------------------------------------------------------------------------
-def solve_convex(problem: Any) -> None:
-    """Solve a cvxpy problem: Clarabel with tight tolerances, then default Clarabel, then SCS.
-
-    The first attempt that reports ``optimal`` is kept; ``optimal_inaccurate`` is accepted only
-    from the last attempt. Raises ``RuntimeError`` if no attempt succeeds.
-    """
-    import warnings
-
-    import cvxpy as cp
-
-    attempts: list[tuple[str, dict[str, Any]]] = [
-        (cp.CLARABEL, {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}),
-        (cp.CLARABEL, {}),
-        (cp.SCS, {"eps": 1e-9, "max_iters": 200_000}),
-    ]
-    status = "not solved"
-    for solver, options in attempts:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=solver, **options)
-        except (cp.error.SolverError, ValueError):
-            continue
-        status = problem.status
-        if status == "optimal":
-            return
-    if status != "optimal_inaccurate":
-        raise RuntimeError(f"convex solver failed: status {status}")

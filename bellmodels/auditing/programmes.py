@@ -1,6 +1,6 @@
 """The convex programmes of the audit: the least measurement dependence a local model needs to
 reproduce a behaviour, measured as MI (:func:`min_mi_bits`) or as Hall's M (:func:`min_hall_M`),
-and the tables that attain them. Posed to Clarabel directly (:mod:`bellmodels.auditing._conic`),
+and the tables that attain them. Posed to Clarabel directly (:mod:`bellmodels._conic`),
 so the audit imports no cvxpy; the least MI is solved in a reduced exact form (one variable per
 deterministic strategy instead of one per strategy and setting pair).
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels.auditing._conic import ConicProgram
+from bellmodels._conic import ConicProgram
 from bellmodels.auditing.measures import _mi_bits
 from bellmodels.behaviour import Behaviour
 from bellmodels.ontic import OnticTable, local_deterministic_strategies

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
-
-from bellmodels._util import solve_convex
 
 
 def no_signalling_violation(p: np.ndarray) -> np.ndarray:
@@ -46,7 +45,7 @@ class NoSignallingTest:
     df
         Number of independent no-signalling constraints, ``K_a (K_b - 1) + K_b (K_a - 1)``.
     p_value
-        ``chi2.sf(G, df)`` (Wilks' asymptotic distribution).
+        ``chi2.sf(G, df)`` (Wilks' asymptotic distribution; :func:`chi2_sf`).
     max_difference
         The largest observed marginal difference (as :meth:`Behaviour.no_signalling_violation`).
     """
@@ -57,50 +56,82 @@ class NoSignallingTest:
     max_difference: float
 
 
+def ns_equalities(ka: int, kb: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(A, b)`` over the flattened cells of a ``(ka, kb, 2, 2)`` behaviour: normalisation of
+    each setting pair, then the no-signalling equalities (A's marginal p(x_a = +1 | i, j) equal
+    for every j, B's p(x_b = +1 | i, j) equal for every i).
+
+    >>> a, b = ns_equalities(2, 2)
+    >>> a.shape, b.tolist()
+    ((8, 16), [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    """
+    m = ka * kb * 4
+    idx = np.arange(m).reshape(ka, kb, 2, 2)
+    rows, rhs = [], []
+    for i, j in itertools.product(range(ka), range(kb)):
+        r = np.zeros(m)
+        r[idx[i, j].ravel()] = 1.0
+        rows.append(r)
+        rhs.append(1.0)
+    for i, j in itertools.product(range(ka), range(1, kb)):
+        r = np.zeros(m)
+        r[idx[i, j, 1, :]] = 1.0
+        r[idx[i, 0, 1, :]] = -1.0
+        rows.append(r)
+        rhs.append(0.0)
+    for i, j in itertools.product(range(1, ka), range(kb)):
+        r = np.zeros(m)
+        r[idx[i, j, :, 1]] = 1.0
+        r[idx[0, j, :, 1]] = -1.0
+        rows.append(r)
+        rhs.append(0.0)
+    return np.array(rows), np.array(rhs)
+
+
 def _ns_mle(n: np.ndarray) -> np.ndarray:
-    """Maximum-likelihood no-signalling behaviour for counts ``n`` (K_a, K_b, 2, 2)."""
-    import cvxpy as cp
+    """Maximum-likelihood no-signalling behaviour for counts ``n`` (K_a, K_b, 2, 2).
+
+    Solved by Clarabel directly (:func:`bellmodels._conic.max_weighted_log`; the programme cvxpy
+    built before, without cvxpy's seconds of import). Cells with zero counts drop out.
+    """
+    from bellmodels._conic import max_weighted_log
 
     ka, kb = n.shape[:2]
-    m = ka * kb
-    flat = n.reshape(m * 4)
-    tot = flat.sum()
-    # scale so that the objective is O(1); weights of cells with zero counts drop out
-    w = flat / tot
-    idx = np.arange(m * 4).reshape(ka, kb, 2, 2)
-    var = cp.Variable(m * 4, nonneg=True)
-    cons = []
-    rows = []
-    # normalisation per pair
-    for i, j in itertools.product(range(ka), range(kb)):
-        row = np.zeros(m * 4)
-        row[idx[i, j].ravel()] = 1.0
-        rows.append(row)
-    norm = np.array(rows)
-    cons.append(norm @ var == 1.0)
-    ns_rows = []
-    for i in range(ka):  # A's marginal p(x_a=+1 | i, j) equal for all j
-        for j in range(1, kb):
-            row = np.zeros(m * 4)
-            row[idx[i, j, 1, :]] = 1.0
-            row[idx[i, 0, 1, :]] = -1.0
-            ns_rows.append(row)
-    for j in range(kb):  # B's marginal p(x_b=+1 | i, j) equal for all i
-        for i in range(1, ka):
-            row = np.zeros(m * 4)
-            row[idx[i, j, :, 1]] = 1.0
-            row[idx[0, j, :, 1]] = -1.0
-            ns_rows.append(row)
-    cons.append(np.array(ns_rows) @ var == 0.0)
-    pos = np.flatnonzero(w > 0)
-    objective = cp.Maximize(cp.sum(cp.multiply(w[pos], cp.log(var[pos]))))
-    problem = cp.Problem(objective, cons)
-    solve_convex(problem)
-    p = np.clip(np.asarray(var.value, dtype=float), 1e-300, None).reshape(ka, kb, 2, 2)
+    a, b = ns_equalities(ka, kb)
+    q = max_weighted_log(n.reshape(-1).astype(float), a, b, what="no-signalling fit")
+    p = np.clip(q, 1e-300, None).reshape(ka, kb, 2, 2)
     return p / p.sum(axis=(2, 3), keepdims=True)
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """The chi-square survival function P(X >= x) for a whole number ``df`` of degrees of freedom.
+
+    Exact closed forms with the standard library (no scipy.stats, a second of import): for even
+    ``df = 2k``, exp(-x/2) sum_{j<k} (x/2)^j / j!; for odd ``df = 2k + 1``, erfc(sqrt(x/2)) +
+    exp(-x/2) sum_{j=1..k} (x/2)^(j - 1/2) / Gamma(j + 1/2) (Abramowitz & Stegun 26.4.4-5).
+    Each term is positive, so there is no cancellation; terms are summed in log space.
+
+    >>> round(chi2_sf(3.84145882069412, 1), 9), chi2_sf(0.0, 4), round(chi2_sf(9.487729036781154, 4), 9)
+    (0.05, 1.0, 0.05)
+    """
+    df = int(df)
+    if df < 1:
+        raise ValueError(f"df must be a positive whole number, got {df}")
+    if x <= 0:
+        return 1.0
+    h = x / 2.0
+    if df % 2 == 0:
+        logs = [j * math.log(h) - h - math.lgamma(j + 1) for j in range(df // 2)]
+        head = 0.0
+    else:
+        logs = [(j - 0.5) * math.log(h) - h - math.lgamma(j + 0.5) for j in range(1, df // 2 + 1)]
+        head = math.erfc(math.sqrt(h))
+    return min(1.0, head + math.fsum(math.exp(v) for v in logs))
 
 
 __all__ = [
     "NoSignallingTest",
+    "chi2_sf",
     "no_signalling_violation",
+    "ns_equalities",
 ]

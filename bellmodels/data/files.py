@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from bellmodels._util import atomic_write
+from bellmodels.data._small_table import small_count_table
 from bellmodels.data.bounds import MAX_COUNT
 from bellmodels.data.format import (
     COUNT_COLUMNS,
@@ -264,7 +265,8 @@ def read_counts(
     """Read a count table, per-trial rows, or a NetCDF file into :class:`Counts`.
 
     The form is recognised from the file: ``.nc`` is NetCDF; a CSV with a ``count`` column is a
-    count table, one without is per-trial rows (streamed in chunks of ``chunk_rows`` rows, so
+    count table (a small one read without pandas, :mod:`bellmodels.data._small_table`), one
+    without is per-trial rows (streamed in chunks of ``chunk_rows`` rows, so
     memory stays bounded for any number of rows; counts are accumulated per chunk with one
     ``numpy.bincount``).
 
@@ -318,10 +320,17 @@ def read_counts(
         kind = _agreed_kind(found.kind, kind, path, None)
         return Counts(found.values, found.scenario, provenance=found.provenance, kind=kind)
     scn = _default_scenario(scenario)
-    reader = _CsvReader(path, scn, chunk_rows)
-    kind = _agreed_kind(reader.preamble.kind, kind, path, reader.preamble.kind_line)
-    totals, rows = _tally(reader, scn)
-    provenance = {"source": str(path), "format": f"csv-{reader.form}", "rows": rows}
+    preamble = _preamble(path) if chunk_rows >= 1 else None  # else _CsvReader refuses it
+    small = small_count_table(path, scn, preamble.lines) if preamble is not None else None
+    if preamble is not None and small is not None:  # small and plainly valid: without pandas
+        kind = _agreed_kind(preamble.kind, kind, path, preamble.kind_line)
+        (totals, rows), form = small, "counts"
+    else:
+        reader = _CsvReader(path, scn, chunk_rows)
+        kind = _agreed_kind(reader.preamble.kind, kind, path, reader.preamble.kind_line)
+        totals, rows = _tally(reader, scn)
+        form = reader.form
+    provenance = {"source": str(path), "format": f"csv-{form}", "rows": rows}
     return counts_from_file(totals.reshape(scn.shape), scn, provenance, path, kind=kind)
 
 

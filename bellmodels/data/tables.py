@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -119,9 +120,10 @@ class Counts:
         provenance: dict[str, Any] | None = None,
         kind: str | None = None,
     ) -> None:
-        import xarray as xr  # on first use: ``import bellmodels`` and the CLI's --help skip it
-
-        if isinstance(values, xr.DataArray):
+        # xarray (half a second, a second with dask installed) is imported by :attr:`array` on
+        # first use: a DataArray passed in means it is imported already
+        xr = sys.modules.get("xarray")
+        if xr is not None and isinstance(values, xr.DataArray):
             if scenario is None and "scenario" in values.attrs:
                 scenario = Scenario.from_json(values.attrs["scenario"])
             if provenance is None and "provenance" in values.attrs:
@@ -141,20 +143,39 @@ class Counts:
         self.kind = kind
         self.scenario = scenario
         self.provenance: dict[str, Any] = dict(provenance or {})
-        self.array = xr.DataArray(
-            arr,
-            dims=DIMS_BEHAVIOUR,
-            coords=scenario.coords(),
-            attrs={"scenario": scenario.to_json(), "provenance": json.dumps(self.provenance)},
-            name="counts",
-        )
+        self._values = arr
+        # the DataArray's attrs as of construction (as when it was built here eagerly)
+        self._attrs = {"scenario": scenario.to_json(), "provenance": json.dumps(self.provenance)}
         if kind is not None:
-            self.array.attrs["kind"] = kind
+            self._attrs["kind"] = kind
+        self._array: Any = None
+
+    @property
+    def array(self) -> Any:
+        """The counts as an ``xarray.DataArray`` (built on first use, then the same object; it
+        shares its memory with :attr:`values`).
+
+        >>> from bellmodels import Scenario
+        >>> a = Counts(np.ones((2, 2, 2, 2), dtype=int), Scenario.chsh(), kind="complete").array
+        >>> a.dims, a.name, a.attrs["kind"], a.coords["outcome_a"].values.tolist()
+        (('setting_a', 'setting_b', 'outcome_a', 'outcome_b'), 'counts', 'complete', [-1, 1])
+        """
+        if self._array is None:
+            import xarray as xr
+
+            self._array = xr.DataArray(
+                self._values,
+                dims=DIMS_BEHAVIOUR,
+                coords=self.scenario.coords(),
+                attrs=dict(self._attrs),
+                name="counts",
+            )
+        return self._array
 
     @property
     def values(self) -> np.ndarray:
         """The ``(K_a, K_b, 2, 2)`` int64 array."""
-        return self.array.values
+        return self._values if self._array is None else self._array.values
 
     @property
     def total(self) -> int:

@@ -20,10 +20,10 @@ Bayesian answer the package already gives:
   strategy under the setting distribution; the running product of T is then a test
   supermartingale and p <= 1 / prod T. T is chosen on a training split to maximise the expected
   log T under an estimate of the behaviour; its optimum is T = P_est / P_loc with P_loc the
-  KL projection of P_est onto the local polytope (ZGK 2011), solved with cvxpy.
+  KL projection of P_est onto the local polytope (ZGK 2011), solved with Clarabel.
 - **Likelihood ratio** (:func:`likelihood_ratio_test`) of the local polytope against the
   no-signalling polytope (R. D. Gill, arXiv:2209.00702 (2022)): G = 2 [max_NS loglik -
-  max_local loglik], both maxima convex programmes (cvxpy), its p-value by parametric bootstrap
+  max_local loglik], both maxima convex programmes (Clarabel), its p-value by parametric bootstrap
   from the best local fit (this one assumes i.i.d. trials: it is not valid with memory).
 
 and, with ``bayesian=True``, the posterior P(S > 2) of a fitted no-signalling model and the log

@@ -110,7 +110,7 @@ def optimal_test_factors(
     sum_s p(s) sum_x T(x, s) D(x|s) <= 1 for every local deterministic strategy D is the dual
     of min over local Q of the KL divergence sum_s p(s) KL(P(.|s) || Q(.|s)), and its optimum
     is T = P / Q* with Q* the KL projection (Zhang, Glancy & Knill, PRA 84, 062118 (2011)).
-    Q* is solved with cvxpy; T is then divided by its largest E[T] over the deterministic
+    Q* is solved with Clarabel; T is then divided by its largest E[T] over the deterministic
     strategies, so the constraint holds to rounding whatever the solver's tolerance.
 
     Parameters

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from bellmodels.behaviour import CHSH_MINUS_PAIRS, Behaviour
 from bellmodels.data import Counts
 from bellmodels.scenario import Scenario
+from bellmodels.significance._binomial import binomial_tail
 from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _SAME, _as_counts, _settings, _strategies
 
@@ -163,7 +163,7 @@ def chsh_game(
     n_sub = counts.values[np.ix_(list(sa), list(sb))]
     wins = int(n_sub[win].sum())
     n = int(n_sub.sum())
-    p = float(stats.binom.sf(wins - 1, n, omega)) if wins > 0 else 1.0
+    p = binomial_tail(wins, n, omega)  # scipy.stats.binom.sf(wins - 1, n, omega), no scipy
     return CHSHGame(
         wins=wins,
         n=n,

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from bellmodels._polytope_mle import PolytopeFit as _Fitter
 from bellmodels._polytope_mle import loglik as _loglik
 from bellmodels._util import renamed_keywords
+from bellmodels.behaviour.no_signalling import chi2_sf
 from bellmodels.data import Counts
 from bellmodels.significance._display import fmt_p, html_table
 from bellmodels.significance._input import _as_counts
@@ -82,7 +82,7 @@ def likelihood_ratio_test(
     """Likelihood-ratio test of the local polytope against no-signalling (Gill 2022).
 
     G = 2 [max over no-signalling Q of loglik - max over local Q of loglik], each a concave
-    maximisation of the multinomial log-likelihood (cvxpy, Clarabel), evaluated in float64 from
+    maximisation of the multinomial log-likelihood (Clarabel, polished by Newton), evaluated in float64 from
     the fitted behaviours. The p-value is a parametric bootstrap: ``bootstrap`` replicate tables
     drawn from the best local fit with the data's trials per setting pair (the least favourable
     local behaviour, asymptotically), each refitted.
@@ -139,7 +139,7 @@ def likelihood_ratio_test(
         bootstrap=int(bootstrap),
         seed=seed if bootstrap else None,
         exceedances=int(exceed),
-        asymptotic_p_value=float(0.5 * stats.chi2.sf(g, 1)) if g > 0 else 1.0,
+        asymptotic_p_value=0.5 * chi2_sf(g, 1) if g > 0 else 1.0,
         local_fit=q_loc.tolist(),
     )
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from bellmodels import Scenario, datasets
+from bellmodels._conic import ConicProgram, CscArrays
 from bellmodels.auditing import min_hall_M, min_mi_bits, min_mi_model
-from bellmodels.auditing._conic import ConicProgram, CscArrays
 from bellmodels.behaviour import Behaviour
 from bellmodels.ontic import local_deterministic_strategies
 
@@ -37,7 +37,8 @@ def binary_kl_bits(p: float, q: float) -> float:
 def cvxpy_min_mi_bits(p: np.ndarray, scn: Scenario, ps: np.ndarray) -> float:
     """The full programme over q[s, lambda] = p(s) p(lambda | s), as solved before issue #28."""
     cp = pytest.importorskip("cvxpy")
-    from bellmodels._util import solve_convex
+    from _cvxpy_reference import solve_convex
+
     from bellmodels.auditing.measures import _mi_bits
 
     resp, _ = local_deterministic_strategies(scn)
@@ -60,7 +61,7 @@ def cvxpy_min_mi_bits(p: np.ndarray, scn: Scenario, ps: np.ndarray) -> float:
 
 def cvxpy_min_hall_M(p: np.ndarray, scn: Scenario) -> float:
     cp = pytest.importorskip("cvxpy")
-    from bellmodels._util import solve_convex
+    from _cvxpy_reference import solve_convex
 
     resp, _ = local_deterministic_strategies(scn)
     d = resp.reshape(resp.shape[0], -1, 4)

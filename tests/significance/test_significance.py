@@ -306,7 +306,7 @@ def test_vienna_runs_in_small_memory():
     # 3.5e9 trials as per-trial arrays would be >= 7 GB; everything here must stay on the counts
     code = (
         "import tracemalloc, bellmodels as bm\n"
-        "import cvxpy, scipy.stats\n"
+        "import clarabel, scipy.special\n"
         "tracemalloc.start()\n"
         "c = bm.datasets.load('vienna2015')\n"
         "bm.audit(c)\n"

@@ -1,16 +1,19 @@
-"""The audit's convex programmes posed directly to Clarabel, the interior-point solver cvxpy
-called for them before (Goulart & Chen, arXiv:2405.12762 (2024)).
+"""Convex programmes posed directly to Clarabel, the interior-point solver cvxpy called for them
+before (Goulart & Chen, arXiv:2405.12762 (2024)); shared by the audit's programmes
+(:mod:`bellmodels.auditing.programmes`), the no-signalling test (:mod:`bellmodels.behaviour`) and
+the polytope maximum likelihood (:mod:`bellmodels._polytope_mle`).
 
-cvxpy costs seconds to import and to canonicalise a programme, while the programmes of the audit
-are small and fixed in shape (a few hundred variables), so :mod:`bellmodels.auditing.programmes`
-writes them in Clarabel's standard form itself:
+cvxpy costs seconds to import and to canonicalise a programme, while these programmes are small
+and fixed in shape (at most a few hundred variables), so they are written in Clarabel's standard
+form here:
 
     minimise  c . x   subject to   A x + s = b,   s in K,
 
 with K a product of zero cones (equalities), non-negative orthants and exponential cones
 {(u, v, w): v exp(u / v) <= w, v > 0}. :class:`ConicProgram` collects the rows of ``A`` block by
 block as sparse triplets, each block with its cone; :meth:`ConicProgram.solve` tries tight
-tolerances first, then Clarabel's defaults, as :func:`bellmodels._util.solve_convex` does.
+tolerances first, then Clarabel's defaults. :func:`max_weighted_log` is the one programme the
+likelihoods need: the maximum of sum_i w_i log (D x)_i over a polytope.
 
 Clarabel's Python binding reads a matrix through its compressed-column arrays (``data``,
 ``indices``, ``indptr``, ``shape``, ``has_canonical_format``), which :class:`CscArrays` holds
@@ -179,4 +182,49 @@ class ConicProgram:
         raise RuntimeError(f"{what}: the convex solver (Clarabel) failed: status {status}")
 
 
-__all__ = ["ConicProgram", "CscArrays"]
+def max_weighted_log(
+    weights: Any,
+    a_eq: np.ndarray,
+    b_eq: np.ndarray,
+    design: np.ndarray | None = None,
+    what: str = "maximum likelihood",
+) -> np.ndarray:
+    """The ``x >= 0`` with ``a_eq @ x = b_eq`` that maximises sum_i w_i log (D x)_i.
+
+    ``D`` is ``design`` (cells x variables; the identity when ``None``, so ``x`` is the cell
+    probabilities themselves). Cells with ``w_i = 0`` drop out of the objective, so ``(D x)_i``
+    may be zero there. Each positive cell is one exponential cone ``(t_i, 1, (D x)_i)``, i.e.
+    ``t_i <= log (D x)_i``, and the cost is ``-sum w_i t_i``: the exponential-cone form of the
+    multinomial log-likelihood that cvxpy's ``log`` atom produced. ``RuntimeError`` naming
+    ``what`` if Clarabel fails. The answer is optimal to the solver's tolerance (about 1e-5 in ``x``
+    near a smooth optimum, as with cvxpy); :mod:`bellmodels._polytope_mle` polishes it by Newton.
+
+    >>> w = np.array([3.0, 1.0])  # two cells of one setting: the frequencies maximise
+    >>> [round(float(v), 4) for v in max_weighted_log(w, np.ones((1, 2)), np.ones(1))]
+    [0.75, 0.25]
+    """
+    w = np.asarray(weights, dtype=float).ravel()
+    n_cells = w.size
+    d = np.eye(n_cells) if design is None else np.asarray(design, dtype=float)
+    if d.shape[0] != n_cells:
+        raise ValueError(f"{what}: design has {d.shape[0]} rows for {n_cells} weights")
+    n_x = d.shape[1]
+    pos = np.flatnonzero(w > 0)
+    k = pos.size
+    prog = ConicProgram(n_x + k)  # (x, t)
+    a_eq = np.asarray(a_eq, dtype=float)
+    er, ec = np.nonzero(a_eq)
+    prog.add("zero", er, ec, a_eq[er, ec], b_eq)
+    prog.add("nonneg", np.arange(n_x), np.arange(n_x), -np.ones(n_x), np.zeros(n_x))
+    dr, dc = np.nonzero(d[pos])  # row j of d[pos] is the cone of the j-th positive cell
+    rows = np.concatenate([3 * np.arange(k), 3 * dr + 2])
+    cols = np.concatenate([n_x + np.arange(k), dc])
+    vals = np.concatenate([-np.ones(k), -d[pos][dr, dc]])
+    b = np.zeros(3 * k)
+    b[1::3] = 1.0
+    prog.add("exp", rows, cols, vals, b)
+    cost = np.concatenate([np.zeros(n_x), -w[pos] / w.sum()])
+    return prog.solve(cost, what)[:n_x]
+
+
+__all__ = ["ConicProgram", "CscArrays", "max_weighted_log"]
