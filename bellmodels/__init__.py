@@ -16,7 +16,7 @@ See ``docs/architecture.md`` for the architecture. The public surface::
     bm.run_study("weinstein2017")
 
 Names other than the core data types are imported on first use, so ``import bellmodels`` does not
-import PyMC, cvxpy or matplotlib.
+import PyMC, xarray or matplotlib.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``bm.audit`` is :func:`bellmodels.auditing.report.audit`, re-exported here. The package has
 four rooms: :mod:`~bellmodels.auditing.measures` (numbers of ontic tables, vectorised over
-draws, and their classification), :mod:`~bellmodels.auditing.programmes` (the cvxpy programmes
+draws, and their classification), :mod:`~bellmodels.auditing.programmes` (the convex programmes
 for the least measurement dependence a local model needs), :mod:`~bellmodels.auditing.report`
 (:func:`audit`) and :mod:`~bellmodels.auditing.results` (what it returns: :class:`ModelAudit`,
 :class:`BehaviourAudit`, :class:`DataAudit`, all :class:`AuditReport`).
