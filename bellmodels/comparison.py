@@ -98,6 +98,8 @@ QUICK_SETTING: dict[str, Any] = {
 """``compare(..., quick=True)``, for trying things, not for results: fewer draws and particles
 (the evidence error is still the spread of 4 runs), and a gate that labels (``diagnostics_ok``
 false) but still weights and ranks a failing fit."""
+FIT_SIZES = ("draws", "tune", "chains", "evidence_draws", "evidence_chains")
+"""The sizes a setting fixes (``compare``'s keywords of these names override them)."""
 SETTING_FILE = "comparison_setting.json"
 """The setting (:data:`FULL_SETTING` or :data:`QUICK_SETTING`, as run) beside ``comparison.json``."""
 
@@ -441,20 +443,19 @@ def compare(
     """Fit every model to ``counts`` and compare them: a :class:`Comparison`, best first.
 
     Each model is fitted (:func:`bellmodels.inference.fit`; equivalent models once, see below)
-    and summarised once
-    (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked (:func:`rank`) and
-    returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is written or printed
-    (saving is :meth:`Comparison.save`). Each fit's chains run in parallel processes (PyMC).
+    and summarised once (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked
+    (:func:`rank`) and returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is
+    written or printed (:meth:`Comparison.save`). Each fit's chains run in parallel processes.
 
     Parameters
     ----------
     models, counts
         Registry names or model instances (distinct names), and the data.
     quick
-        The quick exploratory setting (:data:`QUICK_SETTING`: 2 chains x 300 draws, evidence
-        4 runs x 250 particles; a failing fit is labelled, not unweighted) for trying things;
-        the default is the full setting for results (:data:`FULL_SETTING`). The sizes below, if
-        given, override either; the result records the setting (:attr:`Comparison.setting`).
+        The quick exploratory setting (:data:`QUICK_SETTING`: fewer draws and particles, a
+        failing fit labelled, not unweighted) for trying things; the default is the full setting
+        for results (:data:`FULL_SETTING`). Sizes given below override either's; the result
+        records the setting (:attr:`Comparison.setting`).
     draws, tune, chains, sampler, fit_options
         Passed to :func:`bellmodels.inference.fit` (``None``: the setting's); ``fit_options``
         overrides them per model (``{name: {key: value}}``, keys among :data:`FIT_OPTION_KEYS`).
@@ -462,20 +463,19 @@ def compare(
         Seed of every fit and evidence run (``None`` draws one), the *same* for every model, as
         in a study: common random numbers. Equivalent models are fitted once (module docstring).
     evidence, evidence_method, evidence_draws, evidence_chains, evidence_hmc_steps
-        Whether and how to estimate the log evidence (SMC particles, independent runs and HMC
-        transitions per stage: :func:`bellmodels.inference.estimate_log_evidence`).
+        Whether and how to estimate the log evidence (particles, runs, HMC steps per stage:
+        :func:`bellmodels.inference.estimate_log_evidence`; ``None``: the setting's).
     out_dir, hdi_prob
-        ``.save(out_dir, overwrite=True)`` after the fits (its targets checked before them); the
-        mass of the highest-density interval of S (``S_hdi``).
+        ``.save(out_dir, overwrite=True)`` after the fits; the mass of the HDI of S (``S_hdi``).
     progressbar, callback
         Progress lines go to ``callback`` if given, else to stderr unless ``progressbar=False``.
 
     Examples
     --------
-    Two fits take a minute, so ``tests/test_compare.py`` checks this::
+    Fits take a minute, so ``tests/test_compare.py`` checks this::
 
-        res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)
-        res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]
+        res = compare(["local-polytope", "quantum-singlet"], counts, seed=1, quick=True)
+        res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]], res.setting["draws"]  # 300
     """
     instances = _models(models, counts)
     per_model = _check_fit_options(fit_options, [m.name for m in instances])
@@ -483,22 +483,14 @@ def compare(
         check_save_targets(out_dir, [m.name for m in instances], overwrite=True)
     s = draw_seed(seed)  # one seed for every model (common random numbers; see ``seed`` above)
     say = callback or (_print_progress if progressbar else _silent)
-    given = {"draws": draws, "tune": tune, "chains": chains}
-    given |= {"evidence_draws": evidence_draws, "evidence_chains": evidence_chains}
-    setting = (QUICK_SETTING if quick else FULL_SETTING) | {
-        k: int(v) for k, v in given.items() if v is not None
-    }
+    setting = _setting(quick, (draws, tune, chains, evidence_draws, evidence_chains))
     if quick:
         say(Comparison(setting=setting).setting_note())
-    settings = {k: setting[k] for k in ("draws", "tune", "chains")} | {"sampler": sampler}
-    how = {
-        "evidence": evidence,
-        "evidence_method": evidence_method,
-        "evidence_draws": setting["evidence_draws"],
-        "evidence_chains": setting["evidence_chains"],
-        "evidence_hmc_steps": evidence_hmc_steps,
-        "hdi_prob": hdi_prob,
-    }
+    settings = {k: setting[k] for k in FIT_SIZES[:3]} | {"sampler": sampler}
+    how = {k: setting[k] for k in FIT_SIZES[3:]} | {
+        "evidence": evidence, "evidence_method": evidence_method,
+        "evidence_hmc_steps": evidence_hmc_steps, "hdi_prob": hdi_prob,
+    }  # fmt: skip
     opts = {m.name: settings | per_model.get(m.name, {}) for m in instances}
     runs = _fit_all(instances, counts, s, opts, how, say)
     names = [m.name for m in instances]
@@ -507,6 +499,12 @@ def compare(
     for path in res.save(out_dir, overwrite=True) if out_dir is not None else ():
         say(f"wrote {path}")
     return res
+
+
+def _setting(quick: bool, sizes: Sequence[int | None]) -> dict[str, Any]:
+    """:data:`QUICK_SETTING` or :data:`FULL_SETTING` with the :data:`FIT_SIZES` given."""
+    given = {k: int(v) for k, v in zip(FIT_SIZES, sizes, strict=True) if v is not None}
+    return (QUICK_SETTING if quick else FULL_SETTING) | given
 
 
 def _fit_all(
