@@ -86,6 +86,23 @@ HTML_COLUMNS: tuple[str, ...] = (
 FIT_OPTION_KEYS: tuple[str, ...] = ("draws", "tune", "chains", "sampler", "target_accept", "init")
 """Keys a model's entry in ``compare(..., fit_options=...)`` may set (passed to ``fit``)."""
 
+FULL_SETTING: dict[str, Any] = {
+    "setting": "full", "gate": "rejects", "draws": 1000, "tune": 1000, "chains": 4,
+    "evidence_draws": 1000, "evidence_chains": 4,
+}  # fmt: skip
+""":func:`compare`'s default, for results: a fit that fails the gate is listed last, unweighted."""
+QUICK_SETTING: dict[str, Any] = {
+    "setting": "quick", "gate": "labels", "draws": 300, "tune": 300, "chains": 2,
+    "evidence_draws": 250, "evidence_chains": 4,
+}  # fmt: skip
+"""``compare(..., quick=True)``, for trying things, not for results: fewer draws and particles
+(the evidence error is still the spread of 4 runs), and a gate that labels (``diagnostics_ok``
+false) but still weights and ranks a failing fit."""
+FIT_SIZES = ("draws", "tune", "chains", "evidence_draws", "evidence_chains")
+"""The sizes a setting fixes (``compare``'s keywords of these names override them)."""
+SETTING_FILE = "comparison_setting.json"
+"""The setting (:data:`FULL_SETTING` or :data:`QUICK_SETTING`, as run) beside ``comparison.json``."""
+
 
 @dataclass
 class Comparison:
@@ -121,6 +138,12 @@ class Comparison:
     summaries: dict[str, FitSummary] = field(default_factory=dict)
     fits: dict[str, Any] = field(default_factory=dict)
     loo: dict[str, Any] = field(default_factory=dict)
+    setting: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def quick(self) -> bool:
+        """Whether this is the quick exploratory setting (:data:`QUICK_SETTING`), not results."""
+        return self.setting.get("setting") == "quick"
 
     @classmethod
     def from_summaries(
@@ -128,16 +151,20 @@ class Comparison:
         summaries: Sequence[FitSummary] | Mapping[str, FitSummary],
         fits: Mapping[str, Any] | None = None,
         loo: Mapping[str, Any] | None = None,
+        setting: Mapping[str, Any] | None = None,
     ) -> Comparison:
-        """Rank fit summaries (:func:`rank` on their per-cell LOO values and gate verdicts)."""
+        """Rank fit summaries (:func:`rank` on their per-cell LOO values and gate verdicts; under
+        a ``setting`` whose gate ``"labels"`` every fit is ranked and weighted as if it passed,
+        and its row keeps its own ``diagnostics_ok``)."""
         items = list(summaries.values()) if isinstance(summaries, Mapping) else list(summaries)
         by_name = {s.model: s for s in items}
         if len(by_name) != len(items) or not items:
             raise ValueError("a comparison needs at least one summary, each of a distinct model")
+        labels = (setting or {}).get("gate") == "labels"
         ranking = rank(
             {n: s.loo_cells for n, s in by_name.items()},
             items[0].cell_counts,
-            {n: s.diagnostics_ok for n, s in by_name.items()},
+            {n: labels or s.diagnostics_ok for n, s in by_name.items()},
         )
         order = [str(n) for n in ranking.index]
         rows = [_row(by_name[n], ranking.loc[n]) for n in order]
@@ -146,6 +173,7 @@ class Comparison:
             summaries={n: by_name[n] for n in order},
             fits={n: fits[n] for n in order if fits and n in fits},
             loo={n: loo[n] for n in order if loo and n in loo},
+            setting=dict(setting or {}),
         )
 
     @property
@@ -170,12 +198,14 @@ class Comparison:
         recs = self.to_records()
         head = f"<Comparison of {len(recs)} model{'s' * (len(recs) != 1)}, best first: "
         lines = [head + "elpd_loo ± se, elpd_diff ± dse, weight>"]
+        lines += [f"  ({self.setting_note()})"] if self.quick else []
         width = max((len(str(r["model"])) for r in recs), default=0)
         for r in recs[:REPR_ROWS]:
             line = f"  {str(r['model']).ljust(width)}  {_fmt(r['elpd_loo'], 2)} ± "
             line += f"{_fmt(r['se'], 2)}  elpd_diff {_fmt(r['elpd_diff'], 2)} ± {_fmt(r['dse'], 2)}"
             line += f"  weight {_fmt(r['weight'], 2)}"
             line += "" if r["diagnostics_ok"] in (True, None) else "  FAILS the gate"
+            line += " (labelled, still weighted)" * (self.quick and r["diagnostics_ok"] is False)
             lines.append(line)
         if len(recs) > REPR_ROWS:
             lines.append(f"  ... and {len(recs) - REPR_ROWS} more (see .table)")
@@ -186,7 +216,26 @@ class Comparison:
         cols = [c for c in HTML_COLUMNS if c in self.table.columns]
         table = self.table[cols].to_html(index=False, float_format=lambda x: f"{x:.2f}", na_rep="–")
         note = "best first; fits that fail the diagnostics gate are listed last, unweighted"
+        note = self.setting_note() if self.quick else note
         return f"<div><p>Comparison of {len(self.table)} models ({note})</p>{table}</div>"
+
+    def setting_note(self) -> str:
+        """One line saying which setting made this comparison (what the quick one means).
+
+        >>> Comparison(setting=QUICK_SETTING).setting_note()[:46]
+        'quick exploratory setting (2 chains x 300 draw'
+        """
+        st = self.setting
+        if not st:
+            return "setting not recorded (a comparison of stored summaries)"
+        sizes = f"{st['chains']} chains x {st['draws']} draws after {st['tune']} tuning steps"
+        sizes += f", evidence {st['evidence_chains']} runs x {st['evidence_draws']} particles"
+        if not self.quick:
+            return f"full setting ({sizes}); fits failing the gate are last and unweighted"
+        return (
+            f"quick exploratory setting ({sizes}), not for results: fits failing the "
+            "diagnostics gate are labelled (diagnostics_ok false) but ranked and weighted"
+        )
 
     def to_records(self) -> list[dict[str, Any]]:
         """The table as JSON-ready dicts (NaN -> None, numpy scalars -> Python).
@@ -224,14 +273,17 @@ class Comparison:
                 f"Evidence unreliable (Monte Carlo error above {EVIDENCE_SE_MAX:g} nat; form no "
                 f"Bayes factor from it): {', '.join(shaky)}.",
             ]
+        if self.quick:
+            lines += ["", self.setting_note()[0].upper() + self.setting_note()[1:] + "."]
         return "\n".join(lines) + "\n"
 
     def save(self, out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
-        """Write ``out_dir/<model>.nc`` per fit and ``out_dir/comparison.json``, atomically.
+        """Write ``out_dir/<model>.nc`` per fit, ``out_dir/comparison.json`` and the setting
+        (:data:`SETTING_FILE`), atomically.
 
         Each fit's attrs carry its table row (``comparison_row``), its summary
-        (``fit_summary``, :meth:`~bellmodels.inference.FitSummary.to_dict`) and the gate's
-        verdict (``diagnostics``). Every target is checked before anything is written
+        (``fit_summary``, :meth:`~bellmodels.inference.FitSummary.to_dict`), the gate's
+        verdict (``diagnostics``) and the setting (``comparison_setting``). Every target is checked before anything is written
         (:func:`check_save_targets`): an existing file is refused unless ``overwrite``.
         Returns the paths written.
         """
@@ -246,11 +298,13 @@ class Comparison:
                 "comparison_row": json.dumps(row),
                 "fit_summary": json.dumps(self.summaries[n].to_dict()),
                 "diagnostics": json.dumps(to_jsonable(self.diagnostics[n])),
+                "comparison_setting": json.dumps(self.setting),
             }
             path = out / f"{n}.nc"
             atomic_write(path, lambda tmp, idata=idata: _arviz.to_netcdf(idata, str(tmp)))
             written.append(path)
         written.append(write_json_atomic(out / COMPARISON_FILE, self.to_records()))
+        written.append(write_json_atomic(out / SETTING_FILE, self.setting))
         return written
 
     def bayes_factor(self, a: str, b: str, *, allow_unreliable: bool = False) -> LogBayesFactor:
@@ -341,7 +395,7 @@ def check_save_targets(
         if not n or "/" in n or "\\" in n or n.startswith("."):
             raise ValueError(f"model name {n!r} is not a plain file name: cannot save its fit")
     if not overwrite:
-        for p in [out / f"{n}.nc" for n in names] + [out / COMPARISON_FILE]:
+        for p in [out / f"{n}.nc" for n in names] + [out / COMPARISON_FILE, out / SETTING_FILE]:
             if p.exists():
                 raise FileExistsError(f"{str(p)!r} exists (pass overwrite=True to replace it)")
     return out
@@ -369,17 +423,18 @@ def compare(
     models: Sequence[Any],
     counts: Counts,
     *,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    quick: bool = False,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
     seed: int | None = None,
     evidence: bool = True,
     out_dir: str | os.PathLike | None = None,
     progressbar: bool = True,
     sampler: str = "auto",
     evidence_method: str = DEFAULT_EVIDENCE_METHOD,
-    evidence_draws: int = 1000,
-    evidence_chains: int = 4,
+    evidence_draws: int | None = None,
+    evidence_chains: int | None = None,
     evidence_hmc_steps: int = 8,
     fit_options: Mapping[str, Mapping[str, Any]] | None = None,
     hdi_prob: float = HDI_PROB,
@@ -388,36 +443,39 @@ def compare(
     """Fit every model to ``counts`` and compare them: a :class:`Comparison`, best first.
 
     Each model is fitted (:func:`bellmodels.inference.fit`; equivalent models once, see below)
-    and summarised once
-    (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked (:func:`rank`) and
-    returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is written or printed
-    (saving is :meth:`Comparison.save`). Each fit's chains run in parallel processes (PyMC).
+    and summarised once (:func:`bellmodels.inference.summarize_fit`), the summaries are ranked
+    (:func:`rank`) and returned (``.table``, ``.summaries``, ``.fits``, ``.loo``); nothing is
+    written or printed (:meth:`Comparison.save`). Each fit's chains run in parallel processes.
 
     Parameters
     ----------
     models, counts
         Registry names or model instances (distinct names), and the data.
+    quick
+        The quick exploratory setting (:data:`QUICK_SETTING`: fewer draws and particles, a
+        failing fit labelled, not unweighted) for trying things; the default is the full setting
+        for results (:data:`FULL_SETTING`). Sizes given below override either's; the result
+        records the setting (:attr:`Comparison.setting`).
     draws, tune, chains, sampler, fit_options
-        Passed to :func:`bellmodels.inference.fit`; ``fit_options`` overrides them per model
-        (``{name: {key: value}}``, keys among :data:`FIT_OPTION_KEYS`).
+        Passed to :func:`bellmodels.inference.fit` (``None``: the setting's); ``fit_options``
+        overrides them per model (``{name: {key: value}}``, keys among :data:`FIT_OPTION_KEYS`).
     seed
         Seed of every fit and evidence run (``None`` draws one), the *same* for every model, as
         in a study: common random numbers. Equivalent models are fitted once (module docstring).
     evidence, evidence_method, evidence_draws, evidence_chains, evidence_hmc_steps
-        Whether and how to estimate the log evidence (SMC particles, independent runs and HMC
-        transitions per stage: :func:`bellmodels.inference.estimate_log_evidence`).
+        Whether and how to estimate the log evidence (particles, runs, HMC steps per stage:
+        :func:`bellmodels.inference.estimate_log_evidence`; ``None``: the setting's).
     out_dir, hdi_prob
-        ``.save(out_dir, overwrite=True)`` after the fits (its targets checked before them); the
-        mass of the highest-density interval of S (``S_hdi``).
+        ``.save(out_dir, overwrite=True)`` after the fits; the mass of the HDI of S (``S_hdi``).
     progressbar, callback
         Progress lines go to ``callback`` if given, else to stderr unless ``progressbar=False``.
 
     Examples
     --------
-    Two fits take a minute, so ``tests/test_compare.py`` checks this::
+    Fits take a minute, so ``tests/test_compare.py`` checks this::
 
-        res = compare(["local-polytope", "quantum-singlet"], counts, seed=1)
-        res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]]
+        res = compare(["local-polytope", "quantum-singlet"], counts, seed=1, quick=True)
+        res.table[["model", "elpd_loo", "dse", "diagnostics_ok"]], res.setting["draws"]  # 300
     """
     instances = _models(models, counts)
     per_model = _check_fit_options(fit_options, [m.name for m in instances])
@@ -425,23 +483,28 @@ def compare(
         check_save_targets(out_dir, [m.name for m in instances], overwrite=True)
     s = draw_seed(seed)  # one seed for every model (common random numbers; see ``seed`` above)
     say = callback or (_print_progress if progressbar else _silent)
-    settings = {"draws": draws, "tune": tune, "chains": chains, "sampler": sampler}
-    how = {
-        "evidence": evidence,
-        "evidence_method": evidence_method,
-        "evidence_draws": evidence_draws,
-        "evidence_chains": evidence_chains,
-        "evidence_hmc_steps": evidence_hmc_steps,
-        "hdi_prob": hdi_prob,
-    }
+    setting = _setting(quick, (draws, tune, chains, evidence_draws, evidence_chains))
+    if quick:
+        say(Comparison(setting=setting).setting_note())
+    settings = {k: setting[k] for k in FIT_SIZES[:3]} | {"sampler": sampler}
+    how = {k: setting[k] for k in FIT_SIZES[3:]} | {
+        "evidence": evidence, "evidence_method": evidence_method,
+        "evidence_hmc_steps": evidence_hmc_steps, "hdi_prob": hdi_prob,
+    }  # fmt: skip
     opts = {m.name: settings | per_model.get(m.name, {}) for m in instances}
     runs = _fit_all(instances, counts, s, opts, how, say)
     names = [m.name for m in instances]
     fits, loos, summaries = ({n: runs[n][i] for n in names} for i in range(3))
-    res = Comparison.from_summaries(summaries, fits=fits, loo=loos)
+    res = Comparison.from_summaries(summaries, fits=fits, loo=loos, setting=setting)
     for path in res.save(out_dir, overwrite=True) if out_dir is not None else ():
         say(f"wrote {path}")
     return res
+
+
+def _setting(quick: bool, sizes: Sequence[int | None]) -> dict[str, Any]:
+    """:data:`QUICK_SETTING` or :data:`FULL_SETTING` with the :data:`FIT_SIZES` given."""
+    given = {k: int(v) for k, v in zip(FIT_SIZES, sizes, strict=True) if v is not None}
+    return (QUICK_SETTING if quick else FULL_SETTING) | given
 
 
 def _fit_all(
@@ -530,12 +593,6 @@ def _silent(msg: str) -> None:
 
 
 __all__ = [
-    "COMPARISON_FILE",
-    "FIT_OPTION_KEYS",
-    "ROW_KEYS",
-    "Comparison",
-    "check_save_targets",
-    "compare",
-    "rank",
-    "stacking_weights",
-]
+    "COMPARISON_FILE", "FIT_OPTION_KEYS", "FULL_SETTING", "QUICK_SETTING", "ROW_KEYS",
+    "SETTING_FILE", "Comparison", "check_save_targets", "compare", "rank", "stacking_weights",
+]  # fmt: skip

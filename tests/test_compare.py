@@ -139,6 +139,7 @@ def test_out_dir_holds_one_complete_netcdf_per_fit_and_no_temp_file(small):
     _counts, res, out = small
     assert sorted(p.name for p in out.iterdir()) == [
         "comparison.json",
+        "comparison_setting.json",
         "local-polytope.nc",
         "test-saturated-dirichlet.nc",
     ]
@@ -149,6 +150,12 @@ def test_out_dir_holds_one_complete_netcdf_per_fit_and_no_temp_file(small):
     stored = FitSummary.from_dict(json.loads(back.attrs["fit_summary"]))
     assert stored.to_dict() == res.summaries["local-polytope"].to_dict()
     assert json.loads((out / "comparison.json").read_text()) == res.to_records()
+    # the full setting, with the sizes the fixture asked for, recorded twice over
+    setting = json.loads((out / "comparison_setting.json").read_text())
+    assert setting == json.loads(back.attrs["comparison_setting"]) == res.setting
+    assert (setting["setting"], setting["gate"], setting["draws"], setting["chains"]) == (
+        "full", "rejects", 500, 2
+    )  # fmt: skip
 
 
 def test_save_refuses_existing_files_unless_overwrite(small, tmp_path):
@@ -159,7 +166,7 @@ def test_save_refuses_existing_files_unless_overwrite(small, tmp_path):
     with pytest.raises(FileExistsError, match=r"test-saturated-dirichlet\.nc.*overwrite=True"):
         res.save(tmp_path)
     assert (tmp_path / "comparison.json").read_bytes() == before
-    assert len(res.save(tmp_path, overwrite=True)) == 3
+    assert len(res.save(tmp_path, overwrite=True)) == 4
     with pytest.raises(ValueError, match="not a directory"):
         res.save(tmp_path / "comparison.json")
 
@@ -366,3 +373,106 @@ def test_the_repr_of_many_models_counts_the_rest():
     lines = text.splitlines()
     assert len(lines) == REPR_ROWS + 2 and lines[-1] == "  ... and 4 more (see .table)"
     assert "FAILS the gate" in lines[4] and lines[4].split()[0] == "m3"
+
+
+def _two_summaries(ok_worse: bool = True, ok_better: bool = False):
+    """Two fit summaries: the better one by LOO fails the gate."""
+    from bellmodels.inference import FitSummary
+
+    cells = {"better": [0.4, 0.1, 0.1, 0.4], "worse": [0.3, 0.2, 0.2, 0.3]}
+    ok = {"better": ok_better, "worse": ok_worse}
+    return [
+        FitSummary(
+            m,
+            loo_cells=tuple(np.log(c)),
+            cell_counts=(40, 10, 10, 40),
+            diagnostics={"ok": ok[m], "reasons": [] if ok[m] else ["bulk ESS of S is 120 < 400"]},
+        )
+        for m, c in cells.items()
+    ]
+
+
+def test_quick_setting_labels_a_failing_fit_but_ranks_and_weights_it():
+    """The full setting puts a failing fit last, unweighted; the quick one keeps its place by
+    LOO and its stacking weight, with ``diagnostics_ok`` false, and every output says so."""
+    from bellmodels.comparison import FULL_SETTING, QUICK_SETTING, Comparison
+
+    full = Comparison.from_summaries(_two_summaries(), setting=FULL_SETTING)
+    quick = Comparison.from_summaries(_two_summaries(), setting=QUICK_SETTING)
+    assert list(full.table["model"]) == ["worse", "better"]
+    assert full.to_records()[1]["weight"] is None and not full.quick
+    rows = {r["model"]: r for r in quick.to_records()}
+    assert list(quick.table["model"]) == ["better", "worse"] and quick.quick
+    assert rows["better"]["diagnostics_ok"] is False and rows["worse"]["diagnostics_ok"] is True
+    # the data favour "better" (its cells are the counts' frequencies): it takes the weight
+    assert rows["better"]["weight"] > 0.9 and sum(r["weight"] for r in rows.values()) == (
+        pytest.approx(1.0)
+    )
+    md = quick.to_markdown()
+    assert md.splitlines()[0].startswith("| model |")
+    assert md.rstrip().splitlines()[-1].startswith("Quick exploratory setting (2 chains x 300")
+    assert "not for results" in md and "Quick" not in full.to_markdown()
+    assert "better" in repr(quick).splitlines()[2] and "labelled, still weighted" in repr(quick)
+    assert "quick exploratory setting" in quick._repr_html_()
+
+
+def test_the_settings_reach_the_fit_and_the_evidence_and_the_full_one_is_the_default(
+    small, monkeypatch
+):
+    """What ``fit`` and ``summarize_fit`` are called with, per setting (no sampling: the fit is
+    the fixture's): the full setting by default, the quick one with ``quick=True``, and a size
+    given explicitly overrides either. A changed default fails here."""
+    import bellmodels.comparison as cmp
+
+    counts, res, _ = small
+    seen: list[tuple[str, dict]] = []
+    real_summary = cmp.summarize_fit
+
+    def fake_fit(model, counts, **kw):
+        seen.append(("fit", kw))
+        return res.fits["local-polytope"]
+
+    def spy_summary(model, counts, idata, **kw):
+        seen.append(("summary", kw))
+        return real_summary(model, counts, idata, **(kw | {"evidence": False}))
+
+    monkeypatch.setattr(cmp, "fit", fake_fit)
+    monkeypatch.setattr(cmp, "summarize_fit", spy_summary)
+
+    def sizes(**kw):
+        seen.clear()
+        out = cmp.compare(["local-polytope"], counts, seed=3, progressbar=False, **kw)
+        (_, f), (_, s) = seen
+        got = (f["draws"], f["tune"], f["chains"], s["evidence_draws"], s["evidence_chains"])
+        return got, out
+
+    got, out = sizes()
+    assert got == (1000, 1000, 4, 1000, 4) and out.setting == cmp.FULL_SETTING
+    got, out = sizes(quick=True)
+    assert got == (300, 300, 2, 250, 4) and out.setting == cmp.QUICK_SETTING and out.quick
+    got, out = sizes(quick=True, draws=50, evidence_chains=6)
+    assert got == (50, 300, 2, 250, 6)
+    assert out.setting == cmp.QUICK_SETTING | {"draws": 50, "evidence_chains": 6}
+
+
+def test_cli_quick_reaches_compare_labels_and_exits_0(monkeypatch, capsys):
+    """``--quick`` is passed on; a failing fit is labelled, the table says it is the quick
+    setting, and the exit code is 0 (the full setting's would be 1)."""
+    import bellmodels.comparison as cmp
+
+    calls: list[dict] = []
+
+    def fake_compare(names, counts, **kw):
+        calls.append(kw)
+        setting = cmp.QUICK_SETTING if kw["quick"] else cmp.FULL_SETTING
+        return cmp.Comparison.from_summaries(_two_summaries(), setting=setting)
+
+    monkeypatch.setattr(cmp, "compare", fake_compare)
+    argv = ["compare", "--data", "delft2015", "--models", "quantum-singlet,bell1964"]
+    assert main([*argv, "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert calls[-1]["quick"] is True and calls[-1]["draws"] is None
+    assert "Quick exploratory setting" in out and "not for results" in out
+    assert main([*argv, "--draws", "200"]) == 1  # the full setting rejects
+    assert calls[-1]["quick"] is False and calls[-1]["draws"] == 200
+    assert "Quick" not in capsys.readouterr().out

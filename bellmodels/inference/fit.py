@@ -527,12 +527,6 @@ def load_fit(path: Any) -> tuple[Any, Any]:
 
 
 __all__ = [
-    "P_FLOOR",
-    "SAMPLERS",
-    "available_samplers",
-    "build_model",
-    "choose_sampler",
-    "fit",
-    "load_fit",
-    "resolve_model",
-]
+    "P_FLOOR", "SAMPLERS", "available_samplers", "build_model", "choose_sampler", "fit",
+    "load_fit", "resolve_model",
+]  # fmt: skip
