@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _study import write_study
 
 from bellmodels.study import run_study
 
@@ -54,8 +54,7 @@ def _mount(where: Path, size: str) -> None:
 @pytest.mark.slow
 def test_full_tmpfs_then_more_space_then_rerun(tmp_path):
     """probe: run a study into a 64 KB tmpfs (the disk fills mid-run), then grow it and rerun -> the run ends with the error printed, no traceback, no temporaries; the rerun equals an undisturbed run"""
-    study = tmp_path / "study.toml"
-    study.write_text(textwrap.dedent(STUDY))
+    study = write_study(tmp_path, STUDY)
     reference = run_study(study, tmp_path / "reference", workers=2, progressbar=False, report=False)
     disk = tmp_path / "disk"
     _mount(disk, "64k")

@@ -7,11 +7,11 @@ happen>"), read by ``docs/scripts/reliability_table.py`` into the Reliability pa
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import matplotlib
 import pytest
+from _study import MINIMAL_STUDY, write_study
 
 from bellmodels.cli import main
 from bellmodels.report import write_report
@@ -19,18 +19,6 @@ from bellmodels.report.document import save_figure
 from bellmodels.study import run_study
 
 matplotlib.use("Agg")
-
-STUDY = """
-[study]
-name = "paths"
-[data]
-source = "simulate"
-n_trials = 2000
-[models]
-include = ["bell1964", "quantum-singlet"]
-[inference]
-fit = false
-"""
 
 
 def _files(root: Path) -> set[Path]:
@@ -40,8 +28,8 @@ def _files(root: Path) -> set[Path]:
 @pytest.fixture(scope="module")
 def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("paths")
-    (tmp / "study.toml").write_text(textwrap.dedent(STUDY))
-    run_study(tmp / "study.toml", tmp / "run" / "out", workers=1, progressbar=False, report=False)
+    study = write_study(tmp, MINIMAL_STUDY)
+    run_study(study, tmp / "run" / "out", workers=1, progressbar=False, report=False)
     return tmp / "run" / "out"
 
 

@@ -16,13 +16,13 @@ import random
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from _study import write_study
 
 from bellmodels.study import load_study, load_study_file, run_study
 from bellmodels.study import runner as runner_mod
@@ -45,12 +45,6 @@ figures = false
 """
 
 NUMBERS = ("S", "mi_bits", "hall_M", "ch_J", "data_S", "data_S_se", "n_trials")
-
-
-def _write(tmp: Path, text: str = STUDY, name: str = "study.toml") -> Path:
-    path = tmp / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 def _same_results(a: Any, b: Any, numbers: tuple[str, ...] = NUMBERS, tol: float = 0.0) -> None:
@@ -107,12 +101,14 @@ def disk_full_entry(task_json: str, out_dir: str, base: str | None = None) -> di
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("reference")
-    return run_study(_write(tmp), tmp / "out", workers=2, progressbar=False, report=False)
+    return run_study(
+        write_study(tmp, STUDY), tmp / "out", workers=2, progressbar=False, report=False
+    )
 
 
 def test_dying_worker_fails_its_own_task_only(tmp_path, capfd, reference):
     """probe: one worker process dies (SIGKILL) mid-run -> only its task is failed, the others finish in a fresh pool; no traceback, no stale temporaries"""
-    cfg = load_study_file(_write(tmp_path))
+    cfg = load_study_file(write_study(tmp_path, STUDY))
     out = tmp_path / "out"
     (out / "tasks").mkdir(parents=True)
     summaries: dict[str, dict[str, Any]] = {}
@@ -139,7 +135,7 @@ def test_dying_worker_fails_its_own_task_only(tmp_path, capfd, reference):
 
 def test_disk_full_then_rerun_gives_the_same_results(tmp_path, capfd, reference):
     """probe: the disk fills up while every task writes its file (simulated ENOSPC), then the user frees space and reruns -> each task failed with "No space left", no partial file; the rerun equals an undisturbed run"""
-    study = _write(tmp_path)
+    study = write_study(tmp_path, STUDY)
     cfg = load_study_file(study)
     out = tmp_path / "out"
     (out / "tasks").mkdir(parents=True)
@@ -170,7 +166,7 @@ def test_disk_full_then_rerun_gives_the_same_results(tmp_path, capfd, reference)
 )
 def test_damaged_task_file_is_named_and_redone(tmp_path, caplog, reference, damage):
     """probe: a finished task's file is truncated, emptied or overwritten, then the study is rerun -> the file is named on stderr and in the journal, moved aside and redone; results equal an undisturbed run"""
-    study = _write(tmp_path)
+    study = write_study(tmp_path, STUDY)
     out = tmp_path / "out"
     run_study(study, out, workers=2, progressbar=False, report=False)
     victim = out / "tasks" / f"{reference['task'].values.ravel()[1]}.nc"
@@ -243,7 +239,7 @@ KILL_NUMBERS = ("S", "mi_bits", "hall_M", "train_kl", "data_S", "data_S_se")
 
 
 def _kill_and_resume(tmp: Path, seed: int, reference: Any) -> None:
-    study = _write(tmp, KILL_STUDY)
+    study = write_study(tmp, KILL_STUDY)
     out = tmp / f"out{seed}"
     cli = "import sys; from bellmodels.cli import main; sys.exit(main())"
     cmd = [sys.executable, "-c", cli, "run", str(study), "--out", str(out)]
@@ -263,7 +259,7 @@ def _kill_and_resume(tmp: Path, seed: int, reference: Any) -> None:
 def kill_reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("kill_reference")
     return run_study(
-        _write(tmp, KILL_STUDY), tmp / "out", workers=2, progressbar=False, report=False
+        write_study(tmp, KILL_STUDY), tmp / "out", workers=2, progressbar=False, report=False
     )
 
 

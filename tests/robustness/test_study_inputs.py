@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _study import write_study
 
 from bellmodels.cli import main
 from bellmodels.data import write_counts
@@ -50,12 +50,6 @@ fit = false
 """
 
 
-def _write(tmp: Path, text: str, name: str = "study.toml") -> Path:
-    path = tmp / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def _simulate(path: Path, n: int, seed: int, visibility: float) -> None:
     trials = simulate_singlet(Scenario.chsh(), n_trials=n, seed=seed, visibility=visibility)
     write_counts(trials.counts(), path)
@@ -70,7 +64,7 @@ def test_changed_data_file_reruns_its_tasks(tmp_path, caplog):
     """probe: overwrite a study's data file with other data, rerun into the same --out -> every task reruns on the new data and the journal and the report say so"""
     data = tmp_path / "data.csv"
     _simulate(data, 20_000, seed=1, visibility=1.0)
-    study = _write(tmp_path, FILE_STUDY)
+    study = write_study(tmp_path, FILE_STUDY)
     out = tmp_path / "out"
     first = run_study(study, out, workers=1, progressbar=False, report=False)
     s_first = float(first["data_S"])
@@ -106,7 +100,7 @@ def test_file_changed_during_the_run_fails_its_task_not_silently(tmp_path):
 
     data = tmp_path / "data.csv"
     _simulate(data, 2000, seed=1, visibility=1.0)
-    cfg = load_study_file(_write(tmp_path, FILE_STUDY))
+    cfg = load_study_file(write_study(tmp_path, FILE_STUDY))
     _simulate(data, 2000, seed=2, visibility=1.0)
     (tmp_path / "out" / "tasks").mkdir(parents=True)
     summary = task_entry(cfg.tasks()[0].to_json(), str(tmp_path / "out"))
@@ -119,7 +113,7 @@ def test_file_changed_during_the_run_fails_its_task_not_silently(tmp_path):
 def test_study_name_cannot_leave_out(tmp_path, monkeypatch, name):
     """probe: [study] name = "../../x" (or absolute, or with a slash) run without --out -> refused naming the key, nothing written"""
     monkeypatch.chdir(tmp_path)
-    study = _write(tmp_path, SIM_STUDY.replace('name = "sim"', f"name = {json.dumps(name)}"))
+    study = write_study(tmp_path, SIM_STUDY.replace('name = "sim"', f"name = {json.dumps(name)}"))
     with pytest.raises(ValueError, match=r"study\.toml: key 'study\.name'"):
         run_study(study, progressbar=False, report=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.toml"]
@@ -128,7 +122,7 @@ def test_study_name_cannot_leave_out(tmp_path, monkeypatch, name):
 def test_file_stem_becomes_a_safe_default_name(tmp_path):
     """probe: a study file named "my study;x.toml" without [study] name -> the default name is a safe directory name under out/"""
     text = SIM_STUDY.replace('[study]\nname = "sim"\n', "")
-    cfg = load_study_file(_write(tmp_path, text, "my study;x.toml"))
+    cfg = load_study_file(write_study(tmp_path, text, "my study;x.toml"))
     assert cfg.name == "my_study_x"
 
 
@@ -169,7 +163,7 @@ BAD = [
 @pytest.mark.parametrize(("old", "new", "key", "words"), BAD)
 def test_every_task_mistake_is_found_before_anything_is_written(tmp_path, old, new, key, words):
     """probe: a study with a mistake every task would hit (visibility 1.7, bad sampler, init, target_accept, setting probabilities, dataset, model parameter) -> one error naming file and key before any output"""
-    study = _write(tmp_path, SIM_STUDY.replace(old, new))
+    study = write_study(tmp_path, SIM_STUDY.replace(old, new))
     out = tmp_path / "out"
     with pytest.raises(ValueError) as info:
         run_study(study, out, progressbar=False, report=False)
@@ -183,7 +177,7 @@ def test_bad_csv_is_named_before_anything_is_written(tmp_path):
     (tmp_path / "data.csv").write_text(
         "setting_a,setting_b,outcome_a,outcome_b,count\n0,0,+1,7,3\n"
     )
-    study = _write(tmp_path, FILE_STUDY)
+    study = write_study(tmp_path, FILE_STUDY)
     with pytest.raises(ValueError, match=r"key 'data\.path'") as info:
         run_study(study, tmp_path / "out", progressbar=False, report=False)
     assert "data.csv" in str(info.value)
@@ -192,7 +186,7 @@ def test_bad_csv_is_named_before_anything_is_written(tmp_path):
 
 def test_quiet_run_prints_its_errors(tmp_path, capsys):
     """probe: bellmodels run --quiet on a study with a mistake, and on one whose task fails at run time -> the error is printed on stderr all the same"""
-    bad = _write(tmp_path, SIM_STUDY.replace("visibility = [0.7, 1.0]", "visibility = 1.7"))
+    bad = write_study(tmp_path, SIM_STUDY.replace("visibility = [0.7, 1.0]", "visibility = 1.7"))
     assert main(["run", str(bad), "--out", str(tmp_path / "o1"), "--quiet"]) == 2
     assert "key 'data.visibility'" in capsys.readouterr().err
     failing = SIM_STUDY.replace(
@@ -200,7 +194,7 @@ def test_quiet_run_prints_its_errors(tmp_path, capsys):
         'include = ["bell1964", "rbm"]\n[models.rbm]\ntrain = true\n'
         'train_options = { method = "no-such-method" }',
     ).replace("visibility = [0.7, 1.0]", "visibility = 1.0")
-    path = _write(tmp_path, failing, "failing.toml")
+    path = write_study(tmp_path, failing, "failing.toml")
     code = main(["run", str(path), "--out", str(tmp_path / "o2"), "--quiet", "--no-report"])
     err = capsys.readouterr().err
     assert code == 1 and "task rbm-" in err and "no-such-method" in err
@@ -224,7 +218,7 @@ def test_second_runner_on_the_same_directory_is_refused(tmp_path):
     """probe: a second runner starts on an output directory a first runner holds -> refused with a message naming the lock; the first runner's files untouched"""
     import fcntl
 
-    study = _write(tmp_path, SIM_STUDY)
+    study = write_study(tmp_path, SIM_STUDY)
     out = tmp_path / "out"
     out.mkdir()
     fd = os.open(out / ".lock", os.O_CREAT | os.O_RDWR, 0o644)

@@ -4,10 +4,10 @@ pool for the same study and seeds."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import numpy as np
 import pytest
+from _study import write_study
 
 pytest.importorskip("distributed")
 
@@ -34,8 +34,7 @@ NUMBERS = ("S", "mi_bits", "hall_M", "hall_M_a", "min_mi_bits", "ch_J", "data_S"
 
 
 def test_dask_local_cluster_matches_process_pool(tmp_path):
-    path = tmp_path / "study.toml"
-    path.write_text(textwrap.dedent(STUDY))
+    path = write_study(tmp_path, STUDY)
     pool = run_study(path, tmp_path / "pool", workers=2, progressbar=False, report=False)
     dask = run_study(path, tmp_path / "dask", workers=2, dask=True, progressbar=False, report=False)
     assert (pool["status"] == "done").all() and (dask["status"] == "done").all()

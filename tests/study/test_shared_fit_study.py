@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from _study import write_study
 
 from bellmodels import _arviz, run_study
 from bellmodels.study import load_study, parse_study
@@ -63,8 +64,7 @@ def _posterior(out: Path, task_id: str) -> xr.Dataset:
 
 @pytest.mark.slow
 def test_two_equivalent_models_write_two_task_files_from_one_fit(tmp_path):
-    path = tmp_path / "study.toml"
-    path.write_text(textwrap.dedent(STUDY))
+    path = write_study(tmp_path, STUDY)
     out = tmp_path / "out"
     ds = run_study(path, out, workers=2, progressbar=False, report=False)
     assert (ds["status"] == "done").all()
@@ -108,8 +108,7 @@ def test_two_equivalent_models_write_two_task_files_from_one_fit(tmp_path):
 @pytest.mark.slow
 def test_shared_fit_study_on_dask(tmp_path):
     pytest.importorskip("distributed")
-    path = tmp_path / "study.toml"
-    path.write_text(textwrap.dedent(STUDY))
+    path = write_study(tmp_path, STUDY)
     ds = run_study(path, tmp_path / "out", workers=2, dask=True, progressbar=False, report=False)
     assert (ds["status"] == "done").all()
     h = read_task_summary(task_path(tmp_path / "out", str(ds["task"].sel(model="hall2010").values)))

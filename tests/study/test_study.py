@@ -15,30 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from _study import MINIMAL_STUDY as GOOD
+from _study import write_study
 
 from bellmodels import run_study
 from bellmodels.study import load_study, load_study_file, parse_study
 
 ROOT = Path(__file__).resolve().parents[2]
-
-GOOD = """
-[study]
-name = "t"
-[data]
-source = "simulate"
-n_trials = 2000
-[models]
-include = ["bell1964", "quantum-singlet"]
-[inference]
-fit = false
-"""
-
-
-def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
 
 # -- validation --------------------------------------------------------------------------------
 
@@ -76,7 +59,7 @@ def write(tmp_path: Path, text: str, name: str = "study.toml") -> Path:
     ],
 )
 def test_bad_study_names_key_and_file(tmp_path, text, key, words):
-    path = write(tmp_path, text, "bad_study.toml")
+    path = write_study(tmp_path, text, "bad_study.toml")
     with pytest.raises(ValueError) as err:
         load_study_file(path)
     msg = str(err.value)
@@ -92,7 +75,7 @@ def test_bad_sections_and_syntax(tmp_path):
         ("[data\nsource=1", "not valid TOML"),
         ('[data]\nsource = "simulate"\n', "missing section [models]"),
     ):
-        path = write(tmp_path, text, "broken.toml")
+        path = write_study(tmp_path, text, "broken.toml")
         with pytest.raises(ValueError, match=r"broken\.toml") as err:
             load_study_file(path)
         assert words in str(err.value)
@@ -118,7 +101,7 @@ SWEEP_TOML = textwrap.dedent(
 
 
 def test_overrides_change_the_tasks_and_are_validated_like_the_file(tmp_path):
-    path = write(tmp_path, GOOD)
+    path = write_study(tmp_path, GOOD)
     base = load_study_file(path)
     over = load_study_file(
         path, ["data.n_trials=500", "inference.seed=7", "models.include=['bell1964']"]
@@ -140,7 +123,7 @@ def test_overrides_change_the_tasks_and_are_validated_like_the_file(tmp_path):
 def test_cli_set_overrides_a_setting(tmp_path, capsys):
     from bellmodels.cli import main
 
-    path = write(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
+    path = write_study(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
     out = tmp_path / "o"
     args = ["run", str(path), "--out", str(out), "--workers", "1", "--quiet", "--no-report"]
     assert main([*args, "--set", "data.n_trials=300", "--set", "data.seed=4"]) == 0
@@ -206,7 +189,7 @@ min_mi_points = 3
 
 
 def test_run_resume_store_and_report(tmp_path):
-    path = write(tmp_path, SMALL)
+    path = write_study(tmp_path, SMALL)
     out = tmp_path / "out"
     ds = run_study(path, out, workers=2, progressbar=False, report=True)
     assert ds.sizes == {"visibility": 2, "model": 3}
@@ -299,7 +282,7 @@ def test_failing_task_is_recorded_and_others_go_on(tmp_path):
     fit = false
     """
     out = tmp_path / "out"
-    ds = run_study(write(tmp_path, text), out, workers=1, progressbar=False, report=False)
+    ds = run_study(write_study(tmp_path, text), out, workers=1, progressbar=False, report=False)
     status = ds["status"].sel(model="rbm")
     assert list(status.values) == ["done", "failed"]
     assert "no-such-method" in str(ds["error"].sel(model="rbm").values[1])
@@ -328,7 +311,7 @@ figures = false
 
 
 def test_sigterm_mid_run_then_resume(tmp_path):
-    path = write(tmp_path, SLOW_TASKS.format())
+    path = write_study(tmp_path, SLOW_TASKS.format())
     out = tmp_path / "out"
     cmd = [
         sys.executable,
@@ -380,7 +363,7 @@ def test_sigterm_mid_run_then_resume(tmp_path):
 def test_cli_run_and_report(tmp_path, capsys):
     from bellmodels.cli import main
 
-    path = write(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
+    path = write_study(tmp_path, GOOD + "[report]\nmin_mi_points = 2\nfigures = false\n")
     out = tmp_path / "o"
     assert main(["run", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     assert (out / "results.nc").is_file() and (out / "report.md").is_file()
@@ -412,7 +395,7 @@ def test_small_fitted_study_compares_and_reports(tmp_path):
     min_mi_points = 3
     """
     out = tmp_path / "out"
-    ds = run_study(write(tmp_path, text), out, workers=2, progressbar=False)
+    ds = run_study(write_study(tmp_path, text), out, workers=2, progressbar=False)
     assert (ds["status"] == "done").all()
     # the singlet (and the observationally equivalent retrocausal model) beat the local polytope
     d_local = float(ds["elpd_diff"].sel(model="local-polytope"))
