@@ -20,14 +20,13 @@ would show.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
 import tempfile
 from pathlib import Path
 
-from _cold_cache import cold_then_warm
+from _cold_cache import cold_then_warm, max_rel_diff, options, write_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "generated" / "compile_backend.md"
@@ -88,23 +87,15 @@ def measure(model: str, graph: str, mode: str, scratch: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import numpy as np
-
-    from bellmodels.data import write_atomic
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
-    ap.add_argument("--doc", default=str(DOC), help="Markdown output ('-' for none)")
-    args = ap.parse_args(argv)
+    args = options(argv, __doc__.splitlines()[0], MODELS, "model", DOC)
     load0 = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bm-compile-bench-") as tmp:
-        for model in [m for m in args.models.split(",") if m]:
+        for model in args.models:
             for graph in ("nuts", "smc"):
                 c = measure(model, graph, "C", Path(tmp))
                 nb = measure(model, graph, "NUMBA", Path(tmp))
-                a, b = np.load(c["values"]), np.load(nb["values"])
-                diff = float(np.max(np.abs(a - b) / (1.0 + np.abs(a))))
+                diff = max_rel_diff(c["values"], nb["values"])
                 rows.append((model, graph, c, nb, diff))
                 print(
                     f"{model:16s} {graph:4s} compile C {c['compile']:6.1f} s "
@@ -147,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "uses `FAST_COMPILE` (no compiler at all).",
         "",
     ]
-    if args.doc != "-":
-        write_atomic(Path(args.doc), "\n".join(lines))
-        print(f"wrote {args.doc}")
+    write_doc(args.doc, lines)
     return 0
 
 

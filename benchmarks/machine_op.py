@@ -24,14 +24,13 @@ Prints the rows and the ratios algebra / Op side by side, and writes
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
 import tempfile
 from pathlib import Path
 
-from _cold_cache import cold_then_warm
+from _cold_cache import cold_then_warm, max_rel_diff, options, write_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "generated" / "machine_op.md"
@@ -113,14 +112,7 @@ def measure(model: str, form: str, scratch: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import numpy as np
-
-    from bellmodels.data import write_atomic
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated machine names")
-    ap.add_argument("--doc", default=str(DOC), help="Markdown output ('-' for none)")
-    args = ap.parse_args(argv)
+    args = options(argv, __doc__.splitlines()[0], MODELS, "machine", DOC)
     load0 = os.getloadavg()[0]
     keys = (
         "nutpie_compile",
@@ -132,11 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="bm-machine-op-") as tmp:
-        for model in [m for m in args.models.split(",") if m]:
+        for model in args.models:
             alg = measure(model, "algebra", Path(tmp))
             op = measure(model, "op", Path(tmp))
-            a, b = np.load(alg["values"]), np.load(op["values"])
-            diff = float(np.max(np.abs(a - b) / (1.0 + np.abs(a))))
+            diff = max_rel_diff(alg["values"], op["values"])
             rows.append((model, alg, op, diff))
             print(
                 f"{model:5s} "
@@ -188,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         + ".",
         "",
     ]
-    if args.doc != "-":
-        write_atomic(Path(args.doc), "\n".join(lines))
-        print(f"wrote {args.doc}")
+    write_doc(args.doc, lines)
     return 0
 
 
