@@ -22,9 +22,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _page import publish
 from scipy import stats
-
-from bellmodels.data import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 QUANTITIES = {"quantum-singlet": ("visibility", None), "local-polytope": ("weights", 0)}
@@ -120,9 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = "yes" if pval > 1e-3 else "**no**"
             lines.append(f"| {name} | {label} | {chi2:.1f} | {pval:.3g} | {ok} | {hist} |")
     lines += ["", f"Wall time {time.perf_counter() - t0:.0f} s."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    write_atomic(args.out / "calibration.md", text)
+    publish(args.out / "calibration.md", "\n".join(lines) + "\n")
     return 0
 
 

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _page import publish
 
 from bellmodels import Scenario
-from bellmodels.data import write_atomic
 from bellmodels.experiments import mi_frontier
 from bellmodels.simulate import simulate_singlet
 
@@ -99,10 +99,7 @@ def main() -> None:
         *tables,
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    write_atomic(OUT, text)
-    print(f"wrote {OUT}")
+    publish(OUT, "\n".join(lines))
 
 
 if __name__ == "__main__":

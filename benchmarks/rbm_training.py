@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _page import publish
 
 from bellmodels import Scenario
-from bellmodels.data import write_atomic
 from bellmodels.models.boltzmann import RBM
 from bellmodels.simulate import simulate_singlet
 
@@ -98,10 +98,7 @@ def main() -> None:
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    write_atomic(OUT, text)
-    print(f"wrote {OUT}")
+    publish(OUT, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -26,8 +26,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
-from bellmodels.data import write_atomic
+from _page import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -161,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {fmt(rate_mi / (base['ess_mi'] / base['wall']), '.1f')}"
             f"{'' if not np.isfinite(rate_mi) else 'x'} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    write_atomic(args.out / "sampling_benchmark.md", text)
+    publish(args.out / "sampling_benchmark.md", "\n".join(lines) + "\n")
     return 0
 
 
