@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from _chsh_reference import DELFT, WEIHS, counts_from_rows, singlet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +28,6 @@ from bellmodels.auditing import (
 from bellmodels.behaviour import TSIRELSON, Behaviour
 from bellmodels.ontic import local_deterministic_strategies
 
-SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])
 COMMON_KEYS = {"kind", "source", "correlators", "S", "S_values", "no_signalling", "min_mi_bits",
                "ch_J", "classification", "notes"}  # fmt: skip
 MODEL_KEYS = {
@@ -42,27 +42,6 @@ MODEL_KEYS = {
     "n_lambda",
 }
 DATA_KEYS = {"verdict", "S_se", "ch_J_se", "chained_se", "no_signalling_p_value", "n_trials"}
-# published counts, pairs (a,b), (a,b'), (a',b), (a',b'); outcomes (++, +-, -+, --)
-DELFT = [(23, 3, 4, 23), (33, 11, 5, 30), (22, 10, 6, 24), (4, 20, 21, 6)]
-WEIHS = [
-    (1683, 418, 361, 1578),
-    (1100, 269, 156, 1386),
-    (1728, 313, 351, 1978),
-    (179, 1636, 1143, 294),
-]
-
-
-def counts_from_rows(rows) -> Counts:
-    v = np.zeros((2, 2, 2, 2), dtype=np.int64)
-    for k, (pp, pm, mp, mm) in enumerate(rows):
-        i, j = divmod(k, 2)
-        v[i, j, 1, 1], v[i, j, 1, 0], v[i, j, 0, 1], v[i, j, 0, 0] = pp, pm, mp, mm
-    return Counts(v, Scenario.chsh())
-
-
-def singlet(scn: Scenario) -> np.ndarray:
-    e = -np.cos(scn.angle_differences())
-    return (1.0 + np.multiply.outer(e, SIGN)) / 4.0
 
 
 def local_response(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:

@@ -6,38 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
+from _chsh_reference import DELFT, SIGN, WEIHS, counts_from_rows, singlet
 from scipy import optimize, stats
 
 from bellmodels import Counts, Scenario
 from bellmodels.behaviour import ALGEBRAIC, LOCAL_BOUND, TSIRELSON, Behaviour
 from bellmodels.ontic import local_deterministic_strategies
-
-SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])  # x_a x_b in array order (index 0 <-> -1)
-
-# published counts, pairs (a,b), (a,b'), (a',b), (a',b'); outcomes (++, +-, -+, --)
-DELFT = [(23, 3, 4, 23), (33, 11, 5, 30), (22, 10, 6, 24), (4, 20, 21, 6)]
-WEIHS = [
-    (1683, 418, 361, 1578),
-    (1100, 269, 156, 1386),
-    (1728, 313, 351, 1978),
-    (179, 1636, 1143, 294),
-]
-
-
-def counts_from_rows(rows, scn=None) -> Counts:
-    """Counts from (++, +-, -+, --) rows in the order (a,b), (a,b'), (a',b), (a',b')."""
-    scn = scn or Scenario.chsh()
-    v = np.zeros((2, 2, 2, 2), dtype=np.int64)
-    for k, (pp, pm, mp, mm) in enumerate(rows):
-        i, j = divmod(k, 2)
-        v[i, j, 1, 1], v[i, j, 1, 0], v[i, j, 0, 1], v[i, j, 0, 0] = pp, pm, mp, mm
-    return Counts(v, scn)
-
-
-def singlet(scn: Scenario, visibility: float = 1.0) -> np.ndarray:
-    """p(x_a, x_b | s) = (1 + x_a x_b E) / 4 with E = -V cos(angle_a - angle_b)."""
-    e = -visibility * np.cos(scn.angle_differences())
-    return (1.0 + np.multiply.outer(e, SIGN)) / 4.0
 
 
 def pr_box() -> np.ndarray:
