@@ -114,21 +114,10 @@ def test_rank_matches_az_compare_on_the_expanded_trials(fitted):
     half = np.exp(0.5 * sat["loo_cells"]).reshape(-1, 4)
     cells["tempered"] = np.log(half / half.sum(axis=1, keepdims=True)).ravel()
     ours = rank(cells, n, dict.fromkeys(cells, True))
-    elpds = {}
-    for name, c in cells.items():
-        occ = n > 0
-        total = float(np.dot(n[occ], c[occ]))
-        elpds[name] = _arviz.elpd_data(
-            elpd=total,
-            se=float(ours.loc[name, "se"]),
-            p=1.0,
-            n_samples=4000,
-            n_data_points=int(n.sum()),
-            warning=False,
-            pointwise=np.repeat(c[occ], n[occ]),
-            pareto_k=np.zeros(int(n.sum())),
-            good_k=0.7,
-        )
+    elpds = {
+        name: _arviz_reference.cell_elpd(c, n, se=float(ours.loc[name, "se"]), n_samples=4000)
+        for name, c in cells.items()
+    }
     ref = _arviz_reference.compare(elpds)
     assert list(ours.index) == list(ref.index)
     for name in cells:
@@ -150,19 +139,6 @@ def test_stacking_weights_split_between_complementary_models():
     b = np.log([0.25, 0.25, 0.05, 0.45])
     w = stacking_weights(np.column_stack([a, b]), n)
     assert w.sum() == pytest.approx(1.0) and w == pytest.approx([0.5, 0.5], abs=1e-3)
-    elpds = {
-        k: _arviz.elpd_data(
-            elpd=float(np.dot(n, v)),
-            se=1.0,
-            p=1.0,
-            n_samples=100,
-            n_data_points=int(n.sum()),
-            warning=False,
-            pointwise=np.repeat(v, n),
-            pareto_k=np.zeros(int(n.sum())),
-            good_k=0.7,
-        )
-        for k, v in (("a", a), ("b", b))
-    }
+    elpds = {"a": _arviz_reference.cell_elpd(a, n), "b": _arviz_reference.cell_elpd(b, n)}
     ref = _arviz_reference.compare(elpds)
     assert [w[0], w[1]] == pytest.approx([ref.loc["a", "weight"], ref.loc["b", "weight"]], abs=2e-3)
