@@ -236,29 +236,26 @@ def test_likelihood_ratio_progress_goes_to_the_callback():
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
-@pytest.mark.slow
-def test_likelihood_ratio_p_values_are_super_uniform_on_local_data():
-    rng = np.random.default_rng(13)
+def _facet_lr_p_values(seed: int, tables: int, bootstrap: int) -> np.ndarray:
+    """Likelihood-ratio p-values of ``tables`` local tables of 1,000 trials on the facet S = 2."""
+    rng = np.random.default_rng(seed)
     p = _facet_behaviour()
-    pv = np.array(
+    return np.array(
         [
-            likelihood_ratio_test(_draw_counts(p, 1000, rng), bootstrap=19, seed=s).p_value
-            for s in range(150)
+            likelihood_ratio_test(_draw_counts(p, 1000, rng), bootstrap=bootstrap, seed=s).p_value
+            for s in range(tables)
         ]
     )
-    _assert_super_uniform(pv, "likelihood ratio")
+
+
+@pytest.mark.slow
+def test_likelihood_ratio_p_values_are_super_uniform_on_local_data():
+    _assert_super_uniform(_facet_lr_p_values(seed=13, tables=150, bootstrap=19), "likelihood ratio")
 
 
 def test_likelihood_ratio_calibration_small():
     # the fast version of the slow test above: 10 local tables on the facet, 9 replicates each
-    rng = np.random.default_rng(17)
-    p = _facet_behaviour()
-    pv = np.array(
-        [
-            likelihood_ratio_test(_draw_counts(p, 1000, rng), bootstrap=9, seed=s).p_value
-            for s in range(10)
-        ]
-    )
+    pv = _facet_lr_p_values(seed=17, tables=10, bootstrap=9)
     assert np.all((pv >= 0.1) & (pv <= 1.0))  # (1 + k) / 10
     assert np.mean(pv <= 0.2) <= 0.2 + 3 * math.sqrt(0.16 / 10)
 
