@@ -11,14 +11,12 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import logsumexp
-from scipy.stats import norm
+from _prior_reference import prior_importance_sampling
 
 import bellmodels as bm
 from bellmodels.inference import _evidence_kernels as kern
 from bellmodels.inference import build_model, estimate_log_evidence, log_multinomial_coefficient
 from bellmodels.models import CRBM, RBM
-from bellmodels.models.boltzmann.base import PRIOR_SIGMA_SPIN
 
 MACHINES = {"rbm": RBM, "crbm": CRBM}
 
@@ -63,29 +61,6 @@ def test_the_group_bridge_sampling_symmetrises_over_has_n_factorial_2_to_the_n_e
     assert all(not np.allclose(images[g], z) for g in range(1, order))
 
 
-def _prior_importance_sampling(
-    space: kern.FreeSpace, counts: bm.Counts, draws: int, chunk: int = 100_000
-) -> tuple[float, float, float]:
-    """log Z by importance sampling from the prior (every free variable iid Normal(0, 0.75) under
-    the +-1 prior): its estimate, its standard error and its effective sample size. The draws
-    are taken and weighed ``chunk`` at a time, so memory does not grow with ``draws``."""
-    assert all(name.endswith("_spin") for name in space.rv_names)  # the iid +-1 prior
-    rng = np.random.default_rng(0)
-    lw = np.concatenate(
-        [
-            space.logp(z) - norm.logpdf(z, 0.0, PRIOR_SIGMA_SPIN).sum(-1)
-            for z in (
-                PRIOR_SIGMA_SPIN * rng.standard_normal((min(chunk, draws - i), space.dim))
-                for i in range(0, draws, chunk)
-            )
-        ]
-    )
-    lw = lw - log_multinomial_coefficient(counts)
-    w = np.exp(lw - lw.max())
-    se = float(np.std(w) / math.sqrt(w.size) / np.mean(w))
-    return float(logsumexp(lw) - math.log(lw.size)), se, float(w.sum() ** 2 / (w**2).sum())
-
-
 def _one_image_bridge(model, space: kern.FreeSpace, counts: bm.Counts, idata) -> float:
     """What bridge sampling would give if it did not count the symmetric images: the NUTS draws
     aligned to one mode, as the estimator aligns them, but a proposal that is not symmetrised over
@@ -108,7 +83,7 @@ def _one_image_bridge(model, space: kern.FreeSpace, counts: bm.Counts, idata) ->
 # draws too), so this checks the counting, not that an undeclared symmetry would be noticed.
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "n_hidden"), [("rbm", 1), ("rbm", 2), ("crbm", 1), ("crbm", 2)])
-def test_evidence_with_symmetric_modes_counted_matches_prior_importance_sampling(name, n_hidden):
+def test_evidence_with_symmetric_modes_counted_matchesprior_importance_sampling(name, n_hidden):
     """Forward SMC (the study's estimator: it starts from the prior, so it visits every image)
     and bridge sampling from one NUTS fit (its proposal symmetrised over the n! 2^n images) both
     give the evidence that importance sampling from the prior gives with 2,000,000 draws, and
@@ -116,7 +91,7 @@ def test_evidence_with_symmetric_modes_counted_matches_prior_importance_sampling
     counts = _counts(20, seed=5)
     model = MACHINES[name](n_hidden=n_hidden)
     space = kern.FreeSpace(build_model(model, counts))
-    exact, is_se, ess = _prior_importance_sampling(space, counts, 2_000_000)
+    exact, is_se, ess = prior_importance_sampling(space, counts, 2_000_000)
     assert ess > 1000, ess  # enough draws: the importance sampling estimate is itself reliable
     idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
     bridge = estimate_log_evidence(model, counts, idata, method="bridge", seed=1)
