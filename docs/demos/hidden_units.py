@@ -48,8 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from docgen import fmt, md_table, parser, provenance, save_figure, write_atomic, write_json
 
+from bellmodels.studies import path as shipped_study
+
 ROOT = Path(__file__).resolve().parents[2]
-STUDY = ROOT / "bellmodels" / "studies" / "hidden_units.toml"
+# the study shipped inside the package, found wherever the package is installed (not beside this
+# script: a downloaded notebook or the docs build's copy of docs/ has no bellmodels/ next to it)
+STUDY = shipped_study("hidden_units")
+STUDY_SOURCE = "bellmodels/studies/hidden_units.toml"
 COMMAND = (
     "bellmodels run hidden_units --workers 1 --no-report --out results/hidden_units"
     " && python docs/demos/hidden_units.py --study-dir results/hidden_units"
@@ -571,7 +576,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     series = _series(rows)
     result = {
         "size": args.size,
-        "study": str(STUDY.relative_to(ROOT)),
+        "study": STUDY_SOURCE,
         "overrides": overrides,
         "rows": [{k: v for k, v in r.items() if k not in ("loo_cells", "base_dir")} for r in rows],
         "neighbours": {f"{d} | {m}": neighbours(b) for (d, m), b in series.items()},
@@ -579,7 +584,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "evidence_check": checks,
     }
     out = Path(args.out)
-    source = str(STUDY.relative_to(ROOT)) + (f" with {overrides}" if overrides else "")
+    source = STUDY_SOURCE + (f" with {overrides}" if overrides else "")
     write_atomic(out / "demo_hidden_units.md", markdown(rows, checks, source))
     write_json(out / "demo_hidden_units.json", result)
     save_figure(figure(rows), out / "demo_hidden_units.png")
