@@ -1,4 +1,5 @@
-"""Every model on the shipped real data sets (Delft 2015, Weihs 1998), from a run of the study.
+"""Every model on the shipped real data sets (Delft 2015, Weihs 1998, Vienna 2015), from a run of
+the study.
 
 Reads a finished ``bellmodels run real_data --out DIR`` (the study holds the
 models, the data and the inference sizes; this script fits nothing) and writes
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=GENERATED, help="directory to write into")
     args = p.parse_args(argv)
     from bellmodels.report import results_markdown
+    from bellmodels.studies import names as shipped_names
+    from bellmodels.studies import path as shipped_study
 
     study = args.study_dir / "study.json"
     if not study.is_file():
@@ -46,10 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     rec = json.loads(study.read_text())
     inf = rec["config"]["inference"]
+    # the shipped study by its name, not by where this checkout keeps it
+    source = Path(rec["source"])
+    if source.stem in shipped_names() and source.resolve() == shipped_study(source.stem).resolve():
+        source = Path(source.stem)
     parts = [
         provenance(COMMAND),
         "",
-        f"From `bellmodels run {rec['source']}`: every model fitted with "
+        f"From `bellmodels run {source}`: every model fitted with "
         f"{inf['chains']} chains x {inf['draws']} draws after {inf['tune']} tuning steps (the "
         "study file sets more draws for the machines), seed "
         f"{inf['seed']}, log evidence by {inf['evidence_method']} (its error: the spread of "
