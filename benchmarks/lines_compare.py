@@ -70,7 +70,7 @@ def read_run(study_dir: Path) -> dict:
     line = ", ".join(
         f"{k} {versions[k]}" for k in ("python", "pymc", "arviz", "pytensor") if k in versions
     )
-    return {"source": rec["source"], "line": line, "rows": rows}
+    return {"source": rec["source"], "config": rec["config"], "line": line, "rows": rows}
 
 
 def _rank(r: float) -> str:
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.study_dir) != 2:
         raise SystemExit("give exactly two --study-dir, one per line")
     a, b = (read_run(d) for d in args.study_dir)
-    if a["source"] != b["source"]:
+    # one study is one configuration, wherever each checkout keeps its file
+    if a["config"] != b["config"]:
         raise SystemExit(f"the runs are of different studies: {a['source']} and {b['source']}")
     ra, rb = a["rows"], b["rows"]
     order_a, order_b = tied_order(ra, rb, args.tie), tied_order(rb, ra, args.tie)
