@@ -83,7 +83,7 @@ def _one_image_bridge(model, space: kern.FreeSpace, counts: bm.Counts, idata) ->
 # draws too), so this checks the counting, not that an undeclared symmetry would be noticed.
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "n_hidden"), [("rbm", 1), ("rbm", 2), ("crbm", 1), ("crbm", 2)])
-def test_evidence_with_symmetric_modes_counted_matchesprior_importance_sampling(name, n_hidden):
+def test_evidence_with_symmetric_modes_counted_matches_prior_importance_sampling(name, n_hidden):
     """Forward SMC (the study's estimator: it starts from the prior, so it visits every image)
     and bridge sampling from one NUTS fit (its proposal symmetrised over the n! 2^n images) both
     give the evidence that importance sampling from the prior gives with 2,000,000 draws, and
