@@ -12,7 +12,7 @@ True
 
 from __future__ import annotations
 
-EVIDENCE_METHODS: tuple[str, ...] = ("smc", "reverse-smc", "bridge", "pymc-smc")
+EVIDENCE_METHODS: tuple[str, ...] = ("smc", "reverse-smc", "bridge", "nested", "pymc-smc")
 """Estimators :func:`~bellmodels.inference.evidence.estimate_log_evidence` knows (see its module
 docstring)."""
 

@@ -2,23 +2,26 @@
 
 Reads the tasks a study stored (``bellmodels run STUDY --out DIR`` keeps each task's NetCDF, with
 the task's configuration and its forward-SMC evidence) and, for each fitted model at each sweep
-point, adds SMC run backwards from the fit's NUTS draws (``"reverse-smc"``) and bridge sampling
-on the same draws (``"bridge"``), with the SMC sizes the study used for that model
-(:func:`bellmodels.inference.estimate_log_evidence`). Prints one row per fit and writes
-``docs/generated/evidence_benchmark.md`` (atomically) with:
+point, adds SMC run backwards from the fit's NUTS draws (``"reverse-smc"``), bridge sampling
+on the same draws (``"bridge"``) and nested sampling from the prior (``"nested"``, dynesty: the
+estimator that shares no code with the others; ``pip install 'bellmodels[nested]'``), with the
+SMC sizes the study used for that model (:func:`bellmodels.inference.estimate_log_evidence`).
+Prints one row per fit and writes ``docs/generated/evidence_benchmark.md`` (atomically) with:
 
 - each estimator's log evidence, its error (the spread of independent repetitions; for bridge
   plus the proposal sensitivity) and seconds;
 - forward minus reverse SMC, in nats and in units of the combined error (bidirectional Monte
   Carlo: forward sits below log Z and reverse above it in expectation, so the gap bounds what
-  either misses); bridge minus forward SMC in combined errors;
+  either misses); bridge and nested sampling minus forward SMC in combined errors;
 - whether every error meets the 0.5-nat target and the two SMC directions agree (|z| <= 3).
 
     python benchmarks/evidence.py --study-dir results/weinstein2017
     python benchmarks/evidence.py --study-dir out/weinstein2017 --study-dir out/real_data
     python benchmarks/evidence.py --study-dir out/weinstein2017 --models rbm,quantum-singlet
+    python benchmarks/evidence.py --study-dir out/evidence_20k --models rbm,crbm --nested 1000x6
 
-Exit code 1 if some forward and reverse estimates disagree (|z| > 3) or miss the target.
+Exit code 1 if some forward and reverse estimates disagree (|z| > 3), nested sampling and forward
+SMC disagree (|z| > 3), or an error misses the target.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ def _z(a, b) -> float:
     return (a.log_evidence - b.log_evidence) / math.hypot(a.se, b.se)
 
 
+def _own_error(est) -> float:
+    """dynesty's own error of the mean of a nested-sampling estimate's runs."""
+    own = est.details["dynesty_logzerr"]
+    return math.sqrt(sum(e * e for e in own)) / len(own)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--study-dir", action="append", required=True, help="`bellmodels run` output")
@@ -69,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         "the reverse estimate sits high; on the Dirichlet closed form of "
         "tests/inference/test_evidence.py 1000x8 was 0.19 nat (3.5 SE) high, 1000x20 within "
         "its error)",
+    )
+    ap.add_argument(
+        "--nested",
+        default="0x0",
+        help="live points x runs of nested sampling (default 0x0: not run; e.g. 1000x6). Its "
+        "error is the spread of the runs; dynesty's own error is printed beside it",
     )
     ap.add_argument("--out", default=str(OUT), help="Markdown file to write")
     args = ap.parse_args(argv)
@@ -86,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
     wanted = [m for m in args.models.split(",") if m]
     min_particles, min_hmc = (int(x) for x in args.reverse_min.split("x"))
+    nested_live, nested_runs = (int(x) for x in args.nested.split("x"))
+    methods = ["reverse-smc"] + ([] if args.no_bridge else ["bridge"])
+    methods += ["nested"] if nested_live and nested_runs else []
     rows = []
     # observationally equivalent models (same data, same stored forward runs under one seed) have
     # the same posterior too: their reverse-SMC and bridge values are computed once
@@ -122,19 +140,20 @@ def main(argv: list[str] | None = None) -> int:
                 max(int(inf["evidence_draws"]), min_particles),
                 max(int(inf["evidence_hmc_steps"]), min_hmc),
             )
-            for method in ["reverse-smc"] + ([] if args.no_bridge else ["bridge"]):
+            for method in methods:
                 if key in done:
                     res[method] = done[key][method]
                     continue
                 t0 = time.perf_counter()
+                nested = method == "nested"
                 est = estimate_log_evidence(
                     model,
                     counts,
                     idata,
                     method=method,
                     seed=int(inf["seed"]),
-                    evidence_draws=rev[0],
-                    evidence_chains=int(inf["evidence_chains"]),
+                    evidence_draws=nested_live if nested else rev[0],
+                    evidence_chains=nested_runs if nested else int(inf["evidence_chains"]),
                     evidence_hmc_steps=rev[1],
                 )
                 res[method] = (est, time.perf_counter() - t0)
@@ -155,12 +174,18 @@ def main(argv: list[str] | None = None) -> int:
                     ""
                     if args.no_bridge
                     else f"  bridge {res['bridge'][0].log_evidence:.2f} ± {res['bridge'][0].se:.2f}"
+                )
+                + (
+                    f"  nested {res['nested'][0].log_evidence:.2f} ± {res['nested'][0].se:.2f}"
+                    f" (dynesty's own: {_own_error(res['nested'][0]):.2f})"
+                    if "nested" in res
+                    else ""
                 ),
                 flush=True,
             )
 
     lines = [
-        "# Evidence: tempered SMC forward and backward, and bridge sampling, on the same fits",
+        "# Evidence: tempered SMC forward and backward, bridge and nested sampling, on the same fits",
         "",
         "Generated by `python benchmarks/evidence.py "
         + " ".join(f"--study-dir {Path(d).name}" for d in args.study_dir)
@@ -169,17 +194,27 @@ def main(argv: list[str] | None = None) -> int:
         + f", on {platform.machine()} (Python {platform.python_version()}). Forward SMC is the "
         "estimate each study stored (tempered from the prior); reverse SMC runs backwards from the "
         f"fit's NUTS draws, as many runs, with at least {args.reverse_min} particles x HMC "
-        "steps; bridge sampling uses the same draws. Each error is "
-        "the spread of independent repetitions (SMC: the runs; bridge: 8 blocks of draws, plus "
-        f"the proposal sensitivity). Target: error <= {EVIDENCE_SE_MAX} nat; forward and reverse "
+        "steps; bridge sampling uses the same draws"
+        + (
+            f"; nested sampling (dynesty) runs {nested_runs} times with {nested_live} live points "
+            "from the prior"
+            if "nested" in methods
+            else "; nested sampling was not run (`--nested LIVExRUNS`)"
+        )
+        + ". Each error is "
+        "the spread of independent repetitions (SMC and nested sampling: the runs; bridge: 8 "
+        "blocks of draws, plus the proposal sensitivity); beside nested sampling's, the mean of "
+        "dynesty's own errors combined for the mean of the runs. "
+        f"Target: error <= {EVIDENCE_SE_MAX} nat; forward and reverse (and nested and forward) "
         "agree within 3 combined errors. Forward sits below log Z in expectation and reverse "
         "above it, so a small gap bounds what either run misses. Times are wall seconds on a "
         "shared machine.",
         "",
         "| data | model | forward: runs x particles x HMC | forward SMC | se | s | reverse: "
         "particles x HMC | reverse SMC | se "
-        "| s | forward - reverse | z | bridge | se | z (bridge - forward) | target | agree |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| s | forward - reverse | z | bridge | se | z (bridge - forward) | nested | se "
+        "| dynesty's own se | s | z (nested - forward) | target | agree |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     bad = []
     for label, m, sizes, res in rows:
@@ -188,6 +223,16 @@ def main(argv: list[str] | None = None) -> int:
         ests = [f, r] + ([] if args.no_bridge else [res["bridge"][0]])
         target = all(e.se <= EVIDENCE_SE_MAX for e in ests[:2])
         agree = abs(z) <= 3
+        if "nested" in res:
+            n, tn = res["nested"]
+            target = target and n.se <= EVIDENCE_SE_MAX
+            agree = agree and abs(_z(n, f)) <= 3
+            nested_cells = (
+                f"| {n.log_evidence:.2f} | {n.se:.2f} | {_own_error(n):.2f} | {tn:.0f} "
+                f"| {_z(n, f):+.1f} "
+            )
+        else:
+            nested_cells = "| — | — | — | — | — "
         if not (target and agree):
             bad.append((label, m))
         if args.no_bridge:
@@ -199,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {label} | {m} | {sizes[0]} x {sizes[1]} x {sizes[2]} | {f.log_evidence:.2f} | "
             f"{f.se:.2f} | {tf:.0f} | {sizes[3]} x {sizes[4]} | {r.log_evidence:.2f} | "
             f"{r.se:.2f} | {tr:.0f} | "
-            f"{f.log_evidence - r.log_evidence:+.2f} | {z:+.2f} {bridge}| "
+            f"{f.log_evidence - r.log_evidence:+.2f} | {z:+.2f} {bridge}{nested_cells}| "
             f"{'yes' if target else '**no**'} | {'yes' if agree else '**no**'} |"
         )
     write_atomic(Path(args.out), "\n".join(lines) + "\n")

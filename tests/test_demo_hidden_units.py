@@ -101,6 +101,49 @@ def test_verdict_names_the_preferred_size_and_tests_weinstein_beyond_four_units(
     assert not v2["refine_evidence"]["holds"] and not v2["refine_loo"]["holds"]
 
 
+def test_carry_fills_only_missing_rows_of_the_same_task_and_marks_them(page):
+    """--carry: a sweep run in parts adds up, but never overrides what the study directory holds,
+    and never takes a row of a --size small run."""
+    here = [
+        dict(_row(1, -320.0, seed=1), carried=False, base_dir="."),
+        {"task": "rbm-2", "status": "missing", "n_hidden": 2, "base_dir": ".", "carried": False},
+        {"task": "rbm-3", "status": "missing", "n_hidden": 3, "base_dir": ".", "carried": False},
+    ]
+    earlier = {
+        "size": "full",
+        "rows": [
+            _row(1, -999.0),  # the study directory's own row wins
+            _row(2, -317.0, seed=2),
+            {"task": "rbm-3", "status": "failed", "n_hidden": 3},  # only done rows are carried
+        ],
+        "evidence_check": [{"task": "rbm-2", "log_evidence": -317.1}, {"task": "rbm-1"}],
+    }
+    rows, checks = page.carry(here, earlier)
+    assert [r["status"] for r in rows] == ["done", "done", "missing"]
+    assert rows[0]["log_evidence"] == -320.0 and not rows[0]["carried"]
+    assert rows[1]["log_evidence"] == -317.0 and rows[1]["carried"]
+    assert checks == [{"task": "rbm-2", "log_evidence": -317.1}]
+    assert "2 †" in page.table({r["n_hidden"]: _table_row(r) for r in rows})
+    with pytest.raises(ValueError, match="--size small"):
+        page.carry(here, {**earlier, "size": "small"})
+
+
+def _table_row(r):
+    """A row as load_rows makes it, with the columns the table prints."""
+    if r["status"] != "done":
+        return r
+    return {
+        **r,
+        "ml_kl": 0.1,
+        "p_loo": 8.0,
+        "mi_bits_mean": 0.5,
+        "hall_M_mean": 1.0,
+        "S_mean": 2.0,
+        "elpd_se": 5.0,
+        "gate": {"reasons": []},
+    }
+
+
 def test_generated_hidden_units_page_meets_issue_26(page):
     """The numbers docs/demos/hidden_units.py wrote (full size, from a run of the study) for the
     page: the rows behind its statements pass the gate with evidence errors <= 0.5 nat, and each

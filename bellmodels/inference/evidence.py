@@ -25,13 +25,18 @@ of the per-trial LOO.
     close to Gaussian (the explicit models); on the machines' ridge at 10^5 trials a Gaussian
     proposal misses the posterior and the estimate is off by tens of nats, which its measured
     proposal sensitivity (below) flags as unreliable.
+``"nested"``
+    Nested sampling with dynesty (Skilling, Bayesian Analysis 1, 833 (2006); Speagle, MNRAS 493,
+    3132 (2020); optional extra ``bellmodels[nested]``: :mod:`bellmodels.inference._nested`):
+    the independent check, sharing no code with the others but the likelihood. Slow on the
+    machines at 10^5 trials (tens of minutes per run), so not a default anywhere.
 ``"pymc-smc"``
     PyMC's ``sample_smc`` from the prior (independent-Metropolis moves), kept to show what fails
     on the machines (Monte Carlo errors of hundreds of nats at 10^5 trials).
 
 **Monte Carlo errors are measured, not modelled.** ``bridge`` repeats the estimate on disjoint
 blocks of the posterior draws (each block with a proposal fitted without it and fresh proposal
-draws); the SMC methods run independently seeded runs; the estimate is the mean of the repetitions and the
+draws); the SMC and nested methods run independently seeded runs; the estimate is the mean of the repetitions and the
 error their standard error. A Gaussian proposal that misses a curved posterior biases every
 block alike, so ``bridge`` also repeats each block with the proposal widened by 25% and adds the
 shift of the mean (the *proposal sensitivity*) to the error: where the proposal fits, the shift
@@ -319,8 +324,8 @@ def estimate_log_evidence(
         ``"reverse-smc"`` start from its draws; ``"smc"`` and ``"pymc-smc"`` need none (it only
         checks that a given fit is of this model).
     method
-        ``"smc"`` (default), ``"reverse-smc"``, ``"bridge"`` or ``"pymc-smc"`` (module
-        docstring). ``"bridge"`` is cheapest and agrees with ``"smc"`` on the explicit models,
+        ``"smc"`` (default), ``"reverse-smc"``, ``"bridge"``, ``"nested"`` or ``"pymc-smc"``
+        (module docstring). ``"bridge"`` is cheapest and agrees with ``"smc"`` on the explicit models,
         but its Gaussian proposal misses the Boltzmann machines' ridge at large n.
     seed, cores
         Seed of the proposal draws or SMC (``None``: the fit's seed, else 0); processes for
@@ -330,6 +335,7 @@ def estimate_log_evidence(
         draws per block.
     evidence_draws, evidence_chains, evidence_hmc_steps
         SMC: particles per run, independent runs (the repetitions), HMC transitions per stage.
+        Nested sampling: live points per run and independent runs (no HMC).
 
     Returns
     -------
@@ -391,7 +397,8 @@ def _free_space_runs(
     settings: Mapping[str, int],
 ) -> tuple[list[float], float, dict[str, Any]]:
     """The repetitions (before the multinomial coefficient is subtracted), the systematic error
-    and the details of ``"bridge"``, ``"smc"`` or ``"reverse-smc"`` in the unconstrained space."""
+    and the details of ``"bridge"``, ``"smc"``, ``"reverse-smc"`` or ``"nested"`` in the
+    unconstrained space."""
     from bellmodels.inference import _evidence_kernels as kern
 
     space = kern.FreeSpace(build_model(model, counts))
@@ -408,6 +415,15 @@ def _free_space_runs(
             proposal_draws=settings["proposal_draws"],
         )
         details["symmetry_order"] = group.order
+    elif method == "nested":
+        from bellmodels.inference._nested import nested_runs
+
+        raw, details = nested_runs(
+            space,
+            runs=settings["evidence_chains"],
+            seed=seed,
+            live_points=settings["evidence_draws"],
+        )
     else:
         from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
 

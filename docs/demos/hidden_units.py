@@ -29,6 +29,14 @@ Outputs (``--out``): ``demo_hidden_units.md``, ``demo_hidden_units.json``,
     bellmodels run hidden_units --workers 1 --no-report --out results/hidden_units
     python docs/demos/hidden_units.py --study-dir results/hidden_units
 
+The sweep costs many CPU hours (``cpu_seconds`` per row in the JSON). ``--carry FILE`` takes
+the rows a study directory does not hold yet, and their larger-run checks, from the JSON of an
+earlier run of this script (the committed ``docs/generated/demo_hidden_units.json``), so that a
+sweep run in parts, on different machines, adds up; the page marks every carried row with † and
+the package versions it was computed with. A row is carried only for the same task id (the hash
+of its whole task configuration), never in place of one the study directory holds. Without
+``--carry`` the page is the study directory's alone.
+
 ``--size small`` runs a small version of the study itself (delft2015, 1 and 2 hidden units, few
 draws) into ``--study-dir`` (default: a temporary directory): it exercises the pipeline in about
 a minute, and its fits are too short to pass the gate, which the page then says.
@@ -110,6 +118,7 @@ def load_rows(study_file: Path, study_dir: Path, overrides: list[str]) -> list[d
                 "n_hidden": int(task.config["options"]["params"]["n_hidden"]),
                 "status": s["status"],
                 "inference": task.config["inference"],
+                "carried": False,
             }
             if s["status"] == "failed":
                 row["error"] = str(s.get("error", ""))[:300]
@@ -147,7 +156,30 @@ def _numbers(s: dict[str, Any]) -> dict[str, Any]:
         "gate": {k: diag.get(k) for k in ("rhat_max", "ess_bulk_min", "ess_tail_min")}
         | {"divergences": diag.get("divergences"), "reasons": diag.get("reasons")},
         "cpu_seconds": s.get("cpu_seconds"),
+        "versions": {k: (s.get("versions") or {}).get(k) for k in ("python", "bellmodels", "pymc")},
     }
+
+
+def carry(
+    rows: list[dict[str, Any]], earlier: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows with every one the study directory does not hold (``missing``) replaced by the
+    done row of the same task id in ``earlier`` (a JSON this script wrote), marked ``carried``;
+    and ``earlier``'s larger-run checks of the tasks carried."""
+    if earlier.get("size") != "full":
+        raise ValueError("--carry: the earlier JSON is of a --size small run, not of the study")
+    old = {r["task"]: r for r in earlier.get("rows", []) if r.get("status") == "done"}
+    out, taken = [], set()
+    for r in rows:
+        prev = old.get(r["task"])
+        if r["status"] == "missing" and prev is not None:
+            if "loo_cells" not in prev:
+                raise ValueError(f"--carry: row {r['task']} has no per-cell LOO values")
+            r = {**prev, "carried": True, "base_dir": r["base_dir"]}
+            taken.add(r["task"])
+        out.append(r)
+    checks = [c for c in earlier.get("evidence_check", []) if c.get("task") in taken]
+    return out, checks
 
 
 def usable(row: dict[str, Any] | None) -> bool:
@@ -287,15 +319,25 @@ def evidence_check(row: dict[str, Any], study_dir: Path) -> dict[str, Any]:
     return out
 
 
-def check_largest(rows: list[dict[str, Any]], study_dir: Path, run: bool) -> list[dict[str, Any]]:
+def check_largest(
+    rows: list[dict[str, Any]],
+    study_dir: Path,
+    run: bool,
+    carried: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """The larger-run check of the largest machine run at every data point (each machine): the
-    largest of the sweep once the run is complete, the largest done before."""
+    largest of the sweep once the run is complete, the largest done before. A carried row's
+    check is the one carried with it (``carried``), when there is one."""
+    kept = {c["task"]: c for c in carried or [] if "log_evidence" in c}
     out = []
     for (_data, _model), by_n in _series(rows).items():
         done = [n for n, r in by_n.items() if r["status"] == "done"]
         if not done:
             continue
         row = by_n[max(done)]  # the largest machine run so far at this data point
+        if row.get("carried") and row["task"] in kept:
+            out.append(kept[row["task"]])
+            continue
         cached = study_dir / "evidence_check"
         if not run and not any(cached.glob(f"{row['task']}-*.json")):
             out.append({"data": row["data"], "model": row["model"], "n_hidden": row["n_hidden"]})
@@ -338,7 +380,7 @@ def table(by_n: dict[int, dict[str, Any]]) -> str:
         gate = "pass" if r["gate_ok"] else "FAIL: " + "; ".join(r["gate"]["reasons"] or [])
         rows.append(
             [
-                str(n),
+                f"{n} †" if r.get("carried") else str(n),
                 fmt(r["ml_kl"], 4),
                 _pm(r["log_evidence"], r["log_evidence_se"]),
                 _pm(st["log_bf"], st["log_bf_se"]) if st else "–",
@@ -511,6 +553,20 @@ def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], source: s
         f"{len(done)} of {len(rows)} fits done; CPU time of the done fits: "
         f"{sum(r['cpu_seconds'] or 0 for r in done) / 3600:.1f} h.\n"
     )
+    carried = [r for r in done if r.get("carried")]
+    if carried:
+        versions = sorted(
+            {
+                ", ".join(f"{k} {v}" for k, v in (r.get("versions") or {}).items() if v)
+                for r in carried
+            }
+        )
+        parts.append(
+            f"† {len(carried)} of the done fits were carried from an earlier run of this script "
+            "(`--carry`, the task ids equal: the same task configuration), computed with "
+            + "; ".join(versions or ["unrecorded versions"])
+            + ". The command at the top reruns them all.\n"
+        )
     return "\n".join(parts)
 
 
@@ -554,6 +610,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "results/hidden_units; with --size small a temporary directory)",
     )
     p.add_argument(
+        "--carry",
+        type=Path,
+        default=None,
+        help="JSON of an earlier run of this script (e.g. docs/generated/demo_hidden_units.json): "
+        "rows the study directory does not hold are taken from it, marked †",
+    )
+    p.add_argument(
         "--no-check",
         action="store_true",
         help="use only evidence checks already cached in STUDY_DIR/evidence_check",
@@ -572,13 +635,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{study_dir}/tasks does not exist: run `{COMMAND.split(' && ')[0]}` first"
         )
     rows = load_rows(STUDY, study_dir, overrides)
-    checks = check_largest(rows, study_dir, run=not args.no_check)
+    carried_checks: list[dict[str, Any]] = []
+    if args.carry is not None:
+        import json
+
+        rows, carried_checks = carry(rows, json.loads(args.carry.read_text(encoding="utf-8")))
+    checks = check_largest(rows, study_dir, run=not args.no_check, carried=carried_checks)
     series = _series(rows)
     result = {
         "size": args.size,
         "study": STUDY_SOURCE,
         "overrides": overrides,
-        "rows": [{k: v for k, v in r.items() if k not in ("loo_cells", "base_dir")} for r in rows],
+        # the per-cell LOO values stay (16 numbers a row): --carry needs them for ΔELPD
+        "rows": [{k: v for k, v in r.items() if k != "base_dir"} for r in rows],
         "neighbours": {f"{d} | {m}": neighbours(b) for (d, m), b in series.items()},
         "verdicts": {f"{d} | {m}": verdict(b) for (d, m), b in series.items()},
         "evidence_check": checks,

@@ -108,7 +108,10 @@ def test_dirichlet_multinomial_evidence_matches_its_closed_form(dirichlet_multin
 
 
 # -- registered models against brute force ---------------------------------------------------------
-@pytest.mark.parametrize("method", ["smc", "bridge"])
+# nested sampling is calibrated in the fast suite on the tiny machine (symmetric images and all)
+@pytest.mark.parametrize(
+    "method", ["smc", "bridge", pytest.param("nested", marks=pytest.mark.slow)]
+)
 def test_quantum_singlet_evidence_matches_quadrature_at_50_trials(method):
     counts = _counts(50, seed=2)
     idata = None  # forward SMC starts from the prior: it needs no fit
@@ -242,9 +245,14 @@ def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form(
     # the reverse direction is calibrated in the fast suite on the Dirichlet-multinomial above;
     # here, at the 20 HMC steps it needs, with the slow tests. Forward, the default 1,000 x 8: on
     # these 20 trials 500 x 4 sat about 0.02 nat low, outside its 4-run error at one seed of five
-    [("smc", 1000, 8), pytest.param("reverse-smc", 1000, 20, marks=pytest.mark.slow)],
+    # Nested sampling (500 live points, 4 runs) integrates the prior volume, every image included
+    [
+        ("smc", 1000, 8),
+        ("nested", 500, 0),
+        pytest.param("reverse-smc", 1000, 20, marks=pytest.mark.slow),
+    ],
 )
-def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling(
+def test_smc_and_nested_sampling_on_the_tiny_machine_match_prior_importance_sampling(
     tiny_machine, method, particles, hmc_steps
 ):
     model, counts, exact, is_se, idata = tiny_machine
@@ -257,8 +265,12 @@ def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling(
         evidence_draws=particles,
         evidence_hmc_steps=hmc_steps,
     )
-    assert est.details["direction"] == ("reverse" if method == "reverse-smc" else "forward")
-    if method == "smc":
+    if method == "nested":
+        assert est.details["live_points"] == particles
+        assert len(est.repetitions) == 4
+    else:
+        assert est.details["direction"] == ("reverse" if method == "reverse-smc" else "forward")
+    if method in ("smc", "nested"):
         assert _agree(est, exact, extra_se=is_se), (method, est.log_evidence, est.se, exact)
     else:
         # Backwards from the NUTS draws the estimate sits high on this machine: its 20 trials
@@ -270,6 +282,23 @@ def test_tempered_smc_on_the_tiny_machine_matches_prior_importance_sampling(
         diff = est.log_evidence - exact
         tol = 3 * math.hypot(est.se, is_se)
         assert -tol <= diff <= tol + 0.3, (method, est.log_evidence, est.se, exact)
+
+
+def test_nested_sampling_refuses_a_hierarchical_prior_and_names_its_extra(monkeypatch):
+    """The unit-cube transform needs priors with constant parameters; without dynesty the
+    method says which extra to install."""
+    import pymc as pm
+
+    from bellmodels.inference._nested import UnitCubeSpace, nested_runs
+
+    with pm.Model() as hier:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("x", mu, 1.0)
+    with pytest.raises(ValueError, match="prior of 'x' depends on another free variable"):
+        UnitCubeSpace(kern.FreeSpace(hier))
+    monkeypatch.setitem(__import__("sys").modules, "dynesty", None)
+    with pytest.raises(ImportError, match=r"bellmodels\[nested\]"):
+        nested_runs(kern.FreeSpace(hier), runs=1, seed=0, live_points=50)
 
 
 def test_observationally_equivalent_models_with_the_same_priors_get_equal_evidence():
