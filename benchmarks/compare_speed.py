@@ -16,7 +16,8 @@ fresh processes side by side in one run: *cold* from an empty home (every cache 
 starts without: :func:`study_walltime.child_env`), then *warm* (the same home again, the compile
 caches filled), in the full setting and then the quick one (``quick=True``), and prints each
 wall time against its target (15 s warm, 45 s cold) as a ratio. The page is written with the
-load average at the start; regenerate it for the docs only at a load below 2.
+load average at the start; regenerate it for the docs only at a load below 2. It writes
+``docs/generated/compare_acceptance.md``, its own page (the full run keeps ``compare_speed.md``).
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ def acceptance(out: Path | None) -> int:
         + tables["quick"]
     )
     if out is not None:
-        write_atomic(out / "compare_speed.md", text)
-        print(f"wrote {out / 'compare_speed.md'} (load {load:.1f} at the start)")
+        write_atomic(out / "compare_acceptance.md", text)
+        print(f"wrote {out / 'compare_acceptance.md'} (load {load:.1f} at the start)")
     return 0
 
 
