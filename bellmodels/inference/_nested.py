@@ -100,11 +100,19 @@ class UnitCubeSpace:
         return out if np.isfinite(out) else -1e300  # dynesty wants a finite floor
 
 
+def _moves(dim: int) -> str:
+    """dynesty's way of drawing a new live point: uniform inside the ellipsoids in a few
+    dimensions, slice moves above. Uniform draws stall on the machines (10 or more weights):
+    as the ellipsoids around the n! 2^n images overlap and overreach, almost every draw is
+    rejected (seen at 245 trials)."""
+    return "unif" if dim <= 5 else "rslice"
+
+
 def nested_runs(
     space: Any, *, runs: int, seed: int, live_points: int, dlogz: float = 0.05
 ) -> tuple[list[float], dict[str, Any]]:
-    """``runs`` independent dynesty runs (static sampler, multi-ellipsoid bounds, its automatic
-    choice of moves), seeded ``seed, seed + 1, ...``: their log evidences (the model's density
+    """``runs`` independent dynesty runs (static sampler, multi-ellipsoid bounds, the moves of
+    :func:`_moves`), seeded ``seed, seed + 1, ...``: their log evidences (the model's density
     in value space, multinomial coefficient not subtracted) and details (dynesty's own errors,
     likelihood calls, seconds per run).
 
@@ -130,7 +138,7 @@ def nested_runs(
                 cube.dim,
                 nlive=live_points,
                 bound="multi",
-                sample="auto",
+                sample=_moves(cube.dim),
                 rstate=np.random.default_rng(seed + r),
             )
             sampler.run_nested(dlogz=dlogz, print_progress=False)
