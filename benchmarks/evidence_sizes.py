@@ -1,0 +1,192 @@
+"""Are the machines' evidence errors honest? Forward SMC at growing sizes against nested sampling.
+
+For the RBM and the conditional RBM (4 hidden units, the main job's priors) on simulated singlet
+trials (seed 0, CHSH settings), the log evidence by tempered SMC from the prior at each size
+``particles x HMC transitions per stage`` (the main job's is 1000x8), each size run ``--runs``
+times with different seeds, and by nested sampling (dynesty, ``--nested LIVExRUNS``), the
+estimator that shares nothing with SMC but the likelihood. For every estimate the table gives the
+mean, its error from the spread of the runs (the error a study reports), the difference to the
+largest SMC size, and whether
+
+- the error covers that difference (``|difference| <= 2 x combined error``): a size whose error
+  does not cover it is biased at that size, and its reported error is not honest;
+- the estimate is within 0.3 nat of the largest size's (issue #28: the smallest such size is the
+  one to use for that model).
+
+Nested sampling's column also shows dynesty's own error, combined over the runs, beside the
+spread: on the machines the former understates the latter.
+
+Each estimate is cached (``--cache``, default ``results/evidence_sizes``) under its model, trials,
+method, size and seed, so a run can be interrupted, resumed and extended with more sizes or
+trials; the page is written from the cache (``docs/generated/evidence_sizes.md``, atomically).
+
+    python benchmarks/evidence_sizes.py --trials 2000 --sizes 500x4,1000x8,2000x16,4000x16
+    python benchmarks/evidence_sizes.py --trials 2000,100000 --nested 1000x4
+
+Exit code 1 if the main job's size (1000x8) is not within 0.3 nat of the largest, or its error
+does not cover the difference, for some model and trials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+OUT = ROOT / "docs" / "generated" / "evidence_sizes.md"
+MAIN_JOB_SIZE = "1000x8"
+WITHIN = 0.3  # nat: issue #28's bar for a size against the largest run
+
+
+def _estimate(
+    cache: Path, model: str, trials: int, method: str, size: str, runs: int
+) -> dict[str, Any]:
+    """One estimate (``runs`` repetitions, seed 1), from the cache or computed and cached."""
+    from bellmodels.data import write_atomic
+
+    path = cache / f"{model}-n{trials}-{method}-{size}-r{runs}.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    import bellmodels as bm
+    from bellmodels.inference import estimate_log_evidence
+
+    counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=trials, seed=0).counts()
+    first, second = (int(x) for x in size.split("x"))
+    kwargs = (
+        {"evidence_draws": first, "evidence_hmc_steps": second}
+        if method == "smc"
+        else {"evidence_draws": first}
+    )
+    est = estimate_log_evidence(
+        bm.models.get(model), counts, method=method, seed=1, evidence_chains=runs, **kwargs
+    )
+    own = est.details.get("dynesty_logzerr")
+    rec = {
+        "model": model,
+        "trials": trials,
+        "method": method,
+        "size": size,
+        "runs": runs,
+        "log_evidence": est.log_evidence,
+        "se": est.se,
+        "repetitions": list(est.repetitions),
+        "own_se": math.sqrt(sum(e * e for e in own)) / len(own) if own else None,
+        "seconds": est.seconds,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(rec, indent=2) + "\n")
+    print(
+        f"{model:5s} {trials:>7,} {method:6s} {size:>9s}: {rec['log_evidence']:.2f} ± "
+        f"{rec['se']:.2f} ({rec['seconds']:.0f} s)",
+        flush=True,
+    )
+    return rec
+
+
+def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each estimate of one model and trials against the largest SMC size among them: the
+    difference, its combined error, whether the error covers it, whether it is within 0.3 nat.
+
+    >>> rows = [
+    ...     {"method": "smc", "size": "1000x8", "log_evidence": -10.4, "se": 0.05},
+    ...     {"method": "smc", "size": "4000x16", "log_evidence": -10.0, "se": 0.05},
+    ... ]
+    >>> [(r["covered"], r["within"]) for r in judge(rows)]
+    [(False, False), (True, True)]
+    """
+    smc = [r for r in rows if r["method"] == "smc"]
+    ref = max(smc, key=lambda r: math.prod(int(x) for x in r["size"].split("x")))
+    out = []
+    for r in rows:
+        d = r["log_evidence"] - ref["log_evidence"]
+        se = math.hypot(r["se"], ref["se"]) if r is not ref else r["se"]
+        out.append(
+            r
+            | {
+                "reference": ref["size"],
+                "difference": d,
+                "difference_se": se,
+                "covered": abs(d) <= 2 * se,
+                "within": abs(d) <= WITHIN,
+            }
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="rbm,crbm")
+    ap.add_argument("--trials", default="2000", help="comma-separated numbers of trials")
+    ap.add_argument("--sizes", default="500x4,1000x8,2000x16,4000x16", help="SMC sizes")
+    ap.add_argument("--runs", type=int, default=4, help="repetitions of each SMC size")
+    ap.add_argument("--nested", default="1000x4", help="live points x runs (0x0: none)")
+    ap.add_argument("--cache", type=Path, default=ROOT / "results" / "evidence_sizes")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    from _page import publish
+
+    live, nruns = (int(x) for x in args.nested.split("x"))
+    groups = []
+    for trials in (int(t) for t in args.trials.split(",")):
+        for model in args.models.split(","):
+            rows = [
+                _estimate(args.cache, model, trials, "smc", size, args.runs)
+                for size in args.sizes.split(",")
+            ]
+            if live and nruns:
+                rows.append(_estimate(args.cache, model, trials, "nested", f"{live}x1", nruns))
+            groups.append((model, trials, judge(rows)))
+
+    bad = []
+    lines = [
+        "<!-- generated by `python benchmarks/evidence_sizes.py "
+        + " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if "--out" not in a)
+        + "`; do not edit -->",
+        "",
+        "# Are the machines' evidence errors honest?",
+        "",
+        f"Log evidence of each machine (4 hidden units) on simulated singlet trials (seed 0) by "
+        f"forward tempered SMC at each size (particles x HMC transitions per stage; {args.runs} "
+        "runs each, seed 1; the error is their spread) and by nested sampling (dynesty; live "
+        "points, runs), against the largest SMC size. *Covered*: the difference is within two "
+        f"combined errors. *Within {WITHIN}*: the estimate is within {WITHIN} nat of the largest "
+        f"size's. The main job's size is {MAIN_JOB_SIZE}. {platform.machine()}, Python "
+        f"{platform.python_version()}; seconds are wall time on a shared machine.",
+        "",
+        "| model | trials | method | size | runs | log Z | se (spread) | dynesty's own se | "
+        "difference to largest | covered | within 0.3 | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model, trials, rows in groups:
+        for r in rows:
+            own = "—" if r["own_se"] is None else f"{r['own_se']:.2f}"
+            lines.append(
+                f"| {model} | {trials:,} | {r['method']} | {r['size']} | {r['runs']} | "
+                f"{r['log_evidence']:.2f} | {r['se']:.2f} | {own} | "
+                f"{r['difference']:+.2f} ± {r['difference_se']:.2f} | "
+                f"{'yes' if r['covered'] else '**no**'} | {'yes' if r['within'] else '**no**'} | "
+                f"{r['seconds']:.0f} |"
+            )
+            if r["method"] == "smc" and r["size"] == MAIN_JOB_SIZE:
+                if not (r["covered"] and r["within"]):
+                    bad.append((model, trials))
+        ok = [r["size"] for r in rows if r["method"] == "smc" and r["within"] and r["covered"]]
+        smallest = min(ok, key=lambda s: math.prod(int(x) for x in s.split("x")), default=None)
+        lines.append(
+            f"| {model} | {trials:,} | **smallest honest SMC size** | {smallest or 'none'} "
+            "| | | | | | | | |"
+        )
+    publish(args.out, "\n".join(lines) + "\n")
+    if bad:
+        print(f"the main job's size misses the bar: {bad}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
