@@ -99,6 +99,12 @@ def test_verdict_names_the_preferred_size_and_tests_weinstein_beyond_four_units(
     assert v2["evidence_best"] == 6 and v2["loo_best"] == 6
     assert v2["refine_loo"]["d_elpd"] > 2 * v2["refine_loo"]["se"]
     assert not v2["refine_evidence"]["holds"] and not v2["refine_loo"]["holds"]
+    assert not v2["evidence_tie"]
+    # a gain the larger-run checks cannot resolve (they moved the evidence by more) is a tie
+    v3 = page.verdict({**by_n, 6: better}, resolution=9.0)
+    assert v3["evidence_tie"] and v3["refine_evidence"]["holds"]
+    assert not v3["refine_loo"]["holds"]  # LOO's errors are not the evidence estimator's
+    assert page.resolution([{"difference": -0.3, "log_evidence": 1.0}, {"model": "x"}]) == 0.3
 
 
 def test_carry_fills_only_missing_rows_of_the_same_task_and_marks_them(page):

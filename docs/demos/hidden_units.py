@@ -231,9 +231,13 @@ def neighbours(by_n: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def verdict(by_n: dict[int, dict[str, Any]]) -> dict[str, Any]:
+def verdict(by_n: dict[int, dict[str, Any]], resolution: float = 0.0) -> dict[str, Any]:
     """The size each criterion prefers among the usable rows, by how much, and Weinstein's
-    sentence: does any size above 4 beat 4 by more than two standard errors?"""
+    sentence: does any size above 4 beat 4 by more than two standard errors?
+
+    ``resolution`` is how far the larger-run checks moved an evidence (nats): a log Bayes
+    factor below it is not resolved by the estimator at the study's size, whatever its error
+    from the spread of the runs says, and counts as a tie."""
     ok = {n: r for n, r in by_n.items() if usable(r)}
     out: dict[str, Any] = {
         "sizes_usable": sorted(ok),
@@ -249,6 +253,7 @@ def verdict(by_n: dict[int, dict[str, Any]]) -> dict[str, Any]:
         ok[best]["log_evidence_se"], ok[second]["log_evidence_se"]
     )
     out["evidence_runner_up"] = second
+    out["evidence_tie"] = out["evidence_margin"] <= max(2 * out["evidence_margin_se"], resolution)
     best_loo = max(ok, key=lambda n: ok[n]["elpd_loo"])
     within = [n for n in sorted(ok) if _within_one_se(ok[n], ok[best_loo])]
     out["loo_best"] = best_loo
@@ -261,7 +266,12 @@ def verdict(by_n: dict[int, dict[str, Any]]) -> dict[str, Any]:
         bf_se = math.hypot(ok[nz]["log_evidence_se"], w["log_evidence_se"])
         nl = max(above, key=lambda n: ok[n]["elpd_loo"])
         dl, dl_se = elpd_difference(ok[nl], w)
-        out["refine_evidence"] = {"n": nz, "log_bf": bf, "se": bf_se, "holds": bf <= 2 * bf_se}
+        out["refine_evidence"] = {
+            "n": nz,
+            "log_bf": bf,
+            "se": bf_se,
+            "holds": bf <= max(2 * bf_se, resolution),
+        }
         out["refine_loo"] = {"n": nl, "d_elpd": dl, "se": dl_se, "holds": dl <= 2 * dl_se}
     return out
 
@@ -421,7 +431,7 @@ def words(data: str, model: str, v: dict[str, Any]) -> str:
         f"evidence is highest at **{v['evidence_best']} hidden unit(s)**, by log BF = "
         f"{_pm(v['evidence_margin'], v['evidence_margin_se'])} over the runner-up "
         f"({v['evidence_runner_up']}"
-        + ("" if v["evidence_margin"] > 2 * v["evidence_margin_se"] else ": within two SE, a tie")
+        + (": a tie (within two SE or the checks' resolution)" if v["evidence_tie"] else "")
         + f"); LOO's best is {v['loo_best']}, and the smallest size "
         f"within one standard error of it is **{v['loo_smallest_within_1se']}**."
     )
@@ -435,7 +445,12 @@ def words(data: str, model: str, v: dict[str, Any]) -> str:
             text += (
                 f" By the {name}, the best size above {WEINSTEIN_N} ({r['n']}) against "
                 f'{WEINSTEIN_N}: {gain}: "no point refining" '
-                + ("**holds**." if r["holds"] else "**fails** (it gains more than 2 SE).")
+                + (
+                    "**holds**."
+                    if r["holds"]
+                    else "**fails** (it gains more than 2 SE"
+                    + (" and than the checks' resolution)." if name == "evidence" else ").")
+                )
             )
     return text
 
@@ -488,14 +503,29 @@ def _done(by_n: dict[int, dict[str, Any]]) -> list[int]:
     return sorted(n for n, r in by_n.items() if r["status"] == "done")
 
 
+def resolution(checks: list[dict[str, Any]]) -> float:
+    """The largest distance between a study's evidence and its larger run (0 if none is done):
+    the bias of the study's SMC size that its error from the runs' spread may not show."""
+    return max((abs(c["difference"]) for c in checks if "log_evidence" in c), default=0.0)
+
+
 def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], source: str) -> str:
     """The page fragment: what was run, the answer in words, the tables, the evidence check."""
     series = _series(rows)
     done = [r for r in rows if r["status"] == "done"]
+    res = resolution(checks)
     parts = [provenance(COMMAND), _coverage(rows, source), "", "### The answer", ""]
+    if res > 0:
+        parts += [
+            f"The larger SMC runs below moved the largest machines' evidence by up to "
+            f"{fmt(res, 2)} nat, more than some of the study's errors (the spread of its runs) "
+            "say: a log Bayes factor below that is not resolved at the study's size and is "
+            "read as a tie.",
+            "",
+        ]
     for (data, model), by_n in series.items():
         if _done(by_n):
-            parts.append(words(data, model, verdict(by_n)))
+            parts.append(words(data, model, verdict(by_n, res)))
     parts += ["", "### Every size", ""]
     for (data, model), by_n in series.items():
         if not _done(by_n):
@@ -649,7 +679,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # the per-cell LOO values stay (16 numbers a row): --carry needs them for ΔELPD
         "rows": [{k: v for k, v in r.items() if k != "base_dir"} for r in rows],
         "neighbours": {f"{d} | {m}": neighbours(b) for (d, m), b in series.items()},
-        "verdicts": {f"{d} | {m}": verdict(b) for (d, m), b in series.items()},
+        "evidence_resolution": resolution(checks),
+        "verdicts": {f"{d} | {m}": verdict(b, resolution(checks)) for (d, m), b in series.items()},
         "evidence_check": checks,
     }
     out = Path(args.out)
