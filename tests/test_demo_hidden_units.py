@@ -89,6 +89,7 @@ def test_verdict_names_the_preferred_size_and_tests_weinstein_beyond_four_units(
     assert v["sizes_usable"] == [1, 2, 4, 5, 6]
     assert v["evidence_best"] == 4 and v["evidence_runner_up"] == 5
     assert v["evidence_margin"] == pytest.approx(1.5)
+    assert v["evidence_smallest_tied"] == 4 and not v["evidence_best_is_largest_run"]
     assert v["loo_best"] in (4, 5, 6) and v["loo_smallest_within_1se"] == 4
     assert v["refine_evidence"]["n"] == 5 and v["refine_evidence"]["log_bf"] == pytest.approx(-1.5)
     assert v["refine_loo"]["d_elpd"] == pytest.approx(0.0, abs=1e-9)
@@ -103,6 +104,7 @@ def test_verdict_names_the_preferred_size_and_tests_weinstein_beyond_four_units(
     # a gain the larger-run checks cannot resolve (they moved the evidence by more) is a tie
     v3 = page.verdict({**by_n, 6: better}, resolution=9.0)
     assert v3["evidence_tie"] and v3["refine_evidence"]["holds"]
+    assert v3["evidence_best_is_largest_run"] and v3["evidence_smallest_tied"] == 4  # 8 < 9 nat
     assert not v3["refine_loo"]["holds"]  # LOO's errors are not the evidence estimator's
     assert page.resolution([{"difference": -0.3, "log_evidence": 1.0}, {"model": "x"}]) == 0.3
 

@@ -254,6 +254,15 @@ def verdict(by_n: dict[int, dict[str, Any]], resolution: float = 0.0) -> dict[st
     )
     out["evidence_runner_up"] = second
     out["evidence_tie"] = out["evidence_margin"] <= max(2 * out["evidence_margin_se"], resolution)
+    # the smallest size the evidence cannot tell from the best: the smallest machine it prefers
+    top = ok[best]
+    out["evidence_smallest_tied"] = min(
+        n
+        for n in ok
+        if top["log_evidence"] - ok[n]["log_evidence"]
+        <= max(2 * math.hypot(top["log_evidence_se"], ok[n]["log_evidence_se"]), resolution)
+    )
+    out["evidence_best_is_largest_run"] = best == max(out["sizes_run"])
     best_loo = max(ok, key=lambda n: ok[n]["elpd_loo"])
     within = [n for n in sorted(ok) if _within_one_se(ok[n], ok[best_loo])]
     out["loo_best"] = best_loo
@@ -432,7 +441,15 @@ def words(data: str, model: str, v: dict[str, Any]) -> str:
         f"{_pm(v['evidence_margin'], v['evidence_margin_se'])} over the runner-up "
         f"({v['evidence_runner_up']}"
         + (": a tie (within two SE or the checks' resolution)" if v["evidence_tie"] else "")
-        + f"); LOO's best is {v['loo_best']}, and the smallest size "
+        + ")"
+        + (
+            ", the largest size run: the evidence may rise beyond it"
+            if v.get("evidence_best_is_largest_run")
+            else ""
+        )
+        + f"; the smallest size the evidence cannot tell from it is "
+        f"**{v.get('evidence_smallest_tied', v['evidence_best'])}**. LOO's best is "
+        f"{v['loo_best']}, and the smallest size "
         f"within one standard error of it is **{v['loo_smallest_within_1se']}**."
     )
     for key, name, stat in (
