@@ -106,6 +106,9 @@ def test_verdict_names_the_preferred_size_and_tests_weinstein_beyond_four_units(
     assert v3["evidence_tie"] and v3["refine_evidence"]["holds"]
     assert v3["evidence_best_is_largest_run"] and v3["evidence_smallest_tied"] == 4  # 8 < 9 nat
     assert not v3["refine_loo"]["holds"]  # LOO's errors are not the evidence estimator's
+    assert v["loo_worse_than_4"] == [] and v3["loo_worse_than_4"] == []
+    worse = _row(5, -319.0, elpd_shift=-30.0, seed=5)  # predicts measurably worse than 4
+    assert page.verdict({**by_n, 5: worse})["loo_worse_than_4"] == [5]
     assert page.resolution([{"difference": -0.3, "log_evidence": 1.0}, {"model": "x"}]) == 0.3
 
 

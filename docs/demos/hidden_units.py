@@ -282,7 +282,15 @@ def verdict(by_n: dict[int, dict[str, Any]], resolution: float = 0.0) -> dict[st
             "holds": bf <= max(2 * bf_se, resolution),
         }
         out["refine_loo"] = {"n": nl, "d_elpd": dl, "se": dl_se, "holds": dl <= 2 * dl_se}
+        # LOO's overfitting: larger sizes that predict measurably worse than 4
+        out["loo_worse_than_4"] = [n for n in sorted(above) if _predicts_worse(ok[n], w)]
     return out
+
+
+def _predicts_worse(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether ``a``'s ELPD is below ``b``'s by more than two standard errors."""
+    d, se = elpd_difference(a, b)
+    return d < -2 * se
 
 
 def _within_one_se(a: dict[str, Any], best: dict[str, Any]) -> bool:
@@ -469,6 +477,11 @@ def words(data: str, model: str, v: dict[str, Any]) -> str:
                     + (" and than the checks' resolution)." if name == "evidence" else ").")
                 )
             )
+    if v.get("loo_worse_than_4"):
+        text += (
+            f" Sizes that LOO finds predicting worse than {WEINSTEIN_N} by more than 2 SE "
+            f"(overfitting in its sense): {', '.join(map(str, v['loo_worse_than_4']))}."
+        )
     return text
 
 
