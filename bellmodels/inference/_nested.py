@@ -74,7 +74,13 @@ class UnitCubeSpace:
                     "the unit-cube transform needs priors with constant parameters"
                 )
             shape = space.shapes[name]
-            x = pm.icdf(rv, u[space.slices[name]].reshape(shape))
+            try:
+                x = pm.icdf(rv, u[space.slices[name]].reshape(shape))
+            except NotImplementedError as exc:  # e.g. Dirichlet: no inverse CDF in PyMC
+                raise ValueError(
+                    f"nested sampling: the prior of {name!r} ({rv.owner.op}) has no inverse CDF "
+                    "in PyMC, which the unit-cube transform needs"
+                ) from exc
             tr = pmodel.rvs_to_transforms.get(rv)
             z = tr.forward(x, *rv.owner.inputs) if tr is not None else x
             parts.append(pt.as_tensor(z).reshape((-1,)))

@@ -296,6 +296,10 @@ def test_nested_sampling_refuses_a_hierarchical_prior_and_names_its_extra(monkey
         pm.Normal("x", mu, 1.0)
     with pytest.raises(ValueError, match="prior of 'x' depends on another free variable"):
         UnitCubeSpace(kern.FreeSpace(hier))
+    with pm.Model() as simplex:
+        pm.Dirichlet("w", np.ones(3))
+    with pytest.raises(ValueError, match=r"prior of 'w' .* has no inverse CDF"):
+        UnitCubeSpace(kern.FreeSpace(simplex))
     monkeypatch.setitem(__import__("sys").modules, "dynesty", None)
     with pytest.raises(ImportError, match=r"bellmodels\[nested\]"):
         nested_runs(kern.FreeSpace(hier), runs=1, seed=0, live_points=50)
