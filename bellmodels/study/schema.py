@@ -115,6 +115,14 @@ MODEL_OPTIONS: dict[str, _Field] = {
     "inference": _Field(
         (dict,), None, kind=_LIST, doc="[inference] keys overridden for this model"
     ),
+    "inference_at": _Field(
+        (list,),
+        None,
+        kind=_LIST,
+        item_types=(dict,),
+        doc="[inference] keys overridden for this model at chosen sweep points: a list of "
+        "tables, each a `point` (sweep axis name = a value or a list of values) and the keys",
+    ),
 }
 
 
@@ -231,6 +239,8 @@ def _parse_model_options(
                     else:
                         table[name] = _check_value(v, sub, source, (*path, name))
                 parsed[key] = table
+            elif key == "inference_at":
+                parsed[key] = _parse_inference_at(value, fld, source, path)
             elif key in _FREE_TABLES:
                 value = _check_value(value, fld, source, path)
                 table = {}
@@ -248,6 +258,52 @@ def _parse_model_options(
             else:
                 parsed[key] = _check_value(value, fld, source, path)
         out[model] = parsed
+    return out
+
+
+def _parse_inference_at(
+    value: Any, fld: _Field, source: str, path: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """``[[models.<name>.inference_at]]``: each entry's ``point`` (axis name -> the values it
+    matches, as a list) and its [inference] keys, checked like ``[inference]`` (no sweeps: a
+    point has one setting). Whether the axis names and values exist is checked once the axes
+    are known (:func:`bellmodels.study.config._check_semantics`)."""
+    entries = _check_value(value, fld, source, path)
+    out: list[dict[str, Any]] = []
+    for i, entry in enumerate(entries):
+        here = (*path[:-1], f"{path[-1]}[{i}]")
+        point = entry.get("point")
+        if not isinstance(point, dict) or not point:
+            raise ValueError(
+                f"{_where(source, (*here, 'point'))} is required: a table of sweep axis names "
+                "and the value (or list of values) each must take, e.g. point = { n_hidden = 1 }"
+            )
+        settings: dict[str, Any] = {}
+        for name, v in entry.items():
+            if name == "point":
+                continue
+            sub = SCHEMA["inference"].get(name)
+            if sub is None:
+                raise ValueError(
+                    f"{_where(source, (*here, name))} is unknown"
+                    f"{_suggest(name, [*SCHEMA['inference'], 'point'])}; known keys: point, "
+                    f"{', '.join(SCHEMA['inference'])}"
+                )
+            if _is_sweep(v, sub):
+                raise ValueError(
+                    f"{_where(source, (*here, name))} is a list: a sweep point takes one value "
+                    "(sweep in [inference] or [models.<name>].inference instead)"
+                )
+            settings[name] = _check_value(v, sub, source, (*here, name))
+        if not settings:
+            raise ValueError(
+                f"{_where(source, here)} sets no [inference] key: add one, e.g. draws = 6000"
+            )
+        match = {k: (list(v) if isinstance(v, list) else [v]) for k, v in point.items()}
+        for k, vals in match.items():
+            if not vals:
+                raise ValueError(f"{_where(source, (*here, 'point', k))} is an empty list")
+        out.append({"point": match, "inference": settings})
     return out
 
 

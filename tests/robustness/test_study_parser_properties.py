@@ -128,10 +128,26 @@ def _section(name: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.lists(st.one_of(*pairs), max_size=5).map(dict)
 
 
+# [[models.NAME.inference_at]] entries: a point over real and misspelt axes, inference keys
+inference_at = st.lists(
+    st.dictionaries(
+        st.sampled_from(["point", "draws", "chains", "typo"]),
+        st.one_of(
+            values,
+            st.dictionaries(
+                st.sampled_from(["n_hidden", "visibility", "n_trials", "typo"]), values
+            ),
+        ),
+        max_size=3,
+    ),
+    max_size=2,
+)
+
 model_options = st.dictionaries(
     st.sampled_from([*MODEL_OPTIONS, "typo"]),
     st.one_of(
         values,
+        inference_at,
         st.booleans(),
         st.dictionaries(
             st.sampled_from(["n_hidden", "seed", "method", "typo"]), values, max_size=2

@@ -169,6 +169,76 @@ def test_list_valued_field_sweeps_only_as_list_of_lists():
     assert many.shape == (2,) and many.models() == ["bell1964", "rbm"]
 
 
+AT_TOML = textwrap.dedent(
+    """
+    [data]
+    source = "simulate"
+    visibility = [0.9, 1.0]
+    [models]
+    include = ["rbm", "crbm"]
+    [models.rbm]
+    params = { n_hidden = [1, 2, 3] }
+    [models.crbm]
+    params = { n_hidden = [1, 2, 3] }
+    [[models.crbm.inference_at]]
+    point = { n_hidden = [1, 2], visibility = 0.9 }
+    draws = 9000
+    [[models.crbm.inference_at]]
+    point = { n_hidden = 1 }
+    chains = 3
+    [inference]
+    draws = 500
+    chains = 2
+    """
+)
+
+
+def test_inference_at_sets_inference_at_the_chosen_points_only():
+    cfg = parse_study(AT_TOML, source="at.toml")
+    plain = parse_study(
+        AT_TOML.split("[[models.crbm.inference_at]]")[0] + "[inference]\ndraws = 500\nchains = 2\n"
+    )
+    setting = {
+        (c["visibility"], c["n_hidden"], t.model): (
+            t.config["inference"]["draws"],
+            t.config["inference"]["chains"],
+        )
+        for c, tasks in cfg.grid()
+        for t in tasks
+    }
+    assert setting[(0.9, 1, "crbm")] == (9000, 3)  # both entries match, in file order
+    assert setting[(0.9, 2, "crbm")] == (9000, 2)
+    assert setting[(1.0, 1, "crbm")] == (500, 3)
+    assert setting[(0.9, 3, "crbm")] == (500, 2)
+    assert {v for (_, _, m), v in setting.items() if m == "rbm"} == {(500, 2)}
+    # the points it does not touch keep their task ids, so a rerun redoes only the others
+    changed = {t.id for t in cfg.tasks()} - {t.id for t in plain.tasks()}
+    assert len(changed) == 3 and all(i.startswith("crbm-") for i in changed)
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        (
+            "point = { n_hiden = 1 }\ndraws = 10",
+            "no sweep axis 'n_hiden' (did you mean 'n_hidden'?)",
+        ),
+        ("point = { n_hidden = 7 }\ndraws = 10", "7 is not a value of the axis; it takes 1, 2, 3"),
+        ("draws = 10", "inference_at[0].point' is required"),
+        ("point = { n_hidden = 1 }\ndraw = 10", "did you mean 'draws'"),
+        ("point = { n_hidden = 1 }\ndraws = [10, 20]", "a sweep point takes one value"),
+        ("point = { n_hidden = 1 }", "sets no [inference] key"),
+    ],
+)
+def test_inference_at_names_a_wrong_point_or_key(entry, words):
+    text = AT_TOML.split("[[models.crbm.inference_at]]")[0] + (
+        f"[[models.crbm.inference_at]]\n{entry}\n"
+    )
+    with pytest.raises(ValueError, match=r"^at\.toml: key 'models\.crbm\.inference_at") as err:
+        parse_study(text, source="at.toml")
+    assert words in str(err.value)
+
+
 # -- runner, store, report ---------------------------------------------------------------------
 
 SMALL = """
