@@ -180,3 +180,53 @@ def test_generated_hidden_units_page_meets_issue_26(page):
     assert "log BF(n : n−1)" in md
     tested = any("refine_evidence" in v for v in data["verdicts"].values())
     assert ('"no point refining"' in md) == tested
+
+
+def test_chain_means_show_chains_settled_in_different_modes(page, tmp_path):
+    """The per-chain means the page prints for a fit failing the gate: the total log likelihood
+    (cell log likelihood x counts, summed) and MI, one value per chain."""
+    import arviz as az
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    cell = rng.normal(-2.0, 0.01, (2, 50, 16))
+    cell[1] = cell[0] - 0.05  # the second chain sits in a worse mode
+    mi = np.stack([np.full(50, 0.40), np.full(50, 0.74)])
+    counts = xr.DataArray(np.array(COUNTS), dims=["cell"])
+    idata = az.InferenceData(
+        cell_log_likelihood=xr.Dataset({"trial": (("chain", "draw", "cell"), cell)}),
+        audit_posterior=xr.Dataset({"mi_bits": (("chain", "draw"), mi)}),
+        observed_data=xr.Dataset({"counts": counts}),
+    )
+    path = tmp_path / "fit.nc"
+    idata.to_netcdf(path)
+    got = page.chain_means(path)
+    expected = (cell * np.array(COUNTS)).sum(-1).mean(-1)
+    assert got["log_lik_total"] == pytest.approx(expected)
+    assert got["log_lik_total"][0] - got["log_lik_total"][1] == pytest.approx(0.05 * 245)
+    assert got["mi_bits"] == pytest.approx([0.40, 0.74])
+
+
+def test_page_names_the_rows_fitted_at_other_settings_and_why_rows_are_unusable(page):
+    inf = {"chains": 2, "draws": 3000, "evidence_chains": 3, "evidence_draws": 1000,
+           "evidence_hmc_steps": 8}  # fmt: skip
+    base = {"model": "crbm", "data": "delft2015", "inference": inf}
+    rows = [
+        dict(base, n_hidden=2),
+        dict(base, n_hidden=1, inference=dict(inf, chains=4, draws=12000)),
+    ]
+    assert page._other_settings(rows, inf) == (
+        "; except chains = 4, draws = 12000 for crbm n = 1 on delft2015"
+    )
+    assert page._other_settings(rows[:1], inf) == ""
+    failing = dict(
+        _row(2, -300.0, gate=False), **base,
+        gate={"reasons": ["R-hat of mi_bits is 1.83 > 1.01"]},
+        chain_means={"log_lik_total": [-116941.8, -116947.2], "mi_bits": [0.40, 0.74]},
+    )  # fmt: skip
+    wide = dict(_row(1, -129083.6, se=3.3), **base, evidence_runs=[-129080.8, -129090.3])
+    text = "\n".join(page._unusable([failing, wide, _row(3, -299.0)]))
+    assert "-116941.8, -116947.2" in text and "0.400, 0.740" in text
+    assert "R-hat of mi_bits is 1.83" in text
+    assert "-129080.8, -129090.3" in text and "-129083.60 ± 3.30" in text
+    assert text.count("| crbm |") == 2  # the usable row is not listed

@@ -124,6 +124,8 @@ def load_rows(study_file: Path, study_dir: Path, overrides: list[str]) -> list[d
                 row["error"] = str(s.get("error", ""))[:300]
             if s["status"] == "done":
                 row.update(_numbers(s))
+                if not row["gate_ok"]:
+                    row["chain_means"] = chain_means(study_dir / "tasks" / f"{task.id}.nc")
             rows[task.id] = row
     return list(rows.values())
 
@@ -140,6 +142,7 @@ def _numbers(s: dict[str, Any]) -> dict[str, Any]:
         "data_S": s["data_audit"].get("S"),
         "log_evidence": fit.get("log_evidence"),
         "log_evidence_se": fit.get("log_evidence_se"),
+        "evidence_runs": ev.get("repetitions"),
         "evidence_settings": {
             k: ev.get(k) for k in ("evidence_chains", "evidence_draws", "evidence_hmc_steps")
         },
@@ -157,6 +160,22 @@ def _numbers(s: dict[str, Any]) -> dict[str, Any]:
         | {"divergences": diag.get("divergences"), "reasons": diag.get("reasons")},
         "cpu_seconds": s.get("cpu_seconds"),
         "versions": {k: (s.get("versions") or {}).get(k) for k in ("python", "bellmodels", "pymc")},
+    }
+
+
+def chain_means(path: Path) -> dict[str, list[float]]:
+    """Each chain's mean of the total log likelihood and of MI(lambda; settings) in bits: why a
+    fit fails the gate (chains that settle in different modes differ by more than their spread).
+    """
+    import arviz as az
+
+    idata = az.from_netcdf(path)
+    cells = [d for d in idata["observed_data"]["counts"].dims]
+    total = (idata["cell_log_likelihood"]["trial"] * idata["observed_data"]["counts"]).sum(cells)
+    mi = idata["audit_posterior"]["mi_bits"]
+    return {
+        "log_lik_total": [float(x) for x in total.mean("draw").values],
+        "mi_bits": [float(x) for x in mi.mean("draw").values],
     }
 
 
@@ -609,6 +628,7 @@ def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], source: s
             + "; ".join(f"{c['model']} n = {c['n_hidden']} on {c['data']}" for c in unchecked)
             + ".\n"
         )
+    parts += _unusable(done)
     parts.append(
         f"{len(done)} of {len(rows)} fits done; CPU time of the done fits: "
         f"{sum(r['cpu_seconds'] or 0 for r in done) / 3600:.1f} h.\n"
@@ -628,6 +648,66 @@ def markdown(rows: list[dict[str, Any]], checks: list[dict[str, Any]], source: s
             + ". The command at the top reruns them all.\n"
         )
     return "\n".join(parts)
+
+
+def _unusable(done: list[dict[str, Any]]) -> list[str]:
+    """Why each done row that enters no statement does not: for a fit that fails the gate, each
+    chain's mean log likelihood and MI (chains in different modes); for an evidence error above
+    the bar, the runs' values."""
+    out: list[str] = []
+    failing = [r for r in done if not r["gate_ok"]]
+    if failing:
+        out += ["### The fits that fail the gate, chain by chain", ""]
+        out.append(
+            md_table(
+                [
+                    "data",
+                    "machine",
+                    "n",
+                    "chains × draws",
+                    "first reason",
+                    "each chain's mean log likelihood",
+                    "each chain's mean MI (bits)",
+                ],
+                [
+                    [
+                        r["data"],
+                        r["model"],
+                        str(r["n_hidden"]),
+                        f"{r['inference']['chains']} × {r['inference']['draws']}",
+                        (r["gate"].get("reasons") or ["?"])[0],
+                        ", ".join(
+                            fmt(x, 1) for x in (r.get("chain_means") or {}).get("log_lik_total", [])
+                        )
+                        or "not kept",
+                        ", ".join(
+                            fmt(x, 3) for x in (r.get("chain_means") or {}).get("mi_bits", [])
+                        )
+                        or "not kept",
+                    ]
+                    for r in failing
+                ],
+            )
+        )
+    wide = [r for r in done if r["gate_ok"] and not usable(r)]
+    if wide:
+        out += [f"### The evidences with an error above {SE_MAX} nat, run by run", ""]
+        out.append(
+            md_table(
+                ["data", "machine", "n", "log Z ± se", "each run's log Z"],
+                [
+                    [
+                        r["data"],
+                        r["model"],
+                        str(r["n_hidden"]),
+                        _pm(r["log_evidence"], r["log_evidence_se"]),
+                        ", ".join(fmt(x, 1) for x in r.get("evidence_runs") or []) or "not kept",
+                    ]
+                    for r in wide
+                ],
+            )
+        )
+    return out
 
 
 def _coverage(rows: list[dict[str, Any]], source: str) -> str:
@@ -652,12 +732,26 @@ def _coverage(rows: list[dict[str, Any]], source: str) -> str:
             f"steps (seed {inf['seed']}), PSIS-LOO exact per trial; log evidence by {inf['evidence_method']}"
             f" ({inf['evidence_chains']} runs × {inf['evidence_draws']} particles × "
             f"{inf['evidence_hmc_steps']} HMC transitions per stage; its error is the spread of the "
-            "runs). A row enters a statement only if its fit passes the diagnostics gate and its "
+            "runs)"
+            + _other_settings(rows, inf)
+            + ". A row enters a statement only if its fit passes the diagnostics gate and its "
             f"evidence error is at most {SE_MAX} nat; log BF and ΔELPD are between neighbouring sizes "
             "(ΔELPD's error from the paired per-trial values)."
         ),
     ]
     return "\n".join(lines)
+
+
+def _other_settings(rows: list[dict[str, Any]], inf: dict[str, Any]) -> str:
+    """``", except ..."``: the rows fitted at other settings (the study's ``inference_at``)."""
+    keys = ("chains", "draws", "evidence_chains", "evidence_draws", "evidence_hmc_steps")
+    other: dict[str, list[str]] = {}
+    for r in rows:
+        diff = {k: r["inference"][k] for k in keys if r["inference"][k] != inf[k]}
+        if diff:
+            text = ", ".join(f"{k} = {v}" for k, v in diff.items())
+            other.setdefault(text, []).append(f"{r['model']} n = {r['n_hidden']} on {r['data']}")
+    return "".join(f"; except {t} for {'; '.join(w)}" for t, w in other.items())
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
