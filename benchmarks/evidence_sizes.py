@@ -132,6 +132,28 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def smallest_honest(judged: list[dict[str, Any]]) -> str:
+    """The smallest SMC size within 0.3 nat of the largest with its error covering the distance;
+    the largest counts only when a smaller size is within 0.3 nat of it too (else the ladder has
+    not converged, and the largest run is no reference), and its own error must meet 0.5 nat.
+
+    >>> rows = [{"method": "smc", "size": s, "log_evidence": v, "se": 0.1}
+    ...         for s, v in (("1000x8", -12.0), ("2000x16", -10.5), ("4000x16", -10.0))]
+    >>> smallest_honest(judge(rows))
+    'none: the largest size is not converged (no smaller size within 0.3 nat of it)'
+    >>> smallest_honest(judge([*rows[:2], dict(rows[2], log_evidence=-10.4)]))
+    '2000x16'
+    """
+    smc = [r for r in judged if r["method"] == "smc"]
+    ref = next(r for r in smc if r["size"] == r["reference"])
+    smaller = [r for r in smc if r is not ref and r["within"] and r["covered"]]
+    if not smaller:
+        return "none: the largest size is not converged (no smaller size within 0.3 nat of it)"
+    if ref["se"] > 0.5:
+        return f"none: the largest size's own error ({ref['se']:.2f}) exceeds 0.5 nat"
+    return min((r["size"] for r in smaller), key=lambda s: math.prod(int(x) for x in s.split("x")))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="rbm,crbm")
@@ -180,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "# Are the machines' evidence errors honest?",
         "",
-        f"Log evidence of each machine ({args.n_hidden} hidden units) on simulated singlet trials (seed 0) by "
+        f"Log evidence of each machine ({args.n_hidden} hidden unit"
+        f"{'s' if args.n_hidden != 1 else ''}) on simulated singlet trials (seed 0) by "
         f"forward tempered SMC at each size (particles x HMC transitions per stage; {args.runs} "
         "runs each, seed 1; the error is their spread) and by nested sampling (dynesty; live "
         "points; its runs), against the largest SMC size. *Covered*: the difference is within two "
@@ -205,10 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             if r["method"] == "smc" and r["size"] == MAIN_JOB_SIZE:
                 if not (r["covered"] and r["within"]):
                     bad.append((model, trials))
-        ok = [r["size"] for r in rows if r["method"] == "smc" and r["within"] and r["covered"]]
-        smallest = min(ok, key=lambda s: math.prod(int(x) for x in s.split("x")), default=None)
         lines.append(
-            f"| {model} | {trials:,} | **smallest honest SMC size** | {smallest or 'none'} "
+            f"| {model} | {trials:,} | **smallest honest SMC size** | {smallest_honest(rows)} "
             "| | | | | | | | |"
         )
     publish(args.out, "\n".join(lines) + "\n")
