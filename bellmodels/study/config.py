@@ -73,6 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from bellmodels.studies import resolve as resolve_study
+from bellmodels.study.inference_at import apply_inference_at, check_inference_at
 from bellmodels.study.schema import (
     _LIST,
     MODEL_OPTIONS,
@@ -149,7 +150,7 @@ class StudyConfig:
                 for key in (axis.key, *axis.also):
                     _set_path(cfg, key, copy.deepcopy(value))
                 coords[axis.name] = value
-            _apply_inference_at(cfg, coords)
+            apply_inference_at(cfg, coords)
             yield coords, cfg
 
     def task_for(self, cfg: Mapping[str, Any], model: str) -> Task:
@@ -314,43 +315,6 @@ def _merge_param_axes(axes: Sequence[Axis]) -> list[Axis]:
 
 def _is_param_axis(a: Axis) -> bool:
     return len(a.key) == 5 and a.key[:2] == ("models", "options") and a.key[3] == "params"
-
-
-def _apply_inference_at(cfg: dict[str, Any], coords: Mapping[str, Any]) -> None:
-    """Set each model's ``inference_at`` settings whose ``point`` matches ``coords`` (every
-    axis it names takes one of its values) over that model's inference, in file order.
-
-    So a study can give more draws to the few sweep points whose fits need them (e.g. small
-    machines on noisy data) without changing the other tasks, whose identity stays the same.
-    """
-    for opts in cfg["models"].get("options", {}).values():
-        for entry in opts.get("inference_at") or ():
-            if all(coords.get(k, _MISSING) in vals for k, vals in entry["point"].items()):
-                opts["inference"] = dict(opts.get("inference") or {}, **entry["inference"])
-
-
-_MISSING = object()
-
-
-def _check_inference_at(cfg: StudyConfig) -> None:
-    """Every ``inference_at`` point names sweep axes of the study and values they take (a
-    misspelt axis or value would otherwise match nothing and change nothing, silently)."""
-    axes = {a.name: a.values for a in cfg.axes}
-    for model, opts in cfg.config["models"].get("options", {}).items():
-        for i, entry in enumerate(opts.get("inference_at") or ()):
-            for k, vals in entry["point"].items():
-                where = _where(cfg.source, ["models", model, f"inference_at[{i}]", "point", k])
-                if k not in axes:
-                    raise ValueError(
-                        f"{where}: the study has no sweep axis {k!r}"
-                        f"{_suggest(k, axes)}; its axes: {', '.join(axes) or 'none'}"
-                    )
-                for v in vals:
-                    if v not in axes[k]:
-                        raise ValueError(
-                            f"{where}: {v!r} is not a value of the axis; it takes "
-                            f"{', '.join(map(repr, axes[k]))}"
-                        )
 
 
 def _set_path(d: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -582,7 +546,7 @@ def _check_semantics(cfg: StudyConfig) -> None:
     cfg.axes[:] = [
         a if counts[a.name] == 1 else Axis(a.key, "_".join(a.key), a.values) for a in cfg.axes
     ]
-    _check_inference_at(cfg)
+    check_inference_at(cfg.config, cfg.axes, cfg.source)
     for _coords, c in cfg.points():
         data = c["data"]
         src = data["source"]

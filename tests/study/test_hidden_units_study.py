@@ -40,12 +40,24 @@ def test_hidden_units_study_sweeps_both_machines_over_one_to_eight_units_on_ever
     # 8 sizes x 2 machines x (delft2015 + 3 sizes x 2 visibilities), each machine trained (its
     # maximum-likelihood KL) and fitted with the weinstein2017.toml sizes of the machines
     assert len(tasks) == 8 * 2 * (1 + 3 * 2)
+    # more draws (inference_at) only for the small crbm whose chains mix slowly: 2-3 units on
+    # the noisy simulations (3 trial counts x 2 sizes) and 1 unit on Delft
+    longer = set()
     for t in tasks:
         assert t.model in ("rbm", "crbm")
         assert t.config["options"]["train"] and t.config["options"]["fit"]
         inf = t.config["inference"]
-        assert (inf["draws"], inf["chains"], inf["evidence_draws"]) == (3000, 2, 1000)
+        assert inf["evidence_draws"] == 1000 and inf["evidence_hmc_steps"] == 8
         assert inf["evidence"] and inf["evidence_method"] == "smc"
+        if (inf["draws"], inf["chains"]) == (12000, 4):
+            data, n = t.config["data"], t.config["options"]["params"]["n_hidden"]
+            longer.add((t.model, data["source"], data.get("visibility"), n))
+            assert t.model == "crbm"
+        else:
+            assert (inf["draws"], inf["chains"]) == (3000, 2)
+    assert sum(1 for t in tasks if t.config["inference"]["draws"] == 12000) == 7
+    assert {(s, v, n) for _, s, v, n in longer} >= {("simulate", 0.9, 2), ("simulate", 0.9, 3)}
+    assert any(s == "dataset" and n == 1 for _, s, _, n in longer)
     delft = [t for t in tasks if t.config["data"]["source"] == "dataset"]
     assert {t.config["data"]["dataset"] for t in delft} == {"delft2015"}
     sizes = {(t.model, t.config["options"]["params"]["n_hidden"]) for t in delft}
