@@ -225,13 +225,7 @@ def _parse_model_options(
                 value = _check_value(value, fld, source, path)
                 table = {}
                 for name, v in value.items():
-                    sub = SCHEMA["inference"].get(name)
-                    if sub is None:
-                        raise ValueError(
-                            f"{_where(source, (*path, name))} is unknown"
-                            f"{_suggest(name, SCHEMA['inference'])}; known keys: "
-                            f"{', '.join(SCHEMA['inference'])}"
-                        )
+                    sub = _inference_field(name, source, (*path, name))
                     if _is_sweep(v, sub):
                         vals = [_check_value(x, sub, source, (*path, name)) for x in v]
                         add_axis((*path, name), vals, ("models", "options", model, key, name))
@@ -261,6 +255,21 @@ def _parse_model_options(
     return out
 
 
+def _inference_field(
+    name: str, source: str, path: tuple[str, ...], also: tuple[str, ...] = ()
+) -> _Field:
+    """The ``[inference]`` field ``name``, or an error naming the key and the known ones (with
+    ``also``, further keys the table may hold)."""
+    sub = SCHEMA["inference"].get(name)
+    if sub is None:
+        known = [*also, *SCHEMA["inference"]]
+        raise ValueError(
+            f"{_where(source, path)} is unknown{_suggest(name, known)}; known keys: "
+            f"{', '.join(known)}"
+        )
+    return sub
+
+
 def _parse_inference_at(
     value: Any, fld: _Field, source: str, path: tuple[str, ...]
 ) -> list[dict[str, Any]]:
@@ -282,13 +291,7 @@ def _parse_inference_at(
         for name, v in entry.items():
             if name == "point":
                 continue
-            sub = SCHEMA["inference"].get(name)
-            if sub is None:
-                raise ValueError(
-                    f"{_where(source, (*here, name))} is unknown"
-                    f"{_suggest(name, [*SCHEMA['inference'], 'point'])}; known keys: point, "
-                    f"{', '.join(SCHEMA['inference'])}"
-                )
+            sub = _inference_field(name, source, (*here, name), also=("point",))
             if _is_sweep(v, sub):
                 raise ValueError(
                     f"{_where(source, (*here, name))} is a list: a sweep point takes one value "
