@@ -276,7 +276,7 @@ def _parse_inference_at(
     """``[[models.<name>.inference_at]]``: each entry's ``point`` (axis name -> the values it
     matches, as a list) and its [inference] keys, checked like ``[inference]`` (no sweeps: a
     point has one setting). Whether the axis names and values exist is checked once the axes
-    are known (:func:`bellmodels.study.config._check_semantics`)."""
+    are known (:func:`bellmodels.study.inference_at.check_inference_at`)."""
     entries = _check_value(value, fld, source, path)
     out: list[dict[str, Any]] = []
     for i, entry in enumerate(entries):

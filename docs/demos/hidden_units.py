@@ -44,9 +44,11 @@ a minute, and its fits are too short to pass the gate, which the page then says.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -322,8 +324,6 @@ def _within_one_se(a: dict[str, Any], best: dict[str, Any]) -> bool:
 def evidence_check(row: dict[str, Any], study_dir: Path) -> dict[str, Any]:
     """The log evidence of ``row``'s machine again with a larger SMC run (x2 particles, x2 HMC
     transitions per stage, seed 2), cached in ``study_dir/evidence_check/`` (atomic writes)."""
-    import json
-
     from bellmodels import models
     from bellmodels.inference import estimate_log_evidence
     from bellmodels.scenario import Scenario
@@ -724,7 +724,9 @@ def _coverage(rows: list[dict[str, Any]], source: str) -> str:
         failed = [f"{r['model']} n = {r['n_hidden']}" for r in rs if r["status"] == "failed"]
         text = "; ".join(f"{m} n = {', '.join(map(str, ns)) or 'none'}" for m, ns in run.items())
         lines.append(f"- {data}: {text}" + (f"; failed: {', '.join(failed)}" if failed else ""))
-    inf = rows[0]["inference"]
+    # the setting most rows were fitted at; _other_settings names the rest
+    common = Counter(json.dumps(r["inference"], sort_keys=True, default=str) for r in rows)
+    inf = json.loads(common.most_common(1)[0][0])
     lines += [
         "",
         (
@@ -791,8 +793,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = load_rows(STUDY, study_dir, overrides)
     carried_checks: list[dict[str, Any]] = []
     if args.carry is not None:
-        import json
-
         rows, carried_checks = carry(rows, json.loads(args.carry.read_text(encoding="utf-8")))
     checks = check_largest(rows, study_dir, run=not args.no_check, carried=carried_checks)
     series = _series(rows)
