@@ -65,7 +65,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--tune", type=int, help="NUTS tuning steps per chain (1000; --quick 300)")
     p.add_argument("--chains", type=int, help="chains (4; --quick 2)")
     p.add_argument("--seed", type=int, default=None, help="master seed (default: random)")
-    p.add_argument("--sampler", default="auto", help="auto | pymc | nutpie | numpyro")
+    p.add_argument("--sampler", default="auto", help="auto | pymc | nutpie | numpyro (NUTS) | smc")
     p.add_argument("--no-evidence", action="store_true", help="skip the log evidence")
     p.add_argument(
         "--evidence-method",

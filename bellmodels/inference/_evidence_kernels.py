@@ -120,6 +120,41 @@ class FreeSpace:
             )
         return np.where(np.isfinite(out), out, -np.inf)
 
+    def to_posterior(self, z: np.ndarray) -> xr.Dataset:
+        """Flat unconstrained draws ``(chain, draw, dim)`` as a posterior: every free variable
+        on its own scale (named and dimensioned as ``pm.sample`` names them) and the model's
+        deterministics (``pm.compute_deterministics``), the inverse of :meth:`from_posterior`."""
+        import pymc as pm
+        import pytensor
+        import pytensor.tensor as pt
+
+        n_chain, n_draw = z.shape[:2]
+        flat = np.asarray(z, dtype=float).reshape(n_chain * n_draw, self.dim)
+        dims = self.pmodel.named_vars_to_dims
+        data = {}
+        for v, name in zip(self.value_vars, self.rv_names, strict=True):
+            shape = self.shapes[name]
+            x = flat[:, self.slices[name]].reshape(-1, *shape)
+            rv = self.pmodel.values_to_rvs[v]
+            tr = self.pmodel.rvs_to_transforms.get(rv)
+            if tr is not None:  # applied once per set of draws: no C compile for it
+                y = pt.tensor(f"{name}_y", shape=(None,) * (1 + len(shape)))
+                back = pytensor.function([y], tr.backward(y, *rv.owner.inputs), mode="FAST_COMPILE")
+                x = np.asarray(back(x))
+            names = dims.get(name) or tuple(f"{name}_dim_{i}" for i in range(len(shape)))
+            data[name] = (("chain", "draw", *names), x.reshape(n_chain, n_draw, *shape))
+        coords = {
+            d: np.asarray(self.pmodel.coords[d])
+            for _, (names, _x) in data.items()
+            for d in names[2:]
+            if self.pmodel.coords.get(d) is not None
+        }
+        free = xr.Dataset(
+            data, coords={"chain": np.arange(n_chain), "draw": np.arange(n_draw), **coords}
+        )
+        det = pm.compute_deterministics(free, model=self.pmodel, progressbar=False)
+        return xr.merge([free, det])
+
     def from_posterior(self, posterior: xr.Dataset) -> np.ndarray:
         """The posterior draws as unconstrained flat vectors, ``(chain, draw, dim)``."""
         missing = [n for n in self.rv_names if n not in posterior]

@@ -144,9 +144,17 @@ def tempered_smc(
     *,
     reverse: bool = False,
     settings: SMCSettings | None = None,
+    keep_particles: bool = False,
 ) -> tuple[float, dict[str, Any]]:
     """One run: ``(log Z estimate, details)``, from prior draws (forward) or posterior draws
-    (``reverse=True``: the estimate of ``log 1/Z`` is negated). ``start`` is ``(N, dim)``."""
+    (``reverse=True``: the estimate of ``log 1/Z`` is negated). ``start`` is ``(N, dim)``.
+
+    ``keep_particles`` (forward only): the last stage's weighted particles are resampled and
+    moved by ``hmc_steps`` transitions at the posterior too, and returned, equally weighted, as
+    ``details["particles"]`` (``(N, dim)``): draws from the posterior that weigh separated modes
+    by their mass, which NUTS chains started in one mode cannot."""
+    if keep_particles and reverse:
+        raise ValueError("keep_particles needs a forward run (posterior draws at its end)")
     s = settings or SMCSettings()
     z = np.array(start, dtype=float)
     n, d = z.shape
@@ -175,7 +183,22 @@ def tempered_smc(
             )
             accept.append(rate)
             eps *= math.exp(1.5 * (rate - s.target_accept))
-    details = {"stages": stages, "accept_mean": float(np.mean(accept)) if accept else 1.0}
+    details: dict[str, Any] = {"stages": stages}
+    if keep_particles:  # the loop left at beta = 1 with the last weights unresampled
+        idx = _systematic(logw, rng)
+        z, lp, ll, gp, gl = z[idx], lp[idx], ll[idx], gp[idx], gl[idx]
+        cov = np.cov(z, rowvar=False).reshape(d, d)
+        cov += 1e-10 * max(float(np.trace(cov)) / d, 1e-12) * np.eye(d)
+        chol = np.linalg.cholesky(cov)
+        for _ in range(s.hmc_steps):
+            z, lp, ll, gp, gl, rate = _hmc_step(
+                parts, z, lp, ll, gp, gl, 1.0, cov, chol, eps, s, rng
+            )
+            accept.append(rate)
+            eps *= math.exp(1.5 * (rate - s.target_accept))
+        details["particles"] = z
+        details["particles_logp"] = lp + ll  # log prior + log likelihood, up to a constant
+    details["accept_mean"] = float(np.mean(accept)) if accept else 1.0
     return (-log_ratio if reverse else log_ratio), details
 
 
@@ -256,4 +279,32 @@ def smc_runs(
     return out, details
 
 
-__all__ = ["SMCSettings", "TemperedParts", "smc_runs", "tempered_smc"]
+def smc_posterior(
+    space: FreeSpace, *, runs: int, seed: int, settings: SMCSettings
+) -> tuple[np.ndarray, list[float], dict[str, Any]]:
+    """``runs`` independent forward runs kept to the end: their posterior particles
+    ``(runs, particles, dim)`` (unconstrained), each run's log Z (no constant subtracted) and
+    the runs' details (with ``lp``, each particle's log prior + log likelihood). The seeds are those of :func:`smc_runs`, so the log Z values are the
+    forward evidence runs of the same settings."""
+    parts = TemperedParts(space)
+    draws, logp, out, stages, accept = [], [], [], [], []
+    for r in range(runs):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, r, 0]))
+        start = parts.prior_draws(settings.particles, seed=int(rng.integers(2**31)))
+        value, info = tempered_smc(parts, start, rng, settings=settings, keep_particles=True)
+        draws.append(info["particles"])
+        logp.append(info["particles_logp"])
+        out.append(value)
+        stages.append(info["stages"])
+        accept.append(info["accept_mean"])
+    details = {
+        "particles": settings.particles,
+        "hmc_steps": settings.hmc_steps,
+        "stages_max": int(max(stages)),
+        "accept_mean": float(np.mean(accept)),
+        "lp": np.stack(logp),
+    }
+    return np.stack(draws), out, details
+
+
+__all__ = ["SMCSettings", "TemperedParts", "smc_posterior", "smc_runs", "tempered_smc"]

@@ -122,20 +122,41 @@ def available_samplers() -> list[str]:
     return found
 
 
+SMC_SAMPLER = "smc"
+"""``fit(sampler="smc")``: not NUTS but tempered SMC from the prior with Hamiltonian moves
+(:mod:`bellmodels.inference._tempered_smc`): ``chains`` independent runs of ``draws`` particles
+each, :data:`SMC_HMC_STEPS` transitions per stage, the last stage's particles resampled and moved
+at the posterior; a chain is a run, a draw a particle. It is for posteriors with separated modes,
+which NUTS chains started in one mode do not cross (the gate's R-hat then fails): the particles
+weigh the modes by their mass, and R-hat between runs checks that the runs agree on those
+weights. Its ESS treats the particles' order as a chain's; neighbours share ancestors after
+resampling, so it is conservative."""
+
+SMC_HMC_STEPS = 64
+"""HMC transitions per tempering stage of ``sampler="smc"``: on the one-unit machines at 10^5
+trials, whose posteriors have separated modes, 8 transitions left the runs nats apart and 64
+brought them within about a nat (``docs/generated/evidence_sizes_one_unit.md``)."""
+
+
 def choose_sampler(sampler: str = "auto", preference: tuple[str, ...] = SAMPLERS) -> str:
     """Resolve ``sampler``: ``"auto"`` is the first installed one in ``preference`` (a model's
-    declared :attr:`~bellmodels.models.base.HiddenVariableModel.samplers`).
+    declared :attr:`~bellmodels.models.base.HiddenVariableModel.samplers`); ``"smc"`` is the
+    tempered SMC posterior (always there: it is this package's).
 
     Raises ``ValueError`` for an unknown or uninstalled sampler.
 
-    >>> choose_sampler("auto") in SAMPLERS
-    True
+    >>> choose_sampler("auto") in SAMPLERS, choose_sampler("smc")
+    (True, 'smc')
     """
     installed = available_samplers()
     if sampler == "auto":
         return next(s for s in (*preference, "pymc") if s in installed)
+    if sampler == SMC_SAMPLER:
+        return sampler
     if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; choose one of {('auto', *SAMPLERS)}")
+        raise ValueError(
+            f"unknown sampler {sampler!r}; choose one of {('auto', *SAMPLERS, SMC_SAMPLER)}"
+        )
     if sampler not in installed:
         raise ValueError(
             f"sampler {sampler!r} is not installed (installed: {installed}); "
@@ -323,8 +344,8 @@ def fit(
     target_accept: float = 0.9,
     audit_max_draws: int | None = None,
 ) -> Any:
-    """Fit a model to counts with NUTS; a fit (``InferenceData`` / ``DataTree``) that says what
-    made it.
+    """Fit a model to counts with NUTS (or tempered SMC); a fit (``InferenceData`` /
+    ``DataTree``) that says what made it.
 
     Parameters
     ----------
@@ -342,6 +363,8 @@ def fit(
         ``"pymc"``, ``"nutpie"``, ``"numpyro"`` or ``"auto"``: the first installed one in the
         model's declared ``samplers`` (the Boltzmann machines prefer nutpie, the others PyMC; the
         measurements behind these orders are in ``docs/generated/sampling_benchmark.md``).
+        ``"smc"``: tempered SMC from the prior instead, for posteriors with separated modes
+        (:data:`SMC_SAMPLER`; ``tune`` and ``init`` are not used).
     progressbar
         Show the sampler's progress bar.
     init
@@ -377,10 +400,9 @@ def fit(
     seed = draw_seed(seed)
     sampler = choose_sampler(sampler, model.samplers)
     pmodel = build_model(model, counts)
-    initvals, init_source = initial_values(model, counts, init, pmodel)
     nuts = {"draws": int(draws), "tune": int(tune), "chains": int(chains)}
-    raw, settings = _run_sampler(
-        model, pmodel, sampler, nuts, seed=seed, progressbar=progressbar, initvals=initvals,
+    raw, settings, init_source = _run_sampler(
+        model, counts, pmodel, sampler, nuts, init=init, seed=seed, progressbar=progressbar,
         cores=cores, target_accept=target_accept,
     )  # fmt: skip
     return _assemble(
@@ -391,25 +413,62 @@ def fit(
 
 def _run_sampler(
     model: Any,
+    counts: Counts,
     pmodel: Any,
     sampler: str,
     nuts: dict[str, int],
     *,
+    init: str,
     cores: int | None,
     target_accept: float,
     **options: Any,
-) -> tuple[Any, dict[str, Any]]:
-    """The sampler's raw result and the settings it ran with (recorded in the fit's attrs)."""
+) -> tuple[Any, dict[str, Any], str]:
+    """The sampler's raw result, the settings it ran with and where its chains started (both
+    recorded in the fit's attrs)."""
+    if sampler == SMC_SAMPLER:
+        raw, settings = _smc_sample(pmodel, nuts["draws"], nuts["chains"], options["seed"])
+        return raw, settings, "prior (tempered SMC)"
+    initvals, init_source = initial_values(model, counts, init, pmodel)
     # declared by the model (HiddenVariableModel.mass_matrix); PyMC's NUTS only
     mass_matrix = model.mass_matrix if sampler == "pymc" else "diag"
     t0 = time.perf_counter()
     raw = _sample(
         pmodel, sampler, cores=cores, target_accept=target_accept, mass_matrix=mass_matrix,
-        **nuts, **options,
+        initvals=initvals, **nuts, **options,
     )  # fmt: skip
     settings = {
         **nuts, "target_accept": target_accept, "mass_matrix": mass_matrix,
         "cores": cores or min(nuts["chains"], 2), "wall_seconds": round(time.perf_counter() - t0, 3),
+    }  # fmt: skip
+    return raw, settings, init_source
+
+
+def _smc_sample(pmodel: Any, draws: int, chains: int, seed: int) -> tuple[Any, dict[str, Any]]:
+    """``fit(sampler="smc")``: the tempered SMC posterior as a raw fit (``posterior`` with the
+    free variables and deterministics, ``sample_stats`` with each draw's ``lp``) and its
+    settings."""
+    from bellmodels.inference._evidence_kernels import FreeSpace
+    from bellmodels.inference._tempered_smc import SMCSettings, smc_posterior
+
+    if chains < 2:
+        raise ValueError(f"sampler='smc' needs chains >= 2 (runs, for R-hat), got {chains}")
+    t0 = time.perf_counter()
+    space = FreeSpace(pmodel)
+    smc = SMCSettings(particles=draws, hmc_steps=SMC_HMC_STEPS)
+    with numba_quiet():
+        z, _log_z, details = smc_posterior(space, runs=chains, seed=seed, settings=smc)
+        posterior = space.to_posterior(z)
+    stats = xr.Dataset(
+        {"lp": (("chain", "draw"), details["lp"])},
+        coords={"chain": posterior["chain"], "draw": posterior["draw"]},
+    )
+    wall = time.perf_counter() - t0
+    posterior.attrs["sampling_time"] = wall
+    raw = _arviz.inference_data({"posterior": posterior, "sample_stats": stats})
+    settings = {
+        "draws": draws, "chains": chains, "particles": draws, "hmc_steps": SMC_HMC_STEPS,
+        "stages_max": details["stages_max"], "accept_mean": round(details["accept_mean"], 3),
+        "wall_seconds": round(wall, 3),
     }  # fmt: skip
     return raw, settings
 
