@@ -185,18 +185,21 @@ def test_generated_hidden_units_page_meets_issue_26(page):
 def test_chain_means_show_chains_settled_in_different_modes(page, tmp_path):
     """The per-chain means the page prints for a fit failing the gate: the total log likelihood
     (cell log likelihood x counts, summed) and MI, one value per chain."""
-    import arviz as az
     import xarray as xr
+
+    from bellmodels import _arviz
 
     rng = np.random.default_rng(0)
     cell = rng.normal(-2.0, 0.01, (2, 50, 16))
     cell[1] = cell[0] - 0.05  # the second chain sits in a worse mode
     mi = np.stack([np.full(50, 0.40), np.full(50, 0.74)])
     counts = xr.DataArray(np.array(COUNTS), dims=["cell"])
-    idata = az.InferenceData(
-        cell_log_likelihood=xr.Dataset({"trial": (("chain", "draw", "cell"), cell)}),
-        audit_posterior=xr.Dataset({"mi_bits": (("chain", "draw"), mi)}),
-        observed_data=xr.Dataset({"counts": counts}),
+    idata = _arviz.inference_data(
+        {
+            "cell_log_likelihood": xr.Dataset({"trial": (("chain", "draw", "cell"), cell)}),
+            "audit_posterior": xr.Dataset({"mi_bits": (("chain", "draw"), mi)}),
+            "observed_data": xr.Dataset({"counts": counts}),
+        }
     )
     path = tmp_path / "fit.nc"
     idata.to_netcdf(path)
