@@ -211,8 +211,8 @@ def test_chain_means_show_chains_settled_in_different_modes(page, tmp_path):
 
 
 def test_page_names_the_rows_fitted_at_other_settings_and_why_rows_are_unusable(page):
-    inf = {"chains": 2, "draws": 3000, "evidence_chains": 3, "evidence_draws": 1000,
-           "evidence_hmc_steps": 8}  # fmt: skip
+    inf = {"sampler": "auto", "chains": 2, "draws": 3000, "evidence_chains": 3,
+           "evidence_draws": 1000, "evidence_hmc_steps": 8}  # fmt: skip
     base = {"model": "crbm", "data": "delft2015", "inference": inf}
     rows = [
         dict(base, n_hidden=2),
@@ -222,6 +222,10 @@ def test_page_names_the_rows_fitted_at_other_settings_and_why_rows_are_unusable(
         "; except chains = 4, draws = 12000 for crbm n = 1 on delft2015"
     )
     assert page._other_settings(rows[:1], inf) == ""
+    smc = dict(base, n_hidden=2, inference=dict(inf, sampler="smc", chains=4, draws=2000))
+    assert page._other_settings([smc], inf) == (
+        "; except sampler = smc, chains = 4, draws = 2000 for crbm n = 2 on delft2015"
+    )
     failing = dict(
         _row(2, -300.0, gate=False), **base,
         gate={"reasons": ["R-hat of mi_bits is 1.83 > 1.01"]},

@@ -746,10 +746,10 @@ def _coverage(rows: list[dict[str, Any]], source: str) -> str:
 
 def _other_settings(rows: list[dict[str, Any]], inf: dict[str, Any]) -> str:
     """``", except ..."``: the rows fitted at other settings (the study's ``inference_at``)."""
-    keys = ("chains", "draws", "evidence_chains", "evidence_draws", "evidence_hmc_steps")
+    keys = ("sampler", "chains", "draws", "evidence_chains", "evidence_draws", "evidence_hmc_steps")
     other: dict[str, list[str]] = {}
     for r in rows:
-        diff = {k: r["inference"][k] for k in keys if r["inference"][k] != inf[k]}
+        diff = {k: r["inference"].get(k) for k in keys if r["inference"].get(k) != inf.get(k)}
         if diff:
             text = ", ".join(f"{k} = {v}" for k, v in diff.items())
             other.setdefault(text, []).append(f"{r['model']} n = {r['n_hidden']} on {r['data']}")
