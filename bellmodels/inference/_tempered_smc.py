@@ -172,34 +172,44 @@ def tempered_smc(
         beta, stages = new, stages + 1
         if beta == end:
             break
-        idx = _systematic(logw, rng)
-        z, lp, ll, gp, gl = z[idx], lp[idx], ll[idx], gp[idx], gl[idx]
-        cov = np.cov(z, rowvar=False).reshape(d, d)
-        cov += 1e-10 * max(float(np.trace(cov)) / d, 1e-12) * np.eye(d)
-        chol = np.linalg.cholesky(cov)
-        for _ in range(s.hmc_steps):
-            z, lp, ll, gp, gl, rate = _hmc_step(
-                parts, z, lp, ll, gp, gl, beta, cov, chol, eps, s, rng
-            )
-            accept.append(rate)
-            eps *= math.exp(1.5 * (rate - s.target_accept))
+        (z, lp, ll, gp, gl), eps = _resample_and_move(
+            parts, (z, lp, ll, gp, gl), logw, beta, eps, s, rng, accept
+        )
     details: dict[str, Any] = {"stages": stages}
     if keep_particles:  # the loop left at beta = 1 with the last weights unresampled
-        idx = _systematic(logw, rng)
-        z, lp, ll, gp, gl = z[idx], lp[idx], ll[idx], gp[idx], gl[idx]
-        cov = np.cov(z, rowvar=False).reshape(d, d)
-        cov += 1e-10 * max(float(np.trace(cov)) / d, 1e-12) * np.eye(d)
-        chol = np.linalg.cholesky(cov)
-        for _ in range(s.hmc_steps):
-            z, lp, ll, gp, gl, rate = _hmc_step(
-                parts, z, lp, ll, gp, gl, 1.0, cov, chol, eps, s, rng
-            )
-            accept.append(rate)
-            eps *= math.exp(1.5 * (rate - s.target_accept))
+        (z, lp, ll, gp, gl), eps = _resample_and_move(
+            parts, (z, lp, ll, gp, gl), logw, 1.0, eps, s, rng, accept
+        )
         details["particles"] = z
         details["particles_logp"] = lp + ll  # log prior + log likelihood, up to a constant
     details["accept_mean"] = float(np.mean(accept)) if accept else 1.0
     return (-log_ratio if reverse else log_ratio), details
+
+
+def _resample_and_move(
+    parts: TemperedParts,
+    state: tuple[np.ndarray, ...],
+    logw: np.ndarray,
+    beta: float,
+    eps: float,
+    s: SMCSettings,
+    rng: np.random.Generator,
+    accept: list[float],
+) -> tuple[tuple[np.ndarray, ...], float]:
+    """Resample ``state`` (particles, log prior, log likelihood and their gradients) by the
+    weights ``logw`` and move it by ``s.hmc_steps`` HMC transitions at ``beta``; the step size
+    adapts to the acceptance rates, which are appended to ``accept``."""
+    idx = _systematic(logw, rng)
+    z, lp, ll, gp, gl = (a[idx] for a in state)
+    d = z.shape[1]
+    cov = np.cov(z, rowvar=False).reshape(d, d)
+    cov += 1e-10 * max(float(np.trace(cov)) / d, 1e-12) * np.eye(d)
+    chol = np.linalg.cholesky(cov)
+    for _ in range(s.hmc_steps):
+        z, lp, ll, gp, gl, rate = _hmc_step(parts, z, lp, ll, gp, gl, beta, cov, chol, eps, s, rng)
+        accept.append(rate)
+        eps *= math.exp(1.5 * (rate - s.target_accept))
+    return (z, lp, ll, gp, gl), eps
 
 
 def _hmc_step(
@@ -284,8 +294,9 @@ def smc_posterior(
 ) -> tuple[np.ndarray, list[float], dict[str, Any]]:
     """``runs`` independent forward runs kept to the end: their posterior particles
     ``(runs, particles, dim)`` (unconstrained), each run's log Z (no constant subtracted) and
-    the runs' details (with ``lp``, each particle's log prior + log likelihood). The seeds are those of :func:`smc_runs`, so the log Z values are the
-    forward evidence runs of the same settings."""
+    the runs' details (with ``lp``, each particle's log prior + log likelihood). The seeds are
+    those of :func:`smc_runs`, so the log Z values are the forward evidence runs of the same
+    settings."""
     parts = TemperedParts(space)
     draws, logp, out, stages, accept = [], [], [], [], []
     for r in range(runs):
