@@ -129,8 +129,9 @@ each, :data:`SMC_HMC_STEPS` transitions per stage, the last stage's particles re
 at the posterior; a chain is a run, a draw a particle. It is for posteriors with separated modes,
 which NUTS chains started in one mode do not cross (the gate's R-hat then fails): the particles
 weigh the modes by their mass, and R-hat between runs checks that the runs agree on those
-weights. Its ESS treats the particles' order as a chain's; neighbours share ancestors after
-resampling, so it is conservative."""
+weights. Its ESS treats the particles' order as a chain's: systematic resampling keeps the
+descendants of one ancestor next to each other, so the order-based ESS mostly sees their
+correlation (it is not an SMC effective sample size proper)."""
 
 SMC_HMC_STEPS = 64
 """HMC transitions per tempering stage of ``sampler="smc"``: on the one-unit machines at 10^5
