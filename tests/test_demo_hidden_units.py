@@ -193,12 +193,16 @@ def test_chain_means_show_chains_settled_in_different_modes(page, tmp_path):
     cell = rng.normal(-2.0, 0.01, (2, 50, 16))
     cell[1] = cell[0] - 0.05  # the second chain sits in a worse mode
     mi = np.stack([np.full(50, 0.40), np.full(50, 0.74)])
-    counts = xr.DataArray(np.array(COUNTS), dims=["cell"])
+    cells = ("setting_a", "setting_b", "outcome_a", "outcome_b")  # the fits' cell layout
+    counts = xr.DataArray(np.array(COUNTS).reshape(2, 2, 2, 2), dims=cells)
     idata = _arviz.inference_data(
         {
-            "cell_log_likelihood": xr.Dataset({"trial": (("chain", "draw", "cell"), cell)}),
+            "cell_log_likelihood": xr.Dataset(
+                {"trial": (("chain", "draw", *cells), cell.reshape(2, 50, 2, 2, 2, 2))}
+            ),
             "audit_posterior": xr.Dataset({"mi_bits": (("chain", "draw"), mi)}),
             "observed_data": xr.Dataset({"counts": counts}),
+            "posterior": xr.Dataset({"S": (("chain", "draw"), np.full((2, 50), 2.0))}),
         }
     )
     path = tmp_path / "fit.nc"

@@ -259,13 +259,18 @@ def smc_runs(
     seed: int,
     posterior_draws: np.ndarray | None = None,
     settings: SMCSettings | None = None,
+    keep_particles: bool = False,
 ) -> tuple[list[float], dict[str, Any]]:
     """Independent runs' log Z (no constant subtracted): forward from fresh prior draws, or, if
-    ``posterior_draws`` (``(N, dim)``) are given, reverse from a fresh subsample of them."""
+    ``posterior_draws`` (``(N, dim)``) are given, reverse from a fresh subsample of them.
+
+    ``keep_particles`` (forward): the details also hold each run's posterior particles,
+    ``particles`` ``(runs, N, dim)``, and their log prior + log likelihood, ``lp`` ``(runs, N)``
+    (:func:`tempered_smc`); ``fit(sampler="smc")`` is these."""
     s = settings or SMCSettings()
     parts = TemperedParts(space)
     reverse = posterior_draws is not None
-    out, stages, accept = [], [], []
+    out, stages, accept, kept = [], [], [], []
     for r in range(runs):
         rng = np.random.default_rng(np.random.SeedSequence([seed, r, int(reverse)]))
         if reverse:
@@ -273,7 +278,11 @@ def smc_runs(
             start = pool[rng.choice(len(pool), s.particles, replace=len(pool) < s.particles)]
         else:
             start = parts.prior_draws(s.particles, seed=int(rng.integers(2**31)))
-        value, info = tempered_smc(parts, start, rng, reverse=reverse, settings=s)
+        value, info = tempered_smc(
+            parts, start, rng, reverse=reverse, settings=s, keep_particles=keep_particles
+        )
+        if keep_particles:
+            kept.append((info["particles"], info["particles_logp"]))
         out.append(value)
         stages.append(info["stages"])
         accept.append(info["accept_mean"])
@@ -286,36 +295,10 @@ def smc_runs(
         "stages_max": int(max(stages)),
         "accept_mean": float(np.mean(accept)),
     }
+    if keep_particles:
+        details["particles"] = np.stack([z for z, _ in kept])
+        details["lp"] = np.stack([lp for _, lp in kept])
     return out, details
 
 
-def smc_posterior(
-    space: FreeSpace, *, runs: int, seed: int, settings: SMCSettings
-) -> tuple[np.ndarray, list[float], dict[str, Any]]:
-    """``runs`` independent forward runs kept to the end: their posterior particles
-    ``(runs, particles, dim)`` (unconstrained), each run's log Z (no constant subtracted) and
-    the runs' details (with ``lp``, each particle's log prior + log likelihood). The seeds are
-    those of :func:`smc_runs`, so the log Z values are the forward evidence runs of the same
-    settings."""
-    parts = TemperedParts(space)
-    draws, logp, out, stages, accept = [], [], [], [], []
-    for r in range(runs):
-        rng = np.random.default_rng(np.random.SeedSequence([seed, r, 0]))
-        start = parts.prior_draws(settings.particles, seed=int(rng.integers(2**31)))
-        value, info = tempered_smc(parts, start, rng, settings=settings, keep_particles=True)
-        draws.append(info["particles"])
-        logp.append(info["particles_logp"])
-        out.append(value)
-        stages.append(info["stages"])
-        accept.append(info["accept_mean"])
-    details = {
-        "particles": settings.particles,
-        "hmc_steps": settings.hmc_steps,
-        "stages_max": int(max(stages)),
-        "accept_mean": float(np.mean(accept)),
-        "lp": np.stack(logp),
-    }
-    return np.stack(draws), out, details
-
-
-__all__ = ["SMCSettings", "TemperedParts", "smc_posterior", "smc_runs", "tempered_smc"]
+__all__ = ["SMCSettings", "TemperedParts", "smc_runs", "tempered_smc"]

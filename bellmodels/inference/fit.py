@@ -449,7 +449,7 @@ def _smc_sample(pmodel: Any, draws: int, chains: int, seed: int) -> tuple[Any, d
     free variables and deterministics, ``sample_stats`` with each draw's ``lp``) and its
     settings."""
     from bellmodels.inference._evidence_kernels import FreeSpace
-    from bellmodels.inference._tempered_smc import SMCSettings, smc_posterior
+    from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
 
     if chains < 2:
         raise ValueError(f"sampler='smc' needs chains >= 2 (runs, for R-hat), got {chains}")
@@ -457,8 +457,8 @@ def _smc_sample(pmodel: Any, draws: int, chains: int, seed: int) -> tuple[Any, d
     space = FreeSpace(pmodel)
     smc = SMCSettings(particles=draws, hmc_steps=SMC_HMC_STEPS)
     with numba_quiet():
-        z, _log_z, details = smc_posterior(space, runs=chains, seed=seed, settings=smc)
-        posterior = space.to_posterior(z)
+        _log_z, details = smc_runs(space, runs=chains, seed=seed, settings=smc, keep_particles=True)
+        posterior = space.to_posterior(details["particles"])
     stats = xr.Dataset(
         {"lp": (("chain", "draw"), details["lp"])},
         coords={"chain": posterior["chain"], "draw": posterior["draw"]},

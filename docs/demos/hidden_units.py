@@ -171,13 +171,12 @@ def chain_means(path: Path) -> dict[str, list[float]]:
     """
     import arviz as az
 
-    idata = az.from_netcdf(path)
-    cells = [d for d in idata["observed_data"]["counts"].dims]
-    total = (idata["cell_log_likelihood"]["trial"] * idata["observed_data"]["counts"]).sum(cells)
-    mi = idata["audit_posterior"]["mi_bits"]
+    from bellmodels.inference.diagnostics import _gate_arrays  # the quantities the gate judged
+
+    judged = _gate_arrays(az.from_netcdf(path))
     return {
-        "log_lik_total": [float(x) for x in total.mean("draw").values],
-        "mi_bits": [float(x) for x in mi.mean("draw").values],
+        name: [float(x) for x in judged[name][:, :, 0].mean(axis=1)]
+        for name in ("log_lik_total", "mi_bits")
     }
 
 

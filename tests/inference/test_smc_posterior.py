@@ -15,7 +15,7 @@ import bellmodels as bm
 from bellmodels import _arviz
 from bellmodels.inference import diagnostics, fit
 from bellmodels.inference._evidence_kernels import FreeSpace
-from bellmodels.inference._tempered_smc import SMCSettings, smc_posterior
+from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
 
 
 def test_particles_weigh_two_separated_modes_by_their_mass():
@@ -28,9 +28,14 @@ def test_particles_weigh_two_separated_modes_by_their_mass():
             [pm.logp(pm.Normal.dist(-4.0, 0.1), x), pm.logp(pm.Normal.dist(4.0, 0.1), x)]
         )
         pm.Potential("lik", pm.math.logsumexp(comp + np.log([0.8, 0.2])))
-    z, log_z, _ = smc_posterior(
-        FreeSpace(model), runs=4, seed=3, settings=SMCSettings(particles=1000, hmc_steps=16)
+    log_z, details = smc_runs(
+        FreeSpace(model),
+        runs=4,
+        seed=3,
+        settings=SMCSettings(particles=1000, hmc_steps=16),
+        keep_particles=True,
     )
+    z = details["particles"]
     left = (z[..., 0] < 0).mean(axis=1)  # per run
     # binomial error of 1000 particles ~0.013; resampling adds some: 0.05 is about 3 sigma
     assert np.all(np.abs(left - 0.8) < 0.05), left
