@@ -19,7 +19,13 @@ References
 
 from __future__ import annotations
 
-from bellmodels.inference.diagnostics import ESS_MIN, GATE_QUANTITIES, RHAT_MAX, diagnostics
+from bellmodels.inference.diagnostics import (
+    ESS_MIN,
+    GATE_QUANTITIES,
+    RHAT_MAX,
+    diagnostics,
+    evidence_consistency,
+)
 from bellmodels.inference.evidence import (
     DEFAULT_EVIDENCE_METHOD,
     EVIDENCE_METHODS,
@@ -78,6 +84,7 @@ __all__ = [
     "choose_sampler",
     "diagnostics",
     "estimate_log_evidence",
+    "evidence_consistency",
     "evidence_reliable",
     "fit",
     "invariant_draws",

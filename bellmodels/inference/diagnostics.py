@@ -1,5 +1,6 @@
 """The convergence gate (:func:`diagnostics`): R-hat, bulk and tail ESS on invariant quantities,
-divergences.
+divergences; and, where the log evidence is known, whether the draws hold the posterior's mass
+(:func:`evidence_consistency`).
 
 Vehtari, Gelman, Simpson, Carpenter & Bürkner, "Rank-normalization, folding, and localization:
 an improved R-hat", Bayesian Analysis 16, 667 (2021).
@@ -7,6 +8,7 @@ an improved R-hat", Bayesian Analysis 16, 667 (2021).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -112,4 +114,51 @@ def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_
     }
 
 
-__all__ = ["ESS_MIN", "GATE_QUANTITIES", "RHAT_MAX", "diagnostics"]
+def evidence_consistency(idata: Any, log_evidence: float, log_evidence_se: float) -> str | None:
+    """Why the fit's draws cannot be the posterior of this log evidence, or ``None`` if they can.
+
+    Thermodynamic integration writes ``log Z = integral_0^1 E_beta[log L] d beta`` over the
+    tempered posteriors ``prior x L^beta``, and ``E_beta[log L]`` grows with ``beta`` (its
+    derivative is ``Var_beta[log L]``), so ``log Z <= E_posterior[log L]``: the mean total log
+    likelihood of posterior draws is never below the log evidence (the difference is
+    KL(posterior || prior); Gelman & Meng, Statistical Science 13, 163 (1998)). Draws whose mean
+    falls below an evidence estimated from the prior (forward SMC, nested sampling) by more than
+    three combined Monte Carlo errors sit in a mode of lower likelihood than the one holding the
+    posterior's mass, e.g. chains started at a local optimum of the likelihood that R-hat
+    cannot see when every chain starts there. Every number read from them (ELPD, MI, S)
+    describes that mode, not the posterior. Both are on the scale of the per-trial likelihood
+    (the multinomial coefficient subtracted from the evidence, as
+    :func:`~bellmodels.inference.estimate_log_evidence` does).
+
+    >>> import numpy as np, xarray as xr
+    >>> from bellmodels import _arviz
+    >>> dims = ("setting_a", "setting_b", "outcome_a", "outcome_b")
+    >>> quarter = np.broadcast_to(np.log(0.25), (2, 100, 1, 1, 2, 2))  # every draw, every cell
+    >>> fit = _arviz.inference_data({
+    ...     "cell_log_likelihood": xr.Dataset({"trial": (("chain", "draw", *dims), quarter)}),
+    ...     "observed_data": xr.Dataset({"counts": (dims, np.full((1, 1, 2, 2), 25))}),
+    ... })
+    >>> evidence_consistency(fit, -140.0, 0.1) is None  # mean log L = 100 log(1/4) = -138.63
+    True
+    >>> print(evidence_consistency(fit, -130.0, 0.1)[:56])
+    the draws' mean total log likelihood -138.63 is 8.63 nat
+    """
+    if not has_cells(idata):
+        return None
+    ll, n = _cell_arrays(idata)
+    occupied = n > 0
+    total = (ll[:, :, occupied] * n[occupied]).sum(axis=-1)
+    mean = float(total.mean())
+    spread = float(total.std())
+    mcse = spread / math.sqrt(max(_arviz.ess(total, "mean"), 1.0)) if spread > 0 else 0.0
+    err = math.hypot(mcse, log_evidence_se)
+    if log_evidence - mean <= 3 * err:
+        return None
+    return (
+        f"the draws' mean total log likelihood {mean:.2f} is {log_evidence - mean:.2f} nat below "
+        f"the log evidence {log_evidence:.2f} ± {log_evidence_se:.2f}, which no posterior allows: "
+        "the sampler holds a mode of lower likelihood than the one the evidence found"
+    )
+
+
+__all__ = ["ESS_MIN", "GATE_QUANTITIES", "RHAT_MAX", "diagnostics", "evidence_consistency"]

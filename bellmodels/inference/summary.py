@@ -34,6 +34,7 @@ from bellmodels import _arviz
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD
 from bellmodels._util import RENAMED_RESULT_KEYS, to_jsonable
 from bellmodels.inference.diagnostics import diagnostics as gate
+from bellmodels.inference.diagnostics import evidence_consistency
 from bellmodels.inference.evidence import EvidenceEstimate, estimate_log_evidence
 from bellmodels.inference.fit import resolve_model
 from bellmodels.inference.loo import loo as exact_loo
@@ -262,6 +263,16 @@ def posterior_S(idata: Any, hdi_prob: float = HDI_PROB) -> tuple[float, tuple[fl
     return float(s.mean()), _arviz.hdi(s, hdi_prob)
 
 
+def _gate(idata: Any, est: EvidenceEstimate | None) -> dict[str, Any]:
+    """The diagnostics gate, failed also by draws below the evidence (they hold the wrong mode,
+    however well their chains agree: :func:`evidence_consistency`)."""
+    diag = to_jsonable(gate(idata))
+    missed = None if est is None else evidence_consistency(idata, est.log_evidence, est.se)
+    if missed:
+        diag = diag | {"ok": False, "reasons": [*diag["reasons"], missed]}
+    return diag
+
+
 def summarize_fit(
     model: HiddenVariableModel | str,
     counts: Counts,
@@ -319,6 +330,7 @@ def summarize_fit(
             evidence_hmc_steps=evidence_hmc_steps,
             cores=cores,
         )
+    diag = _gate(idata, est)
     s_mean, s_hdi = posterior_S(idata, hdi_prob)
     inv = invariant_draws(idata)
     means = {k: float(inv[k].mean()) if k in inv else None for k in ("mi_bits", "hall_M")}
@@ -330,7 +342,7 @@ def summarize_fit(
         pareto_k_max=float(np.nanmax(np.asarray(elpd["pareto_k_cells"], dtype=float))),
         loo_cells=tuple(float(x) for x in np.asarray(elpd["loo_cells"], dtype=float)),
         cell_counts=tuple(int(x) for x in np.asarray(elpd["cell_counts"])),
-        diagnostics=to_jsonable(gate(idata)),
+        diagnostics=diag,
         evidence=est,
         S_mean=s_mean,
         S_hdi=s_hdi,
