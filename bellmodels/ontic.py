@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -151,6 +151,146 @@ class OnticTable:
         return f"OnticTable(n_lambda={self.n_lambda}, settings={self.scenario.n_a}x{self.scenario.n_b})"
 
 
+class OnticTables(Sequence[OnticTable]):
+    """Many ontic tables of one scenario stacked along a leading axis: one per posterior draw.
+
+    What :meth:`~bellmodels.models.HiddenVariableModel.ontic_tables` returns and
+    :func:`bellmodels.auditing.audit_draws` reads: the same numbers as a list of
+    :class:`OnticTable`, held as two arrays, so that a posterior of thousands of draws is
+    validated, stacked and audited with a few numpy operations instead of one Python object per
+    draw. It is a sequence of :class:`OnticTable` (``stack[i]`` is draw ``i``'s table; a slice
+    or an index array is a smaller stack).
+
+    Parameters
+    ----------
+    p_lambda
+        ``(N, K_a, K_b, L)``: p(lambda | s) of each draw; ``(N, L)`` means the same distribution
+        for every setting pair.
+    response
+        ``(N, K_a, K_b, L, 2, 2)``: p(x_a, x_b | s, lambda) of each draw; ``(K_a, K_b, L, 2, 2)``
+        means the same response for every draw.
+    scenario, lam_labels, atol
+        As :class:`OnticTable`; ``lam_labels`` are shared by every draw (``None``: ``0 .. L-1``,
+        as for a model whose labels change from draw to draw).
+
+    Raises
+    ------
+    ValueError
+        As :class:`OnticTable`, naming the draw too.
+
+    Example
+    -------
+    Two draws of a one-lambda table with white noise of weight 1 - V (V = 0.5 and 0.9):
+
+    >>> import numpy as np
+    >>> from bellmodels import Scenario
+    >>> v = np.array([0.5, 0.9])
+    >>> resp = np.full((2, 2, 2, 2, 2), 0.25)
+    >>> stack = OnticTables(np.stack([v, 1 - v], axis=-1), resp, Scenario.chsh())
+    >>> len(stack), stack.n_lambda, float(stack[1].p_lambda_values[0, 0, 1].round(12))
+    (2, 2, 0.1)
+    """
+
+    def __init__(
+        self,
+        p_lambda: Any,
+        response: Any,
+        scenario: Scenario,
+        lam_labels: Sequence[Any] | None = None,
+        atol: float = 1e-8,
+    ) -> None:
+        p = np.asarray(p_lambda, dtype=float)
+        r = np.asarray(response, dtype=float)
+        ka, kb = scenario.n_a, scenario.n_b
+        if p.ndim not in (2, 4) or (p.ndim == 4 and p.shape[1:3] != (ka, kb)):
+            raise ValueError(
+                f"p_lambda must have shape (N, {ka}, {kb}, L) or (N, L), got {p.shape}"
+            )
+        shape = (p.shape[0], ka, kb, p.shape[-1], 2, 2)
+        if r.shape not in (shape, shape[1:]):
+            raise ValueError(f"response must have shape {shape} or {shape[1:]}, got {r.shape}")
+        # a part shared by every draw is checked once, then broadcast (a read-only view)
+        names = ("draw", "setting_a", "setting_b", "lam")
+        _check_distribution(p, (p.ndim - 1,), atol, "p_lambda", names[: p.ndim - 1])
+        _check_distribution(r, (r.ndim - 2, r.ndim - 1), atol, "response", names[2 - r.ndim :])
+        labels = None if lam_labels is None else list(lam_labels)
+        if labels is not None and len(labels) != shape[3]:
+            raise ValueError(f"{len(labels)} lam_labels for {shape[3]} lambda values")
+        p, r = np.clip(p, 0.0, None), np.clip(r, 0.0, None)
+        self.scenario = scenario
+        self.lam_labels = labels
+        self.p_lambda_values = p if p.ndim == 4 else np.broadcast_to(p[:, None, None], shape[:4])
+        """``(N, K_a, K_b, L)`` numpy array of p(lambda | s) of each draw."""
+        self.response_values = r if r.ndim == 6 else np.broadcast_to(r, shape)
+        """``(N, K_a, K_b, L, 2, 2)`` numpy array of p(x_a, x_b | s, lambda) of each draw."""
+
+    @classmethod
+    def from_tables(cls, tables: Sequence[OnticTable]) -> OnticTables:
+        """The stack of ``tables`` (one scenario); smaller lambda alphabets are padded.
+
+        A model may list only the lambda values a draw uses, so alphabets may differ in size:
+        the padding is lambda values of probability 0 (response uniform), which change no
+        measure of the audit. Labels are kept when every table has the same ones.
+
+        >>> from bellmodels import Scenario
+        >>> one = OnticTable(np.ones(1), np.full((2, 2, 1, 2, 2), 0.25), Scenario.chsh())
+        >>> two = OnticTable(np.full(2, 0.5), np.full((2, 2, 2, 2, 2), 0.25), Scenario.chsh())
+        >>> OnticTables.from_tables([one, two]).p_lambda_values[:, 0, 0].tolist()
+        [[1.0, 0.0], [0.5, 0.5]]
+        """
+        tables = list(tables)
+        if not tables:
+            raise ValueError("OnticTables.from_tables needs at least one ontic table")
+        scn = tables[0].scenario
+        if any(t.scenario != scn for t in tables):
+            raise ValueError("OnticTables.from_tables needs tables of one scenario")
+        n_lam = max(t.n_lambda for t in tables)
+        p = np.zeros((len(tables), scn.n_a, scn.n_b, n_lam))
+        r = np.full((len(tables), scn.n_a, scn.n_b, n_lam, 2, 2), 0.25)
+        for i, t in enumerate(tables):
+            p[i, :, :, : t.n_lambda] = t.p_lambda_values
+            r[i, :, :, : t.n_lambda] = t.response_values
+        labels = tables[0].lam_labels
+        same = all(t.lam_labels == labels for t in tables)
+        return cls(p, r, scn, labels if same else None)
+
+    def __len__(self) -> int:
+        return int(self.p_lambda_values.shape[0])
+
+    @overload
+    def __getitem__(self, index: int) -> OnticTable: ...
+
+    @overload
+    def __getitem__(self, index: Any) -> OnticTables: ...
+
+    def __getitem__(self, index: Any) -> OnticTable | OnticTables:
+        if isinstance(index, (int, np.integer)):
+            if not -len(self) <= index < len(self):
+                raise IndexError(f"draw {index} of a stack of {len(self)}")
+            return OnticTable(
+                self.p_lambda_values[index],
+                self.response_values[index],
+                self.scenario,
+                lam_labels=self.lam_labels,
+            )
+        return OnticTables(
+            self.p_lambda_values[index], self.response_values[index], self.scenario, self.lam_labels
+        )
+
+    @property
+    def n_lambda(self) -> int:
+        """Size of the (common, padded) lambda alphabet."""
+        return int(self.p_lambda_values.shape[3])
+
+    def behaviour(self) -> np.ndarray:
+        """p(x_a, x_b | s_a, s_b) of each draw, ``(N, K_a, K_b, 2, 2)``."""
+        return np.einsum("nabl,nablxy->nabxy", self.p_lambda_values, self.response_values)
+
+    def __repr__(self) -> str:
+        scn = self.scenario
+        return f"OnticTables({len(self)} draws, n_lambda={self.n_lambda}, settings={scn.n_a}x{scn.n_b})"
+
+
 def _check_distribution(
     arr: np.ndarray, axes: tuple[int, ...], atol: float, what: str, index_names: tuple[str, ...]
 ) -> None:
@@ -199,4 +339,4 @@ def local_deterministic_strategies(scenario: Scenario) -> tuple[np.ndarray, list
     return resp, labels
 
 
-__all__ = ["OUTCOMES", "OnticTable", "local_deterministic_strategies"]
+__all__ = ["OUTCOMES", "OnticTable", "OnticTables", "local_deterministic_strategies"]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from bellmodels.behaviour import no_signalling_violation
-from bellmodels.ontic import OnticTable
+from bellmodels.ontic import OnticTable, OnticTables
 
 CLASSIFICATIONS: tuple[str, ...] = (
     "local & measurement-independent",
@@ -150,7 +150,7 @@ def classify(measures: Mapping[str, Any], tol: float = 1e-9) -> np.ndarray:
 
 
 def audit_draws(
-    tables: Sequence[OnticTable],
+    tables: Sequence[OnticTable] | OnticTables,
     setting_probs: Any = None,
     *,
     tol: float = 1e-9,
@@ -158,9 +158,12 @@ def audit_draws(
 ) -> dict[str, np.ndarray]:
     """The ontic part of :func:`audit` for many tables at once (e.g. one per posterior draw).
 
-    The tables must share a scenario; their lambda alphabets may differ in size (a model may
-    list only the lambda values a draw uses): smaller ones are padded with lambda values of
-    probability 0, which change no measure. Returns one array per key,
+    ``tables`` is a list of :class:`~bellmodels.ontic.OnticTable` or, without the cost of
+    stacking one Python object per draw, the :class:`~bellmodels.ontic.OnticTables` a model's
+    :meth:`~bellmodels.models.HiddenVariableModel.ontic_tables` returns (what the audit of a
+    posterior reads). The tables must share a scenario; their lambda alphabets may differ in
+    size (a model may list only the lambda values a draw uses): smaller ones are padded with
+    lambda values of probability 0, which change no measure. Returns one array per key,
     in the table order: ``mi_bits``, ``hall_M``, ``hall_M_a``, ``hall_M_b``,
     ``parameter_independence_violation``, ``outcome_independence_violation``,
     ``no_signalling`` and ``classification`` (the same numbers and classes :func:`audit` gives
@@ -174,23 +177,21 @@ def audit_draws(
     >>> bool(np.isclose(out["mi_bits"][0], audit(rbm).mi_bits)), str(out["classification"][2])
     (True, 'local & measurement-dependent')
     """
-    tables = list(tables)
-    if not tables:
-        raise ValueError("audit_draws needs at least one ontic table")
-    scn = tables[0].scenario
-    if any(t.scenario != scn for t in tables):
-        raise ValueError("audit_draws needs tables of one scenario")
-    n_lam = max(t.n_lambda for t in tables)
-
-    def padded(arr: np.ndarray, fill: float) -> np.ndarray:
-        width = [(0, 0)] * arr.ndim
-        width[2] = (0, n_lam - arr.shape[2])
-        return np.pad(arr, width, constant_values=fill)
-
+    if isinstance(tables, OnticTables):
+        stack = tables
+        if not len(stack):
+            raise ValueError("audit_draws needs at least one ontic table")
+    else:
+        tables = list(tables)
+        if not tables:
+            raise ValueError("audit_draws needs at least one ontic table")
+        if any(t.scenario != tables[0].scenario for t in tables):
+            raise ValueError("audit_draws needs tables of one scenario")
+        stack = OnticTables.from_tables(tables)
     m = ontic_measures(
-        np.stack([padded(t.p_lambda_values, 0.0) for t in tables]),
-        np.stack([padded(t.response_values, 0.25) for t in tables]),
-        scn.settings_distribution(setting_probs),
+        stack.p_lambda_values,
+        stack.response_values,
+        stack.scenario.settings_distribution(setting_probs),
         support_tol,
     )
     return {

@@ -20,41 +20,52 @@ from bellmodels import _arviz
 AUDIT_TIME_BUDGET = 10.0
 """Seconds the per-draw audit may take before the draws are thinned (see :func:`fit`)."""
 
+_PROBE_DRAWS = 3
+"""Draws whose tables are built first, timed, to judge the thinning. The time per draw of a
+vectorised ``ontic_tables`` on so few draws is mostly its fixed cost, so it overestimates the
+rest; thinning would follow only if that cost (a fraction of a millisecond) times the draws
+over 3 exceeded the budget, i.e. beyond tens of thousands of draws. A loop (the default of
+``ontic_tables``) is timed per table, as before."""
+
 
 def _audit_posterior(
     model: Any, posterior: xr.Dataset, max_draws: int | None
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Per-draw audit (MI, Hall M, classification) of the posterior ontic tables.
 
-    One ontic table per draw from the model, then :func:`bellmodels.auditing.audit_draws` on all
-    of them at once. Returns arrays ``(chain, draw)`` for ``mi_bits`` and ``hall_M`` (over
-    thinned draws if the tables would take longer than :data:`AUDIT_TIME_BUDGET` to build, see
-    ``attrs``) and attrs describing what was done.
+    The draws' ontic tables from one call of the model's
+    :meth:`~bellmodels.models.HiddenVariableModel.ontic_tables` (vectorised over the draws for
+    the shipped models, a loop of ``ontic_table`` for the others; issue #28,
+    ``benchmarks/ontic_batch.py``), then :func:`bellmodels.auditing.audit_draws` on the stack.
+    Returns arrays ``(chain, draw)`` for ``mi_bits`` and ``hall_M`` and attrs describing what
+    was done. The draws are thinned if the tables would take longer than
+    :data:`AUDIT_TIME_BUDGET` to build, judged from the time per draw of that same call on the
+    first :data:`_PROBE_DRAWS` draws (``attrs``: the stride and that time); the probe's tables
+    are audited, not built again.
     """
     from bellmodels.auditing import audit_draws
 
-    names = list(model.parameters)
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    values = {n: posterior[n].values for n in names}
-
-    def table(c: int, d: int) -> Any:
-        return model.ontic_table({n: values[n][c, d] for n in names})
-
+    values = {n: posterior[n].values for n in model.parameters}
+    n_probe = min(_PROBE_DRAWS, n_draw)
     t0 = time.perf_counter()
-    probe = [table(0, d) for d in range(min(3, n_draw))]
-    per = (time.perf_counter() - t0) / len(probe)
+    probe = model.ontic_tables({n: v[0, :n_probe] for n, v in values.items()})
+    per = (time.perf_counter() - t0) / n_probe
     step = 1
     if max_draws is not None and max_draws < n_draw:
         step = math.ceil(n_draw / max_draws)
     elif per * n_chain * n_draw > AUDIT_TIME_BUDGET:
         step = math.ceil(per * n_chain * n_draw / AUDIT_TIME_BUDGET)
     idx = np.arange(0, n_draw, step)
-    tables = [
-        probe[d] if c == 0 and d < len(probe) else table(c, int(d))
-        for c in range(n_chain)
-        for d in idx
-    ]
-    out = audit_draws(tables)
+    done = idx[idx < n_probe]  # chain 0's audited draws the probe built: the first ones
+    rest = {  # every other audited draw, in (chain, draw) order
+        n: v[:, idx].reshape(n_chain * idx.size, *v.shape[2:])[done.size :]
+        for n, v in values.items()
+    }
+    parts = [audit_draws(probe[done])]
+    if n_chain * idx.size > done.size:
+        parts.append(audit_draws(model.ontic_tables(rest)))
+    out = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     classes = Counter(str(c) for c in out["classification"])
     attrs = {
         "audit": "bellmodels.audit.audit_draws of the ontic table of each posterior draw",

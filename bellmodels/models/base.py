@@ -11,7 +11,8 @@ for a :class:`~bellmodels.scenario.Scenario` and a parameter set:
   namespace ``xp`` (``numpy`` or ``pytensor.tensor``).
 
 Everything else follows by default: ``ontic_table(params)`` (the finite lambda table the audit
-reads), ``behaviour(params)`` (its sum over lambda, a ``(K_a, K_b, 2, 2)`` numpy array),
+reads), ``ontic_tables(values)`` (the tables of many parameter draws at once, stacked: what the
+audit of a posterior reads), ``behaviour(params)`` (its sum over lambda, a ``(K_a, K_b, 2, 2)`` numpy array),
 ``behaviour_tensor(params)`` (the same sum with ``xp = pytensor.tensor``, differentiable, what
 PyMC fits) and ``sample_trials(n, seed)`` (the ontic table's own generative process: settings,
 then lambda, then outcomes). A model with a closed form or its own algorithm overrides them
@@ -35,12 +36,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bellmodels._util import to_jsonable
+from bellmodels.models._batch import n_draws, stacked_values
 from bellmodels.models.priors import Prior, Support
 from bellmodels.scenario import Scenario
 
 if TYPE_CHECKING:
     from bellmodels.data import Trials
-    from bellmodels.ontic import OnticTable
+    from bellmodels.ontic import OnticTable, OnticTables
 
 FAMILIES = ("local", "measurement-dependent", "nonlocal", "retrocausal")
 
@@ -280,6 +282,49 @@ class HiddenVariableModel(ABC):
         out = self.ontic(self.params(params), np)
         labels = out[2] if len(out) > 2 else self.lambda_labels
         return OnticTable(out[0], out[1], self.scenario, lam_labels=labels)
+
+    def ontic_tables(self, values: Mapping[str, Any]) -> OnticTables:
+        """The ontic table of each of many parameter draws, stacked: what a posterior audit reads.
+
+        ``values`` maps parameter names to arrays whose leading axis is the draw (``(N, *shape)``,
+        e.g. a posterior's draws of that parameter); a parameter not given takes its
+        :meth:`params` value in every draw. The result, an
+        :class:`~bellmodels.ontic.OnticTables`, goes to
+        :func:`bellmodels.auditing.audit_draws` as it is. Default: :meth:`ontic_table` of each
+        draw in a Python loop, so every model, a user's own included, has it. The audit of every
+        fit builds thousands of tables, so the shipped models whose tables are a few array
+        operations override this with the same operations over the draw axis (issue #28,
+        ``benchmarks/ontic_batch.py``); ``tests/models/test_ontic_tables.py`` checks each
+        override against this loop to round-off.
+
+        >>> from bellmodels import models
+        >>> m = models.get("quantum-singlet")
+        >>> stack = m.ontic_tables({"visibility": np.array([0.5, 0.9, 1.0])})
+        >>> len(stack), stack.n_lambda, float(stack.p_lambda_values[1, 0, 0, 1].round(12))
+        (3, 2, 0.1)
+        >>> bool(np.allclose(stack.behaviour()[1], m.behaviour({"visibility": 0.9})))
+        True
+        """
+        from bellmodels.ontic import OnticTables
+
+        n = n_draws(values)
+        return OnticTables.from_tables(
+            [self.ontic_table({k: v[i] for k, v in values.items()}) for i in range(n)]
+        )
+
+    def stacked_params(self, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """:meth:`params` for many draws: every parameter as an ``(N, *shape)`` float array.
+
+        ``values`` as in :meth:`ontic_tables`; the others are :meth:`params` repeated. Each draw
+        is checked against its parameter's shape and support, as :meth:`params` checks one (a
+        vectorised override of :meth:`ontic_tables` starts here).
+
+        >>> from bellmodels import models
+        >>> p = models.get("bell1964").stacked_params({"visibility": np.array([0.2, 0.7])})
+        >>> p["visibility"].tolist(), p["offset_a"].shape
+        ([0.2, 0.7], (2, 2))
+        """
+        return stacked_values(self.parameters, self.params(), values, self.name)
 
     def behaviour(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
         """p(x_a, x_b | s_a, s_b), shape ``(K_a, K_b, 2, 2)``; ``None`` means :meth:`params`.

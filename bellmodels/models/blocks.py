@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from bellmodels.ontic import OnticTable
+from bellmodels.ontic import OnticTable, OnticTables
 from bellmodels.scenario import Scenario
 
 TWO_PI = 2.0 * np.pi
@@ -78,15 +78,16 @@ def deterministic_response(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
     """Response ``(K_a, K_b, L, 2, 2)`` of strategies ``xa (L, K_a)``, ``xb (L, K_b)`` (+1/-1).
 
     Lambda number ``l`` answers ``xa[l, s_a]`` and ``xb[l, s_b]`` with certainty (a local
-    deterministic strategy; Fine 1982).
+    deterministic strategy; Fine 1982). Leading axes (one set of strategies per draw) are kept:
+    ``(N, L, K_a)`` and ``(N, L, K_b)`` give ``(N, K_a, K_b, L, 2, 2)``.
 
     >>> r = deterministic_response(np.array([[1, -1]]), np.array([[-1, -1]]))
     >>> r.shape, float(r[1, 0, 0, 0, 0])   # setting a' -> A answers -1, B answers -1
     ((2, 2, 1, 2, 2), 1.0)
     """
-    ra = one_hot(np.asarray(xa).T)  # (K_a, L, 2)
-    rb = one_hot(np.asarray(xb).T)
-    return product_response(ra, rb)
+    ra = one_hot(np.swapaxes(np.asarray(xa), -1, -2))  # (..., K_a, L, 2)
+    rb = one_hot(np.swapaxes(np.asarray(xb), -1, -2))
+    return ra[..., :, None, :, :, None] * rb[..., None, :, :, None, :]
 
 
 def with_noise(
@@ -118,6 +119,49 @@ def with_noise(
     noise = np.full((ka, kb, 1, 2, 2), 0.25)
     resp = np.concatenate([response, noise], axis=2)
     return OnticTable(p_all, resp, scenario, lam_labels=[*labels, "noise"])
+
+
+def with_noise_stack(
+    p_lambda: np.ndarray,
+    response: np.ndarray,
+    labels: list[str] | None,
+    visibility: np.ndarray,
+    scenario: Scenario,
+) -> OnticTables:
+    """:func:`with_noise` of many draws at once: one visibility per draw (leading axis ``N``).
+
+    ``p_lambda`` is ``(N, K_a, K_b, L)``, ``(N, L)`` or ``(L,)`` (the same for every draw),
+    ``response`` ``(N, K_a, K_b, L, 2, 2)`` or ``(K_a, K_b, L, 2, 2)``; every number is the one
+    :func:`with_noise` computes for that draw (the noise lambda last).
+
+    >>> resp = deterministic_response(np.array([[1, 1]]), np.array([[-1, -1]]))
+    >>> t = with_noise_stack(np.ones(1), resp, ["+-"], np.array([0.9, 0.5]), Scenario.chsh())
+    >>> t.lam_labels, t.behaviour()[:, 0, 0, 1, 0].tolist()
+    (['+-', 'noise'], [0.925, 0.625])
+    """
+    ka, kb = scenario.n_a, scenario.n_b
+    v = np.asarray(visibility, dtype=float)
+    if v.ndim != 1:
+        raise ValueError(f"visibility must have one value per draw, got shape {v.shape}")
+    if not np.all((v >= 0.0) & (v <= 1.0)):
+        bad = int(np.flatnonzero(~((v >= 0.0) & (v <= 1.0)))[0])
+        raise ValueError(f"visibility must lie in [0, 1], got {v[bad]} (draw {bad})")
+    n = v.size
+    p = np.asarray(p_lambda, float)
+    if p.ndim < 4:  # (L,) or (N, L): the same at every setting pair
+        p = np.broadcast_to(p[..., None, None, :], (*p.shape[:-1], ka, kb, p.shape[-1]))
+    p = np.broadcast_to(p, (n, *p.shape[-3:]))
+    r = np.broadcast_to(response, (n, *np.shape(response)[-5:]))
+    p_all = np.concatenate(
+        [
+            v[:, None, None, None] * p,
+            np.broadcast_to((1.0 - v)[:, None, None, None], (n, ka, kb, 1)),
+        ],
+        axis=3,
+    )
+    noise = np.full((n, ka, kb, 1, 2, 2), 0.25)
+    resp = np.concatenate([r, noise], axis=3)
+    return OnticTables(p_all, resp, scenario, None if labels is None else [*labels, "noise"])
 
 
 def strategy_labels(xa: np.ndarray, xb: np.ndarray) -> list[str]:
@@ -215,20 +259,62 @@ def arc_partition(
     return lo, hi
 
 
+def arc_partition_stack(
+    angles_a: np.ndarray, angles_b: np.ndarray, tol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`arc_partition` of many sets of angles at once (one row per draw).
+
+    ``angles_a`` is ``(N, K_a)``, ``angles_b`` ``(N, K_b)``. Cuts closer than ``tol`` are merged
+    as :func:`arc_partition` merges them, so rows may have fewer arcs than ``2 (K_a + K_b)``:
+    each row lists its arcs first, the same numbers :func:`arc_partition` gives for it, then
+    empty arcs (``lo = hi``, probability 0) up to the common width.
+
+    Returns
+    -------
+    lo, hi : ``(N, 2 (K_a + K_b))`` arc end points; real : the same shape, ``True`` on real arcs.
+
+    >>> a = np.array([[0.0, np.pi / 2], [0.0, 0.0]])
+    >>> lo, hi, real = arc_partition_stack(a, np.array([[np.pi / 4, -np.pi / 4]] * 2))
+    >>> real.sum(axis=1).tolist()      # the second row's two A settings cut at the same points
+    [8, 6]
+    >>> bool(np.array_equal(lo[0], arc_partition(a[0], [np.pi / 4, -np.pi / 4])[0]))
+    True
+    """
+    ang = np.concatenate([np.asarray(angles_a, float), np.asarray(angles_b, float)], axis=1)
+    cuts = np.mod(np.concatenate([ang + np.pi / 2, ang - np.pi / 2], axis=1), TWO_PI)
+    cuts = np.sort(cuts, axis=1)
+    n, m = cuts.shape
+    keep = np.concatenate([np.ones((n, 1), bool), np.diff(cuts, axis=1) > tol], axis=1)
+    last = m - 1 - np.argmax(keep[:, ::-1], axis=1)  # the last kept cut of each row
+    rows = np.arange(n)
+    wrap = (keep.sum(axis=1) > 1) & (cuts[:, 0] + TWO_PI - cuts[rows, last] <= tol)
+    keep[rows[wrap], last[wrap]] = False
+    order = np.argsort(~keep, axis=1, kind="stable")  # kept cuts first, in their order
+    kept = np.take_along_axis(cuts, order, axis=1)
+    real = np.take_along_axis(keep, order, axis=1)
+    n_arcs = real.sum(axis=1)
+    lo = np.where(real, kept, 0.0)
+    nxt = np.concatenate([kept[:, 1:], np.zeros((n, 1))], axis=1)
+    hi = np.where(np.arange(m)[None, :] == (n_arcs - 1)[:, None], kept[:, :1] + TWO_PI, nxt)
+    return lo, np.where(real, hi, 0.0), real
+
+
 def arc_signs(lo: np.ndarray, hi: np.ndarray, angles: np.ndarray) -> np.ndarray:
     """``sgn(cos(psi - angle))`` on each arc (evaluated at its midpoint), shape ``(L, K)``:
-    the outcome ``sgn(a . lambda)`` of every lambda on the arc, for each setting.
+    the outcome ``sgn(a . lambda)`` of every lambda on the arc, for each setting. Leading axes
+    (one partition and one set of angles per draw) are kept: ``(N, L)`` arcs, ``(N, K)`` angles.
 
     >>> lo, hi = arc_partition([0.0], [np.pi / 2])
     >>> arc_signs(lo, hi, [0.0]).ravel().tolist()   # the quarter arcs from psi = 0
     [1, -1, -1, 1]
     """
-    mid = 0.5 * (lo + hi)
-    return sign(np.cos(mid[:, None] - np.asarray(angles, float)[None, :]))
+    mid = 0.5 * (np.asarray(lo) + np.asarray(hi))
+    return sign(np.cos(mid[..., :, None] - np.asarray(angles, float)[..., None, :]))
 
 
 __all__ = [
     "arc_partition",
+    "arc_partition_stack",
     "arc_signs",
     "deterministic_response",
     "one_hot",
@@ -239,5 +325,6 @@ __all__ = [
     "strategy_labels",
     "uniform_sphere",
     "with_noise",
+    "with_noise_stack",
     "wrap_angle",
 ]

@@ -27,10 +27,12 @@ import numpy as np
 
 from bellmodels._util import to_jsonable
 from bellmodels.data import Trials
+from bellmodels.models._batch import uses_own
 from bellmodels.models.base import HiddenVariableModel, Parameter
 from bellmodels.models.blocks import (  # re-exported: the sphere models import them from here
     TWO_PI,
     arc_partition,
+    arc_partition_stack,
     arc_signs,
     deterministic_response,
     planar_vectors,
@@ -39,11 +41,12 @@ from bellmodels.models.blocks import (  # re-exported: the sphere models import 
     strategy_labels,
     uniform_sphere,
     with_noise,
+    with_noise_stack,
     wrap_angle,
 )
 from bellmodels.models.priors import Beta, Dirichlet, Normal
 from bellmodels.models.registry import register
-from bellmodels.ontic import OnticTable, local_deterministic_strategies
+from bellmodels.ontic import OnticTable, OnticTables, local_deterministic_strategies
 from bellmodels.scenario import Scenario
 
 # sign of x_a * x_b for outcome indices (0 <-> -1, 1 <-> +1)
@@ -191,6 +194,16 @@ class PlanarModel:
             b = b + p["offset_b"]
         return a, b
 
+    def stacked_angles(self, params: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`angles` of many draws, ``(N, K_a)`` and ``(N, K_b)``, from
+        :meth:`~bellmodels.models.HiddenVariableModel.stacked_params` (the same sums)."""
+        n = next(iter(params.values())).shape[0]
+        a = np.asarray(self.scenario.angles_a, dtype=float)
+        b = np.asarray(self.scenario.angles_b, dtype=float)
+        if self.offsets:
+            return a + params["offset_a"], b + params["offset_b"]
+        return np.broadcast_to(a, (n, a.size)), np.broadcast_to(b, (n, b.size))
+
     def angles_tensor(self, params: Mapping[str, Any]) -> tuple[Any, Any]:
         """Effective angles as PyTensor expressions."""
         import pytensor.tensor as pt
@@ -257,6 +270,7 @@ class VertexMixture:
     name: str
     scenario: Scenario
     params: Any
+    stacked_params: Any
 
     def boxes(self) -> tuple[np.ndarray, list[str]]:
         """The vertex boxes ``(L, K_a, K_b, 2, 2)`` and their labels."""
@@ -280,6 +294,19 @@ class VertexMixture:
     def ontic_table(self, params: Mapping[str, Any] | None = None) -> OnticTable:
         boxes, labels = self.boxes()
         return OnticTable(self._weights(params), np.moveaxis(boxes, 0, 2), self.scenario, labels)
+
+    def ontic_tables(self, values: Mapping[str, Any]) -> OnticTables:
+        """The tables of many draws at once: the weights of each draw over the same boxes.
+
+        lambda is the vertex (a local deterministic strategy, Fine 1982, or a PR box) and only
+        its weights change from draw to draw, so the stack is the ``(N, L)`` weights beside one
+        response, the boxes (the loop of the base class for a subclass that redefines the table
+        or the weights)."""
+        if not uses_own(self, VertexMixture, ("ontic_table", "_weights")):
+            return HiddenVariableModel.ontic_tables(self, values)  # type: ignore[arg-type]
+        weights = np.clip(self.stacked_params(values)["weights"], 0.0, None)
+        boxes, labels = self.boxes()
+        return OnticTables(weights, np.moveaxis(boxes, 0, 2), self.scenario, labels)
 
 
 @register()
@@ -399,6 +426,24 @@ class Bell1964(PlanarModel, HiddenVariableModel):
             self.scenario,
         )
 
+    def ontic_tables(self, values: Mapping[str, Any]) -> OnticTables:
+        """The tables of many draws at once: :meth:`ontic_table`'s arcs of lambda's azimuth
+        (Bell, Physics 1, 195 (1964)), cut for every draw's angles by
+        :func:`~bellmodels.models.blocks.arc_partition_stack`.
+
+        A draw whose cuts coincide has fewer arcs; its table ends in empty arcs (probability 0)
+        before the noise lambda, which change no audit number. Lambda labels (the strategy of
+        each arc) differ from draw to draw and are not kept."""
+        if not uses_own(self, Bell1964, ("ontic_table", "angles", "stacked_angles")):
+            return super().ontic_tables(values)
+        p = self.stacked_params(values)
+        a, b = self.stacked_angles(p)
+        lo, hi, real = arc_partition_stack(a, b)
+        xa = arc_signs(lo, hi, a)  # (N, arcs, K_a)
+        xb = -arc_signs(lo, hi, b)
+        resp = np.where(real[:, None, None, :, None, None], deterministic_response(xa, xb), 0.25)
+        return with_noise_stack((hi - lo) / TWO_PI, resp, None, p["visibility"], self.scenario)
+
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)
         p = self.params()
@@ -419,6 +464,7 @@ __all__ = [
     "PlanarModel",
     "VertexMixture",
     "arc_partition",
+    "arc_partition_stack",
     "arc_signs",
     "deterministic_response",
     "dirichlet_parameter",
@@ -430,5 +476,6 @@ __all__ = [
     "uniform_sphere",
     "visibility_parameter",
     "with_noise",
+    "with_noise_stack",
     "wrap_angle",
 ]

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bellmodels.data import Trials
+from bellmodels.models._batch import uses_own
 from bellmodels.models.base import HiddenVariableModel, Parameter
 from bellmodels.models.local import (
     PRODUCT_SIGN,
@@ -35,10 +36,11 @@ from bellmodels.models.local import (
     strategy_labels,
     uniform_sphere,
     with_noise,
+    with_noise_stack,
 )
 from bellmodels.models.priors import Simplex
 from bellmodels.models.registry import register
-from bellmodels.ontic import OnticTable, local_deterministic_strategies
+from bellmodels.ontic import OnticTable, OnticTables, local_deterministic_strategies
 from bellmodels.scenario import Scenario
 
 
@@ -84,6 +86,18 @@ class QuantumSinglet(PlanarModel, HiddenVariableModel):
         e = -np.cos(np.subtract.outer(a, b))
         resp = (1.0 + e[:, :, None, None, None] * PRODUCT_SIGN) / 4.0
         return with_noise(np.ones(1), resp, ["psi"], float(p["visibility"]), self.scenario)
+
+    def ontic_tables(self, values: Mapping[str, Any]) -> OnticTables:
+        """The tables of many draws at once: :meth:`ontic_table`'s arithmetic over the draw axis
+        (lambda = the state psi or the noise, Bell 1964 read as Jarrett 1984; each draw's
+        visibility and angles)."""
+        if not uses_own(self, QuantumSinglet, ("ontic_table", "angles", "stacked_angles")):
+            return super().ontic_tables(values)
+        p = self.stacked_params(values)
+        a, b = self.stacked_angles(p)
+        e = -np.cos(a[:, :, None] - b[:, None, :])  # (N, K_a, K_b)
+        resp = (1.0 + e[:, :, :, None, None, None] * PRODUCT_SIGN) / 4.0
+        return with_noise_stack(np.ones(1), resp, ["psi"], p["visibility"], self.scenario)
 
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)

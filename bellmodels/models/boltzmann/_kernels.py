@@ -248,6 +248,49 @@ def response_tables(arr: MachineArrays, layout: Layout) -> np.ndarray:
     return pa[..., :, None] * pb[..., None, :]
 
 
+def ontic_arrays(arr: MachineArrays, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """p(h | s) and p(x_a, x_b | s, h) of many machines at once: their ontic tables.
+
+    ``arr`` holds a stack of machines, its arrays with a leading draw axis ``N`` (``W``
+    ``(N, n_visible, n_hidden)``, ``c``, ``d``, ``A`` likewise). Returns ``(N, K_a, K_b, H)``
+    and ``(N, K_a, K_b, H, 2, 2)``, ``H = 2^n_hidden``: for each machine, p(h | s) as
+    ``BoltzmannModel.ontic_table`` sums :func:`log_joint_hidden` over the outcomes, and
+    :func:`response_tables`. The products are taken in one matrix product over the stack, so
+    p(h | s) may differ from the one-machine path in the last bits (relative 1e-14); the
+    response is the same number.
+    """
+    n_h = arr.d.shape[-1]
+    if n_h > MAX_ENUMERATED_HIDDEN:
+        raise ValueError(
+            f"listing the hidden states needs n_hidden <= {MAX_ENUMERATED_HIDDEN}, got {n_h}"
+        )
+    hs = all_states(n_h)
+    v = layout.visible  # (Ka, Kb, 2, 2, nv)
+    n_s = layout.n_settings
+    # log p~(x, h | s) as log_joint_hidden writes it, one machine per leading index
+    cells = v.shape[:4]
+    flat = v.reshape(-1, v.shape[-1])  # (cells, nv)
+    logit = (arr.c @ flat.T)[..., None] + (arr.d @ hs.T)[:, None, :]  # (N, cells, H)
+    logit = logit + (flat @ arr.W) @ hs.T
+    if np.any(arr.A):  # a machine of the stack without direct couplings gets + 0.0: unchanged
+        sax = np.einsum("ci,nik,ck->nc", flat[:, :n_s], arr.A, flat[:, n_s:])
+        logit = logit + sax[..., None]
+    logit = logit.reshape(-1, *cells, hs.shape[0])
+    lj = logit - logsumexp(logit, axis=(3, 4, 5), keepdims=True)
+    p_h = np.exp(logsumexp(lj, axis=(3, 4)))
+    p_h /= p_h.sum(axis=-1, keepdims=True)
+    # the response as response_tables computes it
+    s = layout.settings_vectors()  # (Ka, Kb, n_s)
+    w_out = np.swapaxes(arr.W[:, n_s:], 1, 2)  # (N, nh, 2)
+    out_logit = (arr.c[:, None, n_s:] + hs @ w_out)[:, None, None]  # (N, 1, 1, H, 2)
+    out_logit = out_logit + (s @ arr.A[:, None])[:, :, :, None, :]
+    with np.errstate(over="ignore"):
+        p_on = 1.0 / (1.0 + np.exp(-out_logit))  # (N, Ka, Kb, H, 2)
+    pa = np.stack([1.0 - p_on[..., 0], p_on[..., 0]], axis=-1)
+    pb = np.stack([1.0 - p_on[..., 1], p_on[..., 1]], axis=-1)
+    return p_h, pa[..., :, None] * pb[..., None, :]
+
+
 def hidden_labels(n_hidden: int) -> list[str]:
     """Labels of the hidden states: the bits ``h_1 ... h_n`` as a string, e.g. ``"0110"``."""
     return ["".join(str(int(b)) for b in row) for row in all_states(n_hidden)]
@@ -288,6 +331,7 @@ __all__ = [
     "log_behaviour",
     "log_joint_hidden",
     "logsumexp",
+    "ontic_arrays",
     "rbm_from_spin",
     "rbm_to_spin",
     "response_tables",

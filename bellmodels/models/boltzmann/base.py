@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bellmodels.data import Trials
+from bellmodels.models._batch import n_draws, uses_own
 from bellmodels.models.base import HiddenVariableModel, Parameter, UnitSymmetry
 from bellmodels.models.boltzmann._kernels import (
     MAX_ENUMERATED_HIDDEN,
@@ -24,9 +25,10 @@ from bellmodels.models.boltzmann._kernels import (
     log_behaviour,
     log_joint_hidden,
     logsumexp,
+    ontic_arrays,
     response_tables,
 )
-from bellmodels.ontic import OnticTable
+from bellmodels.ontic import OnticTable, OnticTables
 from bellmodels.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -282,6 +284,32 @@ class BoltzmannModel(HiddenVariableModel):
         return OnticTable(
             p_h, response_tables(arr, self.layout), self.scenario, hidden_labels(self.n_hidden)
         )
+
+    def ontic_tables(self, values: Mapping[str, Any]) -> OnticTables:
+        """The tables of many draws at once: :meth:`ontic_table` (lambda = h, as Weinstein,
+        arXiv:1707.03114 (2017), reads the hidden units) of every draw's machine, by :func:`~bellmodels.models.boltzmann._kernels.ontic_arrays` over the stack of
+        machines (:meth:`stacked_machine_arrays`); the loop of the base class for a subclass
+        that redefines :meth:`ontic_table`.
+
+        >>> import numpy as np
+        >>> from bellmodels.models.boltzmann import RBM
+        >>> m = RBM.weinstein2017()
+        >>> stack = m.ontic_tables({"d": np.stack([m.params()["d"], np.zeros(4)])})
+        >>> bool(np.allclose(stack[0].p_lambda_values, m.ontic_table().p_lambda_values))
+        True
+        """
+        if not uses_own(self, BoltzmannModel, ("ontic_table",)):
+            return super().ontic_tables(values)
+        p_h, resp = ontic_arrays(self.stacked_machine_arrays(values), self.layout)
+        return OnticTables(p_h, resp, self.scenario, hidden_labels(self.n_hidden))
+
+    def stacked_machine_arrays(self, values: Mapping[str, Any]) -> MachineArrays:
+        """:meth:`machine_arrays` of many draws (``values`` as in :meth:`ontic_tables`): the
+        canonical arrays with a leading draw axis. Default: one draw at a time, stacked; the
+        :class:`RBM` and :class:`CRBM` build them with array operations over the draws."""
+        p = self.stacked_params(values)
+        one = [self.machine_arrays({k: v[i] for k, v in p.items()}) for i in range(n_draws(p))]
+        return MachineArrays(*(np.stack([getattr(m, f) for m in one]) for f in "WcdA"))
 
     def hidden_given_settings(self, params: Mapping[str, Any] | None = None) -> np.ndarray:
         """p(h | s_a, s_b), shape ``(K_a, K_b, 2^n_hidden)`` (the measurement dependence)."""

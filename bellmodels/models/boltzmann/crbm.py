@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from bellmodels.models._batch import uses_own
 from bellmodels.models.base import Parameter
 from bellmodels.models.boltzmann._kernels import MachineArrays
 from bellmodels.models.boltzmann.base import BoltzmannModel
@@ -189,6 +190,22 @@ class CRBM(BoltzmannModel):
         w = np.concatenate([p["U"], p["W"]], axis=0)
         c = np.concatenate([np.zeros(n_s), p["b"]])
         return MachineArrays(w, c, p["d"], np.asarray(self._full_a(p), dtype=float))
+
+    def stacked_machine_arrays(self, values: Mapping[str, Any]) -> MachineArrays:
+        if not uses_own(self, CRBM, ("machine_arrays", "_full_a")):
+            return super().stacked_machine_arrays(values)
+        p = self.stacked_params(values)
+        n, n_s = p["W"].shape[0], self.layout.n_settings
+        w = np.concatenate([p["U"], p["W"]], axis=1)
+        c = np.concatenate([np.zeros((n, n_s)), p["b"]], axis=1)
+        if not self.local:
+            return MachineArrays(w, c, p["d"], p["A"])
+        # _full_a's embedding, draw by draw: A's rows of column 0, B's rows of column 1
+        ba = self.layout.bits_a
+        a = np.zeros((n, n_s, 2))
+        a[:, :ba, 0] = p["A_a"]
+        a[:, ba:, 1] = p["A_b"]
+        return MachineArrays(w, c, p["d"], a)
 
     def param_gradients(self, grad: MachineArrays) -> dict[str, np.ndarray]:
         n_s = self.layout.n_settings

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from bellmodels.models._batch import uses_own
 from bellmodels.models.base import Parameter
 from bellmodels.models.boltzmann._kernels import (
     MachineArrays,
@@ -166,6 +167,13 @@ class RBM(BoltzmannModel):
     def machine_arrays(self, params: Mapping[str, Any] | None = None) -> MachineArrays:
         p = self.params(params)
         return MachineArrays(p["W"], p["c"], p["d"], np.zeros((self.layout.n_settings, 2)))
+
+    def stacked_machine_arrays(self, values: Mapping[str, Any]) -> MachineArrays:
+        if not uses_own(self, RBM, ("machine_arrays",)):
+            return super().stacked_machine_arrays(values)
+        p = self.stacked_params(values)
+        n = p["W"].shape[0]
+        return MachineArrays(p["W"], p["c"], p["d"], np.zeros((n, self.layout.n_settings, 2)))
 
     def param_gradients(self, grad: MachineArrays) -> dict[str, np.ndarray]:
         return {"W": grad.W, "c": grad.c, "d": grad.d}
