@@ -1,6 +1,10 @@
-"""The evidence estimators against exact answers: closed forms, quadrature, exact sums over the
-vertices of a mixture, brute-force importance sampling of a tiny machine, and the counting of
-symmetric modes."""
+"""The evidence estimators against exact answers: the Dirichlet-multinomial closed form (bridge
+sampling and tempered SMC both ways), quadrature, and the exact sum over the vertices of a mixture.
+
+The other evidence checks are split by the fixture they share, so that pytest-xdist's
+``--dist loadscope`` (one module per worker) has no single long module on its critical path:
+the symmetry group and the bridge on a two-mode target in test_evidence_symmetry.py, the
+brute-force prior importance sampling of a tiny machine in test_evidence_tiny_machine.py."""
 
 from __future__ import annotations
 
@@ -10,74 +14,13 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from _prior_reference import prior_importance_sampling
+from _evidence_checks import agrees, singlet_counts
 from scipy.special import gammaln, logsumexp
 from scipy.stats import norm
 
 import bellmodels as bm
 from bellmodels.inference import _evidence_kernels as kern
 from bellmodels.inference import build_model, estimate_log_evidence, log_multinomial_coefficient
-from bellmodels.models import CRBM, RBM
-
-
-def _counts(n: int, seed: int = 0) -> bm.Counts:
-    return bm.simulate_singlet(bm.Scenario.chsh(), n_trials=n, seed=seed).counts()
-
-
-def _agree(est, exact: float, extra_se: float = 0.0) -> bool:
-    """Within 3 combined standard errors (and 1e-3 for round-off)."""
-    return abs(est.log_evidence - exact) <= 3 * math.hypot(est.se, extra_se) + 1e-3
-
-
-# -- the symmetry group ---------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("model", "order"),
-    [(RBM(), 384), (CRBM(), 384), (RBM(prior="binary"), 24), (RBM(n_hidden=2), 8)],
-)
-def test_declared_symmetries_form_a_group_that_leaves_prior_and_likelihood_unchanged(model, order):
-    space = kern.FreeSpace(build_model(model, _counts(200)))
-    group = kern.parameter_group(model.parameter_symmetries(), space)
-    assert group.order == order
-    rows = {(tuple(i), tuple(s)) for i, s in zip(group.index, group.sign, strict=True)}
-    assert len(rows) == order  # distinct elements
-    # closed under composition: a product of two elements is an element
-    prod = kern.SignedPermutations(group.index[[3]], group.sign[[3]]).compose(
-        kern.SignedPermutations(group.index[[order - 2]], group.sign[[order - 2]])
-    )
-    assert (tuple(prod.index[0]), tuple(prod.sign[0])) in rows
-    z = np.random.default_rng(0).normal(0.0, 1.0, size=(5, space.dim))
-    lp = space.logp(z)
-    images = group.images(z)
-    for g in np.random.default_rng(1).choice(order, size=min(order, 12), replace=False):
-        np.testing.assert_allclose(space.logp(images[g]), lp, rtol=0, atol=1e-8)
-
-
-def test_models_without_exchangeable_units_declare_no_symmetry():
-    assert bm.models.get("local-polytope").parameter_symmetries() == ()
-
-
-# -- the bridge itself ----------------------------------------------------------------------------
-class _TwoModes:
-    """log p = log Z0 + log(mixture of N(+m, s^2 I) and N(-m, s^2 I)): invariant under z -> -z."""
-
-    def __init__(self, log_z0: float, m: float = 6.0, s: float = 0.7, dim: int = 2) -> None:
-        self.log_z0, self.m, self.s, self.dim = log_z0, m, s, dim
-
-    def logp(self, z: np.ndarray) -> np.ndarray:
-        a = norm.logpdf(z, self.m, self.s).sum(-1)
-        b = norm.logpdf(z, -self.m, self.s).sum(-1)
-        return self.log_z0 + np.logaddexp(a, b) - math.log(2)
-
-
-def test_bridge_counts_the_mode_the_chains_never_visited():
-    target = _TwoModes(log_z0=3.0)
-    rng = np.random.default_rng(0)
-    draws = target.m + target.s * rng.standard_normal((2, 2000, 2))  # one mode only
-    flip = kern.SignedPermutations(np.array([[0, 1], [0, 1]]), np.array([[1.0, 1], [-1, -1]]))
-    est, _, _ = kern.bridge_sampling(target, draws, flip, seed=1)
-    assert abs(np.mean(est) - 3.0) < 0.02
-    naive, _, _ = kern.bridge_sampling(target, draws, kern.SignedPermutations.identity(2), seed=1)
-    assert abs(np.mean(naive) - (3.0 - math.log(2))) < 0.02  # misses half the mass
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +51,13 @@ def test_dirichlet_multinomial_evidence_matches_its_closed_form(dirichlet_multin
 
 
 # -- registered models against brute force ---------------------------------------------------------
-# nested sampling is calibrated in the fast suite on the tiny machine (symmetric images and all)
+# nested sampling is calibrated in the fast suite on the tiny machine (symmetric images and all;
+# test_evidence_tiny_machine.py)
 @pytest.mark.parametrize(
     "method", ["smc", "bridge", pytest.param("nested", marks=pytest.mark.slow)]
 )
 def test_quantum_singlet_evidence_matches_quadrature_at_50_trials(method):
-    counts = _counts(50, seed=2)
+    counts = singlet_counts(50, seed=2)
     idata = None  # forward SMC starts from the prior: it needs no fit
     if method == "bridge":
         idata = bm.fit("quantum-singlet", counts, draws=1000, tune=500, chains=2, seed=1)
@@ -139,15 +83,16 @@ def test_quantum_singlet_evidence_matches_quadrature_at_50_trials(method):
     lf = space.logp(grid).reshape(len(zv), len(o)) - log_phi + np.log(weights)
     inner = logsumexp(lf, axis=1)
     exact = logsumexp(inner) + math.log(zv[1] - zv[0]) - log_multinomial_coefficient(counts)
-    assert _agree(est, exact), (est.log_evidence, est.se, exact)
+    assert agrees(est, exact), (est.log_evidence, est.se, exact)
     assert est.se < 0.05
 
 
-# bridge sampling is calibrated in the fast suite on the quadrature and the tiny machine; on the
-# vertex mixture (a NUTS fit of its own) it runs with the slow tests
+# bridge sampling is calibrated in the fast suite on the quadrature and the tiny machine
+# (test_evidence_tiny_machine.py); on the vertex mixture (a NUTS fit of its own) it runs with the
+# slow tests
 @pytest.mark.parametrize("method", ["smc", pytest.param("bridge", marks=pytest.mark.slow)])
 def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices(method):
-    counts = _counts(12, seed=4)
+    counts = singlet_counts(12, seed=4)
     model = bm.models.get("local-polytope", scenario=counts.scenario)
     k = model.parameters["weights"].shape[0]
     vertex = np.array([model.behaviour({"weights": np.eye(k)[i]}) for i in range(k)])
@@ -176,35 +121,11 @@ def test_vertex_mixture_evidence_matches_the_exact_sum_over_vertices(method):
     est = estimate_log_evidence(
         model, counts, idata, method=method, seed=1, evidence_draws=500, evidence_hmc_steps=4
     )
-    assert _agree(est, exact), (est.log_evidence, est.se, exact)
-
-
-@pytest.fixture(scope="module")
-def tiny_machine():
-    """A 2-hidden-unit RBM on 20 trials: its exact evidence by importance sampling from the prior
-    (2,000,000 draws, with that estimate's own SE, checked to have a large effective sample size)
-    and one NUTS fit, shared by the estimators. On 50 trials the prior was too poor a proposal
-    (an effective sample size of 45 at 200,000 draws) for the reference to be trusted."""
-    counts = _counts(20, seed=5)
-    model = RBM(n_hidden=2)
-    space = kern.FreeSpace(build_model(model, counts))
-    exact, is_se, ess = prior_importance_sampling(space, counts, 2_000_000)
-    assert ess > 1000, ess
-    idata = bm.fit(model, counts, draws=1000, tune=500, chains=2, seed=1)
-    return model, counts, exact, is_se, idata
-
-
-def test_bridge_on_a_tiny_machine_counts_its_symmetries_as_prior_importance_sampling_does(
-    tiny_machine,
-):
-    model, counts, exact, is_se, idata = tiny_machine
-    est = estimate_log_evidence(model, counts, idata, method="bridge", seed=1)
-    assert est.details["symmetry_order"] == 8
-    assert _agree(est, exact, extra_se=is_se), (est.log_evidence, est.se, exact, is_se)
+    assert agrees(est, exact), (est.log_evidence, est.se, exact)
 
 
 def test_estimator_arguments_are_checked():
-    counts = _counts(20)
+    counts = singlet_counts(20)
     with pytest.raises(ValueError, match="unknown evidence method"):
         estimate_log_evidence("quantum-singlet", counts, None, method="harmonic")
     with pytest.raises(ValueError, match="needs the model's NUTS fit"):
@@ -235,94 +156,3 @@ def test_tempered_smc_both_ways_matches_the_dirichlet_multinomial_closed_form(
     for est in (fwd, rev):
         se = np.std(est, ddof=1) / math.sqrt(len(est))
         assert abs(np.mean(est) - exact) <= 3 * se + 0.02, (est is rev, est, exact)
-
-
-# the reverse run needs more moves per stage than the forward one (see the Dirichlet test
-# above): at 500 x 4 it sat 0.56 nat (3.5 combined SE) high on PyMC 6 / PyTensor 3, whose random streams
-# differ from the 5.x line's; benchmarks/evidence.py runs it at 1,000 x 20 too
-@pytest.mark.parametrize(
-    ("method", "particles", "hmc_steps"),
-    # the reverse direction is calibrated in the fast suite on the Dirichlet-multinomial above;
-    # here, at the 20 HMC steps it needs, with the slow tests. Forward, the default 1,000 x 8: on
-    # these 20 trials 500 x 4 sat about 0.02 nat low, outside its 4-run error at one seed of five
-    # Nested sampling (300 live points, 4 runs) integrates the prior volume, every image included
-    [
-        ("smc", 1000, 8),
-        ("nested", 300, 0),
-        pytest.param("reverse-smc", 1000, 20, marks=pytest.mark.slow),
-    ],
-)
-def test_smc_and_nested_sampling_on_the_tiny_machine_match_prior_importance_sampling(
-    tiny_machine, method, particles, hmc_steps
-):
-    model, counts, exact, is_se, idata = tiny_machine
-    est = estimate_log_evidence(
-        model,
-        counts,
-        idata,
-        method=method,
-        seed=1,
-        evidence_draws=particles,
-        evidence_hmc_steps=hmc_steps,
-    )
-    if method == "nested":
-        assert est.details["live_points"] == particles
-        assert len(est.repetitions) == 4
-    else:
-        assert est.details["direction"] == ("reverse" if method == "reverse-smc" else "forward")
-    if method in ("smc", "nested"):
-        assert _agree(est, exact, extra_se=is_se), (method, est.log_evidence, est.se, exact)
-    else:
-        # Backwards from the NUTS draws the estimate sits high on this machine: its 20 trials
-        # leave the posterior so wide that the chains cross between the symmetric images, and
-        # the reverse run's bias is the harmonic mean's (the prior's tails are never visited).
-        # On PyMC 6 it sat 0.0-0.15 nat high (up to 4 of its errors) at 1,000-4,000 particles x
-        # 20-40 steps. The test holds it to the side and size of that bias: never low beyond
-        # its error, never more than 0.3 nat high.
-        diff = est.log_evidence - exact
-        tol = 3 * math.hypot(est.se, is_se)
-        assert -tol <= diff <= tol + 0.3, (method, est.log_evidence, est.se, exact)
-
-
-def test_nested_sampling_refuses_a_hierarchical_prior_and_names_its_extra(monkeypatch):
-    """The unit-cube transform needs priors with constant parameters; without dynesty the
-    method says which extra to install."""
-    import pymc as pm
-
-    from bellmodels.inference._nested import UnitCubeSpace, nested_runs
-
-    with pm.Model() as hier:
-        mu = pm.Normal("mu", 0.0, 1.0)
-        pm.Normal("x", mu, 1.0)
-    with pytest.raises(ValueError, match="prior of 'x' depends on another free variable"):
-        UnitCubeSpace(kern.FreeSpace(hier))
-    with pm.Model() as simplex:
-        pm.Dirichlet("w", np.ones(3))
-    with pytest.raises(ValueError, match=r"prior of 'w' .* has no inverse CDF"):
-        UnitCubeSpace(kern.FreeSpace(simplex))
-    monkeypatch.setitem(__import__("sys").modules, "dynesty", None)
-    with pytest.raises(ImportError, match=r"bellmodels\[nested\]"):
-        nested_runs(kern.FreeSpace(hier), runs=1, seed=0, live_points=50)
-
-
-def test_observationally_equivalent_models_with_the_same_priors_get_equal_evidence():
-    """The singlet family (same behaviour, same priors, different stories) must tie exactly: with
-    one seed (common random numbers) forward SMC runs the same particles through the same
-    likelihood, so any difference would be an error, not noise."""
-    counts = _counts(300)
-    # two members: that all five are one model to the data is checked numerically by
-    # inference.sharing (tests/inference/test_sharing.py), which then fits them once
-    family = ["quantum-singlet", "hall2010"]
-    values = [
-        estimate_log_evidence(
-            m, counts, method="smc", seed=1, evidence_draws=200, evidence_hmc_steps=2
-        )
-        for m in family
-    ]
-    assert len({v.log_evidence for v in values}) == 1, [v.log_evidence for v in values]
-    assert values[0].se > 0  # the runs differ from one another: a real Monte Carlo error
-    # a model with another behaviour family does not tie
-    other = estimate_log_evidence(
-        "no-signalling", counts, method="smc", seed=1, evidence_draws=200, evidence_hmc_steps=2
-    )
-    assert abs(other.log_evidence - values[0].log_evidence) > 1.0

@@ -2,8 +2,9 @@
 symmetric image of a posterior mode: the group of the hidden units has order n! 2^n, and for the
 rbm and the crbm with n = 1 and 2 hidden units on 20 trials both estimators agree with
 brute-force importance sampling from the prior, which integrates over all the images without
-being told of them (as the tiny-machine test of tests/inference/test_evidence.py does for the RBM
-with 2 hidden units), while one image's evidence alone falls outside the tolerance."""
+being told of them (as the tiny-machine test of tests/inference/test_evidence_tiny_machine.py
+does for the RBM with 2 hidden units), while one image's evidence alone falls outside the
+tolerance."""
 
 from __future__ import annotations
 
