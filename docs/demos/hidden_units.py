@@ -745,7 +745,15 @@ def _coverage(rows: list[dict[str, Any]], source: str) -> str:
 
 def _other_settings(rows: list[dict[str, Any]], inf: dict[str, Any]) -> str:
     """``", except ..."``: the rows fitted at other settings (the study's ``inference_at``)."""
-    keys = ("sampler", "chains", "draws", "evidence_chains", "evidence_draws", "evidence_hmc_steps")
+    keys = (
+        "sampler",
+        "chains",
+        "draws",
+        "evidence_method",
+        "evidence_chains",
+        "evidence_draws",
+        "evidence_hmc_steps",
+    )
     other: dict[str, list[str]] = {}
     for r in rows:
         diff = {k: r["inference"].get(k) for k in keys if r["inference"].get(k) != inf.get(k)}
