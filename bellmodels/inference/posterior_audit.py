@@ -35,7 +35,7 @@ def _audit_posterior(
 
     The draws' ontic tables from one call of the model's
     :meth:`~bellmodels.models.HiddenVariableModel.ontic_tables` (vectorised over the draws for
-    the shipped models, a loop of ``ontic_table`` for the others; issue #28,
+    the shipped models, a loop of ``ontic_table`` for the others;
     ``benchmarks/ontic_batch.py``), then :func:`bellmodels.auditing.audit_draws` on the stack.
     Returns arrays ``(chain, draw)`` for ``mi_bits`` and ``hall_M`` and attrs describing what
     was done. The draws are thinned if the tables would take longer than

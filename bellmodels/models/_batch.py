@@ -2,7 +2,7 @@
 of whether a subclass still computes its class's table.
 
 :meth:`~bellmodels.models.HiddenVariableModel.ontic_tables` builds the ontic tables of many
-parameter draws at once (the audit of a posterior, issue #28); these helpers keep the base class
+parameter draws at once (the audit of a posterior); these helpers keep the base class
 short and are imported by the models that override it.
 """
 

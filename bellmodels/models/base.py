@@ -293,8 +293,8 @@ class HiddenVariableModel(ABC):
         :func:`bellmodels.auditing.audit_draws` as it is. Default: :meth:`ontic_table` of each
         draw in a Python loop, so every model, a user's own included, has it. The audit of every
         fit builds thousands of tables, so the shipped models whose tables are a few array
-        operations override this with the same operations over the draw axis (issue #28,
-        ``benchmarks/ontic_batch.py``); ``tests/models/test_ontic_tables.py`` checks each
+        operations override this with the same operations over the draw axis
+        (``benchmarks/ontic_batch.py``); ``tests/models/test_ontic_tables.py`` checks each
         override against this loop to round-off.
 
         >>> from bellmodels import models
