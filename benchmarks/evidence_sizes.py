@@ -105,13 +105,13 @@ def _nuts_fit(cache: Path, machine: Any, counts: Any, stem: str) -> Any:
     """The hidden-units study's NUTS fit of ``machine`` to ``counts``, cached as NetCDF."""
     import bellmodels as bm
     from bellmodels import _arviz
+    from bellmodels._util import atomic_write
 
     path = cache / f"{stem}-nuts.nc"
     if path.is_file():
         return _arviz.from_netcdf(path)
     fit = bm.fit(machine, counts, draws=3000, tune=500, chains=2, seed=1, progressbar=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _arviz.to_netcdf(fit, path)
+    atomic_write(path, lambda tmp: _arviz.to_netcdf(fit, str(tmp)))
     return fit
 
 
