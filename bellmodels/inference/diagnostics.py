@@ -31,16 +31,20 @@ def _gate_arrays(idata: Any) -> dict[str, np.ndarray]:
             v = post[name].values
             out[name] = v.reshape(*v.shape[:2], -1)
     if has_cells(idata):
-        ll, n = _cell_arrays(idata)
-        occupied = n > 0
-        total = (ll[:, :, occupied] * n[occupied]).sum(axis=-1)
-        out["log_lik_total"] = total[:, :, None]
+        out["log_lik_total"] = _log_lik_total(idata)[:, :, None]
     for name in ("mi_bits", "hall_M"):
         for group in ("posterior", "audit_posterior"):
             if _arviz.has_group(idata, group) and name in getattr(idata, group):
                 v = getattr(idata, group)[name].values
                 out[name] = v.reshape(*v.shape[:2], -1)
     return out
+
+
+def _log_lik_total(idata: Any) -> np.ndarray:
+    """``(chain, draw)``: each draw's log likelihood of all the trials (cells times counts)."""
+    ll, n = _cell_arrays(idata)
+    occupied = n > 0
+    return (ll[:, :, occupied] * n[occupied]).sum(axis=-1)
 
 
 def diagnostics(idata: Any, *, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> dict:
@@ -145,9 +149,7 @@ def evidence_consistency(idata: Any, log_evidence: float, log_evidence_se: float
     """
     if not has_cells(idata):
         return None
-    ll, n = _cell_arrays(idata)
-    occupied = n > 0
-    total = (ll[:, :, occupied] * n[occupied]).sum(axis=-1)
+    total = _log_lik_total(idata)
     mean = float(total.mean())
     spread = float(total.std())
     mcse = spread / math.sqrt(max(_arviz.ess(total, "mean"), 1.0)) if spread > 0 else 0.0
