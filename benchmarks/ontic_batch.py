@@ -36,16 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels.auditing.measures import DRAW_MEASURES as KEYS
+
 MODELS = ("quantum-singlet", "local-polytope", "bell1964", "rbm")
-KEYS = (
-    "mi_bits",
-    "hall_M",
-    "hall_M_a",
-    "hall_M_b",
-    "parameter_independence_violation",
-    "outcome_independence_violation",
-    "no_signalling",
-)
 
 
 def prior_draws(model: Any, n: int, seed: int) -> dict[str, np.ndarray]:

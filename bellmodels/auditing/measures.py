@@ -17,6 +17,17 @@ import numpy as np
 from bellmodels.behaviour import no_signalling_violation
 from bellmodels.ontic import OnticTable, OnticTables
 
+DRAW_MEASURES: tuple[str, ...] = (
+    "mi_bits",
+    "hall_M",
+    "hall_M_a",
+    "hall_M_b",
+    "parameter_independence_violation",
+    "outcome_independence_violation",
+    "no_signalling",
+)
+"""The numeric measures :func:`audit_draws` returns per table (beside ``classification``)."""
+
 CLASSIFICATIONS: tuple[str, ...] = (
     "local & measurement-independent",
     "local & measurement-dependent",
@@ -206,4 +217,4 @@ def audit_draws(
     }
 
 
-__all__ = ["CLASSIFICATIONS", "audit_draws", "classify", "ontic_measures"]
+__all__ = ["CLASSIFICATIONS", "DRAW_MEASURES", "audit_draws", "classify", "ontic_measures"]

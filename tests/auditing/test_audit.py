@@ -25,6 +25,7 @@ from bellmodels.auditing import (
     min_mi_bits,
     min_mi_model,
 )
+from bellmodels.auditing.measures import DRAW_MEASURES
 from bellmodels.behaviour import TSIRELSON, Behaviour
 from bellmodels.ontic import local_deterministic_strategies
 
@@ -262,15 +263,7 @@ def test_audit_draws_equals_one_audit_per_table(seed, n_lam, k):
     tables_pd = tables[6:]
     for i, table in enumerate(tables[:6]):
         one = audit(table, compute_min_mi=False, compute_min_hall_M=False)
-        for key in (
-            "mi_bits",
-            "hall_M",
-            "hall_M_a",
-            "hall_M_b",
-            "parameter_independence_violation",
-            "outcome_independence_violation",
-            "no_signalling",
-        ):
+        for key in DRAW_MEASURES:
             assert batch[key][i] == pytest.approx(getattr(one, key), abs=1e-12), key
         assert batch["classification"][i] == one.classification
     assert batch["classification"][0] == "local & measurement-independent"

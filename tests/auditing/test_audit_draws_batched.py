@@ -18,21 +18,12 @@ import xarray as xr
 
 from bellmodels import Scenario, models
 from bellmodels.auditing import audit_draws
+from bellmodels.auditing.measures import DRAW_MEASURES as KEYS
 from bellmodels.inference import posterior_audit
 from bellmodels.inference.posterior_audit import _audit_posterior
 from bellmodels.models import HiddenVariableModel, Parameter
 from bellmodels.models.priors import Beta
 from bellmodels.ontic import OnticTable, OnticTables
-
-KEYS = (
-    "mi_bits",
-    "hall_M",
-    "hall_M_a",
-    "hall_M_b",
-    "parameter_independence_violation",
-    "outcome_independence_violation",
-    "no_signalling",
-)
 
 
 def random_tables(n: int, n_lams: list[int], seed: int) -> list[OnticTable]:

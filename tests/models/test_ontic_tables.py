@@ -18,6 +18,7 @@ import pytest
 
 from bellmodels import Scenario, models
 from bellmodels.auditing import audit_draws
+from bellmodels.auditing.measures import DRAW_MEASURES as AUDIT_KEYS
 from bellmodels.models import HiddenVariableModel, Parameter
 from bellmodels.models.boltzmann import CRBM, RBM
 from bellmodels.models.local import Bell1964, LocalPolytope
@@ -26,16 +27,6 @@ from bellmodels.models.priors import Beta
 from bellmodels.ontic import OnticTable, OnticTables
 
 N_DRAWS = 64
-AUDIT_KEYS = (
-    "mi_bits",
-    "hall_M",
-    "hall_M_a",
-    "hall_M_b",
-    "parameter_independence_violation",
-    "outcome_independence_violation",
-    "no_signalling",
-)
-
 # the models that override ontic_tables, each as it is fitted (and a few variants)
 OVERRIDDEN = {
     "quantum-singlet": lambda: models.get("quantum-singlet"),
