@@ -47,6 +47,11 @@ import numpy as np
 
 from bellmodels.models.base import HiddenVariableModel
 
+CHECK_MODE = "FAST_COMPILE"
+"""PyTensor mode of the check's functions: each is evaluated at a few dozen points, where
+PyTensor's Python implementations cost milliseconds and a C compiler run per operation seconds
+(the check of every shipped model compiled about 40 C modules on a cold cache)."""
+
 ALLOWED_CLASSES: dict[str, tuple[str, ...]] = {
     "local": ("local & measurement-independent",),
     "measurement-dependent": ("local & measurement-dependent",),
@@ -172,7 +177,8 @@ def _check_priors(
         )
     if n < 1:
         return f"priors of {', '.join(rvs)} build (no draws asked for)"
-    values = pm.draw(list(rvs.values()), draws=n, random_seed=seed)
+    # drawn once: Python's implementations, no C compiler run (as for every check here)
+    values = pm.draw(list(rvs.values()), draws=n, random_seed=seed, mode=CHECK_MODE)
     if n == 1:  # pm.draw returns one draw without its leading axis
         values = [np.asarray(v)[None] for v in values]
     for k in range(n):
@@ -216,9 +222,11 @@ def _check_tensor(
     }
     worst = 0.0
     for name, graph, numpy_form in pairs:
-        at_default = pytensor.graph.clone_replace(graph, replace=replace).eval()
+        at_default = pytensor.function(
+            [], pytensor.graph.clone_replace(graph, replace=replace), mode=CHECK_MODE
+        )()
         err = _max_diff(at_default, numpy_form(defaults), "the defaults")
-        fn = pytensor.function(list(rvs.values()), graph, on_unused_input="ignore")
+        fn = pytensor.function(list(rvs.values()), graph, on_unused_input="ignore", mode=CHECK_MODE)
         for k, d in enumerate(draws):
             err = max(err, _max_diff(fn(*[d[n] for n in rvs]), numpy_form(d), f"prior draw {k}"))
         if err > atol:

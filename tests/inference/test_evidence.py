@@ -21,6 +21,7 @@ from scipy.stats import norm
 import bellmodels as bm
 from bellmodels.inference import _evidence_kernels as kern
 from bellmodels.inference import build_model, estimate_log_evidence, log_multinomial_coefficient
+from bellmodels.inference._backend import compiling_with
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def dirichlet_multinomial():
 
     counts = np.array([70, 10, 20, 100])
     n = int(counts.sum())
-    with pm.Model() as model:
+    with pm.Model() as model, compiling_with():  # the package's backend: no C compiler run
         p = pm.Dirichlet("p", a=np.ones(4))
         pm.Multinomial("y", n=n, p=p, observed=counts)
         # PyMC's own NUTS on both lines (PyMC 6 picks nutpie by default when it is installed)

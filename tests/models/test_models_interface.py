@@ -59,7 +59,7 @@ def prior_draws(model: HiddenVariableModel, n: int, seed: int) -> list[dict[str,
     with pm.Model():
         rvs = model.prior_variables()
     assert list(rvs) == list(model.parameters)
-    draws = pm.draw(list(rvs.values()), draws=n, random_seed=seed)
+    draws = pm.draw(list(rvs.values()), draws=n, random_seed=seed, mode="FAST_COMPILE")
     return [
         {name: np.asarray(d[k], dtype=float) for name, d in zip(rvs, draws, strict=True)}
         for k in range(n)

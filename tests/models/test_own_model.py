@@ -173,7 +173,7 @@ def test_derived_tensor_form_and_sampler() -> None:
 
     m = Leaky()
     eta = pt.dscalar("efficiency")
-    fn = pytensor.function([eta], m.behaviour_tensor({"efficiency": eta}))
+    fn = pytensor.function([eta], m.behaviour_tensor({"efficiency": eta}), mode="FAST_COMPILE")
     for value in (0.2, 0.9):
         np.testing.assert_allclose(fn(value), m.behaviour({"efficiency": value}), atol=1e-14)
     t = m.sample_trials(2000, seed=4)
