@@ -1,10 +1,14 @@
-"""The machines' log behaviour as PyTensor algebra against the fused Op, cold compile cache.
+"""The machines' log density in three forms, cold compile cache: PyTensor algebra, the fused Op
+on the canonical arrays, and the fused Op on the free variables with the likelihood in log space.
 
-``BoltzmannModel.behaviour_tensor`` builds the machines' behaviour from one fused PyTensor Op
-(:mod:`bellmodels.models.boltzmann._tensor_op`: a Numba loop for the value and one for its
-gradient). Before it, the same quantity was some forty PyTensor Ops (tensordot, softplus,
-logsumexp); that graph is kept here, as ``ALGEBRA``, to measure against. For each machine and
-each form, in a fresh subprocess with an empty compile cache:
+``fit`` builds a machine's likelihood from ``BoltzmannModel.log_behaviour_tensor``: one fused
+PyTensor Op (:mod:`bellmodels.models.boltzmann._tensor_op`, a Numba loop for the value and one
+for its gradient) on the model's free variables, the +-1 to 0/1 map inside it, and the
+multinomial log likelihood written out as ``sum(n log p)``. The two forms before it are kept
+here to measure against: ``ALGEBRA``, some forty PyTensor Ops (tensordot, softplus, logsumexp),
+and ``CANONICAL``, the fused Op on the canonical arrays ``(W, c, d, A)`` with the map as
+PyTensor algebra and the likelihood a floored ``Multinomial``. For each machine and each form,
+in a fresh subprocess with an empty compile cache:
 
 - *nutpie compile*: ``nutpie.compile_pymc_model`` (graph rewriting and Numba's JIT), cold and
   warm (a second process with the caches the first one left);
@@ -12,10 +16,10 @@ each form, in a fresh subprocess with an empty compile cache:
   and 300 draws from the posterior mode), the cost NUTS pays per gradient;
 - *SMC compile* and *per particle*: the batched log densities and gradients of tempered SMC
   (:class:`bellmodels.inference._tempered_smc.TemperedParts`), 1,000 particles a call;
-- *differs*: the largest difference between the two forms' log density and gradient at the same
-  1,000 points, so a faster form that computed something else would show.
+- *differs*: the largest difference between a form's log density and gradient and the free
+  Op's at the same 1,000 points, so a faster form that computed something else would show.
 
-Prints the rows and the ratios algebra / Op side by side, and writes
+Prints the rows and the ratios form / free Op side by side, and writes
 ``docs/generated/machine_op.md`` (atomically).
 
     python benchmarks/machine_op.py
@@ -51,22 +55,39 @@ def behaviour_tensor(self, params):
     return pt.exp(f - pt.logsumexp(f, axis=(2, 3), keepdims=True))
 from bellmodels.models.boltzmann.base import BoltzmannModel
 BoltzmannModel.behaviour_tensor = behaviour_tensor
+BoltzmannModel.log_behaviour_tensor = lambda self, *args: None
 """
+
+CANONICAL = r"""
+from bellmodels.models.boltzmann.base import BoltzmannModel
+def behaviour_tensor(self, params):
+    import pytensor.tensor as pt
+    from bellmodels.models.boltzmann._tensor_op import MachineLogBehaviour
+    W, c, d, A = self._tensor_arrays(params)
+    if A is None:
+        A = pt.zeros((self.layout.n_settings, 2))
+    op = MachineLogBehaviour(self.layout.visible, self.layout.n_settings)
+    return pt.exp(op(W, c, d, A))
+BoltzmannModel.behaviour_tensor = behaviour_tensor
+BoltzmannModel.log_behaviour_tensor = lambda self, *args: None
+"""
+
+FORMS = {"algebra": ALGEBRA, "canonical Op": CANONICAL, "free Op": ""}
 
 CHILD = r"""
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np
-name, form, out = sys.argv[1:4]
-if form == "algebra":
-    exec(sys.argv[4])
+name, out, patch = sys.argv[1:4]
+exec(patch)
 import nutpie
 import bellmodels as bm
 from bellmodels import models
 from bellmodels.inference._backend import numba_quiet
 from bellmodels.inference._evidence_kernels import FreeSpace
 from bellmodels.inference._tempered_smc import TemperedParts
-from bellmodels.inference.fit import _initvals, build_model
+from bellmodels.inference._start import initial_values as _initvals
+from bellmodels.inference.fit import build_model
 counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=100_000, seed=0).counts()
 model = models.get(name)
 pmodel = build_model(model, counts)
@@ -99,10 +120,10 @@ print(json.dumps(row))
 
 
 def measure(model: str, form: str, scratch: Path) -> dict:
-    cache = Path(tempfile.mkdtemp(prefix=f"bm-{form}-", dir=scratch))
-    out = scratch / f"{model}-{form}.npy"
+    cache = Path(tempfile.mkdtemp(prefix="bm-form-", dir=scratch))
+    out = scratch / f"{model}-{form.replace(' ', '-')}.npy"
     cold, warm = cold_then_warm(
-        CHILD, [model, form, str(out), ALGEBRA], cache, f"{model} {form}", numba_cache=True
+        CHILD, [model, str(out), FORMS[form]], cache, f"{model} {form}", numba_cache=True
     )
     row = dict(cold)
     row["nutpie_warm"] = warm["nutpie_compile"]
@@ -125,60 +146,62 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bm-machine-op-") as tmp:
         for model in args.models:
-            alg = measure(model, "algebra", Path(tmp))
-            op = measure(model, "op", Path(tmp))
-            diff = max_rel_diff(alg["values"], op["values"])
-            rows.append((model, alg, op, diff))
-            print(
-                f"{model:5s} "
-                + " | ".join(
-                    f"{k} {alg[k]:.2f} -> {op[k]:.2f} ({alg[k] / op[k]:.2f}x)" for k in keys
+            forms = {form: measure(model, form, Path(tmp)) for form in FORMS}
+            free = forms["free Op"]
+            for form, r in forms.items():
+                r["differs"] = max_rel_diff(free["values"], r["values"])
+                print(
+                    f"{model:5s} {form:13s} "
+                    + " | ".join(f"{k} {r[k]:.2f} ({r[k] / free[k]:.2f}x free Op)" for k in keys)
+                    + f" | leapfrogs/draw {r['leapfrogs_per_draw']:.0f} | "
+                    f"differs {r['differs']:.1e}",
+                    flush=True,
                 )
-                + f" | leapfrogs/draw {alg['leapfrogs_per_draw']:.0f} / "
-                f"{op['leapfrogs_per_draw']:.0f} | max rel diff {diff:.1e}",
-                flush=True,
-            )
+            rows.append((model, forms))
     lines = [
         "<!-- generated by `python benchmarks/machine_op.py`; do not edit -->",
         "",
-        "# The machines' log behaviour: PyTensor algebra against the fused Op",
+        "# The machines' log density: PyTensor algebra, the Op on the canonical arrays, the Op "
+        "on the free variables",
         "",
         "Each form of each machine in a fresh process with empty PyTensor and Numba caches, on "
-        "100,000 simulated singlet trials. *nutpie compile*: `nutpie.compile_pymc_model`, cold "
-        "(empty caches) and warm (a second process with the caches the first left: a user's "
-        "later runs); "
-        "*per leapfrog*: nutpie's sampling time over its leapfrog steps (1 chain, 300 + 300 "
-        "steps from the posterior mode); *SMC compile*: the batched tempered-SMC densities "
-        "compiled and called once; *per particle*: a later call at 1,000 particles over 1,000. "
-        "Ratio = algebra / Op (above 1: the Op is faster). *Differs*: the largest relative "
-        "difference between the two forms' log densities and gradients at the same 1,000 "
-        f"points. {platform.machine()}, Python {platform.python_version()}, "
+        "100,000 simulated singlet trials. *algebra*: the log behaviour as PyTensor Ops; "
+        "*canonical Op*: the fused Op on `(W, c, d, A)`, the +-1 to 0/1 map as PyTensor "
+        "algebra, a floored Multinomial likelihood; *free Op* (what `fit` builds): the fused Op "
+        "on the free variables, the likelihood `sum(n log p)`. *nutpie compile*: "
+        "`nutpie.compile_pymc_model`, cold (empty caches) and warm (a second process with the "
+        "caches the first left: a user's later runs); *per leapfrog*: nutpie's sampling time "
+        "over its leapfrog steps (1 chain, 300 + 300 steps from the posterior mode); *SMC "
+        "compile*: the batched tempered-SMC densities compiled and called once; *per "
+        "particle*: a later call at 1,000 particles over 1,000. Ratio = form / free Op (above "
+        "1: the free Op is faster). *Differs*: the largest relative difference from the free "
+        "Op's log densities and gradients at the same 1,000 points. "
+        f"{platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, load average {load0:.1f} at the start (the machine is shared).",
         "",
         "| machine | form | nutpie compile cold (s) | warm (s) | per leapfrog (us) | "
-        "leapfrogs per draw | SMC compile cold (s) | warm (s) | per particle (us) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "leapfrogs per draw | SMC compile cold (s) | warm (s) | per particle (us) | differs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for model, alg, op, _ in rows:
-        for form, r in (("algebra", alg), ("fused Op", op)):
+    for model, forms in rows:
+        free = forms["free Op"]
+        for form, r in forms.items():
             lines.append(
                 f"| {model} | {form} | {r['nutpie_compile']:.1f} | {r['nutpie_warm']:.1f} | "
                 f"{r['us_per_leapfrog']:.2f} | {r['leapfrogs_per_draw']:.0f} | "
-                f"{r['smc_compile']:.1f} | {r['smc_warm']:.1f} | {r['us_per_particle']:.2f} |"
+                f"{r['smc_compile']:.1f} | {r['smc_warm']:.1f} | {r['us_per_particle']:.2f} | "
+                f"{r['differs']:.0e} |"
             )
-        ratio = {k: f"{alg[k] / op[k]:.2f}x" for k in keys}
-        lines.append(
-            f"| {model} | ratio | {ratio['nutpie_compile']} | {ratio['nutpie_warm']} | "
-            f"{ratio['us_per_leapfrog']} | | {ratio['smc_compile']} | {ratio['smc_warm']} | "
-            f"{ratio['us_per_particle']} |"
-        )
-    lines += [
-        "",
-        "Largest relative difference between the forms: "
-        + ", ".join(f"{m} {d:.0e}" for m, _, _, d in rows)
-        + ".",
-        "",
-    ]
+        for form, r in forms.items():
+            if form == "free Op":
+                continue
+            ratio = {k: f"{r[k] / free[k]:.2f}x" for k in keys}
+            lines.append(
+                f"| {model} | {form} / free Op | {ratio['nutpie_compile']} | "
+                f"{ratio['nutpie_warm']} | {ratio['us_per_leapfrog']} | | "
+                f"{ratio['smc_compile']} | {ratio['smc_warm']} | {ratio['us_per_particle']} | |"
+            )
+    lines.append("")
     write_doc(args.doc, lines)
     return 0
 

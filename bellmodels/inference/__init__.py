@@ -38,18 +38,10 @@ from bellmodels.inference.evidence import (
     log_bayes_factors,
     log_multinomial_coefficient,
 )
-from bellmodels.inference.fit import (
-    P_FLOOR,
-    SAMPLERS,
-    available_samplers,
-    build_model,
-    choose_sampler,
-    fit,
-    load_fit,
-    resolve_model,
-)
+from bellmodels.inference.fit import P_FLOOR, build_model, fit, load_fit, resolve_model
 from bellmodels.inference.loo import loo
 from bellmodels.inference.posterior_audit import AUDIT_TIME_BUDGET, invariant_draws
+from bellmodels.inference.samplers import SAMPLERS, available_samplers, choose_sampler
 from bellmodels.inference.summary import HDI_PROB, FitSummary, summarize_fit
 
 REMOVED = {

@@ -67,6 +67,15 @@ coincidence rate depends on the settings: ``log(pi(s) / p(s))`` per coincidence,
 :func:`pair_spread`."""
 
 
+def log_multinomial_coefficient(counts: Any) -> float:
+    """sum over setting pairs of log(n! / prod_c n_c!): Multinomial minus trial-sequence logp."""
+    from scipy.special import gammaln
+
+    v = counts.values.astype(float)
+    n = v.sum(axis=(2, 3))
+    return float(gammaln(n + 1).sum() - gammaln(v + 1).sum())
+
+
 def pair_spread(rate: Any, setting_probs: np.ndarray, lib: Any = np) -> Any:
     """``log(pi(s) / p(s))``: how much likelier a coincidence falls on setting pair ``s`` than
     the design alone makes it, ``pi(s) = p(s) D(s) / sum_s' p(s') D(s')`` with ``D`` the

@@ -86,13 +86,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from scipy.special import gammaln
 
 from bellmodels import _arviz
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 from bellmodels._util import renamed_keywords, versions
 from bellmodels.data import Counts
 from bellmodels.inference._evidence_kernels import run_smc
+from bellmodels.inference._layout import log_multinomial_coefficient
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
 
 if TYPE_CHECKING:
@@ -182,13 +182,6 @@ def log_bayes_factors(estimates: Mapping[str, EvidenceEstimate]) -> tuple[Any, A
         for b in ok:
             lbf.loc[a, b], se.loc[a, b] = log_bayes_factor(estimates[a], estimates[b])
     return lbf, se
-
-
-def log_multinomial_coefficient(counts: Counts) -> float:
-    """sum over setting pairs of log(n! / prod_c n_c!): Multinomial minus trial-sequence logp."""
-    v = counts.values.astype(float)
-    n = v.sum(axis=(2, 3))
-    return float(gammaln(n + 1).sum() - gammaln(v + 1).sum())
 
 
 def pymc_smc(

@@ -77,7 +77,6 @@ A fit takes seconds to minutes, so ``tests/inference/test_inference.py`` and
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 import warnings
@@ -92,78 +91,20 @@ from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
 from bellmodels.inference._backend import compiling_with, numba_quiet
 from bellmodels.inference._groups import data_groups, fit_attrs, posterior_predictive
-from bellmodels.inference._layout import P_FLOOR, SPREAD_VAR, log_likelihood_groups, pair_spread
+from bellmodels.inference._layout import (
+    P_FLOOR,
+    SPREAD_VAR,
+    log_likelihood_groups,
+    log_multinomial_coefficient,
+    pair_spread,
+)
 from bellmodels.inference._start import initial_values
 from bellmodels.inference.posterior_audit import _audit_posterior
+from bellmodels.inference.samplers import SMC_HMC_STEPS, SMC_SAMPLER, choose_sampler
 from bellmodels.scenario import DIMS_BEHAVIOUR, OUTCOMES
 
 if TYPE_CHECKING:
     from bellmodels.models.base import HiddenVariableModel
-
-
-SAMPLERS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
-"""Samplers ``fit`` knows; only installed ones can be used (:func:`available_samplers`)."""
-
-
-def available_samplers() -> list[str]:
-    """The samplers installed here, in :data:`SAMPLERS` order.
-
-    >>> "pymc" in available_samplers()
-    True
-    """
-    found = ["pymc"]
-    if importlib.util.find_spec("nutpie") is not None:
-        found.append("nutpie")
-    if (
-        importlib.util.find_spec("numpyro") is not None
-        and importlib.util.find_spec("jax") is not None
-    ):
-        found.append("numpyro")
-    return found
-
-
-SMC_SAMPLER = "smc"
-"""``fit(sampler="smc")``: not NUTS but tempered SMC from the prior with Hamiltonian moves
-(:mod:`bellmodels.inference._tempered_smc`): ``chains`` independent runs of ``draws`` particles
-each, :data:`SMC_HMC_STEPS` transitions per stage, the last stage's particles resampled and moved
-at the posterior; a chain is a run, a draw a particle. It is for posteriors with separated modes,
-which NUTS chains started in one mode do not cross (the gate's R-hat then fails): the particles
-weigh the modes by their mass, and R-hat between runs checks that the runs agree on those
-weights. Its ESS treats the particles' order as a chain's: systematic resampling keeps the
-descendants of one ancestor next to each other, so the order-based ESS mostly sees their
-correlation (it is not an SMC effective sample size proper)."""
-
-SMC_HMC_STEPS = 64
-"""HMC transitions per tempering stage of ``sampler="smc"``: on the one-unit machines at 10^5
-trials, whose posteriors have separated modes, 8 transitions left the runs nats apart and 64
-brought them within about a nat (``docs/generated/evidence_sizes_one_unit.md``)."""
-
-
-def choose_sampler(sampler: str = "auto", preference: tuple[str, ...] = SAMPLERS) -> str:
-    """Resolve ``sampler``: ``"auto"`` is the first installed one in ``preference`` (a model's
-    declared :attr:`~bellmodels.models.base.HiddenVariableModel.samplers`); ``"smc"`` is the
-    tempered SMC posterior (always there: it is this package's).
-
-    Raises ``ValueError`` for an unknown or uninstalled sampler.
-
-    >>> choose_sampler("auto") in SAMPLERS, choose_sampler("smc")
-    (True, 'smc')
-    """
-    installed = available_samplers()
-    if sampler == "auto":
-        return next(s for s in (*preference, "pymc") if s in installed)
-    if sampler == SMC_SAMPLER:
-        return sampler
-    if sampler not in SAMPLERS:
-        raise ValueError(
-            f"unknown sampler {sampler!r}; choose one of {('auto', *SAMPLERS, SMC_SAMPLER)}"
-        )
-    if sampler not in installed:
-        raise ValueError(
-            f"sampler {sampler!r} is not installed (installed: {installed}); "
-            f"install it or use sampler='auto'"
-        )
-    return sampler
 
 
 def resolve_model(model: HiddenVariableModel | str, counts: Counts | None = None) -> Any:
@@ -235,17 +176,27 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     observed = counts.values.reshape(ka, kb, 4)
     with pm.Model(coords=coords) as pmodel:
         params = model.prior_variables()
-        p = pt.as_tensor_variable(model.behaviour_tensor(params))
-        p = pt.clip(p, P_FLOOR, 1.0)
-        p = p / p.sum(axis=(2, 3), keepdims=True)
-        pm.Deterministic("behaviour", p, dims=DIMS_BEHAVIOUR)
-        pm.Multinomial(
-            "counts",
-            n=observed.sum(axis=-1),
-            p=p.reshape((ka, kb, 4)),
-            observed=observed,
-            dims=("setting_a", "setting_b", "cell"),
-        )
+        log_p = model.log_behaviour_tensor(params, {v.name: v for v in pmodel.free_RVs})
+        if log_p is None:
+            p = pt.as_tensor_variable(model.behaviour_tensor(params))
+            p = pt.clip(p, P_FLOOR, 1.0)
+            p = p / p.sum(axis=(2, 3), keepdims=True)
+            pm.Deterministic("behaviour", p, dims=DIMS_BEHAVIOUR)
+            pm.Multinomial(
+                "counts",
+                n=observed.sum(axis=-1),
+                p=p.reshape((ka, kb, 4)),
+                observed=observed,
+                dims=("setting_a", "setting_b", "cell"),
+            )
+        else:
+            # exact in log space: the multinomial log likelihood written out, the same value
+            # as the Multinomial's, in a few Ops instead of its exp, floor and checks
+            log_p = pt.as_tensor_variable(log_p)
+            pm.Deterministic("behaviour", pt.exp(log_p), dims=DIMS_BEHAVIOUR)
+            log_lik = (log_p.reshape((ka, kb, 4)) * observed).sum()
+            log_lik = log_lik + log_multinomial_coefficient(counts)
+            pm.Potential("counts", log_lik)
         rate = model.coincidence_rate_tensor(params)
         if rate is not None:  # post-selected: how the coincidences spread over setting pairs
             spread = pair_spread(pt.as_tensor_variable(rate), scn.settings_distribution(), pt)
@@ -586,7 +537,4 @@ def load_fit(path: Any) -> tuple[Any, Any]:
     return model, idata
 
 
-__all__ = [
-    "P_FLOOR", "SAMPLERS", "available_samplers", "build_model", "choose_sampler", "fit",
-    "load_fit", "resolve_model",
-]  # fmt: skip
+__all__ = ["P_FLOOR", "build_model", "fit", "load_fit", "resolve_model"]

@@ -343,6 +343,21 @@ class HiddenVariableModel(ABC):
         resp = pt.as_tensor_variable(out[1])
         return (p_lam[..., None, None] * resp).sum(axis=2)
 
+    def log_behaviour_tensor(
+        self, params: Mapping[str, Any], free: Mapping[str, Any] | None = None
+    ) -> Any | None:
+        """``log p(x_a, x_b | s_a, s_b)`` as a PyTensor expression, or ``None`` (the default).
+
+        A model that computes its behaviour exactly in log space returns it here; ``fit`` then
+        writes the likelihood as ``sum(n log p)`` directly (no floor, no renormalisation: see
+        :func:`bellmodels.inference.fit.build_model`). ``params`` are the variables
+        :meth:`prior_variables` returned; ``free``, when given, the PyMC model's free variables
+        by name, from which ``params`` were built: a model may compute ``log p`` from those
+        directly (the expression must then equal the one of ``params``; ``bm.models.check``
+        compares them).
+        """
+        return None
+
     def coincidence_rate(self, params: Mapping[str, Any] | None = None) -> np.ndarray | None:
         """P(both detect | s_a, s_b), ``(K_a, K_b)``, of a model of post-selected tables.
 

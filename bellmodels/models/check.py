@@ -11,8 +11,10 @@ Nothing else verifies that these agree; :func:`check` does, one named item each:
     the priors build in a ``pm.Model`` and their draws have the declared shapes and supports;
 ``tensor``
     ``behaviour_tensor`` equals ``behaviour`` (max abs difference <= ``atol``) at the defaults
-    (with the free variables set by ``free_values``) and at the prior draws, and so does
-    ``coincidence_rate_tensor`` ``coincidence_rate`` (a model of post-selected tables);
+    (with the free variables set by ``free_values``) and at the prior draws, and so do
+    ``log_behaviour_tensor`` on the free variables (a model that has it: the likelihood ``fit``
+    writes from it) and ``coincidence_rate_tensor`` ``coincidence_rate`` (a model of
+    post-selected tables);
 ``ontic``
     the ontic table is a normalised table (validated by :class:`~bellmodels.ontic.OnticTable`)
     and sums over lambda to ``behaviour``, at the defaults and the prior draws (within the
@@ -208,12 +210,28 @@ def _check_tensor(
     with pm.Model() as pm_model:
         rvs = model.prior_variables()
         beh = model.behaviour_tensor(rvs)
+        free_rvs = {rv.name: rv for rv in pm_model.free_RVs}
+        log_beh = model.log_behaviour_tensor(rvs, free_rvs)  # what fit's likelihood uses
         rate = model.coincidence_rate_tensor(rvs)
     if (rate is None) != (model.coincidence_rate() is None):
         raise ValueError("coincidence_rate and coincidence_rate_tensor disagree on being None")
-    pairs = [("behaviour", beh, model.behaviour)]
+    # (name, graph, numpy form, the graph's inputs, their values at a point of parameters)
+    params_in = (list(rvs.values()), lambda d: [d[n] for n in rvs])
+    pairs = [("behaviour", beh, model.behaviour, *params_in)]
+    if log_beh is not None:
+        pairs.append(
+            (
+                "log_behaviour",  # compared as exp(log p) = p
+                pt.exp(log_beh),
+                model.behaviour,
+                list(free_rvs.values()),
+                lambda d: [model.free_values(d)[n] for n in free_rvs],
+            )
+        )
     if rate is not None:
-        pairs.append(("coincidence_rate", pt.as_tensor_variable(rate), model.coincidence_rate))
+        pairs.append(
+            ("coincidence_rate", pt.as_tensor_variable(rate), model.coincidence_rate, *params_in)
+        )
     defaults = model.params()
     free = model.free_values(defaults)
     replace = {
@@ -221,18 +239,18 @@ def _check_tensor(
         for rv in pm_model.free_RVs
     }
     worst = 0.0
-    for name, graph, numpy_form in pairs:
+    for name, graph, numpy_form, inputs, values in pairs:
         at_default = pytensor.function(
             [], pytensor.graph.clone_replace(graph, replace=replace), mode=CHECK_MODE
         )()
         err = _max_diff(at_default, numpy_form(defaults), "the defaults")
-        fn = pytensor.function(list(rvs.values()), graph, on_unused_input="ignore", mode=CHECK_MODE)
+        fn = pytensor.function(inputs, graph, on_unused_input="ignore", mode=CHECK_MODE)
         for k, d in enumerate(draws):
-            err = max(err, _max_diff(fn(*[d[n] for n in rvs]), numpy_form(d), f"prior draw {k}"))
+            err = max(err, _max_diff(fn(*values(d)), numpy_form(d), f"prior draw {k}"))
         if err > atol:
             raise ValueError(f"{name}_tensor differs from {name} by {err:.3g} (> {atol:g})")
         worst = max(worst, err)
-    names = " and ".join(f"{n}_tensor = {n}" for n, _, _ in pairs)
+    names = " and ".join(f"{n}_tensor = {n}" for n, *_ in pairs)
     return f"{names} within {worst:.1e} at the defaults and {len(draws)} draws"
 
 

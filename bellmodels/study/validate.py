@@ -175,7 +175,7 @@ def _check_inference(
     c: Mapping[str, Any], m: str, opts: Mapping[str, Any], model: Any, source: str
 ) -> None:
     """Sampler, init and target acceptance of a fitted model (its own overrides first)."""
-    from bellmodels.inference.fit import choose_sampler
+    from bellmodels.inference.samplers import choose_sampler
 
     own = opts.get("inference") or {}
     inf = dict(c["inference"], **own)

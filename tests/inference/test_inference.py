@@ -282,3 +282,43 @@ def test_init_params_starts_a_dirichlet_model_at_its_weights():
     point = make_initial_point_fn(model=pmodel, overrides=start, jitter_rvs=set())(0)
     g = np.exp(point["weights_gamma_log__"])
     np.testing.assert_allclose(g / g.sum(), w, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["rbm", "crbm"])
+def test_machines_log_space_likelihood_is_the_multinomials(name, monkeypatch):
+    """The machines' likelihood, written out in log space on their free variables (one fused
+    Op), is the Multinomial's of the floored behaviour: the same log density and gradient at
+    points across the prior, so fits and evidences are unchanged by the shortcut."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bellmodels.inference.fit import build_model
+    from bellmodels.models.boltzmann import BoltzmannModel
+
+    counts = bm.simulate_singlet(Scenario.chsh(), n_trials=5000, seed=0).counts()
+    model = bm.models.get(name, n_hidden=2)
+    fast = build_model(model, counts)
+    assert not fast.observed_RVs and [p.name for p in fast.potentials] == ["counts"]
+    # the Multinomial path: the behaviour from the Op on the canonical arrays, floored
+    canonical = BoltzmannModel.log_behaviour_tensor
+    monkeypatch.setattr(
+        BoltzmannModel, "behaviour_tensor", lambda self, params: pt.exp(canonical(self, params))
+    )
+    monkeypatch.setattr(BoltzmannModel, "log_behaviour_tensor", lambda self, *args: None)
+    slow = build_model(model, counts)
+    assert [v.name for v in slow.observed_RVs] == ["counts"]
+
+    def value_and_grad(pmodel):
+        logp = pmodel.logp()
+        return pytensor.function(
+            pmodel.value_vars,
+            [logp, *pytensor.grad(logp, pmodel.value_vars)],
+            mode="FAST_COMPILE",  # the values; the Op's Numba kernels: test_tensor_op.py
+        )
+
+    f, g = value_and_grad(fast), value_and_grad(slow)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        point = [rng.normal(0, 1.0, v.type.shape) for v in fast.value_vars]
+        for a, b in zip(f(*point), g(*point), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-8)

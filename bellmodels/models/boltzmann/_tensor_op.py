@@ -164,8 +164,9 @@ def _kernels() -> tuple[Any, Any, Any, Any]:
 class _MachineOp(Op):
     """The fixed visible rows of a machine's layout, shared by the forward Op and its gradient."""
 
-    __props__ = ("cells", "n_settings", "rows", "batched")
+    __props__: tuple[str, ...] = ("cells", "n_settings", "rows", "batched")
     core_ndims: tuple[int, ...] = (2, 1, 1, 2)
+    input_names: tuple[str, ...] = ("W", "c", "d", "A", "log p", "g")
 
     def __init__(self, visible: np.ndarray, n_settings: int, batched: bool = False) -> None:
         visible = np.asarray(visible, dtype=float)
@@ -191,7 +192,7 @@ class _MachineOp(Op):
             )
         ins = [pt.as_tensor_variable(x).astype("float64") for x in xs]
         extra = int(self.batched)
-        names = ("W", "c", "d", "A", "log p", "g")[: len(ins)]
+        names = self.input_names[: len(ins)]
         for x, nd, what in zip(ins, self.core_ndims, names, strict=True):
             if x.ndim != nd + extra:
                 raise ValueError(f"{what} must have {nd + extra} dimensions, got {x.ndim}")
@@ -199,6 +200,10 @@ class _MachineOp(Op):
 
     def _visible(self) -> np.ndarray:
         return self._v.reshape(*self.cells, -1)
+
+    def with_batch(self) -> Any:
+        """This Op over one leading axis of parameter points."""
+        return type(self)(self._visible(), self.n_settings, batched=True)
 
 
 class MachineLogBehaviour(_MachineOp):
@@ -284,7 +289,23 @@ def _vectorize(op: _MachineOp, node: Any, *inputs: Any) -> Any:
         x if e == 1 else pt.broadcast_to(x, (n, *x.shape))
         for x, e in zip(inputs, extra, strict=True)
     ]
-    return type(op)(op._visible(), op.n_settings, batched=True).make_node(*ins)
+    return op.with_batch().make_node(*ins)
+
+
+def jax_log_behaviour(op: _MachineOp, vmap: bool = True) -> Any:
+    """The machine's log behaviour in ``jax.numpy`` (vmapped over points if ``op`` is batched
+    and ``vmap``)."""
+    import jax
+    import jax.numpy as jnp
+
+    v, s, x, cells = op._v, op._s, op._x, op.cells
+
+    def log_behaviour(w: Any, c: Any, d: Any, a: Any) -> Any:
+        f = v @ c + jnp.logaddexp(0.0, d + v @ w).sum(-1) + ((s @ a) * x).sum(-1)
+        f = f.reshape(-1, 4)
+        return (f - jax.scipy.special.logsumexp(f, axis=1, keepdims=True)).reshape(cells)
+
+    return jax.vmap(log_behaviour) if op.batched and vmap else log_behaviour
 
 
 def _register_jax() -> None:
@@ -295,28 +316,15 @@ def _register_jax() -> None:
     except ImportError:  # no JAX linker in this PyTensor
         return
 
-    def log_behaviour_fn(op: _MachineOp) -> Any:
-        import jax
-        import jax.numpy as jnp
-
-        v, s, x, cells = op._v, op._s, op._x, op.cells
-
-        def log_behaviour(w: Any, c: Any, d: Any, a: Any) -> Any:
-            f = v @ c + jnp.logaddexp(0.0, d + v @ w).sum(-1) + ((s @ a) * x).sum(-1)
-            f = f.reshape(-1, 4)
-            return (f - jax.scipy.special.logsumexp(f, axis=1, keepdims=True)).reshape(cells)
-
-        return jax.vmap(log_behaviour) if op.batched else log_behaviour
-
     @jax_funcify.register(MachineLogBehaviour)
     def _forward(op: MachineLogBehaviour, node: Any = None, **kwargs: Any) -> Any:
-        return log_behaviour_fn(op)
+        return jax_log_behaviour(op)
 
     @jax_funcify.register(MachineLogBehaviourGrad)
     def _vjp(op: MachineLogBehaviourGrad, node: Any = None, **kwargs: Any) -> Any:
         import jax
 
-        fn = log_behaviour_fn(op)
+        fn = jax_log_behaviour(op)
 
         def log_behaviour_vjp(w: Any, c: Any, d: Any, a: Any, logp: Any, g: Any) -> Any:
             return jax.vjp(fn, w, c, d, a)[1](g)

@@ -252,15 +252,86 @@ class BoltzmannModel(HiddenVariableModel):
         """
         import pytensor.tensor as pt
 
+        # one fused Op (value and gradient in one Numba loop each): the NUTS fits and the
+        # tempered SMC evaluate it millions of times (benchmarks/machine_op.py)
+        return pt.exp(self.log_behaviour_tensor(params))
+
+    def log_behaviour_tensor(
+        self, params: Mapping[str, Any], free: Mapping[str, Any] | None = None
+    ) -> Any:
+        """:meth:`log_behaviour` as a PyTensor expression of ``params``, or, given the PyMC
+        model's free variables ``free`` (as ``fit`` builds it), of those directly.
+
+        The 0/1 parameters are an affine map of the free variables (:meth:`free_affine_map`),
+        so one fused Op (:class:`~bellmodels.models.boltzmann._free_op.
+        FreeMachineLogBehaviour`) computes the log behaviour and its gradient from them, without
+        the map's PyTensor algebra in every gradient NUTS evaluates (``benchmarks/
+        machine_op.py``). Otherwise the fused Op on the canonical arrays of ``params``.
+
+        >>> import numpy as np
+        >>> from bellmodels.models.boltzmann import RBM
+        >>> m = RBM.weinstein2017()
+        >>> bool(np.allclose(m.log_behaviour_tensor(m.params()).eval(), m.log_behaviour()))
+        True
+        """
+        import pytensor.tensor as pt
+
+        from bellmodels.models.boltzmann._free_op import FreeMachineLogBehaviour
         from bellmodels.models.boltzmann._tensor_op import MachineLogBehaviour
 
+        if free is not None:
+            names, matrix, offset = self.free_affine_map()
+            if all(n in free for n, _ in names):
+                x = pt.concatenate([pt.as_tensor_variable(free[n]).ravel() for n, _ in names])
+                op = FreeMachineLogBehaviour(
+                    self.layout.visible, self.layout.n_settings, matrix, offset
+                )
+                return op(x)
         W, c, d, A = self._tensor_arrays(params)
         if A is None:
             A = pt.zeros((self.layout.n_settings, 2))
-        # one fused Op (value and gradient in one Numba loop each): the NUTS fits and the
-        # tempered SMC evaluate it millions of times (benchmarks/machine_op.py)
-        op = MachineLogBehaviour(self.layout.visible, self.layout.n_settings)
-        return pt.exp(op(W, c, d, A))
+        return MachineLogBehaviour(self.layout.visible, self.layout.n_settings)(W, c, d, A)
+
+    def free_affine_map(self) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], Any, Any]:
+        """The canonical arrays as an affine map of the free PyMC variables:
+        ``((name, shape), ...)``, ``M`` and ``b0`` with ``(W, c, d, A) = M x + b0`` (raveled and
+        joined in that order), ``x`` the free variables raveled and joined in the order given.
+
+        Found numerically, column by column, from :meth:`machine_arrays` (and the +-1 to 0/1
+        map under ``prior="spin"``), and checked at random points: a machine whose canonical
+        arrays are not affine in its free variables raises.
+
+        >>> from bellmodels.models.boltzmann import CRBM
+        >>> names, m, b0 = CRBM().free_affine_map()
+        >>> names[0], m.shape
+        (('W_spin', (2, 4)), (28, 24))
+        """
+        spin = self.prior == "spin"
+        names = tuple(
+            ((f"{n}_spin" if spin else n), tuple(spec.shape)) for n, spec in self.parameters.items()
+        )
+        sizes = [int(np.prod(shape)) for _, shape in names]
+        bounds = np.cumsum([0, *sizes])
+
+        def canonical(x: np.ndarray) -> np.ndarray:
+            free = {
+                n.removesuffix("_spin") if spin else n: x[lo:hi].reshape(shape)
+                for (n, shape), lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True)
+            }
+            arr = self.machine_arrays(self._from_spin(free, np) if spin else free)
+            return np.concatenate([np.ravel(arr.W), arr.c, arr.d, np.ravel(arr.A)])
+
+        n = int(bounds[-1])
+        offset = canonical(np.zeros(n))
+        matrix = np.stack([canonical(e) - offset for e in np.eye(n)], axis=1)
+        rng = np.random.default_rng(0)
+        for _ in range(2):
+            x = rng.normal(size=n)
+            if not np.allclose(matrix @ x + offset, canonical(x), rtol=1e-9, atol=1e-9):
+                raise RuntimeError(
+                    f"{self.name}: the canonical arrays are not affine in the free variables"
+                )
+        return names, matrix, offset
 
     @abstractmethod
     def _tensor_arrays(self, params: Mapping[str, Any]) -> tuple[Any, Any, Any, Any]:

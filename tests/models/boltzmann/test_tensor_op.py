@@ -10,6 +10,7 @@ import pytest
 from pytensor.graph.replace import vectorize_graph
 
 from bellmodels.models.boltzmann import CRBM, RBM
+from bellmodels.models.boltzmann._free_op import FreeMachineLogBehaviour
 from bellmodels.models.boltzmann._kernels import MachineArrays, log_behaviour
 from bellmodels.models.boltzmann._tensor_op import MachineLogBehaviour
 
@@ -156,3 +157,85 @@ def test_jax_value_and_gradient_equal_numba(kind: str) -> None:
     jx = pytensor.function(ins, outs, mode="JAX")(*vals)
     for a, b in zip(nb, jx, strict=True):
         np.testing.assert_allclose(np.asarray(b), a, rtol=1e-10, atol=1e-12)
+
+
+def _free_point(kind: str, seed: int) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
+    """A machine, its free-variable affine map (matrix, offset) and a random free point."""
+    m = RBM(n_hidden=3) if kind == "rbm" else CRBM(n_hidden=3)
+    _, matrix, offset = m.free_affine_map()
+    x = np.random.default_rng(seed).normal(0, 1.0, matrix.shape[1])
+    return m, matrix, offset, x
+
+
+def _free_log_behaviour(m: object, matrix: np.ndarray, offset: np.ndarray, x: np.ndarray):
+    theta = matrix @ x + offset
+    n_v, n_s = m.layout.n_visible, m.layout.n_settings
+    n_h = m.n_hidden
+    i = n_v * n_h
+    arr = MachineArrays(
+        W=theta[:i].reshape(n_v, n_h),
+        c=theta[i : i + n_v],
+        d=theta[i + n_v : i + n_v + n_h],
+        A=theta[i + n_v + n_h :].reshape(n_s, 2),
+    )
+    return log_behaviour(arr, m.layout)
+
+
+@pytest.mark.parametrize("kind", ["rbm", "crbm"])
+def test_free_affine_map_is_the_models_own_parameter_map(kind: str) -> None:
+    # M x + b0 at the free values of a machine is that machine: the log behaviour agrees
+    m = RBM.weinstein2017() if kind == "rbm" else CRBM(n_hidden=3, seed=4)
+    names, matrix, offset = m.free_affine_map()
+    free = m.free_values(m.params())
+    x = np.concatenate([np.ravel(free[n]) for n, _ in names])
+    np.testing.assert_allclose(
+        _free_log_behaviour(m, matrix, offset, x), m.log_behaviour(), atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("kind", ["rbm", "crbm"])
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "NUMBA"])
+def test_free_op_value_and_gradient(kind: str, mode: str) -> None:
+    m, matrix, offset, x0 = _free_point(kind, 7)
+    op = FreeMachineLogBehaviour(m.layout.visible, m.layout.n_settings, matrix, offset)
+    weights = np.random.default_rng(8).normal(size=op.cells)
+    x = pt.vector(shape=x0.shape)
+    out = (op(x) * weights).sum()
+    f = pytensor.function([x], [op(x), pytensor.grad(out, x)], mode=mode)
+    value, grad = f(x0)
+    np.testing.assert_allclose(value, _free_log_behaviour(m, matrix, offset, x0), atol=1e-12)
+    h = 1e-6
+    rng = np.random.default_rng(9)
+    for _ in range(5):  # central differences along random directions
+        u = rng.normal(size=x0.shape)
+        plus = (_free_log_behaviour(m, matrix, offset, x0 + h * u) * weights).sum()
+        minus = (_free_log_behaviour(m, matrix, offset, x0 - h * u) * weights).sum()
+        np.testing.assert_allclose(grad @ u, (plus - minus) / (2 * h), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "NUMBA"])
+def test_free_op_vectorised_over_points(mode: str) -> None:
+    m, matrix, offset, _ = _free_point("crbm", 0)
+    op = FreeMachineLogBehaviour(m.layout.visible, m.layout.n_settings, matrix, offset)
+    weights = np.random.default_rng(5).normal(size=op.cells)
+    x = pt.vector(shape=(matrix.shape[1],))
+    out = (op(x) * weights).sum()
+    xs = pt.matrix(shape=(None, matrix.shape[1]))
+    b_out = vectorize_graph(out, {x: xs})
+    f = pytensor.function([xs], [b_out, pytensor.grad(b_out.sum(), xs)], mode=mode)
+    ops = [node.op for node in f.maker.fgraph.apply_nodes]
+    assert not any(type(o).__name__ == "Blockwise" for o in ops)
+    assert sum(getattr(o, "batched", False) for o in ops) == 2
+    points = np.random.default_rng(6).normal(size=(3, matrix.shape[1]))
+    got, grads = f(points)
+    single = pytensor.function([x], [out, pytensor.grad(out, x)], mode="FAST_COMPILE")
+    for i, p in enumerate(points):
+        want, gw = single(p)
+        np.testing.assert_allclose(got[i], want, atol=1e-12)
+        np.testing.assert_allclose(grads[i], gw, atol=1e-12)
+
+
+def test_free_op_rejects_a_map_of_the_wrong_size() -> None:
+    m = CRBM(n_hidden=3)
+    with pytest.raises(ValueError, match="do not map onto the canonical"):
+        FreeMachineLogBehaviour(m.layout.visible, 2, np.zeros((5, 3)), np.zeros(5))
