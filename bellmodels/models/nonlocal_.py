@@ -24,13 +24,13 @@ import numpy as np
 
 from bellmodels.data import Trials
 from bellmodels.models._batch import uses_own
+from bellmodels.models._toner_bacon import ratio_cdf, toner_bacon_strategies
 from bellmodels.models.base import HiddenVariableModel, Parameter
+from bellmodels.models.blocks import one_hot
 from bellmodels.models.local import (
     PRODUCT_SIGN,
-    TWO_PI,
     PlanarModel,
     VertexMixture,
-    arc_partition,
     planar_vectors,
     sign,
     strategy_labels,
@@ -112,89 +112,32 @@ class QuantumSinglet(PlanarModel, HiddenVariableModel):
         return self._finish_trials(rng, sa, sb, xa, xb, float(p["visibility"]))
 
 
-def ratio_cdf(t: Any) -> np.ndarray:
-    """G(t) = P(r2 / r1 <= t) for r = sin(theta) of two independent uniform points on S^2.
+def strategy_response(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Response ``(K_a, K_b, L, 2, 2)`` of Toner-Bacon strategies ``alpha (L, K_a)``, ``beta
+    (L, K_a, K_b)`` (+1/-1): lambda ``l`` answers ``alpha[l, s_a]`` and ``beta[l, s_a, s_b]``.
 
-    With z = cos(theta) uniform, P(r <= s) = 1 - sqrt(1 - s^2); integrating over r1 gives, for
-    t <= 1, ``G(t) = 1/2 - (1 - t^2) atanh(t) / (2 t)``, and ``G(t) = 1 - G(1/t)`` for t > 1.
-    (Derived here; it makes the Toner-Bacon integral two-dimensional.)
-
-    >>> float(ratio_cdf(1.0)), float(round(ratio_cdf(0.01) * 3e4, 4))
-    (0.5, 1.0)
+    >>> r = strategy_response(np.array([[1, -1]]), np.array([[[1, -1], [-1, -1]]]))
+    >>> r.shape, float(r[0, 1, 0, 1, 0]), float(r[1, 0, 0, 0, 0])
+    ((2, 2, 1, 2, 2), 1.0, 1.0)
     """
-    t = np.asarray(t, dtype=float)
-
-    def g(x: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            val = 0.5 - (1.0 - x * x) * np.arctanh(np.minimum(x, 1.0)) / (2.0 * x)
-            series = x * x / 3.0 + x**4 / 15.0  # small-x expansion (avoids cancellation)
-        val = np.where(x < 1e-3, series, val)
-        return np.where(x >= 1.0, 0.5, val)
-
-    with np.errstate(divide="ignore"):
-        inv = np.where(t > 1.0, 1.0 / np.where(t > 1.0, t, 1.0), 0.0)
-    return np.where(t <= 1.0, g(np.clip(t, 0.0, 1.0)), 1.0 - g(inv))
+    ra = one_hot(alpha)  # (L, K_a, 2)
+    rb = one_hot(beta)  # (L, K_a, K_b, 2)
+    return np.moveaxis(ra[:, :, None, :, None] * rb[:, :, :, None, :], 0, 2)
 
 
-def toner_bacon_strategies(
-    angles_a: np.ndarray, angles_b: np.ndarray, nodes: int = 48
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Measure of each deterministic Toner-Bacon strategy, by quadrature (see ``TonerBacon``).
+def toner_bacon_labels(alpha: np.ndarray, beta: np.ndarray) -> list[str]:
+    """Labels ``"+-;++|-+"``: A's answer per setting, then B's per setting pair (one block per
+    setting of A).
 
-    Returns ``(prob (L,), alpha (L, K_a), beta (L, K_a, K_b))`` with outcomes +1/-1: lambda =
-    (lambda1, lambda2) is coarse-grained into its response strategy (A's answer per setting; B's
-    answer per setting pair, which depends on A's setting through the bit).
+    >>> toner_bacon_labels(np.array([[1, -1]]), np.array([[[1, 1], [-1, 1]]]))
+    ['+-;++|-+']
     """
-    a = np.asarray(angles_a, float)
-    b = np.asarray(angles_b, float)
-    ka, kb = a.size, b.size
-    lo, hi = arc_partition(a, b)
-    x, w = np.polynomial.legendre.leggauss(nodes)
-    half = 0.5 * (hi - lo)
-    psi = ((lo + hi) / 2)[:, None] + half[:, None] * x[None, :]
-    wts = (half[:, None] * w[None, :]).ravel() / TWO_PI
-    psi = psi.ravel()
-    p1, p2 = np.meshgrid(psi, psi, indexing="ij")
-    weight = np.outer(wts, wts).ravel()
-    p1, p2 = p1.ravel(), p2.ravel()
-    s1 = sign(np.cos(p1[:, None] - a[None, :]))  # (P, Ka)
-    s2 = sign(np.cos(p2[:, None] - a[None, :]))
-    alpha = -s1
-    c = s1 * s2
-    u = np.cos(p1[:, None] - b[None, :])  # (P, Kb): b . lambda1 / r1
-    v = np.cos(p2[:, None] - b[None, :])  # b . lambda2 / r2
-    thr = np.abs(u / v)  # sgn(u + c t v) flips at t = |u / v| (if at all)
-    order = np.sort(thr, axis=1)
-    rank = np.argsort(np.argsort(thr, axis=1), axis=1)
-    edges = np.concatenate(
-        [np.zeros((thr.shape[0], 1)), order, np.full((thr.shape[0], 1), np.inf)], axis=1
-    )
-    cdf = np.where(np.isinf(edges), 1.0, ratio_cdf(np.where(np.isinf(edges), 0.0, edges)))
-    mass = np.diff(cdf, axis=1)  # (P, Kb + 1): probability of t = r2/r1 in each interval
-    rows, probs = [], []
-    for k in range(kb + 1):
-        below = k <= rank  # (P, Kb): interval k lies below threshold j, so sgn = sgn(u)
-        beta = np.where(
-            below[:, None, :],
-            sign(u)[:, None, :],
-            c[:, :, None] * sign(v)[:, None, :],
-        )  # (P, Ka, Kb)
-        rows.append(np.concatenate([alpha, beta.reshape(-1, ka * kb)], axis=1))
-        probs.append(weight * mass[:, k])
-    allrows = np.concatenate(rows)
-    allp = np.concatenate(probs)
-    n_bits = allrows.shape[1]
-    if n_bits <= 62:  # pack the +-1 strategy into one int64 code: a 1-D unique is much faster
-        powers = np.left_shift(np.int64(1), np.arange(n_bits, dtype=np.int64))
-        codes = (allrows > 0).astype(np.int64) @ powers
-        _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
-        uniq = allrows[first]
-    else:
-        uniq, inv = np.unique(allrows, axis=0, return_inverse=True)
-    prob = np.bincount(inv.ravel(), weights=allp, minlength=len(uniq))
-    keep = prob > 0
-    uniq, prob = uniq[keep], prob[keep]
-    return prob / prob.sum(), uniq[:, :ka], uniq[:, ka:].reshape(-1, ka, kb)
+    sym = {1: "+", -1: "-"}
+    return [
+        strategy_labels(alpha[k : k + 1], np.zeros((1, 0)))[0]
+        + "|".join("".join(sym[int(x)] for x in row) for row in beta[k])
+        for k in range(alpha.shape[0])
+    ]
 
 
 @register()
@@ -213,18 +156,19 @@ class TonerBacon(PlanarModel, HiddenVariableModel):
     Ontic table
         lambda is coarse-grained exactly into its deterministic response strategy (A's answer per
         setting, B's per setting pair). For planar settings the strategy depends on the azimuths
-        ``psi1, psi2`` and on the ratio ``t = r2 / r1`` of the vectors' in-plane lengths only;
-        the law of t is closed-form (:func:`ratio_cdf`), so the measure of each strategy is a
-        2-D integral over the torus of azimuths, computed by tensor Gauss-Legendre quadrature on
-        the cells where every sign is constant (``nodes`` per cell edge, default 48); the total
-        probability is exact. Inside a cell the integrand still has kinks (where two thresholds
-        cross, and a log-singular derivative where t = 1), so convergence is algebraic, about
-        N^-2. Measured max abs error of the table's behaviour against the exact singlet: < 1e-11
-        at the CHSH angles (the kinks fall on cell edges by symmetry); at angles offset by
-        Normal(0, 0.05) draws 6e-6 .. 8e-6 with 48 nodes (3e-5 with 24, 5e-6 with 64). The
-        declared bound ``ontic_tolerance = 2e-5`` is checked in the tests at prior draws.
-        (Splitting the inner integral at the kink curves, which are closed-form, would make it
-        converge exponentially; not done.)
+        ``psi1, psi2`` and on the ratio ``t = r2 / r1`` of the vectors' in-plane lengths only; the
+        law of t is closed-form (:func:`~bellmodels.models._toner_bacon.ratio_cdf`), so the measure
+        of each strategy is a 2-D integral over the torus of azimuths, computed by tensor Gauss-
+        Legendre quadrature on the cells where every sign is constant (``nodes`` per cell edge,
+        default 48; a Numba loop, :mod:`bellmodels.models._toner_bacon`); the total probability is
+        exact. Inside a cell the integrand still has kinks (where two thresholds cross, and a log-
+        singular derivative where t = 1), so convergence is algebraic, about N^-2. Measured max abs
+        error of the table's behaviour against the exact singlet: < 1e-11 at the CHSH angles (the
+        kinks fall on cell edges by symmetry); at angles offset by Normal(0, 0.05) draws 6e-6 ..
+        8e-6 with 48 nodes (3e-5 with 24, 5e-6 with 64). The declared bound
+        ``ontic_tolerance = 2e-5`` is checked in the tests at prior draws. (Splitting the inner
+        integral at the kink curves, which are closed-form, would make it converge exponentially;
+        not done.)
     Assumption dropped
         Parameter independence: B's answer depends on A's setting through the bit; the
         behaviour stays no-signalling (the bit is uniform whatever A's setting).
@@ -267,20 +211,37 @@ class TonerBacon(PlanarModel, HiddenVariableModel):
         p = self.params(params)
         a, b = self.angles(params)
         prob, alpha, beta = toner_bacon_strategies(a, b, self.nodes)
-        ka, kb = self.scenario.n_a, self.scenario.n_b
-        n_lam = prob.size
-        resp = np.zeros((ka, kb, n_lam, 2, 2))
-        lam = np.arange(n_lam)
-        for i in range(ka):
-            for j in range(kb):
-                resp[i, j, lam, (alpha[:, i] > 0).astype(int), (beta[:, i, j] > 0).astype(int)] = 1
-        sym = {1: "+", -1: "-"}
-        labels = [
-            strategy_labels(alpha[k : k + 1], np.zeros((1, 0)))[0]
-            + "|".join("".join(sym[int(x)] for x in row) for row in beta[k])
-            for k in range(n_lam)
-        ]
+        resp = strategy_response(alpha, beta)
+        labels = toner_bacon_labels(alpha, beta)
         return with_noise(prob, resp, labels, float(p["visibility"]), self.scenario)
+
+    def ontic_tables(self, values: Mapping[str, Any]) -> OnticTables:
+        """The tables of many draws at once, the same numbers as :meth:`ontic_table` of each.
+
+        The quadrature runs once per draw (its cells depend on the draw's angles); the rest,
+        the responses, the noise lambda, the padding of draws that list fewer strategies and
+        the validation, is done once for the stack. Labels are kept when every draw lists the
+        same strategies, as :meth:`~bellmodels.ontic.OnticTables.from_tables` keeps them.
+        """
+        if not uses_own(self, TonerBacon, ("ontic_table", "angles", "stacked_angles")):
+            return super().ontic_tables(values)
+        p = self.stacked_params(values)
+        a, b = self.stacked_angles(p)
+        parts = [toner_bacon_strategies(a[i], b[i], self.nodes) for i in range(a.shape[0])]
+        if not parts:
+            return super().ontic_tables(values)  # the loop's error for no draws
+        n_lam = max(prob.size for prob, _, _ in parts) + 1  # and the noise lambda
+        v = p["visibility"]
+        p_lam = np.zeros((len(parts), self.scenario.n_a, self.scenario.n_b, n_lam))
+        resp = np.full((*p_lam.shape, 2, 2), 0.25)  # the noise and the padding: fair coins
+        for i, (prob, alpha, beta) in enumerate(parts):
+            p_lam[i, :, :, : prob.size] = v[i] * prob
+            p_lam[i, :, :, prob.size] = 1.0 - v[i]
+            resp[i, :, :, : prob.size] = strategy_response(alpha, beta)
+        _, alpha0, beta0 = parts[0]
+        same = all(np.array_equal(x, alpha0) and np.array_equal(y, beta0) for _, x, y in parts)
+        labels = [*toner_bacon_labels(alpha0, beta0), "noise"] if same else None
+        return OnticTables(p_lam, resp, self.scenario, labels)
 
     def sample_trials(self, n: int, seed: int | None, setting_probs: Any = None) -> Trials:
         rng = np.random.default_rng(seed)

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from bellmodels import Scenario, models
-from bellmodels.models.nonlocal_ import pr_boxes, ratio_cdf
+from bellmodels.auditing import audit_draws
+from bellmodels.models import HiddenVariableModel, nonlocal_
+from bellmodels.models.blocks import TWO_PI, arc_partition, sign
+from bellmodels.models.nonlocal_ import TonerBacon, pr_boxes, ratio_cdf
+from bellmodels.ontic import OnticTable
 from tests.models.test_models_local import audit, chsh_values
+from tests.models.test_ontic_tables import assert_same_audit, loop, prior_draws
 
 TSIRELSON = 2.0 * np.sqrt(2.0)
 
@@ -101,6 +106,96 @@ def test_toner_bacon_three_settings() -> None:
     m = models.get("toner-bacon", scenario=Scenario.chained(3), nodes=24)
     np.testing.assert_allclose(m.ontic_table().behaviour(), m.behaviour(), atol=1e-9)
     assert audit(m, tol=m.ontic_tolerance).classification == "parameter-dependent (nonlocal)"
+
+
+def listed_strategies(
+    angles_a: np.ndarray, angles_b: np.ndarray, nodes: int = 48
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference for ``toner_bacon_strategies``: the same quadrature with every point's
+    ``K_b + 1`` strategies listed as array rows, then merged by their codes."""
+    a, b = np.asarray(angles_a, float), np.asarray(angles_b, float)
+    ka, kb = a.size, b.size
+    lo, hi = arc_partition(a, b)
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    half = 0.5 * (hi - lo)
+    psi = (((lo + hi) / 2)[:, None] + half[:, None] * x[None, :]).ravel()
+    wts = (half[:, None] * w[None, :]).ravel() / TWO_PI
+    p1, p2 = (g.ravel() for g in np.meshgrid(psi, psi, indexing="ij"))
+    weight = np.outer(wts, wts).ravel()
+    s1 = sign(np.cos(p1[:, None] - a[None, :]))
+    s2 = sign(np.cos(p2[:, None] - a[None, :]))
+    c = s1 * s2
+    u = np.cos(p1[:, None] - b[None, :])
+    v = np.cos(p2[:, None] - b[None, :])
+    thr = np.abs(u / v)  # B's answer at b flips from sgn(u) to c sgn(v) at t = |u / v|
+    rank = np.argsort(np.argsort(thr, axis=1), axis=1)
+    n = thr.shape[0]
+    edges = np.concatenate([np.zeros((n, 1)), np.sort(thr, axis=1), np.full((n, 1), np.inf)], 1)
+    cdf = np.where(np.isinf(edges), 1.0, ratio_cdf(np.where(np.isinf(edges), 0.0, edges)))
+    mass = np.diff(cdf, axis=1)
+    rows, probs = [], []
+    for k in range(kb + 1):
+        beta = np.where(
+            (k <= rank)[:, None, :], sign(u)[:, None, :], c[:, :, None] * sign(v)[:, None, :]
+        )
+        rows.append(np.concatenate([-s1, beta.reshape(-1, ka * kb)], axis=1))
+        probs.append(weight * mass[:, k])
+    allrows = np.concatenate(rows)
+    codes = (allrows > 0).astype(np.int64) @ (np.int64(1) << np.arange(allrows.shape[1]))
+    _, first, inv = np.unique(codes, return_index=True, return_inverse=True)
+    prob = np.bincount(inv.ravel(), weights=np.concatenate(probs), minlength=first.size)
+    keep = prob > 0
+    uniq, prob = allrows[first][keep], prob[keep]
+    return prob / prob.sum(), uniq[:, :ka], uniq[:, ka:].reshape(-1, ka, kb)
+
+
+def test_toner_bacon_tables_equal_the_listed_quadrature(monkeypatch) -> None:
+    """``ontic_tables`` (the Numba quadrature, batched) against the loop of ``ontic_table`` on
+    :func:`listed_strategies`: at prior draws (angles offset, some listing fewer strategies)
+    and at the CHSH angles, the same strategies, labels and order, the same numbers to
+    round-off, the same audit; and the behaviour within ``ontic_tolerance`` of the singlet."""
+    model = models.get("toner-bacon")
+    values = prior_draws(model, 12, seed=20280)
+    for name in ("offset_a", "offset_b"):  # one more draw: no offsets, the CHSH angles
+        values[name] = np.concatenate([values[name], np.zeros((1, 2))])
+    values["visibility"] = np.append(values["visibility"], 1.0)
+    stack = model.ontic_tables(values)
+    tables = loop(model, values)
+    monkeypatch.setattr(nonlocal_, "toner_bacon_strategies", listed_strategies)
+    listed = loop(model, values)
+    listed_stack = HiddenVariableModel.ontic_tables(model, values)  # the base class's loop
+    assert len({t.n_lambda for t in listed}) > 1  # the padding is exercised
+    assert stack.lam_labels == listed_stack.lam_labels
+    np.testing.assert_array_equal(stack.response_values, listed_stack.response_values)
+    np.testing.assert_allclose(stack.p_lambda_values, listed_stack.p_lambda_values, atol=1e-12)
+    for i, (table, want) in enumerate(zip(tables, listed, strict=True)):
+        assert table.lam_labels == want.lam_labels
+        np.testing.assert_array_equal(table.response_values, want.response_values)
+        np.testing.assert_allclose(table.p_lambda_values, want.p_lambda_values, atol=1e-12)
+        exact = model.behaviour({k: v[i] for k, v in values.items()})
+        assert np.abs(stack[i].behaviour() - exact).max() < model.ontic_tolerance
+    assert_same_audit(audit_draws(stack), audit_draws(listed_stack))
+
+
+def test_toner_bacon_tables_keep_shared_labels_and_a_redefined_table() -> None:
+    """Draws of one set of angles list the same strategies: the stack keeps their labels. A
+    subclass that redefines ``ontic_table`` gets its own tables (the base class's loop)."""
+    model = models.get("toner-bacon", nodes=8, offset_a=np.array([0.02, -0.01]))
+    stack = model.ontic_tables({"visibility": np.array([0.6, 0.9])})
+    assert stack.lam_labels == model.ontic_table().lam_labels
+    np.testing.assert_allclose(stack.p_lambda_values[:, 0, 0, -1], [0.4, 0.1], rtol=1e-12)
+
+    class OnlyNoise(TonerBacon):
+        name = "test-toner-bacon-only-noise"
+
+        def ontic_table(self, params=None) -> OnticTable:
+            table = super().ontic_table(params)
+            p = np.zeros_like(table.p_lambda_values)
+            p[:, :, -1] = 1.0
+            return OnticTable(p, table.response_values, self.scenario, table.lam_labels)
+
+    own = OnlyNoise(nodes=8).ontic_tables({"visibility": np.array([0.6, 0.9])})
+    np.testing.assert_array_equal(own.p_lambda_values[:, :, :, -1], 1.0)
 
 
 # -- no-signalling ----------------------------------------------------------------------------

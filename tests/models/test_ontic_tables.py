@@ -6,7 +6,9 @@ included, has it), vectorised over the draws for the shipped models where that p
 vectorised override is checked here against the loop of the base class on parameter draws from
 the model's own prior (fixed seed): the tables and every number of the audit of them, to
 round-off (``rtol=1e-12``), and the classifications exactly. A model without an override, and a
-subclass that redefines the table it would vectorise, go through the loop.
+subclass that redefines the table it would vectorise, go through the loop. ``toner-bacon``'s
+override, whose draws list different numbers of strategies, is checked in
+``tests/models/test_models_nonlocal.py`` (against the point-by-point quadrature too).
 """
 
 from __future__ import annotations
