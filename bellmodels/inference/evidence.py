@@ -197,8 +197,8 @@ def pymc_smc(
 
     The ``"pymc-smc"`` method of :func:`estimate_log_evidence` (use that: it returns the one
     evidence result, :class:`EvidenceEstimate`); here because the SMC posterior it also returns
-    is what a test of the ragged statistics needs. PyMC's Multinomial includes the multinomial
-    coefficients log(n! / prod n_c!); they are subtracted so the value is the evidence of the
+    is what a test of the ragged statistics needs. The model's likelihood (the Multinomials')
+    includes the multinomial coefficients log(n! / prod n_c!); they are subtracted so the value is the evidence of the
     ordered trials, on the same scale as the per-trial LOO. The ragged ``sample_stats`` of SMC
     (object arrays) are replaced by float arrays (dims ``chain, stage``) and
     ``log_marginal_likelihood_final`` (dim ``chain``), so the result saves to NetCDF.

@@ -143,9 +143,12 @@ def _as_counts(counts: Any) -> Counts:
 def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
     """The PyMC model: priors from ``model.parameters``, one Multinomial per setting pair.
 
-    The clipped, renormalised behaviour is a ``Deterministic`` named ``behaviour`` (dims
-    ``setting_a, setting_b, outcome_a, outcome_b``), from which every derived quantity and the
-    per-cell log-likelihood are computed, whatever the sampler.
+    The behaviour is a ``Deterministic`` named ``behaviour`` (dims ``setting_a, setting_b,
+    outcome_a, outcome_b``), from which every derived quantity and the per-cell log-likelihood
+    are computed, whatever the sampler: clipped to ``[P_FLOOR, 1]`` and renormalised, or, for a
+    model that computes it exactly in log space (``log_behaviour_tensor``: the Boltzmann
+    machines), as it is. The likelihood is the ``Potential`` ``counts``: the per-pair
+    Multinomials' log probability, ``sum n log p`` plus the multinomial coefficients.
 
     A model of post-selected tables whose coincidence rate ``D(s)`` may depend on the settings
     (``coincidence_rate`` not ``None``: the detection loophole) also describes how the
@@ -182,21 +185,15 @@ def build_model(model: HiddenVariableModel | str, counts: Counts) -> Any:
             p = pt.clip(p, P_FLOOR, 1.0)
             p = p / p.sum(axis=(2, 3), keepdims=True)
             pm.Deterministic("behaviour", p, dims=DIMS_BEHAVIOUR)
-            pm.Multinomial(
-                "counts",
-                n=observed.sum(axis=-1),
-                p=p.reshape((ka, kb, 4)),
-                observed=observed,
-                dims=("setting_a", "setting_b", "cell"),
-            )
-        else:
-            # exact in log space: the multinomial log likelihood written out, the same value
-            # as the Multinomial's, in a few Ops instead of its exp, floor and checks
+            log_p = pt.log(p)
+        else:  # exact in log space: no floor needed
             log_p = pt.as_tensor_variable(log_p)
             pm.Deterministic("behaviour", pt.exp(log_p), dims=DIMS_BEHAVIOUR)
-            log_lik = (log_p.reshape((ka, kb, 4)) * observed).sum()
-            log_lik = log_lik + log_multinomial_coefficient(counts)
-            pm.Potential("counts", log_lik)
+        # the Multinomial log likelihood written out: the value pm.Multinomial gives, without its
+        # checks of p (the floored, renormalised p passes them by construction), which are a
+        # third of the Ops every gradient and every compilation pays for
+        log_lik = (log_p.reshape((ka, kb, 4)) * observed).sum()
+        pm.Potential("counts", log_lik + log_multinomial_coefficient(counts))
         rate = model.coincidence_rate_tensor(params)
         if rate is not None:  # post-selected: how the coincidences spread over setting pairs
             spread = pair_spread(pt.as_tensor_variable(rate), scn.settings_distribution(), pt)

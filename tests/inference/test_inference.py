@@ -284,41 +284,42 @@ def test_init_params_starts_a_dirichlet_model_at_its_weights():
     np.testing.assert_allclose(g / g.sum(), w, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["rbm", "crbm"])
-def test_machines_log_space_likelihood_is_the_multinomials(name, monkeypatch):
-    """The machines' likelihood, written out in log space on their free variables (one fused
-    Op), is the Multinomial's of the floored behaviour: the same log density and gradient at
-    points across the prior, so fits and evidences are unchanged by the shortcut."""
+@pytest.mark.parametrize("name", ["rbm", "crbm", "local-polytope"])
+def test_likelihood_is_the_per_pair_multinomials(name):
+    """The likelihood ``build_model`` writes out (``sum n log p`` plus the coefficients; for the
+    machines exact in log space on their free variables, one fused Op) is the per-pair
+    Multinomials' log probability of the floored behaviour: the same log density and gradient at
+    points across the prior as ``pm.Multinomial``'s, so fits and evidences are unchanged by it."""
+    import pymc as pm
     import pytensor
     import pytensor.tensor as pt
 
     from bellmodels.inference.fit import build_model
-    from bellmodels.models.boltzmann import BoltzmannModel
 
     counts = bm.simulate_singlet(Scenario.chsh(), n_trials=5000, seed=0).counts()
-    model = bm.models.get(name, n_hidden=2)
-    fast = build_model(model, counts)
-    assert not fast.observed_RVs and [p.name for p in fast.potentials] == ["counts"]
-    # the Multinomial path: the behaviour from the Op on the canonical arrays, floored
-    canonical = BoltzmannModel.log_behaviour_tensor
-    monkeypatch.setattr(
-        BoltzmannModel, "behaviour_tensor", lambda self, params: pt.exp(canonical(self, params))
-    )
-    monkeypatch.setattr(BoltzmannModel, "log_behaviour_tensor", lambda self, *args: None)
-    slow = build_model(model, counts)
-    assert [v.name for v in slow.observed_RVs] == ["counts"]
+    model = bm.models.get(name, **({"n_hidden": 2} if "rbm" in name else {}))
+    pmodel = build_model(model, counts)
+    assert not pmodel.observed_RVs and [p.name for p in pmodel.potentials] == ["counts"]
+    # the reference: pm.Multinomial of the floored behaviour of the parameters (for a machine
+    # its Op on the canonical arrays, the +-1 map as PyTensor algebra), same prior variables
+    with pm.Model() as reference:
+        p = pt.clip(model.behaviour_tensor(model.prior_variables()), 1e-12, 1.0)
+        p = p / p.sum(axis=(2, 3), keepdims=True)
+        obs = counts.values.reshape(2, 2, 4)
+        pm.Multinomial("counts", n=obs.sum(-1), p=p.reshape((2, 2, 4)), observed=obs)
 
-    def value_and_grad(pmodel):
-        logp = pmodel.logp()
+    def value_and_grad(pm_model):
+        logp = pm_model.logp()
         return pytensor.function(
-            pmodel.value_vars,
-            [logp, *pytensor.grad(logp, pmodel.value_vars)],
+            pm_model.value_vars,
+            [logp, *pytensor.grad(logp, pm_model.value_vars)],
             mode="FAST_COMPILE",  # the values; the Op's Numba kernels: test_tensor_op.py
         )
 
-    f, g = value_and_grad(fast), value_and_grad(slow)
+    f, g = value_and_grad(pmodel), value_and_grad(reference)
+    assert [v.name for v in pmodel.value_vars] == [v.name for v in reference.value_vars]
     rng = np.random.default_rng(0)
     for _ in range(5):
-        point = [rng.normal(0, 1.0, v.type.shape) for v in fast.value_vars]
+        point = [rng.normal(0, 1.0, v.type.shape) for v in pmodel.value_vars]
         for a, b in zip(f(*point), g(*point), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-8)
