@@ -62,7 +62,7 @@ def initial_values(
 
 def _map_from(pmodel: Any, start: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
     """The posterior mode (``pm.find_MAP``) reached from ``start``; ``None`` if not finite."""
-    # a few hundred single-point evaluations: no compiler run is worth it (inference._backend)
+    # up to about a thousand single-point evaluations: no compiler run is worth it (_backend)
     with warnings.catch_warnings(), compiling_with("FAST_COMPILE"):
         warnings.simplefilter("ignore")
         found = _arviz.find_map(pmodel, start)
