@@ -349,8 +349,8 @@ def _register() -> None:
     # The key PyTensor caches a compiled graph under is the Op's type and props, which fix the
     # layout the kernels close over (an Op without a key would make every graph holding it
     # uncacheable, recompiled in each process), and this version: a checksum of the kernels'
-    # source, so a cached graph never runs an old kernel.
-    version = zlib.crc32(inspect.getsource(_kernels).encode())
+    # source (the row loops and their wrappers), so a cached graph never runs an old kernel.
+    version = zlib.crc32((inspect.getsource(_row_kernels) + inspect.getsource(_kernels)).encode())
 
     @register_funcify_default_op_cache_key(MachineLogBehaviour)
     def _forward(op: MachineLogBehaviour, node: Any = None, **kwargs: Any) -> Any:
