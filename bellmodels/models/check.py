@@ -219,15 +219,14 @@ def _check_tensor(
     params_in = (list(rvs.values()), lambda d: [d[n] for n in rvs])
     pairs = [("behaviour", beh, model.behaviour, *params_in)]
     if log_beh is not None:
+
+        def free_at(d: dict[str, np.ndarray]) -> list[np.ndarray]:
+            values = model.free_values(d)
+            return [values[n] for n in free_rvs]
+
         pairs.append(
-            (
-                "log_behaviour",  # compared as exp(log p) = p
-                pt.exp(log_beh),
-                model.behaviour,
-                list(free_rvs.values()),
-                lambda d: [model.free_values(d)[n] for n in free_rvs],
-            )
-        )
+            ("log_behaviour", pt.exp(log_beh), model.behaviour, list(free_rvs.values()), free_at)
+        )  # log_behaviour compared as exp(log p) = p
     if rate is not None:
         pairs.append(
             ("coincidence_rate", pt.as_tensor_variable(rate), model.coincidence_rate, *params_in)

@@ -37,8 +37,8 @@ from pytensor.graph.basic import Apply
 from bellmodels.models.boltzmann._tensor_op import (
     _MachineOp,
     _row_kernels,
-    _vectorize,
     jax_log_behaviour,
+    register_ops,
 )
 
 
@@ -203,23 +203,17 @@ class FreeMachineLogBehaviourGrad(FreeMachineLogBehaviour):
 
 def _register() -> None:
     """Batched vectorisation, and Numba and JAX implementations for PyTensor's linkers."""
-    from pytensor.graph.replace import _vectorize_node
-
-    _vectorize_node.register(FreeMachineLogBehaviour, _vectorize)
-    _vectorize_node.register(FreeMachineLogBehaviourGrad, _vectorize)
-    _register_jax()
-    try:
-        import numba
-        from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
-    except ImportError:  # no Numba linker: the Ops run from perform
+    registrar = register_ops((FreeMachineLogBehaviour, FreeMachineLogBehaviourGrad), _register_jax)
+    if registrar is None:
         return
+    import numba
 
     # the cache key's version: a checksum of the kernels' source (see _tensor_op._register)
     free_version = zlib.crc32(
         (inspect.getsource(_row_kernels) + inspect.getsource(_free_kernels)).encode()
     )
 
-    @register_funcify_default_op_cache_key(FreeMachineLogBehaviour)
+    @registrar(FreeMachineLogBehaviour)
     def _free_forward(op: FreeMachineLogBehaviour, node: Any = None, **kwargs: Any) -> Any:
         forward, _ = _free_kernels()
         v, s, x, cells = op._v, op._s, op._x, op.cells
@@ -241,7 +235,7 @@ def _register() -> None:
 
         return free_log_behaviour, free_version
 
-    @register_funcify_default_op_cache_key(FreeMachineLogBehaviourGrad)
+    @registrar(FreeMachineLogBehaviourGrad)
     def _free_vjp(op: FreeMachineLogBehaviourGrad, node: Any = None, **kwargs: Any) -> Any:
         _, vjp = _free_kernels()
         v, s, x = op._v, op._s, op._x

@@ -332,19 +332,30 @@ def _register_jax() -> None:
         return log_behaviour_vjp
 
 
+def register_ops(ops: tuple[type, ...], register_jax: Any) -> Any | None:
+    """Register ``ops`` (a machine Op family) with PyTensor: their batched vectorisation and their
+    JAX forms (``register_jax()``). Returns PyTensor's Numba registrar
+    (``register_funcify_default_op_cache_key``), or ``None`` where there is no Numba linker (the
+    Ops then run from ``perform``)."""
+    from pytensor.graph.replace import _vectorize_node
+
+    for op in ops:
+        _vectorize_node.register(op, _vectorize)
+    register_jax()
+    try:
+        from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
+    except ImportError:
+        return None
+    return register_funcify_default_op_cache_key
+
+
 def _register() -> None:
     """Batched vectorisation, and Numba implementations for PyTensor's Numba linker (nutpie,
     ``mode="NUMBA"``)."""
-    from pytensor.graph.replace import _vectorize_node
-
-    _vectorize_node.register(MachineLogBehaviour, _vectorize)
-    _vectorize_node.register(MachineLogBehaviourGrad, _vectorize)
-    _register_jax()
-    try:
-        import numba
-        from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
-    except ImportError:  # no Numba linker: the Ops run from perform
+    registrar = register_ops((MachineLogBehaviour, MachineLogBehaviourGrad), _register_jax)
+    if registrar is None:
         return
+    import numba
 
     # The key PyTensor caches a compiled graph under is the Op's type and props, which fix the
     # layout the kernels close over (an Op without a key would make every graph holding it
@@ -352,7 +363,7 @@ def _register() -> None:
     # source (the row loops and their wrappers), so a cached graph never runs an old kernel.
     version = zlib.crc32((inspect.getsource(_row_kernels) + inspect.getsource(_kernels)).encode())
 
-    @register_funcify_default_op_cache_key(MachineLogBehaviour)
+    @registrar(MachineLogBehaviour)
     def _forward(op: MachineLogBehaviour, node: Any = None, **kwargs: Any) -> Any:
         forward, _, forward_batch, _ = _kernels()
         v, s, x, cells = op._v, op._s, op._x, op.cells
@@ -380,7 +391,7 @@ def _register() -> None:
 
         return log_behaviour, version
 
-    @register_funcify_default_op_cache_key(MachineLogBehaviourGrad)
+    @registrar(MachineLogBehaviourGrad)
     def _vjp(op: MachineLogBehaviourGrad, node: Any = None, **kwargs: Any) -> Any:
         _, vjp, _, vjp_batch = _kernels()
         v, s, x = op._v, op._s, op._x
