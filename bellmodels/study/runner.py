@@ -113,19 +113,30 @@ def _pending(tasks: Sequence[Task], out: Path) -> list[Task]:
     return pending
 
 
-def _cost_guess(task: Task | Job) -> float:
-    """A rough relative cost, to start the longest tasks first (fewer idle workers at the end):
-    a Bayesian fit costs more than an audit, and more with more free parameters."""
-    if not task.config["options"].get("fit"):
+def _cost_guess(job: Task | Job) -> float:
+    """A rough relative cost, to start the longest jobs first (longest-processing-time order:
+    fewer idle workers at the end). Only the order depends on it, never a result.
+
+    A fit costs its sampler's iterations (chains x (draws + tune)) times the model's size
+    (1 + its parameters: the work per gradient and the steps per iteration grow with it); a job's
+    other members each audit every draw of the shared posterior, counted as one more fit of the
+    first model's size (one member's posterior audit can take as long as the fit of a model this
+    small), so a family of five shared fits starts before a single fit of the same size.
+    """
+    first = job.tasks[0] if isinstance(job, Job) else job
+    opts, inf = first.config["options"], first.config.get("inference") or {}
+    if not opts.get("fit"):
         return 0.0
     try:
         from bellmodels import models
 
-        model = models.get(task.model, **(task.config["options"].get("params") or {}))
+        model = models.get(first.model, **(opts.get("params") or {}))
         size = sum(int(np.prod(p.shape)) for p in model.parameters.values())
     except Exception:
         size = 1
-    return 1.0 + size
+    iterations = int(inf.get("chains", 1)) * (int(inf.get("draws", 1)) + int(inf.get("tune", 0)))
+    members = len(job.tasks) if isinstance(job, Job) else 1
+    return float((1 + size) * iterations * members)
 
 
 @renamed_keywords(progress="progressbar")

@@ -58,6 +58,31 @@ def test_jobs_group_only_fitted_tasks_of_one_family_and_one_configuration():
     assert json.loads(jobs[1].to_json())["model"] == "bell1964"  # a lone task's own JSON
 
 
+def test_jobs_start_longest_first_a_shared_family_counted_with_its_members():
+    """The runner's order (longest processing time first) for the main job's study: the
+    machines' fits, then the family of five models that share one fit (one fit and four
+    posterior audits in one worker call), before single fits of fewer iterations or fewer
+    parameters, and the audit-only task last."""
+    from bellmodels.study.config import load_study_file
+    from bellmodels.study.runner import _cost_guess
+
+    jobs = sorted(
+        group_jobs(load_study_file("weinstein2017").tasks()), key=_cost_guess, reverse=True
+    )
+    order = [j.model for j in jobs]
+    assert set(order[:2]) == {"rbm", "crbm"}
+    assert order[2:] == [
+        "quantum-singlet",  # with toner-bacon, brans, hall2010, dlr-one-sided
+        "no-signalling",
+        "local-polytope",
+        "bell1964",
+        "rbm-weinstein2017",
+    ]
+    assert len(jobs[2].tasks) == 5 and _cost_guess(jobs[-1]) == 0.0
+    single = group_jobs(load_study_file("weinstein2017").tasks())[0]  # one task's job
+    assert _cost_guess(single) == _cost_guess(single.tasks[0])
+
+
 def _posterior(out: Path, task_id: str) -> xr.Dataset:
     return _arviz.group(_arviz.from_netcdf(str(task_path(out, task_id))), "posterior")
 
