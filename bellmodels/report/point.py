@@ -73,6 +73,16 @@ def audit_section(doc: Document, models: Sequence[Any]) -> None:
     )
 
 
+FIGURE_GROUPS: dict[str, list[str] | None] = {
+    "posterior": ["S", "correlators", "mi_bits", "hall_M"],
+    "audit_posterior": None,
+    "sample_stats": ["energy"],
+    "posterior_predictive": ["counts"],
+}
+"""What the figures read of each fit (S, correlators, the invariants' rank plots, the energy plot,
+the predictive check): not the raw parameters or the per-cell arrays of every draw."""
+
+
 def point_section(
     doc: Document,
     pt: Any,
@@ -97,7 +107,9 @@ def point_section(
     if rows:
         comparison_section(doc, pt, out, task_ids, rows)
     audit_section(doc, [pt.sel(model=m) for m in task_ids])
-    loaded = {m: load_task(out, tid) for m, tid in task_ids.items()} if fig_dir else {}
+    loaded = (
+        {m: load_task(out, tid, FIGURE_GROUPS) for m, tid in task_ids.items()} if fig_dir else {}
+    )
     if fig_dir is not None and loaded:
         _figures(doc, pt, loaded, colors, fig_dir, tag, rows)
     if rows:

@@ -420,8 +420,17 @@ def load_study(out_dir: str | os.PathLike[str]) -> Any:
     return ds.rename({old: new for old, new in RENAMED_VARIABLES.items() if old in ds})
 
 
-def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
+def load_task(
+    out_dir: str | os.PathLike[str],
+    task_id: str,
+    groups: Mapping[str, Sequence[str] | None] | None = None,
+) -> tuple[Any, Any]:
     """``(bellmodels group Dataset, InferenceData or None)`` of one task of a study run.
+
+    ``groups`` reads only those groups of the fit, each whole (``None``) or only the named
+    variables (those it has): what a reader that draws a few quantities needs, without reading
+    the raw parameters and per-cell arrays of every draw. By default the whole fit is read
+    (:func:`bellmodels._arviz.from_netcdf`).
 
     On a finished run (``tests/study/test_store.py`` checks this on a small one)::
 
@@ -429,6 +438,7 @@ def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
         extra, idata = load_task("out/weinstein2017", str(ds["task"].sel(model="rbm").values))
         idata.posterior["S"].mean().item()
         # -> 2.82...
+        _, small = load_task("out/weinstein2017", "...", groups={"posterior": ["S"]})
     """
     import xarray as xr
 
@@ -441,10 +451,29 @@ def load_task(out_dir: str | os.PathLike[str], task_id: str) -> tuple[Any, Any]:
         if summary.get("fit"):
             from bellmodels import _arviz
 
-            idata = _arviz.from_netcdf(str(path))
+            idata = _arviz.from_netcdf(str(path)) if groups is None else _read_groups(path, groups)
     except Exception as exc:
         raise _damaged(path, exc) from exc
     return extra, idata
+
+
+def _read_groups(path: Path, groups: Mapping[str, Sequence[str] | None]) -> Any:
+    """The fit of the task file ``path`` with only ``groups`` (see :func:`load_task`)."""
+    import h5netcdf
+    import xarray as xr
+
+    from bellmodels import _arviz
+
+    with h5netcdf.File(path, "r") as f:
+        present = set(f.groups)
+    read = {}
+    for name, variables in groups.items():
+        if name not in present:
+            continue
+        with xr.open_dataset(path, group=name, engine="h5netcdf") as ds:
+            keep = ds if variables is None else ds[[v for v in variables if v in ds]]
+            read[name] = keep.load()
+    return _arviz.inference_data(read)
 
 
 __all__ = [

@@ -145,7 +145,7 @@ TINY = """
 name = "tiny"
 [data]
 source = "simulate"
-trials = 4000
+n_trials = 4000
 seed = 2
 [models]
 include = ["local-polytope", "quantum-singlet", "rbm-weinstein2017"]
@@ -233,3 +233,27 @@ def test_report_is_made_from_the_store_alone(tiny_study, tmp_path, monkeypatch):
                 monkeypatch.setattr(mod, name, refuse)
     write_report(copy)
     assert (copy / "report.md").read_text() == (tiny_study / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_figures_read_only_what_they_draw_and_the_same_values(tiny_study):
+    """The report's read of a fit (``FIGURE_GROUPS``) holds the groups and variables it draws,
+    with the values of the whole fit, and none of the raw parameters or per-cell arrays."""
+    from bellmodels import _arviz
+    from bellmodels.report.point import FIGURE_GROUPS
+    from bellmodels.study.store import load_study, load_task
+
+    ds = load_study(tiny_study)
+    task_id = str(ds["task"].sel(model="local-polytope").values)
+    _, whole = load_task(tiny_study, task_id)
+    _, part = load_task(tiny_study, task_id, FIGURE_GROUPS)
+    assert set(_arviz.group_names(part)) == set(FIGURE_GROUPS) & set(_arviz.group_names(whole))
+    post, whole_post = _arviz.group(part, "posterior"), _arviz.group(whole, "posterior")
+    assert set(post.data_vars) == {"S", "correlators"} & set(whole_post.data_vars)
+    assert len(whole_post.data_vars) > len(post.data_vars)  # the weights were left unread
+    np.testing.assert_array_equal(post["S"].values, whole_post["S"].values)
+    np.testing.assert_array_equal(
+        _arviz.group(part, "posterior_predictive")["counts"].values,
+        _arviz.group(whole, "posterior_predictive")["counts"].values,
+    )
+    assert list(_arviz.group(part, "sample_stats").data_vars) == ["energy"]
