@@ -459,7 +459,7 @@ def parse_study(
     check_name(config["study"]["name"], _where(source, ["study", "name"]))
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     cfg = StudyConfig(config, axes, source, base)
-    _check_semantics(cfg)
+    _check_semantics(cfg, overridden=bool(overrides))
     return cfg
 
 
@@ -530,8 +530,9 @@ def _parse_section(
     return out
 
 
-def _check_semantics(cfg: StudyConfig) -> None:
-    """Checks across keys: data source completeness, model names and options, scenario."""
+def _check_semantics(cfg: StudyConfig, overridden: bool = False) -> None:
+    """Checks across keys: data source completeness, model names and options, scenario
+    (``overridden``: ``--set`` values over the file, :func:`check_inference_at`)."""
     from bellmodels import models
     from bellmodels.models.registry import unknown_model_message
 
@@ -546,7 +547,7 @@ def _check_semantics(cfg: StudyConfig) -> None:
     cfg.axes[:] = [
         a if counts[a.name] == 1 else Axis(a.key, "_".join(a.key), a.values) for a in cfg.axes
     ]
-    check_inference_at(cfg.config, cfg.axes, cfg.source)
+    check_inference_at(cfg.config, cfg.axes, cfg.source, overridden)
     for _coords, c in cfg.points():
         data = c["data"]
         src = data["source"]

@@ -84,6 +84,7 @@ SMALL_OVERRIDES = [
             "inference.evidence_draws=60",
             "inference.evidence_hmc_steps=2",
             "inference.evidence_chains=2",
+            "inference_at=[]",  # the study's larger settings at chosen points: not here
         )
     ),
     "inference.tune=150",

@@ -239,6 +239,27 @@ def test_inference_at_names_a_wrong_point_or_key(entry, words):
     assert words in str(err.value)
 
 
+def test_inference_at_a_setting_an_override_fixed_applies_by_its_value():
+    """``--set visibility=0.9`` turns the axis into a fixed setting: the entry naming
+    visibility = 0.9 still applies (matched by the setting's value), an override narrowing an
+    axis leaves an entry's other values unused, and a fixed setting's value is checked in the
+    file as written."""
+    cfg = parse_study(AT_TOML, source="at.toml", overrides=["data.visibility=0.9"])
+    draws = {
+        (c["n_hidden"], t.model): t.config["inference"]["draws"] for c, ts in cfg.grid() for t in ts
+    }
+    assert draws == {(1, "rbm"): 500, (2, "rbm"): 500, (3, "rbm"): 500,
+                     (1, "crbm"): 9000, (2, "crbm"): 9000, (3, "crbm"): 500}  # fmt: skip
+    off = parse_study(AT_TOML, source="at.toml", overrides=["data.visibility=1.0"])
+    assert {t.config["inference"]["draws"] for t in off.tasks()} == {500}
+    narrowed = parse_study(AT_TOML, source="at.toml", overrides=["models.crbm.params.n_hidden=[2]"])
+    assert {(t.model, t.config["inference"]["chains"]) for t in narrowed.tasks()} == {
+        ("rbm", 2), ("crbm", 2)}  # fmt: skip
+    fixed = AT_TOML.replace("visibility = [0.9, 1.0]", "visibility = 1.0")
+    with pytest.raises(ValueError, match=r"point\.visibility': 0\.9 is not a value of the setting"):
+        parse_study(fixed, source="at.toml")
+
+
 # -- runner, store, report ---------------------------------------------------------------------
 
 SMALL = """
