@@ -91,6 +91,7 @@ from bellmodels import _arviz
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
 from bellmodels._util import renamed_keywords, versions
 from bellmodels.data import Counts
+from bellmodels.inference._backend import frozen_heap
 from bellmodels.inference._evidence_kernels import run_smc
 from bellmodels.inference._layout import log_multinomial_coefficient
 from bellmodels.inference.fit import _as_counts, build_model, resolve_model
@@ -358,7 +359,10 @@ def estimate_log_evidence(
             "evidence_chains": evidence_chains,
             "evidence_hmc_steps": evidence_hmc_steps,
         }
-        raw, systematic, details = _free_space_runs(model, counts, idata, method, seed, settings)
+        with frozen_heap():  # PyMC and the fit are long-lived: not rescanned by each collection
+            raw, systematic, details = _free_space_runs(
+                model, counts, idata, method, seed, settings
+            )
         const = log_multinomial_coefficient(counts)
         reps = [x - const for x in raw]
     details["seed"] = int(seed)

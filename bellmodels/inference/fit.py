@@ -89,7 +89,7 @@ from bellmodels import _arviz
 from bellmodels._util import draw_seed
 from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
-from bellmodels.inference._backend import compiling_with, numba_quiet
+from bellmodels.inference._backend import compiling_with, frozen_heap, numba_quiet
 from bellmodels.inference._groups import data_groups, fit_attrs, posterior_predictive
 from bellmodels.inference._layout import (
     P_FLOOR,
@@ -218,7 +218,8 @@ def _sample(
 ) -> Any:
     import pymc as pm
 
-    with warnings.catch_warnings(), numba_quiet():
+    # PyMC is imported and the model built: long-lived, kept out of the collector's scans
+    with warnings.catch_warnings(), numba_quiet(), frozen_heap():
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", FutureWarning)
         if sampler == "nutpie":
@@ -246,6 +247,7 @@ def _sample(
             return raw
         with pmodel, compiling_with():
             return pm.sample(
+                trace=chain_trace(pmodel) if sampler == "pymc" else None,
                 draws=draws,
                 tune=tune,
                 chains=chains,
@@ -259,6 +261,26 @@ def _sample(
                 compute_convergence_checks=False,
                 idata_kwargs={"log_likelihood": False},
             )
+
+
+def chain_trace(pmodel: Any) -> Any:
+    """The trace ``pm.sample`` copies once per chain (its ``trace`` argument), whose copies share
+    one compiled point function (the free values and deterministics of a draw).
+
+    Left to itself ``pm.sample`` compiles that function again for every chain; the copies here
+    are fresh ``NDArray`` traces (their own sample arrays) around the one function, compiled
+    in the mode in force (:func:`_sample` calls this inside ``compiling_with()``).
+    """
+    from pymc.backends.ndarray import NDArray
+
+    class ChainTrace(NDArray):
+        def __copy__(self) -> NDArray:
+            return NDArray(
+                model=self.model, vars=self.vars, fn=self.fn,
+                var_shapes=self.var_shapes, var_dtypes=self.var_dtypes,
+            )  # fmt: skip
+
+    return ChainTrace(model=pmodel)
 
 
 def _derived(posterior: xr.Dataset, scenario: Any) -> dict[str, xr.DataArray]:
@@ -404,7 +426,7 @@ def _smc_sample(pmodel: Any, draws: int, chains: int, seed: int) -> tuple[Any, d
     t0 = time.perf_counter()
     space = FreeSpace(pmodel)
     smc = SMCSettings(particles=draws, hmc_steps=SMC_HMC_STEPS)
-    with numba_quiet():
+    with numba_quiet(), frozen_heap():  # the model is built: long-lived, not rescanned
         _log_z, details = smc_runs(space, runs=chains, seed=seed, settings=smc, keep_particles=True)
         posterior = space.to_posterior(details["particles"])
     stats = xr.Dataset(
