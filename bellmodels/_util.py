@@ -2,8 +2,9 @@
 
 JSON conversion (:func:`to_jsonable`), atomic writes (:func:`atomic_write`, :func:`write_atomic`,
 :func:`write_json_atomic`), package versions (:func:`versions`), seed drawing
-(:func:`draw_seed`), the correlator formula (:func:`correlators`) and the comparison column
-list (:data:`COMPARISON_COLUMNS`).
+(:func:`draw_seed`), one BLAS thread for the numerical work (:func:`one_blas_thread`), the
+correlator formula (:func:`correlators`) and the comparison column list
+(:data:`COMPARISON_COLUMNS`).
 
 >>> to_jsonable({"a": (1, float("nan")), "b": np.float64(2.5)})
 {'a': [1, None], 'b': 2.5}
@@ -12,12 +13,13 @@ list (:data:`COMPARISON_COLUMNS`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
 import platform
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +203,39 @@ def draw_seed(seed: int | None = None) -> int:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     return int(seed)
+
+
+@functools.cache
+def _blas_pools() -> Any:
+    """The BLAS libraries of this process (NumPy's and SciPy's OpenBLAS), found once: SciPy's
+    is loaded by importing ``scipy.linalg``, which importing NumPy does not do."""
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Inside, NumPy's and SciPy's BLAS run one thread each (threadpoolctl); as before on exit.
+
+    Every numerical routine of the package works on small matrices (24 weights, 16 cells, a
+    thousand particles), where a second BLAS thread gains nothing and costs much: its threads
+    spin for work while the chains, the other worker or another program want the core, and a
+    loaded 2-core machine then runs the SMC evidence's and L-BFGS's BLAS calls several times
+    slower. A second thread also changes the last bits of reductions, so the maximum-likelihood
+    training, the posterior mode the chains start from and therefore the draws would depend on
+    the machine's core count; with one thread the same seed gives the same numbers everywhere
+    (the study's worker processes and Dask's nanny set the same in the environment).
+
+    >>> from threadpoolctl import threadpool_info
+    >>> with one_blas_thread():
+    ...     inside = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+    >>> inside
+    {1}
+    """
+    with _blas_pools().limit(limits=1, user_api="blas"):
+        yield
 
 
 # -- physics formula shared by behaviour, inference and plots -----------------------------------

@@ -47,6 +47,7 @@ from bellmodels._util import (
     COMPARISON_COLUMNS,
     atomic_write,
     draw_seed,
+    one_blas_thread,
     renamed_keywords,
     to_jsonable,
     write_json_atomic,
@@ -419,6 +420,7 @@ def _check_fit_options(
 
 
 @renamed_keywords(progress="progressbar")
+@one_blas_thread()
 def compare(
     models: Sequence[Any],
     counts: Counts,

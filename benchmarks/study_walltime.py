@@ -77,7 +77,6 @@ def child_env(base: dict[str, str], home: Path | None) -> dict[str, str]:
     ('/tmp/h', '/tmp/h/.config/matplotlib', 'floatX=float64,base_compiledir=/tmp/h/.pytensor,compiledir=/tmp/h/.pytensor/compiledir')
     """
     env = dict(base)
-    env.setdefault("OMP_NUM_THREADS", "1")
     if home is None:
         return env
     cache = home / ".cache"

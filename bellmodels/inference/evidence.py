@@ -89,7 +89,7 @@ import numpy as np
 
 from bellmodels import _arviz
 from bellmodels._evidence_methods import DEFAULT_EVIDENCE_METHOD, EVIDENCE_METHODS
-from bellmodels._util import renamed_keywords, versions
+from bellmodels._util import one_blas_thread, renamed_keywords, versions
 from bellmodels.data import Counts
 from bellmodels.inference._backend import frozen_heap
 from bellmodels.inference._evidence_kernels import run_smc
@@ -293,6 +293,7 @@ class EvidenceEstimate:
 @renamed_keywords(
     smc_draws="evidence_draws", smc_chains="evidence_chains", hmc_steps="evidence_hmc_steps"
 )
+@one_blas_thread()
 def estimate_log_evidence(
     model: HiddenVariableModel | str,
     counts: Counts,

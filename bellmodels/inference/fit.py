@@ -86,7 +86,7 @@ import numpy as np
 import xarray as xr
 
 from bellmodels import _arviz
-from bellmodels._util import draw_seed
+from bellmodels._util import draw_seed, one_blas_thread
 from bellmodels.behaviour import chsh_max_values, correlators
 from bellmodels.data import Counts
 from bellmodels.inference._backend import compiling_with, frozen_heap, numba_quiet
@@ -300,6 +300,7 @@ def _derived(posterior: xr.Dataset, scenario: Any) -> dict[str, xr.DataArray]:
 
 
 # -- fit -----------------------------------------------------------------------------------------
+@one_blas_thread()
 def fit(
     model: HiddenVariableModel | str,
     counts: Counts,

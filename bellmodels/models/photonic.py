@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from bellmodels._util import one_blas_thread
 from bellmodels.data import Trials
 from bellmodels.data.tables import TABLE_KINDS
 from bellmodels.models.base import HiddenVariableModel, Parameter
@@ -345,6 +346,7 @@ class QuantumTwoQubit(HiddenVariableModel):
         """Refuse a count table of the other kind (see :func:`refuse_table`)."""
         refuse_table(self, counts)
 
+    @one_blas_thread()
     def train(self, counts: Any, *, starts: int = 6, seed: int = 0) -> QuantumTwoQubit:
         """Maximum-likelihood fit (L-BFGS-B from ``starts`` points; returns ``self``).
 

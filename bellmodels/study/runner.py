@@ -302,8 +302,8 @@ def _one_blas_thread_per_child() -> Iterator[None]:
     A spawned worker imports NumPy, and with it OpenBLAS, while it unpickles its initializer,
     before any code of ours runs; the thread count must therefore be in the environment it
     inherits. Besides oversubscribing the cores, a second BLAS thread changes the last bits of
-    reductions, and the maximum-likelihood training of the machines then ends 1e-9 away from
-    the single-threaded result that Dask workers (whose nanny sets the same variables) reach.
+    reductions; fitting, training and the evidence limit themselves to one thread as well
+    (:func:`bellmodels._util.one_blas_thread`), and Dask's nanny sets the same variables.
     """
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     old = {n: os.environ.get(n) for n in names}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from bellmodels._util import one_blas_thread
 from bellmodels.data import Trials
 from bellmodels.models._batch import n_draws, uses_own
 from bellmodels.models.base import HiddenVariableModel, Parameter, UnitSymmetry
@@ -405,6 +406,7 @@ class BoltzmannModel(HiddenVariableModel):
         objective = objective or ("joint" if self.supports_joint else "conditional")
         return kl_divergence(self, counts, params, objective)
 
+    @one_blas_thread()
     def train(self, counts: Counts, **options: Any) -> BoltzmannModel:
         """Train on ``counts`` by maximum likelihood (returns ``self``, as scikit-learn's ``fit``).
 
