@@ -24,9 +24,6 @@ True
 
 from __future__ import annotations
 
-import functools
-import inspect
-import zlib
 from typing import Any
 
 import numpy as np
@@ -35,61 +32,12 @@ from pytensor.gradient import grad_not_implemented
 from pytensor.graph.basic import Apply
 
 from bellmodels.models.boltzmann._tensor_op import (
+    _loops,
     _MachineOp,
-    _row_kernels,
     jax_log_behaviour,
+    kernel_version,
     register_ops,
 )
-
-
-@functools.cache
-def _free_kernels() -> tuple[Any, Any]:
-    """(forward, vjp) of the machine as a function of its free variables ``x`` (one point per
-    row of the 2-d ``x``): the canonical arrays are ``theta = M x + b0``, ``M`` given by its
-    nonzero entries ``(rows, cols, vals)``, and the gradient is ``M^T`` of theta's."""
-    import numba
-
-    forward_into, vjp_into = _row_kernels()
-
-    @numba.njit(cache=True, fastmath=False)
-    def canonical(rows, cols, vals, b0, x, n_v, n_h, n_s):
-        theta = b0.copy()
-        for k in range(rows.shape[0]):
-            theta[rows[k]] += vals[k] * x[cols[k]]
-        i = n_v * n_h
-        w = theta[:i].reshape((n_v, n_h))
-        a = theta[i + n_v + n_h :].reshape((n_s, 2))
-        return w, theta[i : i + n_v], theta[i + n_v : i + n_v + n_h], a
-
-    @numba.njit(cache=True, fastmath=False)
-    def forward(V, S, X, rows, cols, vals, b0, x):
-        n_v, n_s = V.shape[1], S.shape[1]
-        n_h = (b0.shape[0] - n_v - 2 * n_s) // (n_v + 1)
-        out = np.empty((x.shape[0], V.shape[0]))
-        for b in range(x.shape[0]):
-            w, c, d, a = canonical(rows, cols, vals, b0, x[b], n_v, n_h, n_s)
-            forward_into(V, S, X, w, c, d, a, out[b])
-        return out
-
-    @numba.njit(cache=True, fastmath=False)
-    def vjp(V, S, X, rows, cols, vals, b0, x, logp, g):
-        n_v, n_s = V.shape[1], S.shape[1]
-        n_h = (b0.shape[0] - n_v - 2 * n_s) // (n_v + 1)
-        i = n_v * n_h
-        g_theta = np.empty(b0.shape[0])
-        g_x = np.zeros(x.shape)
-        for b in range(x.shape[0]):
-            w, c, d, a = canonical(rows, cols, vals, b0, x[b], n_v, n_h, n_s)
-            vjp_into(
-                V, S, X, w, c, d, a, logp[b], g[b],
-                g_theta[:i].reshape((n_v, n_h)), g_theta[i : i + n_v],
-                g_theta[i + n_v : i + n_v + n_h], g_theta[i + n_v + n_h :].reshape((n_s, 2)),
-            )  # fmt: skip
-            for k in range(rows.shape[0]):
-                g_x[b, cols[k]] += vals[k] * g_theta[rows[k]]
-        return g_x
-
-    return forward, vjp
 
 
 class FreeMachineLogBehaviour(_MachineOp):
@@ -158,9 +106,8 @@ class FreeMachineLogBehaviour(_MachineOp):
         return Apply(self, [x], [pt.tensor(dtype="float64", shape=(*batch, *self.cells))])
 
     def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
-        forward, _ = _free_kernels()
         x = np.ascontiguousarray(inputs[0], dtype=float)
-        out = forward(self._v, self._s, self._x, *self._coo, np.atleast_2d(x))
+        out = _loops().free_forward(self._v, self._s, self._x, *self._coo, np.atleast_2d(x))
         shape = (*x.shape[:-1], *self.cells)
         output_storage[0][0] = out.reshape(shape)
 
@@ -187,11 +134,12 @@ class FreeMachineLogBehaviourGrad(FreeMachineLogBehaviour):
         return Apply(self, ins, [ins[0].type()])
 
     def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
-        _, vjp = _free_kernels()
         x, logp, g = (np.ascontiguousarray(v, dtype=float) for v in inputs)
         x2 = np.atleast_2d(x)
         n = x2.shape[0]
-        out = vjp(self._v, self._s, self._x, *self._coo, x2, logp.reshape(n, -1), g.reshape(n, -1))
+        out = _loops().free_vjp(
+            self._v, self._s, self._x, *self._coo, x2, logp.reshape(n, -1), g.reshape(n, -1)
+        )
         output_storage[0][0] = out.reshape(x.shape)
 
     def infer_shape(self, *args: Any) -> list[Any]:
@@ -208,14 +156,13 @@ def _register() -> None:
         return
     import numba
 
-    # the cache key's version: a checksum of the kernels' source (see _tensor_op._register)
-    free_version = zlib.crc32(
-        (inspect.getsource(_row_kernels) + inspect.getsource(_free_kernels)).encode()
-    )
+    # the cache key's version: a checksum of the loops' source (see _tensor_op._register)
+    free_version = kernel_version()
+    loops = _loops()
 
     @registrar(FreeMachineLogBehaviour)
     def _free_forward(op: FreeMachineLogBehaviour, node: Any = None, **kwargs: Any) -> Any:
-        forward, _ = _free_kernels()
+        forward = loops.free_forward
         v, s, x, cells = op._v, op._s, op._x, op.cells
         rows, cols, vals, b0 = op._coo
 
@@ -237,7 +184,7 @@ def _register() -> None:
 
     @registrar(FreeMachineLogBehaviourGrad)
     def _free_vjp(op: FreeMachineLogBehaviourGrad, node: Any = None, **kwargs: Any) -> Any:
-        _, vjp = _free_kernels()
+        vjp = loops.free_vjp
         v, s, x = op._v, op._s, op._x
         rows, cols, vals, b0 = op._coo
 

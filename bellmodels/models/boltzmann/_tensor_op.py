@@ -14,8 +14,9 @@ and :class:`MachineLogBehaviourGrad` its vector-Jacobian product in another:
 - through the normalisation: ``g_f = g - q sum_cells(g)`` with ``q = p(x | s)``.
 
 Hand-written because no library fuses a small PyTensor graph into one kernel; the kernels are
-``numba.njit(cache=True)`` functions, so Numba compiles them once and keeps them in its own
-cache (beside this module, or ``$NUMBA_CACHE_DIR``) for every later process. Off Numba (PyTensor's C or Python linkers) the Ops run the same kernels
+``numba.njit(cache=True)`` functions at module level (:mod:`~bellmodels.models.boltzmann.
+_numba_loops`), so Numba compiles them once and keeps them in its own cache (beside that module,
+or ``$NUMBA_CACHE_DIR``) for every later process. Off Numba (PyTensor's C or Python linkers) the Ops run the same kernels
 from ``perform``. Vectorised over one leading axis of parameter points (``vectorize_graph``: the
 tempered SMC's particles) they become their ``batched`` form, one loop over the points, instead
 of Blockwise's call per point. The gradient takes the forward output as an input, so nothing is
@@ -35,7 +36,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import inspect
 import zlib
 from typing import Any
@@ -47,118 +47,18 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 
-@functools.cache
-def _row_kernels() -> tuple[Any, Any]:
-    """(forward_into, vjp_into): the Numba loops over flat rows ``V`` (R, n_v), ``S`` (R, n_s),
-    ``X`` (R, 2) of one parameter point, writing into arrays the caller owns."""
-    import numba
+def _loops() -> Any:
+    """The module of Numba loops (:mod:`~bellmodels.models.boltzmann._numba_loops`), imported
+    when first run: importing this module does not import Numba."""
+    from bellmodels.models.boltzmann import _numba_loops
 
-    @numba.njit(cache=True, fastmath=False)
-    def forward_into(V, S, X, W, c, d, A, out):
-        n_rows, n_v = V.shape
-        n_h = W.shape[1]
-        n_s = S.shape[1]
-        for r in range(n_rows):
-            acc = 0.0
-            for i in range(n_v):
-                acc += V[r, i] * c[i]
-            for j in range(n_h):
-                a = d[j]
-                for i in range(n_v):
-                    a += V[r, i] * W[i, j]
-                acc += max(a, 0.0) + np.log1p(np.exp(-abs(a)))  # softplus, stable
-            for i in range(n_s):
-                for k in range(2):
-                    acc += S[r, i] * A[i, k] * X[r, k]
-            out[r] = acc
-        for p in range(n_rows // 4):  # normalise over each setting pair's four cells
-            m = max(out[4 * p], out[4 * p + 1], out[4 * p + 2], out[4 * p + 3])
-            s = 0.0
-            for k in range(4):
-                s += np.exp(out[4 * p + k] - m)
-            lse = m + np.log(s)
-            for k in range(4):
-                out[4 * p + k] -= lse
-
-    @numba.njit(cache=True, fastmath=False)
-    def vjp_into(V, S, X, W, c, d, A, logp, g, g_w, g_c, g_d, g_a):
-        n_rows, n_v = V.shape
-        n_h = W.shape[1]
-        n_s = S.shape[1]
-        g_w[:] = 0.0
-        g_c[:] = 0.0
-        g_d[:] = 0.0
-        g_a[:] = 0.0
-        for p in range(n_rows // 4):
-            total = g[4 * p] + g[4 * p + 1] + g[4 * p + 2] + g[4 * p + 3]
-            for k in range(4):
-                r = 4 * p + k
-                gf = g[r] - np.exp(logp[r]) * total
-                for i in range(n_v):
-                    g_c[i] += gf * V[r, i]
-                for j in range(n_h):
-                    a = d[j]
-                    for i in range(n_v):
-                        a += V[r, i] * W[i, j]
-                    # sigmoid, stable for either sign
-                    e = np.exp(-abs(a))
-                    sig = 1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e)
-                    g_d[j] += gf * sig
-                    for i in range(n_v):
-                        g_w[i, j] += gf * sig * V[r, i]
-                for i in range(n_s):
-                    for kk in range(2):
-                        g_a[i, kk] += gf * S[r, i] * X[r, kk]
-
-    return forward_into, vjp_into
+    return _numba_loops
 
 
-@functools.cache
-def _kernels() -> tuple[Any, Any, Any, Any]:
-    """(forward, vjp, forward_batch, vjp_batch) Numba kernels on flat rows (see
-    ``_row_kernels``); the batch kernels loop over a leading axis of points, writing into
-    one output array (no allocation per point)."""
-    import numba
-
-    forward_into, vjp_into = _row_kernels()
-
-    @numba.njit(cache=True, fastmath=False)
-    def forward(V, S, X, W, c, d, A):
-        out = np.empty(V.shape[0])
-        forward_into(V, S, X, W, c, d, A, out)
-        return out
-
-    @numba.njit(cache=True, fastmath=False)
-    def vjp(V, S, X, W, c, d, A, logp, g):
-        g_w, g_c, g_d, g_a = (
-            np.empty(W.shape),
-            np.empty(c.shape),
-            np.empty(d.shape),
-            np.empty(A.shape),
-        )
-        vjp_into(V, S, X, W, c, d, A, logp, g, g_w, g_c, g_d, g_a)
-        return g_w, g_c, g_d, g_a
-
-    @numba.njit(cache=True, fastmath=False)
-    def forward_batch(V, S, X, W, c, d, A):
-        out = np.empty((W.shape[0], V.shape[0]))
-        for b in range(W.shape[0]):
-            forward_into(V, S, X, W[b], c[b], d[b], A[b], out[b])
-        return out
-
-    @numba.njit(cache=True, fastmath=False)
-    def vjp_batch(V, S, X, W, c, d, A, logp, g):
-        g_w, g_c, g_d, g_a = (
-            np.empty(W.shape),
-            np.empty(c.shape),
-            np.empty(d.shape),
-            np.empty(A.shape),
-        )
-        for b in range(W.shape[0]):
-            vjp_into(V, S, X, W[b], c[b], d[b], A[b], logp[b], g[b], g_w[b], g_c[b], g_d[b], g_a[b])
-        return g_w, g_c, g_d, g_a
-
-    return forward, vjp, forward_batch, vjp_batch
+def kernel_version() -> int:
+    """A checksum of the loops' source: part of the key PyTensor caches a compiled graph under,
+    so a cached graph never runs an old kernel."""
+    return zlib.crc32(inspect.getsource(_loops()).encode())
 
 
 class _MachineOp(Op):
@@ -222,9 +122,9 @@ class MachineLogBehaviour(_MachineOp):
         return Apply(self, ins, [pt.tensor(dtype="float64", shape=(*batch, *self.cells))])
 
     def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
-        forward, _, forward_batch, _ = _kernels()
+        loops = _loops()
         w, c, d, a = (np.ascontiguousarray(x, dtype=float) for x in inputs)
-        kernel = forward_batch if self.batched else forward
+        kernel = loops.forward_batch if self.batched else loops.forward
         out = kernel(self._v, self._s, self._x, w, c, d, a)
         output_storage[0][0] = out.reshape(*out.shape[:-1], *self.cells)
 
@@ -253,15 +153,16 @@ class MachineLogBehaviourGrad(_MachineOp):
         return Apply(self, ins, [x.type() for x in ins[:4]])
 
     def perform(self, node: Any, inputs: Any, output_storage: Any) -> None:
-        _, vjp, _, vjp_batch = _kernels()
+        loops = _loops()
         w, c, d, a, logp, g = (np.ascontiguousarray(x, dtype=float) for x in inputs)
         if self.batched:
             n = g.shape[0]
-            outs = vjp_batch(
+            outs = loops.vjp_batch(
                 self._v, self._s, self._x, w, c, d, a, logp.reshape(n, -1), g.reshape(n, -1)
             )
         else:
-            outs = vjp(self._v, self._s, self._x, w, c, d, a, logp.reshape(-1), g.reshape(-1))
+            v, s_, x_ = self._v, self._s, self._x
+            outs = loops.vjp(v, s_, x_, w, c, d, a, logp.reshape(-1), g.reshape(-1))
         for store, value in zip(output_storage, outs, strict=True):
             store[0] = value
 
@@ -359,13 +260,13 @@ def _register() -> None:
 
     # The key PyTensor caches a compiled graph under is the Op's type and props, which fix the
     # layout the kernels close over (an Op without a key would make every graph holding it
-    # uncacheable, recompiled in each process), and this version: a checksum of the kernels'
-    # source (the row loops and their wrappers), so a cached graph never runs an old kernel.
-    version = zlib.crc32((inspect.getsource(_row_kernels) + inspect.getsource(_kernels)).encode())
+    # uncacheable, recompiled in each process), and the loops' version (kernel_version).
+    version = kernel_version()
+    loops = _loops()
 
     @registrar(MachineLogBehaviour)
     def _forward(op: MachineLogBehaviour, node: Any = None, **kwargs: Any) -> Any:
-        forward, _, forward_batch, _ = _kernels()
+        forward, forward_batch = loops.forward, loops.forward_batch
         v, s, x, cells = op._v, op._s, op._x, op.cells
 
         if op.batched:
@@ -393,7 +294,7 @@ def _register() -> None:
 
     @registrar(MachineLogBehaviourGrad)
     def _vjp(op: MachineLogBehaviourGrad, node: Any = None, **kwargs: Any) -> Any:
-        _, vjp, _, vjp_batch = _kernels()
+        vjp, vjp_batch = loops.vjp, loops.vjp_batch
         v, s, x = op._v, op._s, op._x
 
         if op.batched:
