@@ -30,6 +30,7 @@ trials; the page is written from the cache (``docs/generated/evidence_sizes.md``
     python benchmarks/evidence_sizes.py --trials 2000 --sizes 500x4,1000x8,2000x16,4000x16
     python benchmarks/evidence_sizes.py --trials 2000,100000 --nested 1000x4
     python benchmarks/evidence_sizes.py --n-hidden 1 --trials 100000 --from-fit
+    python benchmarks/evidence_sizes.py --models rbm --trials 100000 --sizes 1000x8,wf18000x9,4000x16 --out /tmp/wf.md
 
 Exit code 1 if the main job's size (1000x8) is not within 0.3 nat of the largest, or its error
 does not cover the difference, for some model and trials (4 hidden units, the main job's).
@@ -67,6 +68,11 @@ def _estimate(
 
     counts = bm.simulate_singlet(bm.Scenario.chsh(), n_trials=trials, seed=0).counts()
     machine = bm.models.get(model, n_hidden=n_hidden)
+    if size.startswith("wf"):
+        rec = _waste_free(machine, counts, size, runs) | {"model": model, "trials": trials}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(rec, indent=2) + "\n")
+        return rec
     kwargs: dict[str, Any] = {"evidence_chains": runs}
     if method in ("smc", "reverse-smc"):
         first, second = (int(x) for x in size.split("x"))
@@ -99,6 +105,51 @@ def _estimate(
         flush=True,
     )
     return rec
+
+
+def _waste_free(machine: Any, counts: Any, size: str, runs: int) -> dict[str, Any]:
+    """Waste-free forward SMC (``wfNxP``: ``N`` particles as ``N / P`` chains of ``P`` states
+    per stage, :class:`~bellmodels.inference._tempered_smc.SMCSettings` ``waste_free_chain``),
+    ``runs`` repetitions with the seeds ``estimate_log_evidence(seed=1)`` gives its runs."""
+    import time
+
+    import numpy as np
+
+    from bellmodels.inference import build_model, log_multinomial_coefficient
+    from bellmodels.inference._backend import frozen_heap
+    from bellmodels.inference._evidence_kernels import FreeSpace
+    from bellmodels.inference._tempered_smc import SMCSettings, smc_runs
+
+    particles, chain = (int(x) for x in size.removeprefix("wf").split("x"))
+    space = FreeSpace(build_model(machine, counts))
+    settings = SMCSettings(particles=particles, waste_free_chain=chain)
+    t0 = time.perf_counter()
+    with frozen_heap():
+        raw, _ = smc_runs(space, runs=runs, seed=1, settings=settings)
+    reps = np.asarray(raw) - log_multinomial_coefficient(counts)
+    return {
+        "method": "smc",
+        "size": size,
+        "runs": runs,
+        "log_evidence": float(reps.mean()),
+        "se": float(reps.std(ddof=1) / math.sqrt(reps.size)),
+        "repetitions": reps.tolist(),
+        "own_se": None,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def smc_cost(size: str) -> float:
+    """HMC transitions of particles per stage: ``NxK`` (``N`` particles moved ``K`` times) or
+    ``wfNxP`` (waste-free: ``N / P`` chains extended ``P - 1`` times).
+
+    >>> smc_cost("2000x8"), smc_cost("wf18000x9")
+    (16000, 16000.0)
+    """
+    if size.startswith("wf"):
+        particles, chain = (int(x) for x in size.removeprefix("wf").split("x"))
+        return particles * (chain - 1) / chain
+    return math.prod(int(x) for x in size.split("x"))
 
 
 def _nuts_fit(cache: Path, machine: Any, counts: Any, stem: str) -> Any:
@@ -135,7 +186,7 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     [(False, False), (True, True)]
     """
     smc = [r for r in rows if r["method"] == "smc"]
-    ref = max(smc, key=lambda r: math.prod(int(x) for x in r["size"].split("x")))
+    ref = max(smc, key=lambda r: smc_cost(r["size"]))
     out = []
     for r in rows:
         d = r["log_evidence"] - ref["log_evidence"]
@@ -172,14 +223,19 @@ def smallest_honest(judged: list[dict[str, Any]]) -> str:
         return "none: the largest size is not converged (no smaller size within 0.3 nat of it)"
     if ref["se"] > 0.5:
         return f"none: the largest size's own error ({ref['se']:.2f}) exceeds 0.5 nat"
-    return min((r["size"] for r in smaller), key=lambda s: math.prod(int(x) for x in s.split("x")))
+    return min((r["size"] for r in smaller), key=smc_cost)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="rbm,crbm")
     ap.add_argument("--trials", default="2000", help="comma-separated numbers of trials")
-    ap.add_argument("--sizes", default="500x4,1000x8,2000x16,4000x16", help="SMC sizes")
+    ap.add_argument(
+        "--sizes",
+        default="500x4,1000x8,2000x16,4000x16",
+        help="SMC sizes: particles x HMC transitions per stage, or wfNxP (waste-free SMC, Dau & "
+        "Chopin, JRSS B 84, 114 (2022): N particles as N/P chains of P states per stage)",
+    )
     ap.add_argument("--runs", type=int, default=4, help="repetitions of each SMC size")
     ap.add_argument("--n-hidden", type=int, default=4, help="hidden units of the machines")
     ap.add_argument("--nested", default="1000x4", help="live points x runs (0x0: none)")

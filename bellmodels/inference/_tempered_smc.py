@@ -10,6 +10,13 @@ Jacob, Bayesian Analysis 16, 745 (2021)). The product of the stages' mean weight
 unbiased estimate of the ratio of normalising constants (Del Moral, Doucet & Jasra, JRSS B 68,
 411 (2006)).
 
+Waste-free SMC (Dau & Chopin, JRSS B 84, 114 (2022); ``SMCSettings.waste_free_chain``) moves
+instead only ``N / P`` resampled particles, each for ``P - 1`` transitions, and keeps every
+state: the same product of mean weights over ``N`` particles that are ``N / P`` chains, whose
+long chains follow a curved ridge further per stage than many short moves do. It is an option,
+not the default; ``benchmarks/evidence_sizes.py`` (sizes ``wfNxP``) measures it on the machines
+against the default estimator at equal cost.
+
 *Forward* (prior -> posterior, from exact prior draws) estimates ``Z``; *reverse* (posterior ->
 prior, from the NUTS draws) estimates ``1 / Z``. Their logs are biased in opposite directions
 (Jensen), so the forward value tends to sit below log Z and the reverse one above it: the pair
@@ -51,6 +58,18 @@ class SMCSettings:
     leapfrog: int = 12
     target_accept: float = 0.7
     max_stages: int = 500
+    #: waste-free SMC (Dau & Chopin, JRSS B 84, 114 (2022)) when > 1: each stage resamples only
+    #: ``particles // waste_free_chain`` particles and runs each for ``waste_free_chain - 1`` HMC
+    #: transitions, keeping every state, so the ``particles`` are that many chains of this length
+    #: (``hmc_steps`` is then unused). 0: the standard resample-and-move of every particle.
+    waste_free_chain: int = 0
+
+    def __post_init__(self) -> None:
+        p = self.waste_free_chain
+        if p and (p < 2 or self.particles % p):
+            raise ValueError(
+                f"waste_free_chain={p} must be >= 2 and divide particles={self.particles}"
+            )
 
 
 class TemperedParts:
@@ -131,9 +150,11 @@ def _next_beta(ll: np.ndarray, beta: float, end: float, target: float) -> float:
     return lo
 
 
-def _systematic(logw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _systematic(logw: np.ndarray, rng: np.random.Generator, m: int | None = None) -> np.ndarray:
+    """``m`` (default: as many as weights) indices drawn by systematic resampling."""
     w = np.exp(logw - logsumexp(logw))
-    u = (rng.uniform() + np.arange(w.size)) / w.size
+    m = w.size if m is None else m
+    u = (rng.uniform() + np.arange(m)) / m
     return np.minimum(np.searchsorted(np.cumsum(w), u), w.size - 1)
 
 
@@ -197,19 +218,39 @@ def _resample_and_move(
     accept: list[float],
 ) -> tuple[tuple[np.ndarray, ...], float]:
     """Resample ``state`` (particles, log prior, log likelihood and their gradients) by the
-    weights ``logw`` and move it by ``s.hmc_steps`` HMC transitions at ``beta``; the step size
-    adapts to the acceptance rates, which are appended to ``accept``."""
-    idx = _systematic(logw, rng)
-    z, lp, ll, gp, gl = (a[idx] for a in state)
-    d = z.shape[1]
-    cov = np.cov(z, rowvar=False).reshape(d, d)
+    weights ``logw`` and move it by ``s.hmc_steps`` HMC transitions at ``beta``, mass matrix
+    the resampled particles' covariance; the step size adapts to the acceptance rates, which
+    are appended to ``accept``.
+
+    Waste-free (``s.waste_free_chain = P``; Dau & Chopin 2022): resample only ``M = N / P``
+    particles and run each for ``P - 1`` transitions, all ``M`` chains in one batch; the ``N``
+    new particles are every state of the chains, their starts included. The mass matrix is then
+    the weighted covariance of all ``N`` particles (``M`` resampled ones would give a noisier
+    one)."""
+    n, d = state[0].shape
+    chain = s.waste_free_chain
+    if chain:
+        weights = np.exp(logw - logsumexp(logw))
+        cov = np.cov(state[0], rowvar=False, aweights=weights).reshape(d, d)
+        idx = _systematic(logw, rng, n // chain)
+    else:
+        idx = _systematic(logw, rng)
+    cur = tuple(a[idx] for a in state)
+    if not chain:
+        cov = np.cov(cur[0], rowvar=False).reshape(d, d)
     cov += 1e-10 * max(float(np.trace(cov)) / d, 1e-12) * np.eye(d)
     chol = np.linalg.cholesky(cov)
-    for _ in range(s.hmc_steps):
-        z, lp, ll, gp, gl, rate = _hmc_step(parts, z, lp, ll, gp, gl, beta, cov, chol, eps, s, rng)
+    kept = [cur]
+    for _ in range(chain - 1 if chain else s.hmc_steps):
+        *moved, rate = _hmc_step(parts, *cur, beta, cov, chol, eps, s, rng)
+        cur = tuple(moved)
         accept.append(rate)
         eps *= math.exp(1.5 * (rate - s.target_accept))
-    return (z, lp, ll, gp, gl), eps
+        if chain:
+            kept.append(cur)
+    if chain:
+        cur = tuple(np.concatenate(col, axis=0) for col in zip(*kept, strict=True))
+    return cur, eps
 
 
 def _hmc_step(
@@ -295,6 +336,8 @@ def smc_runs(
         "stages_max": int(max(stages)),
         "accept_mean": float(np.mean(accept)),
     }
+    if s.waste_free_chain:
+        details["waste_free_chain"] = s.waste_free_chain
     if keep_particles:
         details["particles"] = np.stack([z for z, _ in kept])
         details["lp"] = np.stack([lp for _, lp in kept])
