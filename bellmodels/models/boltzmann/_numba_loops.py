@@ -5,8 +5,8 @@ or of the free variables (:mod:`~bellmodels.models.boltzmann._free_op`).
 Defined at module level, so Numba's cache (``cache=True``: beside this module, or
 ``$NUMBA_CACHE_DIR``) finds them again in every later process. A kernel defined inside a
 function and calling another kernel holds it as a closure variable, which Numba hashes into the
-cache key by the callee's per-process identity: such a kernel missed the cache in every process,
-was compiled again and left one more file in the cache each time.
+cache key by the callee's per-process identity: such a kernel misses the cache in every process,
+is compiled again and leaves one more file in the cache each time.
 
 ``forward_into`` / ``vjp_into`` write one parameter point's rows into arrays the caller owns;
 ``forward`` / ``vjp`` allocate them; the ``_batch`` forms loop over a leading axis of points;

@@ -16,8 +16,8 @@ and :class:`MachineLogBehaviourGrad` its vector-Jacobian product in another:
 Hand-written because no library fuses a small PyTensor graph into one kernel; the kernels are
 ``numba.njit(cache=True)`` functions at module level (:mod:`~bellmodels.models.boltzmann.
 _numba_loops`), so Numba compiles them once and keeps them in its own cache (beside that module,
-or ``$NUMBA_CACHE_DIR``) for every later process. Off Numba (PyTensor's C or Python linkers) the Ops run the same kernels
-from ``perform``. Vectorised over one leading axis of parameter points (``vectorize_graph``: the
+or ``$NUMBA_CACHE_DIR``) for every later process. Off Numba (PyTensor's C or Python linkers)
+the Ops run the same kernels from ``perform``. Vectorised over one leading axis of parameter points (``vectorize_graph``: the
 tempered SMC's particles) they become their ``batched`` form, one loop over the points, instead
 of Blockwise's call per point. The gradient takes the forward output as an input, so nothing is
 computed twice.
@@ -49,7 +49,7 @@ from pytensor.graph.op import Op
 
 def _loops() -> Any:
     """The module of Numba loops (:mod:`~bellmodels.models.boltzmann._numba_loops`), imported
-    when first run: importing this module does not import Numba."""
+    where first needed; each loop is compiled, or read from Numba's cache, at its first call."""
     from bellmodels.models.boltzmann import _numba_loops
 
     return _numba_loops

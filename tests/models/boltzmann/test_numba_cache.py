@@ -1,9 +1,8 @@
 """The machines' Numba loops come from Numba's cache in every process after the first.
 
-A kernel that called another through a closure variable (as the loops once did, defined inside
-functions) missed the cache in every new process: it was compiled again (about 1.6 s for the
-free-variable pair) and one more file was left in the cache each time.
-"""
+A kernel that calls another through a closure variable (a kernel defined inside a function)
+misses the cache in every new process: it is compiled again and leaves one more file in the
+cache each time."""
 
 from __future__ import annotations
 
