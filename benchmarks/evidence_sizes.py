@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Log evidence of each machine ({args.n_hidden} hidden unit"
         f"{'s' if args.n_hidden != 1 else ''}) on simulated singlet trials (seed 0) by "
-        f"forward tempered SMC at each size (particles x HMC transitions per stage; {args.runs} "
+        "forward tempered SMC at each size (particles x HMC transitions per stage, or wfNxP: "
+        f"waste-free, N particles as N/P chains of P states per stage; {args.runs} "
         "runs each, seed 1; the error is their spread) and by nested sampling (dynesty; live "
         "points; its runs), against the largest SMC size. *Covered*: the difference is within two "
         f"combined errors. *Within {WITHIN}*: the estimate is within {WITHIN} nat of the largest "
