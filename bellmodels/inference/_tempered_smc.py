@@ -229,15 +229,14 @@ def _resample_and_move(
     one)."""
     n, d = state[0].shape
     chain = s.waste_free_chain
-    if chain:
-        weights = np.exp(logw - logsumexp(logw))
-        cov = np.cov(state[0], rowvar=False, aweights=weights).reshape(d, d)
-        idx = _systematic(logw, rng, n // chain)
-    else:
-        idx = _systematic(logw, rng)
+    idx = _systematic(logw, rng, n // chain if chain else None)
     cur = tuple(a[idx] for a in state)
-    if not chain:
-        cov = np.cov(cur[0], rowvar=False).reshape(d, d)
+    # waste-free: all N weighted particles' covariance; else the resampled ones'
+    cov = (
+        np.cov(state[0], rowvar=False, aweights=np.exp(logw - logsumexp(logw)))
+        if chain
+        else np.cov(cur[0], rowvar=False)
+    ).reshape(d, d)
     cov += 1e-10 * max(float(np.trace(cov)) / d, 1e-12) * np.eye(d)
     chol = np.linalg.cholesky(cov)
     kept = [cur]

@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import inspect
 import zlib
 from typing import Any
@@ -55,6 +56,7 @@ def _loops() -> Any:
     return _numba_loops
 
 
+@functools.cache
 def kernel_version() -> int:
     """A checksum of the loops' source: part of the key PyTensor caches a compiled graph under,
     so a cached graph never runs an old kernel."""
